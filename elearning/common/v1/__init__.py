@@ -1,0 +1,1 @@
+"""Generated gRPC stubs for the elearning protos: do not edit (run `make protos`)."""

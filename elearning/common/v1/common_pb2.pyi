@@ -1,0 +1,31 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Optional as _Optional
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Region(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REGION_UNSPECIFIED: _ClassVar[Region]
+    NORTH_AMERICA: _ClassVar[Region]
+    SOUTH_AMERICA: _ClassVar[Region]
+    EUROPE: _ClassVar[Region]
+    AFRICA: _ClassVar[Region]
+    ASIA: _ClassVar[Region]
+    OCEANIA: _ClassVar[Region]
+REGION_UNSPECIFIED: Region
+NORTH_AMERICA: Region
+SOUTH_AMERICA: Region
+EUROPE: Region
+AFRICA: Region
+ASIA: Region
+OCEANIA: Region
+
+class Money(_message.Message):
+    __slots__ = ("currency_code", "amount")
+    CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    currency_code: str
+    amount: str
+    def __init__(self, currency_code: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...

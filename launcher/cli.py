@@ -1,0 +1,115 @@
+"""The `elearn` command: up, down, status and migrate for the local cluster (more subcommands join as
+their issues land)."""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+from launcher.cluster import Cluster, ClusterError
+from launcher.layout import Layout, default_data_dir
+from launcher.migrate import MigrationError, migrate_all
+from launcher.postgres import PostgresError
+from shared.settings import LocalPorts, SettingsError, load_settings
+
+
+def _layout(args, *, creating: bool = False) -> Layout | None:
+    data_dir = pathlib.Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
+    layout = Layout.load(data_dir)
+    if layout is None and creating:
+        defaults = LocalPorts()
+        offset = args.port_offset
+        ports = LocalPorts(
+            gateway=args.gateway_port or defaults.gateway + offset,
+            service_base=defaults.service_base + offset, pg_primary_base=defaults.pg_primary_base + offset,
+            pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
+        layout = Layout.create(data_dir, ports)
+    return layout
+
+
+def cmd_up(args) -> int:
+    layout = _layout(args, creating=True)
+    cluster = Cluster(layout)
+    print(f"elearn: starting the local cluster in {layout.data_dir}")
+    result = cluster.up()
+    if result.already_running:
+        print("elearn: the cluster is already running; nothing changed.")
+    else:
+        print(f"elearn: cluster up in {result.seconds:.1f} s ({'cold' if result.cold else 'warm'} data folder); "
+              f"started {len(result.started)} part(s)")
+    for name, address in cluster.endpoints():
+        print(f"  {name:<24} {address}")
+    return 0
+
+
+def cmd_down(args) -> int:
+    layout = _layout(args)
+    if layout is None:
+        print("elearn: no cluster in this data folder; nothing to stop.")
+        return 0
+    stopped = Cluster(layout).down()
+    print(f"elearn: stopped {len(stopped)} part(s); data kept in {layout.data_dir}" if stopped
+          else "elearn: nothing was running.")
+    return 0
+
+
+def cmd_status(args) -> int:
+    layout = _layout(args)
+    if layout is None:
+        print("elearn: no cluster in this data folder (run `elearn up`).")
+        return 3
+    rows = Cluster(layout).status()
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+    else:
+        print(f"{'component':<24} {'state':<8} {'pid':>7}  {'address':<22} health")
+        for row in rows:
+            print(f"{row['component']:<24} {row['state']:<8} {row['pid'] or '-':>7}  {row['address']:<22} "
+                  f"{row['health']}")
+    return 0 if all(r["state"] == "running" for r in rows) else 1
+
+
+def cmd_migrate(args) -> int:
+    settings = load_settings("users")
+    for shard, applied in migrate_all(settings.shard_map).items():
+        print(f"{shard}: " + (", ".join(applied) if applied else "up to date"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elearn", description="elearn-data: the local cluster and its tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_data_dir(p):
+        p.add_argument("--data-dir", help="the cluster's data folder (default: $ELEARN_DATA_DIR or ./.elearn)")
+        return p
+
+    up = with_data_dir(sub.add_parser("up", help="boot the local cluster (created on first use) and return"))
+    up.add_argument("--port-offset", type=int, default=0, help="add N to every default port (first use only)")
+    up.add_argument("--gateway-port", type=int, default=0, help="the gateway's port (default 50051)")
+    up.set_defaults(func=cmd_up)
+    with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
+        func=cmd_down)
+    status = with_data_dir(sub.add_parser("status", help="each process, and each replica's replay lag"))
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+    sub.add_parser("migrate", help="apply sql/migrations to every shard primary of $ELEARN_CONFIG").set_defaults(
+        func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ClusterError, PostgresError, MigrationError, SettingsError) as exc:
+        print(f"elearn {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"elearn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

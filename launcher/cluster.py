@@ -1,0 +1,213 @@
+"""Boot, stop and inspect the embedded local cluster described by a Layout."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psycopg2
+
+from launcher import postgres
+from launcher.components import GATEWAY, SERVICES, Component
+from launcher.layout import SHARD_NAMES, Layout
+from launcher.migrate import migrate_all
+from launcher.processes import (ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
+                                wait_for_port, wait_serving)
+from shared.settings import local_topology, parse_shard_map
+
+ROLES = ("primary", "replica")
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass
+class UpResult:
+    started: list[str] = field(default_factory=list)
+    already_running: bool = False
+    cold: bool = False
+    seconds: float = 0.0
+
+
+class Cluster:
+    def __init__(self, layout: Layout, say: Callable[[str], None] = print):
+        self.layout = layout
+        self.say = say
+        self.processes = ProcessTable(layout.run, layout.logs)
+
+    # ---- queries -------------------------------------------------------------------------------
+    def process_env(self) -> dict[str, str]:
+        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
+
+    def _pg_running(self, shard: str, role: str) -> bool:
+        return postgres.is_running(self.layout.pg_dir(shard, role))
+
+    def _components(self) -> list[Component]:
+        return [*SERVICES, GATEWAY]
+
+    def _port_of(self, component: Component) -> int:
+        return self.layout.ports.gateway if component is GATEWAY else self.layout.ports.service(component.name)
+
+    def running_parts(self) -> dict[str, bool]:
+        parts = {f"postgres {s} {r}": self._pg_running(s, r) for s in SHARD_NAMES for r in ROLES}
+        parts["mongo"] = self.processes.alive("mongo") is not None
+        parts.update({c.name: self.processes.alive(c.name) is not None for c in self._components()})
+        return parts
+
+    # ---- up ------------------------------------------------------------------------------------
+    def up(self) -> UpResult:
+        begin = time.monotonic()
+        result = UpResult()
+        running = self.running_parts()
+        if all(running.values()):
+            result.already_running = True
+            return result
+        busy = [f"{name} port {port}" for name, port in self.layout.all_ports().items()
+                if not running.get(name, False) and not port_is_free(port)]
+        if busy:
+            raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
+                               ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
+        self.layout.save()
+        result.cold = not postgres.is_initialized(self.layout.pg_dir(SHARD_NAMES[0], "primary"))
+        for shard in SHARD_NAMES:
+            self._up_shard(shard, result)
+        applied = migrate_all(parse_shard_map(local_topology(self.layout.ports)))
+        if any(applied.values()):
+            self.say("  schema: " + "; ".join(f"{s}: {len(v)} migration(s)" for s, v in applied.items()))
+        self._up_mongo(result)
+        for component in self._components():
+            self._up_component(component, result)
+        result.seconds = time.monotonic() - begin
+        return result
+
+    def _up_shard(self, shard: str, result: UpResult) -> None:
+        primary = self.layout.pg_dir(shard, "primary")
+        log_dir = self.layout.pg_root / "logs"
+        if not postgres.is_initialized(primary):
+            self.say(f"  postgres {shard} primary: initdb")
+            postgres.init_primary(primary, self.layout.pg_port(shard, "primary"), self.layout.socket_dir)
+        if not postgres.is_running(primary):
+            postgres.own(self.layout.socket_dir)
+            postgres.start(primary, log_dir / f"{shard}-primary.log")
+            postgres.create_database(self.layout.pg_port(shard, "primary"))
+            result.started.append(f"postgres {shard} primary")
+        replica = self.layout.pg_dir(shard, "replica")
+        if not postgres.is_initialized(replica):
+            self.say(f"  postgres {shard} replica: pg_basebackup from the primary")
+            postgres.init_replica(replica, self.layout.pg_port(shard, "replica"),
+                                  self.layout.pg_port(shard, "primary"), slot=f"replica_{shard}")
+        if not postgres.is_running(replica):
+            postgres.start(replica, log_dir / f"{shard}-replica.log")
+            result.started.append(f"postgres {shard} replica")
+
+    def _up_mongo(self, result: UpResult) -> None:
+        if self.processes.alive("mongo"):
+            return
+        self.layout.mongo_dir.mkdir(parents=True, exist_ok=True)
+        spec = mongo_spec(self.layout.mongo_dir, self.layout.logs / "mongo-commands.log", self.layout.ports.mongo)
+        self.processes.start(spec, self.process_env())
+        if not wait_for_port(spec.port, 30):
+            raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
+        result.started.append("mongo")
+
+    def _up_component(self, component: Component, result: UpResult) -> None:
+        if self.processes.alive(component.name):
+            return
+        port = self._port_of(component)
+        self.processes.start(service_spec(component.name, component.module, port), self.process_env())
+        address = f"{self.layout.ports.host}:{port}"
+        for name in component.health_names:
+            if not wait_serving(address, name, 60, alive=lambda: self.processes.alive(component.name) is not None):
+                raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
+                                   + self.processes.log_tail(component.name))
+        result.started.append(component.name)
+
+    # ---- down ----------------------------------------------------------------------------------
+    def down(self) -> list[str]:
+        stopped = []
+        for component in reversed(self._components()):
+            if self.processes.stop(component.name):
+                stopped.append(component.name)
+        if self.processes.stop("mongo"):
+            stopped.append("mongo")
+        for role in ("replica", "primary"):
+            for shard in SHARD_NAMES:
+                data = self.layout.pg_dir(shard, role)
+                if postgres.is_running(data):
+                    postgres.stop(data)
+                    stopped.append(f"postgres {shard} {role}")
+        return stopped
+
+    # ---- status --------------------------------------------------------------------------------
+    def endpoints(self) -> list[tuple[str, str]]:
+        rows = [("gateway", f"{self.layout.ports.host}:{self.layout.ports.gateway}")]
+        rows += [(c.name, f"{self.layout.ports.host}:{self.layout.ports.service(c.name)}") for c in SERVICES]
+        rows.append(("mongo", f"mongodb://{self.layout.ports.host}:{self.layout.ports.mongo}/"))
+        for shard in SHARD_NAMES:
+            for role in ROLES:
+                rows.append((f"postgres {shard} {role}", postgres.dsn(self.layout.pg_port(shard, role))))
+        return rows
+
+    def status(self) -> list[dict]:
+        """One row per component: what it is, whether it runs, and for replicas their replay lag."""
+        rows = []
+        for component in self._components():
+            pid = self.processes.alive(component.name)
+            address = f"{self.layout.ports.host}:{self._port_of(component)}"
+            health = health_status(address, component.health_names[0]) if pid else "-"
+            rows.append({"component": component.name, "pid": pid, "address": address,
+                         "state": "running" if pid else "stopped", "health": health})
+        pid = self.processes.alive("mongo")
+        rows.append({"component": "mongo", "pid": pid, "address": f"127.0.0.1:{self.layout.ports.mongo}",
+                     "state": "running" if pid else "stopped", "health": "-"})
+        for shard in SHARD_NAMES:
+            rows.extend(self._shard_status(shard))
+        return rows
+
+    def _shard_status(self, shard: str) -> list[dict]:
+        rows = []
+        primary_lsn = None
+        for role in ROLES:
+            port = self.layout.pg_port(shard, role)
+            row = {"component": f"postgres {shard} {role}", "pid": None, "address": f"127.0.0.1:{port}",
+                   "state": "stopped", "health": "-"}
+            if postgres.is_running(self.layout.pg_dir(shard, role)):
+                row["state"] = "running"
+                try:
+                    row.update(_node_facts(port, primary_lsn))
+                except psycopg2.Error as exc:
+                    row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
+                primary_lsn = row.pop("current_lsn", primary_lsn) if role == "primary" else primary_lsn
+            rows.append(row)
+        return rows
+
+
+def _node_facts(port: int, primary_lsn: str | None) -> dict:
+    conn = psycopg2.connect(postgres.dsn(port))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_is_in_recovery(), pg_backend_pid()")
+            in_recovery, _ = cur.fetchone()
+            if not in_recovery:
+                cur.execute("SELECT pg_current_wal_lsn()::text, "
+                            "(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')")
+                lsn, streaming = cur.fetchone()
+                return {"role": "primary", "health": f"primary, {streaming} streaming replica(s)",
+                        "current_lsn": lsn}
+            cur.execute("SELECT pg_last_wal_replay_lsn()::text, "
+                        "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+                        "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END")
+            replay_lsn, lag_s = cur.fetchone()
+            lag_bytes = None
+            if primary_lsn and replay_lsn:
+                cur.execute("SELECT greatest(pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn), 0)::bigint",
+                            (primary_lsn, replay_lsn))
+                lag_bytes = cur.fetchone()[0]
+            return {"role": "replica", "lag_bytes": lag_bytes, "lag_s": float(lag_s or 0),
+                    "health": f"replica, replay lag {lag_bytes if lag_bytes is not None else '?'} B / "
+                              f"{float(lag_s or 0):.3f} s"}
+    finally:
+        conn.close()

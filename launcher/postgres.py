@@ -1,0 +1,140 @@
+"""PostgreSQL nodes of the local cluster: initdb, streaming replicas by pg_basebackup, start and stop.
+
+PostgreSQL refuses to run as root, so when this runs as root every server command runs as the
+unprivileged `postgres` system user, in folders that user owns.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import pwd
+import shutil
+import subprocess
+
+import psycopg2
+
+DATABASE = "elearning"
+SERVER_SETTINGS = """
+# elearn local cluster
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{sockets}'
+max_connections = 300
+shared_buffers = 128MB
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+wal_keep_size = 256MB
+hot_standby = on
+hot_standby_feedback = on
+max_prepared_transactions = 100
+synchronous_commit = on
+log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
+"""
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+def _run_as() -> str | None:
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def bin_dir() -> pathlib.Path:
+    """The folder of the PostgreSQL 15 server binaries."""
+    for candidate in (os.environ.get("ELEARN_PG_BIN"), "/usr/lib/postgresql/15/bin"):
+        if candidate and (pathlib.Path(candidate) / "pg_ctl").exists():
+            return pathlib.Path(candidate)
+    found = shutil.which("pg_ctl")
+    if found:
+        return pathlib.Path(found).resolve().parent
+    raise PostgresError("PostgreSQL 15 server binaries not found (install postgresql-15 or set ELEARN_PG_BIN)")
+
+
+def _cmd(args: list[str], *, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    tool = str(bin_dir() / args[0])
+    result = subprocess.run([tool, *args[1:]], user=_run_as(), capture_output=True, text=True, timeout=timeout,
+                            cwd="/")
+    if check and result.returncode != 0:
+        raise PostgresError(f"{args[0]} failed ({result.returncode}): {(result.stderr or result.stdout).strip()}")
+    return result
+
+
+def own(path: pathlib.Path) -> None:
+    """Create `path` and give it to the PostgreSQL user."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    user = _run_as()
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def dsn(port: int, database: str = DATABASE) -> str:
+    return f"host=127.0.0.1 port={port} dbname={database} user=postgres connect_timeout=3"
+
+
+def is_initialized(data: pathlib.Path) -> bool:
+    return (data / "PG_VERSION").exists()
+
+
+def is_running(data: pathlib.Path) -> bool:
+    return is_initialized(data) and _cmd(["pg_ctl", "status", "-D", str(data)], check=False).returncode == 0
+
+
+def init_primary(data: pathlib.Path, port: int, sockets: pathlib.Path) -> None:
+    """initdb a new primary and configure it for streaming replication and two-phase commit."""
+    if data.exists():
+        shutil.rmtree(data)  # a half-made node from an interrupted first run
+    own(data.parent)
+    own(sockets)
+    _cmd(["initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+          "--no-instructions"])
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write(SERVER_SETTINGS.format(port=port, sockets=sockets))
+
+
+def create_database(port: int) -> None:
+    conn = psycopg2.connect(dsn(port, "postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+            if cur.fetchone() is None:
+                cur.execute(f"CREATE DATABASE {DATABASE}")
+    finally:
+        conn.close()
+
+
+def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str) -> None:
+    """A streaming replica of the primary on `primary_port`: pg_basebackup -R with a replication slot."""
+    if data.exists():
+        shutil.rmtree(data)
+    own(data.parent)
+    conn = psycopg2.connect(dsn(primary_port, "postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                        "WHERE slot_name = %s AND NOT active", (slot,))
+    finally:
+        conn.close()
+    _cmd(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-D", str(data),
+          "-R", "-X", "stream", "-C", "-S", slot, "--checkpoint=fast"], timeout=300)
+    with open(data / "postgresql.auto.conf", "a") as conf:
+        conf.write(f"port = {port}\n")
+
+
+def start(data: pathlib.Path, log_file: pathlib.Path) -> None:
+    own(log_file.parent)
+    _cmd(["pg_ctl", "start", "-D", str(data), "-l", str(log_file), "-w", "-t", "60"], timeout=90)
+
+
+def stop(data: pathlib.Path, mode: str = "fast") -> None:
+    if is_running(data):
+        _cmd(["pg_ctl", "stop", "-D", str(data), "-m", mode, "-w", "-t", "60"], timeout=90)
+
+
+def promote(data: pathlib.Path) -> None:
+    _cmd(["pg_ctl", "promote", "-D", str(data), "-w", "-t", "60"], timeout=90)

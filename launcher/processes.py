@@ -1,0 +1,170 @@
+"""Background processes of the local cluster (MongoDB stand-in, services, gateway): start, record, stop.
+
+Each runs in its own session with its output in <data-dir>/logs/<name>.log; its PID is recorded in
+<data-dir>/run/processes.json so `elearn down` stops exactly what `elearn up` started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: list[str]
+    port: int
+    marker: str  # a string in the command line that proves a PID is still ours
+
+
+def service_spec(name: str, module: str, port: int) -> ProcessSpec:
+    return ProcessSpec(name, [sys.executable, "-m", module], port, module)
+
+
+def mongo_spec(data_dir: pathlib.Path, log_file: pathlib.Path, port: int) -> ProcessSpec:
+    nx = pathlib.Path(sys.executable).parent / "nx-27017"
+    argv = [str(nx), "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port),
+            "--log-file", str(log_file), "--pid-file", str(data_dir / "nx-27017.pid")]
+    return ProcessSpec("mongo", argv, port, "nx-27017")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(port: int, timeout_s: float, host: str = "127.0.0.1") -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+class ProcessTable:
+    """The recorded PIDs of one data folder."""
+
+    def __init__(self, run_dir: pathlib.Path, log_dir: pathlib.Path):
+        self.file = run_dir / "processes.json"
+        self.log_dir = log_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def read(self) -> dict[str, dict]:
+        return json.loads(self.file.read_text()) if self.file.exists() else {}
+
+    def _write(self, table: dict[str, dict]) -> None:
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(table, indent=2) + "\n")
+        tmp.replace(self.file)
+
+    def alive(self, name: str) -> int | None:
+        """The PID of `name` if it is recorded and still the process we started."""
+        entry = self.read().get(name)
+        if not entry:
+            return None
+        return entry["pid"] if is_our_process(entry["pid"], entry["marker"]) else None
+
+    def start(self, spec: ProcessSpec, env: dict[str, str]) -> int:
+        log = open(self.log_dir / f"{spec.name}.log", "ab")
+        proc = subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True, cwd=os.getcwd())
+        log.close()
+        table = self.read()
+        table[spec.name] = {"pid": proc.pid, "port": spec.port, "marker": spec.marker, "started": time.time()}
+        self._write(table)
+        return proc.pid
+
+    def stop(self, name: str, timeout_s: float = 15.0) -> bool:
+        pid = self.alive(name)
+        table = self.read()
+        table.pop(name, None)
+        if pid is not None:
+            terminate(pid, timeout_s)
+        self._write(table)
+        return pid is not None
+
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def is_our_process(pid: int, marker: str) -> bool:
+    try:
+        cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        status = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return marker in cmdline and status.split(") ", 1)[-1][:1] != "Z"
+
+
+def terminate(pid: int, timeout_s: float) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL after `timeout_s`."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if _reap(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _reap(pid: int) -> bool:
+    """Collect a child that has exited (when the caller started it) so it does not linger as a zombie."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == pid
+    except ChildProcessError:
+        return not is_our_process(pid, "")
+
+
+def health_status(address: str, service: str, timeout_s: float = 1.0) -> str:
+    """SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, or UNREACHABLE."""
+    with grpc.insecure_channel(address) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
+        except grpc.RpcError as exc:
+            return "SERVICE_UNKNOWN" if exc.code() == grpc.StatusCode.NOT_FOUND else "UNREACHABLE"
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+def wait_serving(address: str, service: str, timeout_s: float, alive=lambda: True) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if health_status(address, service) == "SERVING":
+            return True
+        if not alive():
+            return False
+        time.sleep(0.1)
+    return False

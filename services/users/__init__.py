@@ -1,0 +1,1 @@
+"""The users service: accounts and profiles on the user's home shard, emails unique across all shards."""

@@ -1,0 +1,64 @@
+"""The gRPC edge of the users service: proto ↔ domain, nothing else."""
+from __future__ import annotations
+
+from google.protobuf import empty_pb2
+
+from elearning.users.v1 import users_service_pb2 as pb
+from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from services.users.domain import PROFILE_FIELDS, User
+from services.users.service import UPDATABLE, UserService
+from shared import field_masks
+from shared.proto_values import enum_name, region_name, region_value, timestamp
+
+
+def to_proto(user: User) -> pb.User:
+    return pb.User(
+        id=user.id, email=user.email, full_name=user.full_name, region=region_value(user.region),
+        role=pb.UserRole.Value(user.role),
+        profile=pb.UserProfile(**{f: getattr(user.profile, f) for f in PROFILE_FIELDS}),
+        has_password=user.has_password, create_time=timestamp(user.created_at),
+        update_time=timestamp(user.updated_at))
+
+
+def _profile(message: pb.UserProfile) -> dict[str, str]:
+    return {f: getattr(message, f) for f in PROFILE_FIELDS}
+
+
+def _populated(user: pb.User, password: str) -> list[str]:
+    paths = [f.name for f, _ in user.ListFields() if f.name in UPDATABLE]
+    return paths + (["password"] if password else [])
+
+
+class UserApi(pb_grpc.UserServiceServicer):
+    def __init__(self, service: UserService):
+        self.service = service
+
+    def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.User:
+        user = request.user
+        return to_proto(self.service.create_user(
+            full_name=user.full_name, email=user.email, region=region_name(user.region, "user.region"),
+            role=enum_name(pb.UserRole, user.role, "user.role"), profile=_profile(user.profile),
+            password=request.password, request_id=request.request_id))
+
+    def GetUser(self, request: pb.GetUserRequest, context) -> pb.User:
+        return to_proto(self.service.get_user(request.id))
+
+    def GetUserByEmail(self, request: pb.GetUserByEmailRequest, context) -> pb.User:
+        return to_proto(self.service.get_user_by_email(request.email))
+
+    def ListUsers(self, request: pb.ListUsersRequest, context) -> pb.ListUsersResponse:
+        users, token = self.service.list_users(region_name(request.region), request.page_size, request.page_token)
+        return pb.ListUsersResponse(users=[to_proto(u) for u in users], next_page_token=token)
+
+    def UpdateUser(self, request: pb.UpdateUserRequest, context) -> pb.User:
+        user = request.user
+        mask = field_masks.resolve(request.update_mask.paths, UPDATABLE,
+                                   populated=_populated(user, request.password))
+        return to_proto(self.service.update_user(
+            user.id, mask, full_name=user.full_name, email=user.email,
+            role=enum_name(pb.UserRole, user.role, "user.role"), profile=_profile(user.profile),
+            password=request.password))
+
+    def DeleteUser(self, request: pb.DeleteUserRequest, context) -> empty_pb2.Empty:
+        self.service.delete_user(request.id)
+        return empty_pb2.Empty()

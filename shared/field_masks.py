@@ -1,0 +1,24 @@
+"""AIP-134 update masks: which fields of a resource an update touches."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from shared.errors import InvalidArgument
+
+
+def resolve(paths: Iterable[str], allowed: Iterable[str], *, populated: Iterable[str] = (),
+            field: str = "update_mask") -> set[str]:
+    """The validated set of paths to update.
+
+    An empty mask means "every populated field" (AIP-134). A path `a.b` is accepted when `a.b` or `a`
+    is allowed; an unknown path is INVALID_ARGUMENT naming it.
+    """
+    allowed = set(allowed)
+    paths = list(paths) or [p for p in populated if p in allowed]
+    if not paths:
+        raise InvalidArgument(field, "names no field to update")
+    unknown = [p for p in paths if p not in allowed and p.split(".", 1)[0] not in allowed]
+    if unknown:
+        raise InvalidArgument(field, f"unknown or immutable field(s): {', '.join(sorted(unknown))}; "
+                                     f"allowed: {', '.join(sorted(allowed))}")
+    return set(paths)

@@ -1,0 +1,81 @@
+"""The one server interceptor that turns domain errors into gRPC statuses with rich details.
+
+INVALID_ARGUMENT carries a google.rpc.BadRequest with one field violation per bad field; every error
+carries a google.rpc.ErrorInfo (reason, domain, metadata such as the shard). Anything unexpected is
+logged with its traceback and answered INTERNAL, never UNKNOWN.
+"""
+from __future__ import annotations
+
+import logging
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from shared import errors
+
+log = logging.getLogger(__name__)
+
+CODES: list[tuple[type[errors.DomainError], int]] = [
+    (errors.InvalidArgument, code_pb2.INVALID_ARGUMENT),
+    (errors.NotFound, code_pb2.NOT_FOUND),
+    (errors.AlreadyExists, code_pb2.ALREADY_EXISTS),
+    (errors.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
+    (errors.Aborted, code_pb2.ABORTED),
+    (errors.Unavailable, code_pb2.UNAVAILABLE),
+]
+
+
+def _pack(message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
+    code = next((c for cls, c in CODES if isinstance(exc, cls)), code_pb2.INTERNAL)
+    details = []
+    if isinstance(exc, errors.InvalidArgument):
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in exc.violations])))
+    details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain,
+                                                     metadata={k: str(v) for k, v in exc.metadata.items()})))
+    return rpc_status.to_status(status_pb2.Status(code=code, message=exc.message, details=details))
+
+
+def internal_status(domain: str) -> grpc.Status:
+    return rpc_status.to_status(status_pb2.Status(
+        code=code_pb2.INTERNAL, message="internal error; see the service log",
+        details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))]))
+
+
+class DomainErrorInterceptor(grpc.ServerInterceptor):
+    """Wraps every unary handler so a raised DomainError becomes its gRPC status."""
+
+    def __init__(self, domain: str):
+        self.domain = domain
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        behavior = handler.unary_unary
+        method = handler_call_details.method
+
+        def guarded(request, context):
+            try:
+                return behavior(request, context)
+            except errors.DomainError as exc:
+                log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message})
+                context.abort_with_status(to_status(exc, self.domain))
+            except Exception:
+                if context.code() is not None:  # the handler aborted on purpose
+                    raise
+                log.exception("rpc failed", extra={"method": method})
+                context.abort_with_status(internal_status(self.domain))
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)

@@ -1,0 +1,48 @@
+"""AIP-158 pagination: page sizes and opaque keyset page tokens bound to the request that made them."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from shared.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int, field: str = "page_size") -> int:
+    """0 means the default; above the maximum is coerced down; negative is INVALID_ARGUMENT."""
+    if requested < 0:
+        raise InvalidArgument(field, "must not be negative")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _fingerprint(query: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def encode_token(position: dict[str, Any], query: dict[str, Any]) -> str:
+    """A token for the page after `position` (the last row's sort key) of the list described by `query`."""
+    body = json.dumps({"p": position, "q": _fingerprint(query)}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, query: dict[str, Any], field: str = "page_token") -> dict[str, Any] | None:
+    """The position a token resumes after, or None for the first page.
+
+    A token that is not ours, or that came from a list with other filters, is INVALID_ARGUMENT.
+    """
+    if not token:
+        return None
+    try:
+        body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        position, fingerprint = body["p"], body["q"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument(field, "is not a token returned by this method") from None
+    if fingerprint != _fingerprint(query):
+        raise InvalidArgument(field, "was issued for a request with other parameters") from None
+    if not isinstance(position, dict):
+        raise InvalidArgument(field, "is not a token returned by this method")
+    return position

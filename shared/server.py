@@ -1,0 +1,82 @@
+"""The server bootstrap every service and the gateway use: health, reflection, the error interceptor,
+and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING first, then in-flight calls drain)."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from shared.grpc_errors import DomainErrorInterceptor
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    """A servicer and how to add it: `full_name` is the proto service name, e.g. elearning.users.v1.UserService."""
+
+    full_name: str
+    register: Callable[[grpc.Server], None]
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBinding], *,
+                  handlers: Iterable[grpc.GenericRpcHandler] = (),
+                  reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
+    """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
+    bindings = list(bindings)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.process),
+        interceptors=[DomainErrorInterceptor(domain=f"elearning.{settings.process}")],
+        handlers=list(handlers),
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for binding in bindings:
+        binding.register(server)
+    names = [b.full_name for b in bindings] + list(reflection_names)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid") from exc
+    if port == 0:
+        raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid")
+    server.start()
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"address": address, "port": port, "services": names})
+    return server, port, health_servicer
+
+
+def stop_gracefully(server: grpc.Server, health_servicer: health.HealthServicer, settings: Settings) -> None:
+    """NOT_SERVING first so balancers and probes move away, then drain in-flight calls and stop."""
+    health_servicer.enter_graceful_shutdown()
+    log.info("shutting down", extra={"drain_s": settings.drain_s, "grace_s": settings.grace_s})
+    threading.Event().wait(settings.drain_s)
+    server.stop(settings.grace_s).wait()
+
+
+def serve_until_signalled(server: grpc.Server, health_servicer: health.HealthServicer, settings: Settings,
+                          on_stop: Callable[[], None] = lambda: None) -> None:
+    """Block until SIGTERM or SIGINT, then stop gracefully and run `on_stop` (close pools)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    stop_gracefully(server, health_servicer, settings)
+    on_stop()
+    log.info("stopped")

@@ -1,0 +1,155 @@
+"""Process settings: one frozen dataclass, read once at start-up from the environment and a topology file.
+
+The topology (shards, their DSNs, the service addresses) comes from, in order: the JSON file named by
+ELEARN_CONFIG, inline JSON in ELEARN_TOPOLOGY, or the local defaults that `elearn up` uses. Per-process
+knobs come from ELEARN_* variables. A missing or wrong setting raises SettingsError with a clear message.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from shared.sharding import Shard, ShardMap
+
+SERVICES = ("users", "courses", "enrollments", "payments", "content")
+DEFAULT_SHARDS = (("na", 1, ("NORTH_AMERICA", "SOUTH_AMERICA")),
+                  ("eu", 2, ("EUROPE", "AFRICA")),
+                  ("apac", 3, ("ASIA", "OCEANIA")))
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class LocalPorts:
+    """The ports of the embedded local cluster; none collides with a system PostgreSQL on 5432."""
+
+    host: str = "127.0.0.1"
+    gateway: int = 50051
+    service_base: int = 50061      # users, courses, enrollments, payments, content: base + 0..4
+    pg_primary_base: int = 54321   # na, eu, apac primaries: base + 0..2
+    pg_replica_base: int = 54331   # their replicas
+    mongo: int = 27027
+
+    def service(self, name: str) -> int:
+        return self.service_base + SERVICES.index(name)
+
+
+def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres") -> dict:
+    """The topology document of the local cluster that `elearn up` boots."""
+    def dsn(port: int) -> str:
+        return f"host={ports.host} port={port} dbname={database} user={user}"
+
+    return {
+        "shards": [
+            {"name": name, "number": number, "regions": list(regions),
+             "primary_dsn": dsn(ports.pg_primary_base + i), "replica_dsn": dsn(ports.pg_replica_base + i),
+             "mongo_uri": f"mongodb://{ports.host}:{ports.mongo}/", "mongo_db": f"elearning_{name}"}
+            for i, (name, number, regions) in enumerate(DEFAULT_SHARDS)
+        ],
+        "services": {name: f"{ports.host}:{ports.service(name)}" for name in SERVICES},
+        "gateway": f"{ports.host}:{ports.gateway}",
+    }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one process needs, passed into constructors; nothing reads the environment later."""
+
+    process: str
+    listen: str
+    shard_map: ShardMap
+    service_addresses: Mapping[str, str]
+    gateway_address: str
+    log_level: str = "INFO"
+    pool_size: int = 16
+    max_workers: int = 32
+    connect_timeout_s: float = 2.0
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 3000
+    call_timeout_s: float = 3.0
+    drain_s: float = 1.0
+    grace_s: float = 5.0
+
+
+def _read_topology(env: Mapping[str, str]) -> dict:
+    path = env.get("ELEARN_CONFIG")
+    if path:
+        try:
+            return json.loads(pathlib.Path(path).read_text())
+        except OSError as exc:
+            raise SettingsError(f"ELEARN_CONFIG={path}: cannot read the file ({exc.strerror})") from exc
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"ELEARN_CONFIG={path}: not valid JSON ({exc})") from exc
+    inline = env.get("ELEARN_TOPOLOGY")
+    if inline:
+        try:
+            return json.loads(inline)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"ELEARN_TOPOLOGY: not valid JSON ({exc})") from exc
+    return local_topology()
+
+
+def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
+    try:
+        shards = tuple(
+            Shard(name=s["name"], number=int(s["number"]), regions=tuple(s["regions"]),
+                  primary_dsn=s["primary_dsn"], replica_dsn=s.get("replica_dsn") or s["primary_dsn"],
+                  mongo_uri=s.get("mongo_uri", ""), mongo_db=s.get("mongo_db", f"elearning_{s['name']}"))
+            for s in topology["shards"])
+        return ShardMap(shards)
+    except KeyError as exc:
+        raise SettingsError(f"topology: a shard lacks the key {exc.args[0]!r}") from exc
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"topology: {exc}") from exc
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a {kind.__name__}") from None
+    if value < 0:
+        raise SettingsError(f"{name}={raw!r}: must not be negative")
+    return value
+
+
+def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings of `process` (a service name or "gateway") from the environment."""
+    env = os.environ if env is None else env
+    topology = _read_topology(env)
+    shard_map = parse_shard_map(topology)
+    services = dict(topology.get("services", {}))
+    missing = [s for s in SERVICES if s not in services]
+    if missing:
+        raise SettingsError(f"topology: no address for service(s) {', '.join(missing)}")
+    gateway = topology.get("gateway", "127.0.0.1:50051")
+    default_listen = gateway if process == "gateway" else services.get(process)
+    if default_listen is None:
+        raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
+    level = env.get("ELEARN_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        process=process,
+        listen=env.get("ELEARN_LISTEN") or default_listen,
+        shard_map=shard_map,
+        service_addresses=services,
+        gateway_address=gateway,
+        log_level=level,
+        pool_size=_number(env, "ELEARN_POOL_SIZE", 16),
+        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32),
+        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
+        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
+        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),
+        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
+        drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
+        grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
+    )

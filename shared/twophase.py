@@ -1,0 +1,169 @@
+"""Writes that span shards and commit on all of them or none: two-phase commit with PREPARE TRANSACTION.
+
+The home shard's ordinary transaction is the commit point. Every other shard's work is PREPAREd first;
+then the home transaction records the decision (a row in tpc_decisions) and commits; then COMMIT PREPARED
+runs on the others. A crash between the steps leaves prepared transactions in doubt: `recover_in_doubt`
+commits those whose decision row exists and rolls back those old enough to have no live coordinator.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+
+from shared.errors import DomainError
+from shared.pg import Role, ShardPools, translate
+
+log = logging.getLogger(__name__)
+
+GID_PREFIX = "elearn"
+IN_DOUBT_AFTER_S = 30.0
+FORGET_DECISIONS_AFTER_S = 3600.0
+
+
+class ShardCursor(psycopg2.extensions.cursor):
+    """A cursor that turns connection and timeout errors into domain errors naming its shard.
+
+    Errors a store handles itself (unique or check violations) pass through unchanged.
+    """
+
+    shard = ""
+
+    def execute(self, query, vars=None):
+        try:
+            return super().execute(query, vars)
+        except psycopg2.Error as exc:
+            mapped = translate(exc, self.shard, Role.PRIMARY)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+
+class CrossShardWrite:
+    """Collects one open transaction per shard; `commit()` makes them all durable or none."""
+
+    def __init__(self, pools: ShardPools, home: str):
+        self.pools = pools
+        self.home = home
+        self.gid = f"{GID_PREFIX}:{home}:{uuid.uuid4().hex}"
+        self._stack = contextlib.ExitStack()
+        self._conns: dict[str, psycopg2.extensions.connection] = {}
+        self._prepared: list[str] = []
+        self._done = False
+
+    def cursor(self, shard: str) -> psycopg2.extensions.cursor:
+        """A cursor inside this write's transaction on `shard`'s primary."""
+        conn = self._conns.get(shard)
+        if conn is None:
+            try:
+                conn = self._stack.enter_context(self.pools.pool(shard, Role.PRIMARY).connection())
+                conn.autocommit = False
+                if shard != self.home:
+                    conn.tpc_begin(self.gid)
+            except psycopg2.Error as exc:
+                raise translate(exc, shard, Role.PRIMARY) from exc
+            self._conns[shard] = conn
+        cur = conn.cursor(cursor_factory=ShardCursor)
+        cur.shard = shard
+        return cur
+
+    def commit(self) -> None:
+        others = [s for s in self._conns if s != self.home]
+        current = self.home
+        try:
+            for shard in others:
+                current = shard
+                self._conns[shard].tpc_prepare()
+                self._prepared.append(shard)
+            current = self.home
+            home = self._conns.get(self.home) or self._open_home()
+            if others:
+                with home.cursor() as cur:
+                    cur.execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (self.gid,))
+            home.commit()
+        except psycopg2.Error as exc:
+            raise translate(exc, current, Role.PRIMARY) from exc
+        self._done = True
+        for shard in others:
+            try:
+                self._conns[shard].tpc_commit()
+            except psycopg2.Error:
+                # Decided and durable on the home shard: recovery will finish this commit.
+                log.warning("commit prepared failed; left for recovery", extra={"gid": self.gid, "shard": shard})
+
+    def _open_home(self) -> psycopg2.extensions.connection:
+        self.cursor(self.home).close()
+        return self._conns[self.home]
+
+    def rollback(self) -> None:
+        for shard, conn in self._conns.items():
+            if conn.closed:
+                continue
+            try:
+                if shard in self._prepared or shard != self.home:
+                    conn.tpc_rollback()
+                else:
+                    conn.rollback()
+            except psycopg2.Error:
+                log.warning("rollback failed; recovery will roll back", extra={"gid": self.gid, "shard": shard})
+
+    def __enter__(self) -> "CrossShardWrite":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if not self._done:
+                self.rollback()
+        finally:
+            self._stack.close()
+
+
+def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AFTER_S) -> dict[str, int]:
+    """Finish what crashed coordinators left prepared on every shard; returns counts by outcome."""
+    counts = {"committed": 0, "rolled_back": 0, "waiting": 0}
+    still_prepared: set[str] = set()
+    complete = True
+    for shard in pools.shard_map.names:
+        try:
+            with pools.pool(shard, Role.PRIMARY).connection() as conn:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
+                                "WHERE gid LIKE %s AND database = current_database()", (GID_PREFIX + ":%",))
+                    for gid, age_s in cur.fetchall():
+                        outcome = _resolve(pools, cur, gid, float(age_s), in_doubt_after_s)
+                        counts[outcome] += 1
+                        if outcome == "waiting":
+                            still_prepared.add(gid)
+        except (psycopg2.Error, DomainError) as exc:
+            log.warning("in-doubt recovery skipped a shard", extra={"shard": shard, "error": str(exc)})
+            complete = False
+    if not complete:
+        return counts  # a shard we could not read may still hold a decided gid: keep every decision
+    for shard in pools.shard_map.names:
+        try:
+            with pools.write(shard) as cur:
+                cur.execute("DELETE FROM tpc_decisions WHERE decided_at < now() - make_interval(secs => %s) "
+                            "AND NOT (gid = ANY(%s))", (FORGET_DECISIONS_AFTER_S, list(still_prepared)))
+        except DomainError as exc:
+            log.warning("decision clean-up skipped a shard", extra={"shard": shard, "error": str(exc)})
+    if counts["committed"] or counts["rolled_back"]:
+        log.warning("resolved in-doubt transactions", extra=counts)
+    return counts
+
+
+def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: float) -> str:
+    home = gid.split(":")[1]
+    with pools.read(home, primary=True) as home_cur:
+        home_cur.execute("SELECT 1 FROM tpc_decisions WHERE gid = %s", (gid,))
+        decided = home_cur.fetchone() is not None
+    if not decided and age_s <= in_doubt_after_s:
+        return "waiting"
+    try:
+        cur.execute(("COMMIT PREPARED %s" if decided else "ROLLBACK PREPARED %s"), (gid,))
+    except psycopg2.errors.UndefinedObject:
+        pass  # another process finished it first
+    return "committed" if decided else "rolled_back"
