@@ -1,0 +1,99 @@
+"""Session fixtures: one real local cluster (PostgreSQL primaries and replicas, the MongoDB stand-in, the
+services and the gateway) booted on free ports for the whole test session, and clients for it."""
+from __future__ import annotations
+
+import os
+import pathlib
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+import grpc
+import psycopg2
+import pytest
+
+from launcher.cluster import Cluster
+from launcher.layout import Layout
+from launcher.processes import port_is_free
+from shared.settings import LocalPorts, load_settings
+
+
+def _free_ports() -> LocalPorts:
+    defaults = LocalPorts()
+    for _ in range(50):
+        offset = random.randrange(1000, 9000, 10)
+        ports = LocalPorts(gateway=defaults.gateway + offset, service_base=defaults.service_base + offset,
+                           pg_primary_base=defaults.pg_primary_base + offset,
+                           pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
+        layout = Layout(pathlib.Path("/nonexistent"), ports, pathlib.Path("/nonexistent"))
+        if all(port_is_free(p) for p in layout.all_ports().values()):
+            return ports
+    raise RuntimeError("no free port range for the test cluster")
+
+
+@dataclass
+class RunningCluster:
+    layout: Layout
+    cluster: Cluster
+
+    @property
+    def gateway(self) -> str:
+        return f"127.0.0.1:{self.layout.ports.gateway}"
+
+    def service(self, name: str) -> str:
+        return f"127.0.0.1:{self.layout.ports.service(name)}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"ELEARN_CONFIG": str(self.layout.topology_file)}
+
+    def settings(self, process: str = "users"):
+        return load_settings(process, self.env)
+
+    def pg(self, shard: str, role: str = "primary"):
+        """A fresh autocommit connection to one node."""
+        conn = psycopg2.connect(host="127.0.0.1", port=self.layout.pg_port(shard, role), dbname="elearning",
+                                user="postgres", connect_timeout=3)
+        conn.autocommit = True
+        return conn
+
+    def execute(self, shard: str, sql: str, params=()) -> None:
+        """Run one statement on a shard's primary, outside any transaction block."""
+        conn = self.pg(shard)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+        finally:
+            conn.close()
+
+    def query(self, shard: str, role: str, sql: str, params=()):
+        conn = self.pg(shard, role)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="elearn-test-"))
+    os.chmod(data_dir, 0o755)  # PostgreSQL runs as its own user and must reach its folders
+    layout = Layout.create(data_dir, _free_ports())
+    running = Cluster(layout, say=lambda _msg: None)
+    try:
+        running.up()
+        yield RunningCluster(layout, running)
+    finally:
+        running.down()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if layout.pg_root != data_dir / "pg":
+            shutil.rmtree(layout.pg_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def gateway_channel(cluster):
+    with grpc.insecure_channel(cluster.gateway) as channel:
+        yield channel

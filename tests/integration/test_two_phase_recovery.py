@@ -1,0 +1,85 @@
+"""In-doubt cross-shard transactions are committed when their home shard decided, else rolled back."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from shared.pg import ShardPools
+from shared.twophase import CrossShardWrite, recover_in_doubt
+
+
+@pytest.fixture
+def pools(cluster):
+    pools = ShardPools.from_settings(cluster.settings())
+    yield pools
+    pools.close()
+
+
+def prepare_claim(cluster, shard: str, gid: str, email: str) -> None:
+    conn = cluster.pg(shard)
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 1)", (email,))
+        cur.execute("PREPARE TRANSACTION %s", (gid,))
+    conn.close()
+
+
+def test_recovery_commits_decided_and_rolls_back_abandoned(cluster, pools):
+    decided_gid, abandoned_gid = (f"elearn:eu:{uuid.uuid4().hex}" for _ in range(2))
+    decided_email, abandoned_email = f"{uuid.uuid4().hex}@decided.test", f"{uuid.uuid4().hex}@abandoned.test"
+    prepare_claim(cluster, "apac", decided_gid, decided_email)
+    prepare_claim(cluster, "na", abandoned_gid, abandoned_email)
+    cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (decided_gid,))
+
+    counts = recover_in_doubt(pools, in_doubt_after_s=0.0)
+
+    assert counts["committed"] >= 1 and counts["rolled_back"] >= 1
+    assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (decided_email,)) == [(1,)]
+    assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (abandoned_email,)) == [(0,)]
+    for shard in ("na", "eu", "apac"):
+        assert cluster.query(shard, "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid IN (%s, %s)",
+                             (decided_gid, abandoned_gid)) == [(0,)]
+    cluster.execute("apac", "DELETE FROM email_directory WHERE email = %s", (decided_email,))
+
+
+def test_young_undecided_transactions_are_left_for_their_coordinator(cluster, pools):
+    gid = f"elearn:eu:{uuid.uuid4().hex}"
+    prepare_claim(cluster, "na", gid, f"{uuid.uuid4().hex}@young.test")
+    try:
+        assert recover_in_doubt(pools, in_doubt_after_s=3600)["waiting"] >= 1
+        assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s",
+                             (gid,)) == [(1,)]
+    finally:
+        cluster.execute("na", "ROLLBACK PREPARED %s", (gid,))
+
+
+def test_a_failure_before_the_decision_leaves_no_shard_changed(cluster, pools):
+    email = f"{uuid.uuid4().hex}@atomic.test"
+    with pytest.raises(RuntimeError):
+        with CrossShardWrite(pools, "eu") as write:
+            write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 2)", (email,))
+            write.cursor("eu").execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (f"probe-{email}",))
+            raise RuntimeError("the coordinator fails before commit")
+    for shard in ("eu", "apac"):
+        assert cluster.query(shard, "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                             (email,)) == [(0,)]
+    assert cluster.query("eu", "primary", "SELECT count(*) FROM tpc_decisions WHERE gid = %s",
+                         (f"probe-{email}",)) == [(0,)]
+    assert cluster.query("apac", "primary", "SELECT count(*) FROM pg_prepared_xacts") == [(0,)]
+
+
+def test_a_participant_that_fails_to_prepare_rolls_back_everything(cluster, pools):
+    email = f"{uuid.uuid4().hex}@prepare-fails.test"
+    with pytest.raises(Exception):
+        with CrossShardWrite(pools, "na") as write:
+            write.cursor("na").execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (f"probe-{email}",))
+            write.cursor("eu").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 3)", (email,))
+            write.cursor("apac").execute("SELECT 1/0")
+            write.commit()
+    assert cluster.query("na", "primary", "SELECT count(*) FROM tpc_decisions WHERE gid = %s",
+                         (f"probe-{email}",)) == [(0,)]
+    assert cluster.query("eu", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(0,)]

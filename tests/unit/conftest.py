@@ -1,0 +1,24 @@
+"""Unit fixtures: the default shard map, and the users service over in-memory fakes."""
+from __future__ import annotations
+
+import pytest
+
+from services.users.service import UserService
+from shared.settings import local_topology, parse_shard_map
+from shared.sharding import ShardMap
+from tests.unit.fakes import FakeHasher, FakeUserStore
+
+
+@pytest.fixture
+def shard_map() -> ShardMap:
+    return parse_shard_map(local_topology())
+
+
+@pytest.fixture
+def store(shard_map) -> FakeUserStore:
+    return FakeUserStore(shard_map)
+
+
+@pytest.fixture
+def service(store, shard_map) -> UserService:
+    return UserService(store, shard_map, FakeHasher())

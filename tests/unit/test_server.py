@@ -1,0 +1,130 @@
+"""shared.server + DomainErrorInterceptor end to end, in-process: a real gRPC server on 127.0.0.1:0."""
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
+
+from elearning.users.v1 import users_service_pb2 as pb
+from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from shared import errors
+from shared.server import ServiceBinding, create_server
+from shared.settings import load_settings
+
+SERVICE = "elearning.users.v1.UserService"
+
+
+class FailingUsers(pb_grpc.UserServiceServicer):
+    def GetUser(self, request, context):
+        raise errors.NotFound("user", request.id)
+
+    def CreateUser(self, request, context):
+        raise errors.InvalidArgument("user.email", "is required",
+                                     more=[errors.FieldViolation("user.region", "is required")])
+
+    def ListUsers(self, request, context):
+        raise RuntimeError("secret connection string leaked")
+
+    def DeleteUser(self, request, context):
+        raise errors.ShardUnavailable("eu", "primary")
+
+    def UpdateUser(self, request, context):
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, "not yours")
+
+    def GetUserByEmail(self, request, context):
+        return pb.User(id=1, email=request.email)
+
+
+@pytest.fixture
+def running():
+    settings = load_settings("users", {})
+    binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(FailingUsers(), server))
+    server, port, health = create_server(settings, "127.0.0.1:0", [binding])
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield channel, health
+    finally:
+        channel.close()
+        server.stop(grace=1).wait()
+
+
+@pytest.fixture
+def users(running):
+    return pb_grpc.UserServiceStub(running[0])
+
+
+def details(call_error: grpc.RpcError, message_type):
+    found = []
+    for detail in rpc_status.from_call(call_error).details:
+        message = message_type()
+        if detail.Unpack(message):
+            found.append(message)
+    return found
+
+
+def test_not_found(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.GetUser(pb.GetUserRequest(id=99), timeout=5)
+    assert err.value.code() is grpc.StatusCode.NOT_FOUND
+    assert err.value.details() == "user 99 not found"
+    info, = details(err.value, error_details_pb2.ErrorInfo)
+    assert (info.reason, info.domain, dict(info.metadata)) == (
+        "NOT_FOUND", "elearning.users", {"resource": "user", "key": "99"})
+
+
+def test_invalid_argument_with_bad_request(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.CreateUser(pb.CreateUserRequest(), timeout=5)
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    bad_request, = details(err.value, error_details_pb2.BadRequest)
+    assert [(v.field, v.description) for v in bad_request.field_violations] == [
+        ("user.email", "is required"), ("user.region", "is required")]
+
+
+def test_unexpected_exception_is_internal_and_hidden(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.ListUsers(pb.ListUsersRequest(), timeout=5)
+    assert err.value.code() is grpc.StatusCode.INTERNAL
+    assert "secret" not in err.value.details()
+    info, = details(err.value, error_details_pb2.ErrorInfo)
+    assert info.reason == "INTERNAL"
+
+
+def test_shard_unavailable(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.DeleteUser(pb.DeleteUserRequest(id=1), timeout=5)
+    assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+    info, = details(err.value, error_details_pb2.ErrorInfo)
+    assert dict(info.metadata) == {"shard": "eu", "role": "primary"}
+
+
+def test_a_deliberate_abort_passes_through(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.UpdateUser(pb.UpdateUserRequest(), timeout=5)
+    assert (err.value.code(), err.value.details()) == (grpc.StatusCode.PERMISSION_DENIED, "not yours")
+
+
+def test_success_passes_through(users):
+    assert users.GetUserByEmail(pb.GetUserByEmailRequest(email="a@b.co"), timeout=5).email == "a@b.co"
+
+
+def check(channel, service: str) -> int:
+    return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+
+
+@pytest.mark.parametrize("service", ["", SERVICE])
+def test_health_serving(running, service):
+    assert check(running[0], service) == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_health_not_serving_once_shutdown_begins(running):
+    channel, health = running
+    health.enter_graceful_shutdown()
+    assert check(channel, "") == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert check(channel, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def test_health_unknown_service(running):
+    with pytest.raises(grpc.RpcError) as err:
+        check(running[0], "elearning.nope.v1.Nope")
+    assert err.value.code() is grpc.StatusCode.NOT_FOUND
