@@ -7,6 +7,7 @@ knobs come from ELEARN_* variables. A missing or wrong setting raises SettingsEr
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 from dataclasses import dataclass
@@ -95,12 +96,15 @@ def _read_topology(env: Mapping[str, str]) -> dict:
 
 
 def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
+    entries = topology.get("shards") if isinstance(topology, Mapping) else None
+    if not isinstance(entries, list) or not entries:
+        raise SettingsError("topology: 'shards' must be a non-empty list of shards")
     try:
         shards = tuple(
             Shard(name=s["name"], number=int(s["number"]), regions=tuple(s["regions"]),
                   primary_dsn=s["primary_dsn"], replica_dsn=s.get("replica_dsn") or s["primary_dsn"],
                   mongo_uri=s.get("mongo_uri", ""), mongo_db=s.get("mongo_db", f"elearning_{s['name']}"))
-            for s in topology["shards"])
+            for s in entries)
         return ShardMap(shards)
     except KeyError as exc:
         raise SettingsError(f"topology: a shard lacks the key {exc.args[0]!r}") from exc
@@ -108,7 +112,7 @@ def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
         raise SettingsError(f"topology: {exc}") from exc
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int):
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -116,8 +120,12 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int)
         value = kind(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r}: expected a {kind.__name__}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}={raw!r}: must be a finite number")
     if value < 0:
         raise SettingsError(f"{name}={raw!r}: must not be negative")
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
     return value
 
 
@@ -126,7 +134,9 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     env = os.environ if env is None else env
     topology = _read_topology(env)
     shard_map = parse_shard_map(topology)
-    services = dict(topology.get("services", {}))
+    services = topology.get("services", {})
+    if not isinstance(services, Mapping) or not all(isinstance(v, str) for v in services.values()):
+        raise SettingsError("topology: 'services' must map each service name to a host:port address")
     missing = [s for s in SERVICES if s not in services]
     if missing:
         raise SettingsError(f"topology: no address for service(s) {', '.join(missing)}")
@@ -134,7 +144,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     default_listen = gateway if process == "gateway" else services.get(process)
     if default_listen is None:
         raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
-    level = env.get("ELEARN_LOG_LEVEL", "INFO").upper()
+    level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
     return Settings(
@@ -144,8 +154,8 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         service_addresses=services,
         gateway_address=gateway,
         log_level=level,
-        pool_size=_number(env, "ELEARN_POOL_SIZE", 16),
-        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32),
+        pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
+        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
         connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
         statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
         lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),

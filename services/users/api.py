@@ -7,7 +7,6 @@ from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from services.users.domain import PROFILE_FIELDS, User
 from services.users.service import UPDATABLE, UserService
-from shared import field_masks
 from shared.proto_values import enum_name, region_name, region_value, timestamp
 
 
@@ -52,10 +51,9 @@ class UserApi(pb_grpc.UserServiceServicer):
 
     def UpdateUser(self, request: pb.UpdateUserRequest, context) -> pb.User:
         user = request.user
-        mask = field_masks.resolve(request.update_mask.paths, UPDATABLE,
-                                   populated=_populated(user, request.password))
+        paths = list(request.update_mask.paths) or _populated(user, request.password)
         return to_proto(self.service.update_user(
-            user.id, mask, full_name=user.full_name, email=user.email,
+            user.id, paths, full_name=user.full_name, email=user.email,
             role=enum_name(pb.UserRole, user.role, "user.role"), profile=_profile(user.profile),
             password=request.password))
 

@@ -12,8 +12,8 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 PROFILE_LIMITS = {"headline": 200, "bio": 5000, "avatar_url": 2048, "website_url": 2048, "time_zone": 64,
                   "language": 35}
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def normalize_email(raw: str) -> str:
@@ -29,10 +29,11 @@ def email_problem(email: str) -> str | None:
     local, sep, domain = email.rpartition("@")
     if not sep or not local or not domain:
         return f"{email!r} is not an email address (expected name@domain)"
-    if len(local) > 64 or not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
+    if (len(local) > 64 or not _LOCAL.fullmatch(local) or local.startswith(".") or local.endswith(".")
+            or ".." in local):
         return f"{email!r} has a malformed local part"
     labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
         return f"{email!r} has a malformed domain"
     return None
 

@@ -1,11 +1,11 @@
 """The rules of the users service: validation, placement, idempotency, email uniqueness. No gRPC, no SQL."""
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from services.users import rules
 from services.users.domain import NewUser, User, UserChanges
-from shared import idempotency, pagination
+from shared import field_masks, idempotency, pagination
 from shared.errors import InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
 
@@ -96,9 +96,10 @@ class UserService:
         users = users[:limit]
         return users, pagination.encode_token({"id": users[-1].id}, query)
 
-    def update_user(self, user_id: int, mask: set[str], full_name: str, email: str, role: str,
+    def update_user(self, user_id: int, paths: Iterable[str], full_name: str, email: str, role: str,
                     profile: dict[str, str], password: str) -> User:
         home = self.shards.for_id(user_id, field="user.id").name
+        mask = field_masks.resolve(paths, UPDATABLE, messages=("profile",))
         violations = Violations()
         profile_paths = {p.split(".", 1)[1] for p in mask if p.startswith("profile.")}
         if "profile" in mask:

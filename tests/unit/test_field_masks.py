@@ -31,7 +31,13 @@ def test_unknown_path_is_named():
 
 
 def test_subfield_of_an_allowed_message():
-    assert resolve(["profile.bio", "profile.headline"], ALLOWED) == {"profile.bio", "profile.headline"}
+    paths = ["profile.bio", "profile.headline"]
+    assert resolve(paths, ALLOWED, messages=["profile"]) == {"profile.bio", "profile.headline"}
+
+
+def test_subfield_of_a_plain_field_is_rejected():
+    with pytest.raises(InvalidArgument, match="full_name.first"):
+        resolve(["full_name.first"], ALLOWED, messages=["profile"])
 
 
 def test_subfield_of_an_unknown_field_is_rejected():

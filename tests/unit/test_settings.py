@@ -125,17 +125,12 @@ def test_settings_are_frozen():
         s.listen = "elsewhere"
 
 
-@pytest.mark.xfail(strict=True, reason="settings.py parse_shard_map: a topology without 'shards' is reported "
-                                       "as 'a shard lacks the key 'shards'', which blames a shard entry")
 def test_topology_without_shards_says_so():
     with pytest.raises(SettingsError) as err:
         load_settings("users", {"ELEARN_TOPOLOGY": json.dumps({"services": {}})})
     assert "a shard lacks" not in str(err.value)
 
 
-@pytest.mark.xfail(strict=True, reason="settings.py _number accepts 0 for ELEARN_POOL_SIZE / ELEARN_MAX_WORKERS; "
-                                       "the process then fails later (POOL_EXHAUSTED on every call, or "
-                                       "ThreadPoolExecutor ValueError) instead of at start-up")
 @pytest.mark.parametrize("name", ["ELEARN_POOL_SIZE", "ELEARN_MAX_WORKERS"])
 def test_zero_pool_or_workers_is_rejected(name):
     with pytest.raises(SettingsError, match=name):

@@ -22,7 +22,7 @@ def test_each_region_lands_on_its_shard(service, store, region, shard):
     assert (user.region, list(store.users[shard])) == (region, [user.id])
 
 
-def test_create_normalises(service, store):
+def test_create_normalises(service):
     user = create(service, full_name="  Ada Lovelace ", email="  Ada@Example.COM\t", role="",
                   profile={**empty_profile(), "bio": "  Analyst  "})
     assert (user.full_name, user.email, user.role, user.profile.bio) == (
