@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from shared import logs
 from shared.grpc_errors import DomainErrorInterceptor
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +82,34 @@ def serve_until_signalled(server: grpc.Server, health_servicer: health.HealthSer
     stop_gracefully(server, health_servicer, settings)
     on_stop()
     log.info("stopped")
+
+
+@dataclass
+class ProcessParts:
+    """What a process serves, built from its settings by its main module."""
+
+    bindings: list[ServiceBinding] = field(default_factory=list)
+    handlers: list[grpc.GenericRpcHandler] = field(default_factory=list)
+    reflection_names: list[str] = field(default_factory=list)
+    on_stop: Callable[[], None] = lambda: None
+
+
+def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
+    """The whole life of a server process: settings, logs, build, serve until signalled. Returns the exit code."""
+    try:
+        settings = load_settings(process)
+    except SettingsError as exc:
+        print(f"{process}: bad settings: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(process, settings.log_level)
+    parts = build(settings)
+    try:
+        server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
+                                                       handlers=parts.handlers,
+                                                       reflection_names=parts.reflection_names)
+    except PortInUse as exc:
+        log.error(str(exc))
+        parts.on_stop()
+        return 2
+    serve_until_signalled(server, health_servicer, settings, on_stop=parts.on_stop)
+    return 0

@@ -1,7 +1,6 @@
-"""Boot the users service: settings from the environment, pools, in-doubt recovery, then serve."""
+"""Boot the users service: pools, in-doubt recovery, the servicer; then serve until signalled."""
 from __future__ import annotations
 
-import logging
 import sys
 
 from elearning.users.v1 import users_service_pb2, users_service_pb2_grpc
@@ -9,41 +8,29 @@ from services.users.api import UserApi
 from services.users.passwords import ScryptHasher
 from services.users.service import UserService
 from services.users.store import PgUserStore
-from shared import logs
 from shared.pg import ShardPools
 from shared.recovery import RecoveryLoop
-from shared.server import PortInUse, ServiceBinding, create_server, serve_until_signalled
-from shared.settings import SettingsError, load_settings
+from shared.server import ProcessParts, ServiceBinding, run_process
+from shared.settings import Settings
 
 SERVICE_NAME = users_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 
 
-def main() -> int:
-    try:
-        settings = load_settings("users")
-    except SettingsError as exc:
-        print(f"users: bad settings: {exc}", file=sys.stderr)
-        return 2
-    logs.configure("users", settings.log_level)
+def build(settings: Settings) -> ProcessParts:
     pools = ShardPools.from_settings(settings)
     recovery = RecoveryLoop(pools)
     recovery.start()
     api = UserApi(UserService(PgUserStore(pools), settings.shard_map, ScryptHasher()))
-    binding = ServiceBinding(SERVICE_NAME, lambda server: users_service_pb2_grpc.add_UserServiceServicer_to_server(
-        api, server))
-    try:
-        server, _port, health = create_server(settings, settings.listen, [binding])
-    except PortInUse as exc:
-        logging.getLogger(__name__).error(str(exc))
-        return 2
 
-    def close() -> None:
+    def stop() -> None:
         recovery.stop()
         pools.close()
 
-    serve_until_signalled(server, health, settings, on_stop=close)
-    return 0
+    return ProcessParts(
+        bindings=[ServiceBinding(SERVICE_NAME,
+                                 lambda server: users_service_pb2_grpc.add_UserServiceServicer_to_server(api, server))],
+        on_stop=stop)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_process("users", build))
