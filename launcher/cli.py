@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -11,7 +12,7 @@ from launcher.cluster import Cluster, ClusterError
 from launcher.layout import Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
 from launcher.postgres import PostgresError
-from shared.settings import LocalPorts, SettingsError, load_settings
+from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
 
 def _layout(args, *, creating: bool = False) -> Layout | None:
@@ -71,8 +72,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    settings = load_settings("users")
-    for shard, applied in migrate_all(settings.shard_map).items():
+    shard_map = parse_shard_map(read_topology(os.environ))
+    for shard, applied in migrate_all(shard_map).items():
         print(f"{shard}: " + (", ".join(applied) if applied else "up to date"))
     return 0
 

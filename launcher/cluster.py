@@ -189,8 +189,8 @@ def _node_facts(port: int, primary_lsn: str | None) -> dict:
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_is_in_recovery(), pg_backend_pid()")
-            in_recovery, _ = cur.fetchone()
+            cur.execute("SELECT pg_is_in_recovery()")
+            in_recovery = cur.fetchone()[0]
             if not in_recovery:
                 cur.execute("SELECT pg_current_wal_lsn()::text, "
                             "(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')")

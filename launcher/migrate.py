@@ -49,7 +49,11 @@ def load_migrations(folder: pathlib.Path = MIGRATIONS) -> list[Migration]:
 def migrate_shard(shard: Shard, migrations: list[Migration]) -> list[str]:
     """Bring one shard's primary up to date; returns the names applied now."""
     applied_now = []
-    conn = psycopg2.connect(shard.primary_dsn, connect_timeout=5)
+    try:
+        conn = psycopg2.connect(shard.primary_dsn, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        raise MigrationError(f"shard {shard.name}: cannot reach its primary ({str(exc).strip().splitlines()[0]})"
+                             ) from exc
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -135,6 +135,3 @@ def stop(data: pathlib.Path, mode: str = "fast") -> None:
     if is_running(data):
         _cmd(["pg_ctl", "stop", "-D", str(data), "-m", mode, "-w", "-t", "60"], timeout=90)
 
-
-def promote(data: pathlib.Path) -> None:
-    _cmd(["pg_ctl", "promote", "-D", str(data), "-w", "-t", "60"], timeout=90)

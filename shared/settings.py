@@ -72,12 +72,12 @@ class Settings:
     connect_timeout_s: float = 2.0
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 3000
-    call_timeout_s: float = 3.0
+    call_timeout_s: float = 3.0  # deadline of calls from one service to another
     drain_s: float = 1.0
     grace_s: float = 5.0
 
 
-def _read_topology(env: Mapping[str, str]) -> dict:
+def read_topology(env: Mapping[str, str]) -> dict:
     path = env.get("ELEARN_CONFIG")
     if path:
         try:
@@ -132,7 +132,7 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int,
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings of `process` (a service name or "gateway") from the environment."""
     env = os.environ if env is None else env
-    topology = _read_topology(env)
+    topology = read_topology(env)
     shard_map = parse_shard_map(topology)
     services = topology.get("services", {})
     if not isinstance(services, Mapping) or not all(isinstance(v, str) for v in services.values()):
