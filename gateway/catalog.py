@@ -1,6 +1,8 @@
 """The public API the gateway exposes: every service's proto, by full name, and its backend key."""
 from __future__ import annotations
 
+from google.protobuf import descriptor_pool
+
 from elearning.content.v1 import content_service_pb2
 from elearning.courses.v1 import courses_service_pb2
 from elearning.enrollments.v1 import enrollments_service_pb2
@@ -21,3 +23,13 @@ def split_method(method: str) -> tuple[str, str]:
     """("/pkg.Service/Method") → ("pkg.Service", "Method")."""
     service, _, name = method.lstrip("/").partition("/")
     return service, name
+
+
+def public_methods() -> dict[str, tuple[str, object]]:
+    """"/pkg.Service/Method" → (backend key, request message descriptor), for every public method."""
+    pool = descriptor_pool.Default()
+    methods = {}
+    for full_name, key in PUBLIC_SERVICES.items():
+        for method in pool.FindServiceByName(full_name).methods:
+            methods[f"/{full_name}/{method.name}"] = (key, method.input_type)
+    return methods

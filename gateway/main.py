@@ -1,17 +1,28 @@
-"""Boot the gateway: forward every public service to its configured backend, with health and reflection."""
+"""Boot the gateway: route every public method by region to its backend, with health and reflection."""
 from __future__ import annotations
 
 import sys
 
-from gateway.catalog import PUBLIC_SERVICES
+from gateway.backends import Backends, HealthWatcher
+from gateway.catalog import PUBLIC_SERVICES, public_methods
 from gateway.proxy import Forwarder
+from gateway.routing import MethodRouter, Routes
 from shared.server import ProcessParts, run_process
 from shared.settings import Settings
 
 
 def build(settings: Settings) -> ProcessParts:
-    forwarder = Forwarder(settings.service_addresses)
-    return ProcessParts(handlers=[forwarder], reflection_names=list(PUBLIC_SERVICES), on_stop=forwarder.close)
+    backends = Backends()
+    router = MethodRouter(Routes(settings.routes, settings.shard_map), public_methods())
+    watcher = HealthWatcher(backends, {full_name: set(settings.routes.get(key, {}).values())
+                                       for full_name, key in PUBLIC_SERVICES.items()})
+
+    def stop() -> None:
+        watcher.stop()
+        backends.close()
+
+    return ProcessParts(handlers=[Forwarder(router, backends)], reflection_names=list(PUBLIC_SERVICES),
+                        on_start=watcher.start, on_stop=stop)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,27 @@
-"""A generic gRPC handler that forwards serialized requests to a backend, passing metadata, the remaining
-deadline, the response's trailing metadata and any error status with its rich details through unchanged."""
+"""A generic gRPC handler that routes each call by region and forwards the serialized request unchanged.
+
+It passes metadata and the remaining deadline downstream, retries only what is safe (reads, and creates
+that carry a request_id) and only on UNAVAILABLE, returns the backend's status with its rich details
+intact, and adds the region and shard it chose as trailing metadata (x-region, x-shard) on every response.
+"""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
-from typing import Mapping
 
 import grpc
 
-from gateway.catalog import PUBLIC_SERVICES, split_method
+from gateway.backends import Backends
+from gateway.catalog import split_method
+from gateway.routing import ANY, MethodRouter, Target
+from shared.errors import DomainError
+from shared.grpc_errors import to_status
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
+BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
 # Metadata that describes the incoming connection, not the call, and must not be forwarded.
 HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type"}
 
@@ -24,33 +33,61 @@ class ForwardedStatus(grpc.Status):
     trailing_metadata: tuple
 
 
+def is_read(method: str) -> bool:
+    name = split_method(method)[1]
+    return name.startswith(("Get", "List"))
+
+
+def route_metadata(target: Target | None, region_header: str | None = None) -> tuple[tuple[str, str], ...]:
+    if target is None:
+        return (("x-region", (region_header or ANY).strip()), ("x-shard", ANY))
+    return (("x-region", target.region), ("x-shard", target.shard))
+
+
 class Forwarder(grpc.GenericRpcHandler):
-    def __init__(self, backends: Mapping[str, str], default_timeout_s: float = DEFAULT_TIMEOUT_S):
-        self._channels = {key: grpc.insecure_channel(address) for key, address in backends.items()}
-        self._default_timeout_s = default_timeout_s
+    def __init__(self, router: MethodRouter, backends: Backends, default_timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.router = router
+        self.backends = backends
+        self.default_timeout_s = default_timeout_s
 
     def service(self, handler_call_details):
-        service, _ = split_method(handler_call_details.method)
-        backend = PUBLIC_SERVICES.get(service)
-        if backend is None or backend not in self._channels:
-            return None  # UNIMPLEMENTED, as a server without the service would answer
         method = handler_call_details.method
-        channel = self._channels[backend]
-        return grpc.unary_unary_rpc_method_handler(
-            lambda request, context: self._forward(channel, method, request, context))
+        if not self.router.knows(method):
+            return None  # UNIMPLEMENTED, as a server without the method would answer
+        return grpc.unary_unary_rpc_method_handler(lambda request, context: self._forward(method, request, context))
 
-    def _forward(self, channel: grpc.Channel, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
-        remaining = context.time_remaining()
-        timeout = remaining if remaining is not None and remaining < 1e6 else self._default_timeout_s
-        metadata = [(k, v) for k, v in context.invocation_metadata() if k not in HOP_BY_HOP]
+    def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
+        metadata = tuple((k, v) for k, v in context.invocation_metadata() if k not in HOP_BY_HOP)
+        region_header = next((v for k, v in metadata if k == "x-region"), None)
         try:
-            response, call = channel.unary_unary(method).with_call(request, timeout=timeout, metadata=metadata)
-        except grpc.RpcError as err:
-            context.abort_with_status(ForwardedStatus(err.code(), err.details() or "",
-                                                      tuple(err.trailing_metadata() or ())))
-        context.set_trailing_metadata(tuple(call.trailing_metadata() or ()))
+            target = self.router.target(method, request, region_header)
+        except DomainError as exc:
+            status = to_status(exc, domain="elearning.gateway")
+            context.abort_with_status(ForwardedStatus(status.code, status.details, (
+                *status.trailing_metadata, *route_metadata(None, region_header))))
+        remaining = context.time_remaining()
+        timeout = remaining if remaining is not None and remaining < 1e6 else self.default_timeout_s
+        deadline = time.monotonic() + timeout
+        call = self.backends.callable(target.address, method)
+        attempt = 0
+        while True:
+            try:
+                response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
+                                                   metadata=metadata)
+                break
+            except grpc.RpcError as err:
+                if self._should_retry(err, method, request, attempt, deadline):
+                    time.sleep(BACKOFF_S[attempt])
+                    attempt += 1
+                    continue
+                context.abort_with_status(ForwardedStatus(err.code(), err.details() or "", (
+                    *(err.trailing_metadata() or ()), *route_metadata(target))))
+        context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
         return response
 
-    def close(self) -> None:
-        for channel in self._channels.values():
-            channel.close()
+    def _should_retry(self, err: grpc.RpcError, method: str, request: bytes, attempt: int, deadline: float) -> bool:
+        if err.code() != grpc.StatusCode.UNAVAILABLE or attempt >= len(BACKOFF_S):
+            return False
+        if deadline - time.monotonic() <= BACKOFF_S[attempt]:
+            return False
+        return is_read(method) or self.router.has_request_id(method, request)

@@ -91,6 +91,7 @@ class ProcessParts:
     bindings: list[ServiceBinding] = field(default_factory=list)
     handlers: list[grpc.GenericRpcHandler] = field(default_factory=list)
     reflection_names: list[str] = field(default_factory=list)
+    on_start: Callable[[health.HealthServicer], None] = lambda _health: None
     on_stop: Callable[[], None] = lambda: None
 
 
@@ -111,5 +112,6 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         log.error(str(exc))
         parts.on_stop()
         return 2
+    parts.on_start(health_servicer)
     serve_until_signalled(server, health_servicer, settings, on_stop=parts.on_stop)
     return 0

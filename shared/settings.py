@@ -10,7 +10,7 @@ import json
 import math
 import os
 import pathlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from shared.sharding import Shard, ShardMap
@@ -66,6 +66,7 @@ class Settings:
     shard_map: ShardMap
     service_addresses: Mapping[str, str]
     gateway_address: str
+    routes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     log_level: str = "INFO"
     pool_size: int = 16
     max_workers: int = 32
@@ -129,6 +130,29 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = int,
     return value
 
 
+def _parse_routes(raw: Any, services: Mapping[str, str], shard_map: ShardMap) -> dict[str, dict[str, str]]:
+    """The gateway's routing table: service → {region | shard | "default": address}.
+
+    Every service gets its topology address as "default" unless its routes say otherwise (a service may
+    deliberately have no default, so a region without a route is UNAVAILABLE).
+    """
+    if not isinstance(raw, Mapping):
+        raise SettingsError("topology: 'routes' must map service names to {region|shard|default: address}")
+    keys = {"default", *shard_map.names, *(r for s in shard_map.shards for r in s.regions)}
+    routes = {name: {"default": address} for name, address in services.items()}
+    for service, table in raw.items():
+        if service not in services:
+            raise SettingsError(f"topology: routes name an unknown service {service!r}")
+        if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+            raise SettingsError(f"topology: routes.{service} must map region, shard or default to an address")
+        unknown = set(table) - keys
+        if unknown:
+            raise SettingsError(f"topology: routes.{service} has unknown key(s) {', '.join(sorted(unknown))}; "
+                                f"use a region, a shard name or 'default'")
+        routes[service] = dict(table)
+    return routes
+
+
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings of `process` (a service name or "gateway") from the environment."""
     env = os.environ if env is None else env
@@ -141,6 +165,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     if missing:
         raise SettingsError(f"topology: no address for service(s) {', '.join(missing)}")
     gateway = topology.get("gateway", "127.0.0.1:50051")
+    routes = _parse_routes(topology.get("routes", {}), services, shard_map)
     default_listen = gateway if process == "gateway" else services.get(process)
     if default_listen is None:
         raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
@@ -153,6 +178,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         shard_map=shard_map,
         service_addresses=services,
         gateway_address=gateway,
+        routes=routes,
         log_level=level,
         pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
         max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
