@@ -13,6 +13,7 @@ from grpc_tools import protoc
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
+PROTOSET = PROTO_ROOT / "elearning.protoset"
 PACKAGE_DOC = '"""Generated gRPC stubs for the elearning protos: do not edit (run `make protos`)."""\n'
 
 
@@ -20,8 +21,12 @@ def proto_files() -> list[pathlib.Path]:
     return sorted(PROTO_ROOT.rglob("*.proto"))
 
 
-def generate(out_dir: pathlib.Path) -> None:
-    """Run protoc once over all protos, then make every output folder a package."""
+def generate(out_dir: pathlib.Path, protoset: pathlib.Path | None = None) -> None:
+    """Run protoc once over all protos, then make every output folder a package.
+
+    Also writes the descriptor set (`protoset`, default protos/elearning.protoset) that grpcurl can use
+    to `describe` methods, which Python's server reflection cannot resolve (grpc/grpc#34743).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
     files = [str(p.relative_to(PROTO_ROOT)) for p in proto_files()]
@@ -32,6 +37,8 @@ def generate(out_dir: pathlib.Path) -> None:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        f"--descriptor_set_out={protoset or PROTOSET}",
+        "--include_imports",
         *files,
     ]
     if protoc.main(args) != 0:

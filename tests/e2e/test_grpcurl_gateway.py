@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.e2e.grpcurl import grpcurl
+from tools.codegen import PROTOSET
 
 USERS = "elearning.users.v1.UserService"
 PUBLIC = ("elearning.users.v1.UserService", "elearning.courses.v1.CourseService",
@@ -52,3 +53,9 @@ def test_health_check_answers_serving_by_full_service_name(cluster, target):
     assert json.loads(result.stdout) == {"status": "SERVING"}
     unknown = grpcurl(address, "grpc.health.v1.Health/Check", data={"service": "no.such.Service"})
     assert "NotFound" in unknown.stderr
+
+
+def test_describe_a_method_with_the_shipped_descriptor_set(cluster):
+    result = grpcurl(cluster.gateway, "describe", f"{USERS}.CreateUser", flags=("-protoset", str(PROTOSET)))
+    assert result.returncode == 0, result.stderr
+    assert "rpc CreateUser ( .elearning.users.v1.CreateUserRequest )" in result.stdout

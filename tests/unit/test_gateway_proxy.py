@@ -1,0 +1,146 @@
+"""gateway.proxy over real in-process gRPC servers: retries, deadlines, trailers and error details."""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import grpc
+import pytest
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from elearning.common.v1 import common_pb2
+from elearning.users.v1 import users_service_pb2 as pb
+from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from gateway.backends import Backends
+from gateway.catalog import public_methods
+from gateway.proxy import Forwarder
+from gateway.routing import MethodRouter, Routes
+from shared.server import create_server
+from shared.settings import load_settings
+
+
+class ScriptedBackend(grpc.GenericRpcHandler):
+    """Fails each method with the scripted codes, in order, then answers an empty User."""
+
+    def __init__(self):
+        self.script: dict[str, list[grpc.StatusCode]] = defaultdict(list)
+        self.attempts: dict[str, int] = defaultdict(int)
+        self.seen_timeout: list[float] = []
+        self.seen_metadata: list[dict] = []
+        self.lock = threading.Lock()
+
+    def service(self, details):
+        name = details.method.rsplit("/", 1)[1]
+        return grpc.unary_unary_rpc_method_handler(lambda request, context: self.answer(name, context))
+
+    def answer(self, name, context):
+        with self.lock:
+            self.attempts[name] += 1
+            self.seen_timeout.append(context.time_remaining())
+            self.seen_metadata.append(dict(context.invocation_metadata()))
+            failure = self.script[name].pop(0) if self.script[name] else None
+        if failure == grpc.StatusCode.INVALID_ARGUMENT:
+            bad = error_details_pb2.BadRequest(field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field="user.email", description="is malformed")])
+            status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="bad email")
+            status.details.add().Pack(bad)
+            context.abort_with_status(rpc_status.to_status(status))
+        if failure is not None:
+            context.abort(failure, "scripted failure")
+        context.set_trailing_metadata((("x-backend", "scripted"),))
+        return pb.User(id=7).SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def setup():
+    settings = load_settings("gateway", {})
+    backend = ScriptedBackend()
+    backend_server, backend_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[backend])
+    routes = Routes({"users": {"default": f"127.0.0.1:{backend_port}"}}, settings.shard_map)
+    backends = Backends()
+    forwarder = Forwarder(MethodRouter(routes, public_methods()), backends)
+    gateway, gateway_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[forwarder])
+    channel = grpc.insecure_channel(f"127.0.0.1:{gateway_port}")
+    yield backend, pb_grpc.UserServiceStub(channel)
+    channel.close()
+    gateway.stop(0)
+    backends.close()
+    backend_server.stop(0)
+
+
+def run(setup, method: str, request, failures, **kwargs):
+    backend, stub = setup
+    name = method
+    backend.script[name] = list(failures)
+    backend.attempts[name] = 0
+    try:
+        return getattr(stub, method).with_call(request, timeout=5, **kwargs), backend.attempts[name]
+    except grpc.RpcError as exc:
+        return exc, backend.attempts[name]
+
+
+UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
+
+
+def test_reads_are_retried_on_unavailable(setup):
+    (reply, call), attempts = run(setup, "GetUser", pb.GetUserRequest(id=5), [UNAVAILABLE, UNAVAILABLE])
+    assert reply.id == 7 and attempts == 3
+
+
+def test_retries_stop_after_three_attempts(setup):
+    error, attempts = run(setup, "GetUser", pb.GetUserRequest(id=5), [UNAVAILABLE] * 5)
+    assert error.code() == UNAVAILABLE and attempts == 3
+
+
+def test_creates_are_retried_only_with_a_request_id(setup):
+    (reply, _), attempts = run(setup, "CreateUser", pb.CreateUserRequest(request_id="r1"), [UNAVAILABLE])
+    assert reply.id == 7 and attempts == 2
+    error, attempts = run(setup, "CreateUser", pb.CreateUserRequest(), [UNAVAILABLE])
+    assert error.code() == UNAVAILABLE and attempts == 1
+
+
+def test_other_writes_and_other_codes_are_never_retried(setup):
+    error, attempts = run(setup, "UpdateUser", pb.UpdateUserRequest(), [UNAVAILABLE])
+    assert error.code() == UNAVAILABLE and attempts == 1
+    error, attempts = run(setup, "GetUser", pb.GetUserRequest(id=5), [grpc.StatusCode.INTERNAL])
+    assert error.code() == grpc.StatusCode.INTERNAL and attempts == 1
+
+
+def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):
+    request = pb.CreateUserRequest(user=pb.User(region=common_pb2.EUROPE))
+    error, _ = run(setup, "CreateUser", request, [grpc.StatusCode.INVALID_ARGUMENT])
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details() == "bad email"
+    status = rpc_status.from_call(error)
+    bad = error_details_pb2.BadRequest()
+    status.details[0].Unpack(bad)
+    assert bad.field_violations[0].field == "user.email"
+    trailers = dict(error.trailing_metadata())
+    assert (trailers["x-region"], trailers["x-shard"]) == ("EUROPE", "eu")
+
+
+def test_success_carries_backend_and_route_trailers(setup):
+    (_, call), _ = run(setup, "ListUsers", pb.ListUsersRequest(region=common_pb2.OCEANIA), [])
+    trailers = dict(call.trailing_metadata())
+    assert trailers == {"x-backend": "scripted", "x-region": "OCEANIA", "x-shard": "apac"}
+
+
+def test_the_remaining_deadline_and_metadata_go_downstream(setup):
+    backend, stub = setup
+    backend.seen_timeout.clear()
+    backend.seen_metadata.clear()
+    stub.GetUser(pb.GetUserRequest(id=5), timeout=0.8, metadata=(("x-trace", "abc"),))
+    assert 0 < backend.seen_timeout[-1] <= 0.81  # the deadline shrinks on the way; clocks round
+    assert backend.seen_metadata[-1]["x-trace"] == "abc"
+    stub.GetUser(pb.GetUserRequest(id=5))
+    assert 5 < backend.seen_timeout[-1] <= 10.2  # no deadline: the default (grpc-timeout rounds up)
+
+
+def test_a_bad_x_region_never_reaches_the_backend(setup):
+    backend, stub = setup
+    backend.attempts["GetUser"] = 0
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.GetUser(pb.GetUserRequest(id=5), timeout=5, metadata=(("x-region", "MARS"),))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert backend.attempts["GetUser"] == 0
+    assert dict(caught.value.trailing_metadata())["x-region"] == "MARS"
