@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= .elearn/demo
 
-.PHONY: venv demo test unit protos check-protos up down status clean
+BENCH_DIR ?= .elearn/bench
+
+.PHONY: venv demo test unit protos bench-gateway up down status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,13 @@ test: venv
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## bench-gateway: the gateway's overhead (through gateway / direct) at concurrency 1 and 32.
+bench-gateway: venv
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
+	$(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv
