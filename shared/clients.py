@@ -1,0 +1,64 @@
+"""Calls from one service to another through the generated stubs: one channel per target, a deadline on
+every call, and the callee's failure translated into a domain error of the caller."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, TypeVar
+
+import grpc
+
+from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from shared.settings import Settings
+
+Reply = TypeVar("Reply")
+
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+
+class ServiceClients:
+    """Stubs for the other services of the topology, created on first use and shared by all threads."""
+
+    def __init__(self, settings: Settings):
+        self._addresses = dict(settings.service_addresses)
+        self.timeout_s = settings.call_timeout_s
+        self._channels: dict[str, grpc.Channel] = {}
+        self._lock = threading.Lock()
+
+    def channel(self, service: str) -> grpc.Channel:
+        with self._lock:
+            if service not in self._channels:
+                self._channels[service] = grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS)
+            return self._channels[service]
+
+    def stub(self, service: str, stub_class: Callable[[grpc.Channel], object]):
+        return stub_class(self.channel(service))
+
+    def call(self, service: str, method: Callable[..., Reply], request, *, what: str,
+             metadata: tuple = ()) -> Reply:
+        """`method(request)` with the configured deadline; errors become domain errors about `what`.
+
+        NOT_FOUND stays NOT_FOUND (the caller may turn it into FAILED_PRECONDITION); INVALID_ARGUMENT and
+        FAILED_PRECONDITION keep their code with the callee's message; anything else (down, deadline
+        exceeded, internal) is UNAVAILABLE naming the service, since the caller cannot check `what` now.
+        """
+        try:
+            return method(request, timeout=self.timeout_s, metadata=metadata)
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise NotFound(what, details) from None
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidArgument(what, details) from None
+            if code == grpc.StatusCode.FAILED_PRECONDITION:
+                raise FailedPrecondition(f"{what}: {details}") from None
+            raise Unavailable(f"cannot check {what}: the {service} service answered {code.name}: {details}",
+                              reason="DEPENDENCY_UNAVAILABLE",
+                              metadata={"service": service, "code": code.name}) from None
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
