@@ -37,7 +37,7 @@ class ServiceClients:
     def stub(self, service: str, stub_class: Callable[[grpc.Channel], object]):
         return stub_class(self.channel(service))
 
-    def call(self, service: str, method: Callable[..., Reply], request, *, what: str,
+    def call(self, service: str, method: Callable[..., Reply], request, *, what: str, key: object = "",
              metadata: tuple = ()) -> Reply:
         """`method(request)` with the configured deadline; errors become domain errors about `what`.
 
@@ -50,7 +50,7 @@ class ServiceClients:
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.NOT_FOUND:
-                raise NotFound(what, details) from None
+                raise NotFound(what, key, message=details or None) from None
             if code == grpc.StatusCode.INVALID_ARGUMENT:
                 raise InvalidArgument(what, details) from None
             if code == grpc.StatusCode.FAILED_PRECONDITION:

@@ -48,8 +48,9 @@ class InvalidArgument(DomainError):
 class NotFound(DomainError):
     reason = "NOT_FOUND"
 
-    def __init__(self, resource: str, key: object):
-        super().__init__(f"{resource} {key} not found", metadata={"resource": resource, "key": str(key)})
+    def __init__(self, resource: str, key: object, message: str | None = None):
+        super().__init__(message or f"{resource} {key} not found",
+                         metadata={"resource": resource, "key": str(key)})
 
 
 class AlreadyExists(DomainError):
