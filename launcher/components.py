@@ -15,5 +15,6 @@ class Component:
 # payments and content); the gateway forwards to whatever is configured.
 SERVICES = (
     Component("users", "services.users.main", ("elearning.users.v1.UserService",)),
+    Component("courses", "services.courses.main", ("elearning.courses.v1.CourseService",)),
 )
 GATEWAY = Component("gateway", "gateway.main", ("",))

@@ -1,0 +1,26 @@
+"""The enrollments service, asked through its generated stub whether a student is enrolled in a course."""
+from __future__ import annotations
+
+from elearning.enrollments.v1 import enrollments_service_pb2 as pb
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
+from shared.clients import ServiceClients
+
+CANCELLED = pb.ENROLLMENT_STATE_CANCELLED
+
+
+class GrpcEnrollmentChecker:
+    def __init__(self, clients: ServiceClients):
+        self.clients = clients
+        self.stub = clients.stub("enrollments", pb_grpc.EnrollmentServiceStub)
+
+    def is_enrolled(self, student_id: int, course_id: int) -> bool:
+        token = ""
+        while True:
+            page = self.clients.call("enrollments", self.stub.ListEnrollments, pb.ListEnrollmentsRequest(
+                student_id=student_id, page_size=1000, page_token=token), what="student", key=student_id,
+                metadata=(("x-consistency", "strong"),))
+            if any(e.course_id == course_id and e.state != CANCELLED for e in page.enrollments):
+                return True
+            token = page.next_page_token
+            if not token:
+                return False

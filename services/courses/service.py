@@ -1,0 +1,200 @@
+"""The rules of the courses service: validation, placement, the all-shards category write and the
+cross-shard catalogue listing. No gRPC, no SQL."""
+from __future__ import annotations
+
+import heapq
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import Iterable, Protocol
+
+from services.courses import rules
+from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Module, Review
+from shared import field_masks, idempotency, money, pagination
+from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.sharding import ShardMap
+
+UPDATABLE = ("title", "subtitle", "description", "category_id", "language", "level", "price", "state", "modules")
+
+
+class EnrollmentChecker(Protocol):
+    """Asks the enrollments service whether a student holds an enrollment in a course."""
+
+    def is_enrolled(self, student_id: int, course_id: int) -> bool: ...
+
+
+def _position(token: str, query: dict) -> tuple[datetime, int] | None:
+    position = pagination.decode_token(token, query)
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position["t"]), int(position["id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidArgument("page_token", "is not a token returned by this method") from None
+
+
+def _page(rows: list, limit: int, query: dict) -> tuple[list, str]:
+    if len(rows) <= limit:
+        return rows, ""
+    rows = rows[:limit]
+    return rows, pagination.encode_token({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id}, query)
+
+
+class CourseService:
+    def __init__(self, store, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: Executor):
+        self.store = store
+        self.shards = shard_map
+        self.enrollments = enrollments
+        self.fan_out = fan_out
+
+    # ---- categories ----------------------------------------------------------------------------
+    @property
+    def _reference_shard(self) -> str:
+        return self.shards.shards[0].name
+
+    def create_category(self, name: str, slug: str, description: str, parent_id: int,
+                        request_id: str) -> Category:
+        violations = Violations()
+        name = rules.text(name, "category.name", violations, limit=100)
+        slug = rules.slug(slug, "category.slug", violations)
+        description = rules.text(description, "category.description", violations, required=False, limit=2000)
+        if parent_id < 0:
+            violations.add("category.parent_id", "must be a category ID or 0")
+        violations.raise_if_any()
+        idempotency.check_request_id(request_id)
+        fingerprint = idempotency.fingerprint({"name": name, "slug": slug, "description": description,
+                                               "parent_id": parent_id})
+        return self.store.create_category(self._reference_shard, self.shards.names, name, slug, description,
+                                          parent_id, request_id, fingerprint)
+
+    def get_category(self, category_id: int) -> Category:
+        if category_id <= 0:
+            raise InvalidArgument("id", "must be a positive ID")
+        category = self.store.get_category(self._reference_shard, category_id)
+        if category is None:
+            raise NotFound("category", category_id)
+        return category
+
+    def list_categories(self, page_size: int, page_token: str) -> tuple[list[Category], str]:
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListCategories"}
+        rows = self.store.list_categories(self._reference_shard, _position(page_token, query), limit + 1)
+        return _page(rows, limit, query)
+
+    # ---- courses -------------------------------------------------------------------------------
+    def _draft(self, instructor_id: int, category_id: int, title: str, subtitle: str, description: str,
+               language: str, level: str, amount: str, currency: str, modules: list[Module],
+               violations: Violations) -> CourseDraft:
+        if category_id <= 0:
+            violations.add("course.category_id", "is required")
+        price, currency = money.check(amount, currency, "course.price", violations)
+        return CourseDraft(
+            instructor_id=instructor_id, category_id=category_id,
+            title=rules.text(title, "course.title", violations),
+            subtitle=rules.text(subtitle, "course.subtitle", violations, required=False, limit=300),
+            description=rules.text(description, "course.description", violations, required=False, limit=20000),
+            language=rules.language(language, "course.language", violations),
+            level=rules.level(level, "course.level", violations), price=price, currency=currency,
+            modules=rules.outline(modules, "course.modules", violations))
+
+    def create_course(self, instructor_id: int, category_id: int, title: str, subtitle: str, description: str,
+                      language: str, level: str, amount: str, currency: str, modules: list[Module],
+                      request_id: str) -> Course:
+        violations = Violations()
+        try:
+            shard = self.shards.for_id(instructor_id, field="course.instructor_id").name
+        except InvalidArgument as exc:
+            violations.items.extend(exc.violations)
+        draft = self._draft(instructor_id, category_id, title, subtitle, description, language, level, amount,
+                            currency, modules, violations)
+        violations.raise_if_any()
+        idempotency.check_request_id(request_id)
+        fingerprint = idempotency.fingerprint({**draft.__dict__, "modules": repr(draft.modules)})
+        return self.store.create_course(shard, draft, request_id, fingerprint)
+
+    def get_course(self, course_id: int, *, primary: bool = False) -> Course:
+        course = self.store.get_course(self.shards.for_id(course_id).name, course_id, primary=primary)
+        if course is None:
+            raise NotFound("course", course_id)
+        return course
+
+    def list_courses(self, category_id: int, region: str, instructor_id: int, state: str, page_size: int,
+                     page_token: str) -> tuple[list[Course], str]:
+        """Every matching course across all shards, in (created_at, id) order, a keyset page at a time."""
+        limit = pagination.page_size(page_size)
+        shards = self.shards.names
+        if region:
+            shards = (self.shards.for_region(region).name,)
+        if instructor_id:
+            home = self.shards.for_id(instructor_id, field="instructor_id").name
+            shards = tuple(s for s in shards if s == home)
+        if state and state not in ("DRAFT", "PUBLISHED", "ARCHIVED"):
+            raise InvalidArgument("state", f"unknown state {state!r}")
+        where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state)
+        query = {"method": "ListCourses", **where.__dict__}
+        after = _position(page_token, query)
+        pages = list(self.fan_out.map(lambda s: self.store.list_courses(s, where, after, limit + 1), shards))
+        merged = list(heapq.merge(*pages, key=lambda c: (c.created_at, c.id)))
+        return _page(merged, limit, query)
+
+    def update_course(self, course_id: int, paths: Iterable[str], title: str, subtitle: str, description: str,
+                      category_id: int, language: str, level: str, amount: str, currency: str, state: str,
+                      modules: list[Module]) -> Course:
+        shard = self.shards.for_id(course_id, field="course.id").name
+        mask = field_masks.resolve(paths, UPDATABLE, messages=("price",))
+        violations = Violations()
+        changes: dict = {}
+        if "title" in mask:
+            changes["title"] = rules.text(title, "course.title", violations)
+        if "subtitle" in mask:
+            changes["subtitle"] = rules.text(subtitle, "course.subtitle", violations, required=False, limit=300)
+        if "description" in mask:
+            changes["description"] = rules.text(description, "course.description", violations, required=False,
+                                                limit=20000)
+        if "category_id" in mask:
+            if category_id <= 0:
+                violations.add("course.category_id", "is required")
+            changes["category_id"] = category_id
+        if "language" in mask:
+            changes["language"] = rules.language(language, "course.language", violations)
+        if "level" in mask:
+            changes["level"] = rules.level(level, "course.level", violations)
+        if mask & {"price", "price.amount", "price.currency_code"}:
+            changes["price_amount"], changes["currency"] = money.check(amount, currency, "course.price", violations)
+        archive = "state" in mask
+        if archive and state != "ARCHIVED":
+            violations.add("course.state", "can only be set to ARCHIVED (use PublishCourse to publish)")
+        outline = rules.outline(modules, "course.modules", violations) if "modules" in mask else None
+        violations.raise_if_any()
+        return self.store.update_course(shard, course_id, changes, outline, archive)
+
+    def publish_course(self, course_id: int) -> Course:
+        return self.store.publish_course(self.shards.for_id(course_id).name, course_id)
+
+    # ---- reviews -------------------------------------------------------------------------------
+    def add_review(self, course_id: int, student_id: int, rating: int, comment: str, request_id: str) -> Review:
+        violations = Violations()
+        try:
+            shard = self.shards.for_id(course_id, field="course_id").name
+        except InvalidArgument as exc:
+            violations.items.extend(exc.violations)
+        try:
+            self.shards.for_id(student_id, field="review.student_id")
+        except InvalidArgument as exc:
+            violations.items.extend(exc.violations)
+        rules.rating(rating, "review.rating", violations)
+        comment = rules.text(comment, "review.comment", violations, required=False, limit=5000)
+        violations.raise_if_any()
+        idempotency.check_request_id(request_id)
+        if not self.enrollments.is_enrolled(student_id, course_id):
+            raise FailedPrecondition(f"student {student_id} is not enrolled in course {course_id}",
+                                     reason="NOT_ENROLLED")
+        fingerprint = idempotency.fingerprint({"course_id": course_id, "student_id": student_id,
+                                               "rating": rating, "comment": comment})
+        return self.store.add_review(shard, course_id, student_id, rating, comment, request_id, fingerprint)
+
+    def list_reviews(self, course_id: int, page_size: int, page_token: str) -> tuple[list[Review], str]:
+        shard = self.shards.for_id(course_id, field="course_id").name
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListReviews", "course_id": course_id}
+        rows = self.store.list_reviews(shard, course_id, _position(page_token, query), limit + 1)
+        return _page(rows, limit, query)

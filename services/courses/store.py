@@ -1,0 +1,234 @@
+"""PostgreSQL storage of courses: categories on every shard, courses and reviews on the course's shard."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable
+
+import psycopg2.errors
+
+from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
+from shared import idempotency
+from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from shared.pg import ShardPools
+from shared.twophase import CrossShardWrite
+
+COURSE_COLUMNS = ("id, instructor_id, region, category_id, title, subtitle, description, language, level, "
+                  "price_amount, currency, state, average_rating::float8, review_count, duration_minutes, "
+                  "created_at, updated_at, published_at")
+CATEGORY_COLUMNS = "id, name, slug, description, coalesce(parent_id, 0), created_at"
+REVIEW_COLUMNS = "id, course_id, student_id, rating, comment, created_at, updated_at"
+
+
+def _course(row, modules: tuple[Module, ...] = ()) -> Course:
+    return Course(*row, modules=modules)
+
+
+def _outline_json(modules: Iterable[Module]) -> str:
+    return json.dumps([{"title": m.title, "lessons": [
+        {"title": l.title, "kind": l.kind, "duration_seconds": l.duration_seconds, "is_preview": l.is_preview}
+        for l in m.lessons]} for m in modules])
+
+
+def _reference_error(exc: psycopg2.Error) -> Exception:
+    """Foreign-key and state errors raised by the schema's functions, as domain errors."""
+    constraint = getattr(exc.diag, "constraint_name", None) or ""
+    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
+        if "category" in constraint:
+            return FailedPrecondition("the category does not exist", reason="CATEGORY_NOT_FOUND")
+        if "instructor" in constraint:
+            return FailedPrecondition(exc.diag.message_primary or "the instructor does not exist",
+                                      reason="INSTRUCTOR_NOT_FOUND")
+        return FailedPrecondition(exc.diag.message_primary or "a referenced row does not exist")
+    if isinstance(exc, psycopg2.errors.ObjectNotInPrerequisiteState):
+        return FailedPrecondition(exc.diag.message_primary or "the course is not in the right state")
+    if isinstance(exc, psycopg2.errors.NoDataFound):
+        return NotFound("course", "", message=exc.diag.message_primary)
+    if isinstance(exc, psycopg2.errors.CheckViolation):
+        return InvalidArgument("request", f"violates {constraint or 'a check constraint'}")
+    return exc
+
+
+class PgCourseStore:
+    def __init__(self, pools: ShardPools):
+        self.pools = pools
+
+    # ---- categories ----------------------------------------------------------------------------
+    def create_category(self, home: str, shards: tuple[str, ...], name: str, slug: str, description: str,
+                        parent_id: int, request_id: str, fingerprint: bytes) -> Category:
+        with CrossShardWrite(self.pools, home) as write:
+            cur = write.cursor(home)
+            cur.execute("SELECT next_id()")
+            category_id = cur.fetchone()[0]
+            if request_id:
+                replay = idempotency.claim(cur, "courses.CreateCategory", request_id, fingerprint, category_id)
+                if replay:
+                    return self._category(cur, replay.resource_id)
+            try:
+                for shard in shards:
+                    write.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
+                                                (category_id, name, slug, description, parent_id or None))
+            except psycopg2.errors.UniqueViolation as exc:
+                raise AlreadyExists("category", "slug", slug) from exc
+            except psycopg2.Error as exc:
+                raise _reference_error(exc) from exc
+            created = self._category(cur, category_id)
+            write.commit()
+            return created
+
+    @staticmethod
+    def _category(cur, category_id: int) -> Category:
+        cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound("category", category_id)
+        return Category(*row)
+
+    def get_category(self, shard: str, category_id: int) -> Category | None:
+        with self.pools.read(shard) as cur:
+            cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
+            row = cur.fetchone()
+        if row is None:
+            with self.pools.read(shard, primary=True) as cur:
+                cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
+                row = cur.fetchone()
+        return Category(*row) if row else None
+
+    def list_categories(self, shard: str, after: tuple[datetime, int] | None, limit: int) -> list[Category]:
+        where, params = ("WHERE (created_at, id) > (%s, %s)", after) if after else ("", ())
+        with self.pools.read(shard) as cur:
+            cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories {where} ORDER BY created_at, id "
+                        "LIMIT %s", (*params, limit))
+            return [Category(*r) for r in cur.fetchall()]
+
+    # ---- courses -------------------------------------------------------------------------------
+    def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+        with self.pools.write(shard) as cur:
+            cur.execute("SELECT next_id()")
+            course_id = cur.fetchone()[0]
+            if request_id:
+                replay = idempotency.claim(cur, "courses.CreateCourse", request_id, fingerprint, course_id)
+                if replay:
+                    return self._course(cur, replay.resource_id)
+            try:
+                cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
+                             draft.description, draft.language, draft.level, draft.price, draft.currency,
+                             _outline_json(draft.modules)))
+            except psycopg2.Error as exc:
+                raise _reference_error(exc) from exc
+            return self._course(cur, course_id)
+
+    def _course(self, cur, course_id: int, with_outline: bool = True) -> Course | None:
+        cur.execute(f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s", (course_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return _course(row, self._outline(cur, course_id) if with_outline else ())
+
+    @staticmethod
+    def _outline(cur, course_id: int) -> tuple[Module, ...]:
+        cur.execute("SELECT m.id, m.title, m.position, l.id, l.title, l.position, l.kind, l.duration_seconds, "
+                    "l.is_preview FROM course_modules m LEFT JOIN course_lessons l ON l.module_id = m.id "
+                    "WHERE m.course_id = %s ORDER BY m.position, l.position", (course_id,))
+        modules: dict[int, tuple[tuple, list[Lesson]]] = {}
+        for mid, mtitle, mpos, lid, ltitle, lpos, kind, duration, preview in cur.fetchall():
+            head, lessons = modules.setdefault(mid, ((mid, mtitle, mpos), []))
+            if lid is not None:
+                lessons.append(Lesson(id=lid, module_id=mid, title=ltitle, position=lpos, kind=kind,
+                                      duration_seconds=duration, is_preview=preview))
+        return tuple(Module(id=mid, course_id=course_id, title=title, position=pos, lessons=tuple(lessons))
+                     for (mid, title, pos), lessons in modules.values())
+
+    def get_course(self, shard: str, course_id: int, *, primary: bool = False) -> Course | None:
+        """From the replica; a miss there is confirmed on the primary."""
+        with self.pools.read(shard, primary=primary) as cur:
+            course = self._course(cur, course_id)
+            confirm = course is None and cur.role.value == "replica"
+        if confirm:
+            with self.pools.read(shard, primary=True) as cur:
+                course = self._course(cur, course_id)
+        return course
+
+    def list_courses(self, shard: str, where: CourseFilter, after: tuple[datetime, int] | None,
+                     limit: int) -> list[Course]:
+        clauses, params = [], []
+        for column, value in (("category_id", where.category_id), ("region", where.region),
+                              ("instructor_id", where.instructor_id), ("state", where.state)):
+            if value:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if after:
+            clauses.append("(created_at, id) > (%s, %s)")
+            params.extend(after)
+        sql = f"SELECT {COURSE_COLUMNS} FROM courses"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        with self.pools.read(shard) as cur:
+            cur.execute(sql + " ORDER BY created_at, id LIMIT %s", (*params, limit))
+            return [_course(r) for r in cur.fetchall()]
+
+    def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
+                      archive: bool) -> Course:
+        with self.pools.write(shard) as cur:
+            cur.execute("SELECT state FROM courses WHERE id = %s FOR UPDATE", (course_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise NotFound("course", course_id)
+            if archive and row[0] != "PUBLISHED" and row[0] != "ARCHIVED":
+                raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {row[0]})",
+                                         reason="COURSE_NOT_PUBLISHED")
+            try:
+                if archive:
+                    changes = {**changes, "state": "ARCHIVED"}
+                if changes:
+                    cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
+                                (*changes.values(), course_id))
+                if outline is not None:
+                    cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
+            except psycopg2.Error as exc:
+                raise _reference_error(exc) from exc
+            return self._course(cur, course_id)
+
+    def publish_course(self, shard: str, course_id: int) -> Course:
+        with self.pools.write(shard) as cur:
+            try:
+                cur.execute("SELECT publish_course(%s)", (course_id,))
+            except psycopg2.Error as exc:
+                raise _reference_error(exc) from exc
+            return self._course(cur, course_id)
+
+    # ---- reviews -------------------------------------------------------------------------------
+    def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
+                   request_id: str, fingerprint: bytes) -> Review:
+        with self.pools.write(shard) as cur:
+            cur.execute("SELECT next_id()")
+            review_id = cur.fetchone()[0]
+            if request_id:
+                replay = idempotency.claim(cur, "courses.AddReview", request_id, fingerprint, review_id)
+                if replay:
+                    return self._review(cur, replay.resource_id)
+            try:
+                cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)",
+                            (review_id, course_id, student_id, rating, comment))
+            except psycopg2.errors.UniqueViolation as exc:
+                raise AlreadyExists("review", "student_id", student_id) from exc
+            except psycopg2.Error as exc:
+                raise _reference_error(exc) from exc
+            return self._review(cur, review_id)
+
+    @staticmethod
+    def _review(cur, review_id: int) -> Review:
+        cur.execute(f"SELECT {REVIEW_COLUMNS} FROM course_reviews WHERE id = %s", (review_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound("review", review_id)
+        return Review(*row)
+
+    def list_reviews(self, shard: str, course_id: int, after: tuple[datetime, int] | None,
+                     limit: int) -> list[Review]:
+        where, params = ("AND (created_at, id) > (%s, %s)", after) if after else ("", ())
+        with self.pools.read(shard) as cur:
+            cur.execute(f"SELECT {REVIEW_COLUMNS} FROM course_reviews WHERE course_id = %s {where} "
+                        "ORDER BY created_at, id LIMIT %s", (course_id, *params, limit))
+            return [Review(*r) for r in cur.fetchall()]
