@@ -16,5 +16,6 @@ class Component:
 SERVICES = (
     Component("users", "services.users.main", ("elearning.users.v1.UserService",)),
     Component("courses", "services.courses.main", ("elearning.courses.v1.CourseService",)),
+    Component("enrollments", "services.enrollments.main", ("elearning.enrollments.v1.EnrollmentService",)),
 )
 GATEWAY = Component("gateway", "gateway.main", ("",))

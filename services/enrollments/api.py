@@ -1,0 +1,63 @@
+"""The gRPC edge of the enrollments service: proto ↔ domain, nothing else."""
+from __future__ import annotations
+
+from elearning.common.v1 import common_pb2
+from elearning.enrollments.v1 import enrollments_service_pb2 as pb
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
+from services.enrollments.domain import Enrollment, LessonProgress
+from services.enrollments.service import EnrollmentService
+from shared.money import format_amount
+from shared.proto_values import enum_name, region_value, timestamp
+
+
+def enrollment_proto(e: Enrollment) -> pb.Enrollment:
+    return pb.Enrollment(
+        id=e.id, student_id=e.student_id, course_id=e.course_id, region=region_value(e.region),
+        state=pb.EnrollmentState.Value(f"ENROLLMENT_STATE_{e.state}"),
+        payment_state=pb.PaymentState.Value(e.payment_state), progress_percent=e.progress_percent,
+        course_title=e.course_title,
+        course_price=common_pb2.Money(currency_code=e.course_currency, amount=format_amount(e.course_price)),
+        enroll_time=timestamp(e.enrolled_at), complete_time=timestamp(e.completed_at),
+        cancel_time=timestamp(e.cancelled_at), cancel_reason=e.cancel_reason, update_time=timestamp(e.updated_at))
+
+
+def progress_proto(p: LessonProgress) -> pb.LessonProgress:
+    return pb.LessonProgress(
+        enrollment_id=p.enrollment_id, lesson_id=p.lesson_id,
+        state=pb.LessonProgressState.Value(f"LESSON_PROGRESS_STATE_{p.state}"), watched_seconds=p.watched_seconds,
+        last_position_seconds=p.last_position_seconds, update_time=timestamp(p.updated_at),
+        complete_time=timestamp(p.completed_at))
+
+
+class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
+    def __init__(self, service: EnrollmentService):
+        self.service = service
+
+    def Enroll(self, request, context):
+        return enrollment_proto(self.service.enroll(request.student_id, request.course_id, request.request_id))
+
+    def GetEnrollment(self, request, context):
+        return enrollment_proto(self.service.get_enrollment(request.id))
+
+    def ListEnrollments(self, request, context):
+        state = "" if not request.state else enum_name(pb.EnrollmentState, request.state, "state").removeprefix(
+            "ENROLLMENT_STATE_")
+        strong = dict(context.invocation_metadata()).get("x-consistency") == "strong"
+        rows, token = self.service.list_enrollments(request.student_id, state, request.page_size,
+                                                    request.page_token, primary=strong)
+        return pb.ListEnrollmentsResponse(enrollments=[enrollment_proto(e) for e in rows], next_page_token=token)
+
+    def RecordLessonProgress(self, request, context):
+        progress, enrollment = self.service.record_progress(request.enrollment_id, request.lesson_id,
+                                                            request.watched_seconds, request.position_seconds,
+                                                            request.completed)
+        return pb.RecordLessonProgressResponse(lesson_progress=progress_proto(progress),
+                                               enrollment=enrollment_proto(enrollment))
+
+    def ListLessonProgress(self, request, context):
+        rows, token = self.service.list_progress(request.enrollment_id, request.page_size, request.page_token)
+        return pb.ListLessonProgressResponse(lesson_progress=[progress_proto(p) for p in rows],
+                                             next_page_token=token)
+
+    def CancelEnrollment(self, request, context):
+        return enrollment_proto(self.service.cancel(request.id, request.reason))

@@ -1,0 +1,35 @@
+"""Boot the enrollments service: pools and the courses client; then serve until signalled."""
+from __future__ import annotations
+
+import sys
+
+from elearning.enrollments.v1 import enrollments_service_pb2, enrollments_service_pb2_grpc
+from services.enrollments.api import EnrollmentApi
+from services.enrollments.courses_client import GrpcCourseCatalog
+from services.enrollments.service import EnrollmentService
+from services.enrollments.store import PgEnrollmentStore
+from shared.clients import ServiceClients
+from shared.pg import ShardPools
+from shared.server import ProcessParts, ServiceBinding, run_process
+from shared.settings import Settings
+
+SERVICE_NAME = enrollments_service_pb2.DESCRIPTOR.services_by_name["EnrollmentService"].full_name
+
+
+def build(settings: Settings) -> ProcessParts:
+    pools = ShardPools.from_settings(settings)
+    clients = ServiceClients(settings)
+    api = EnrollmentApi(EnrollmentService(PgEnrollmentStore(pools), settings.shard_map, GrpcCourseCatalog(clients)))
+
+    def stop() -> None:
+        clients.close()
+        pools.close()
+
+    return ProcessParts(
+        bindings=[ServiceBinding(SERVICE_NAME, lambda server: enrollments_service_pb2_grpc
+                                 .add_EnrollmentServiceServicer_to_server(api, server))],
+        on_stop=stop)
+
+
+if __name__ == "__main__":
+    sys.exit(run_process("enrollments", build))

@@ -1,0 +1,110 @@
+"""The rules of the enrollments service: validation, placement, the course check. No gRPC, no SQL."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from services.enrollments.domain import STATES, CourseSnapshot, Enrollment, LessonProgress
+from shared import idempotency, pagination
+from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.sharding import ShardMap
+
+MAX_SECONDS = 24 * 3600
+
+
+class CourseCatalog(Protocol):
+    def snapshot(self, course_id: int) -> CourseSnapshot: ...
+
+
+class EnrollmentService:
+    def __init__(self, store, shard_map: ShardMap, courses: CourseCatalog):
+        self.store = store
+        self.shards = shard_map
+        self.courses = courses
+
+    def _shard(self, id_: int, field: str) -> str:
+        return self.shards.for_id(id_, field=field).name
+
+    def enroll(self, student_id: int, course_id: int, request_id: str) -> Enrollment:
+        violations = Violations()
+        for value, field in ((student_id, "student_id"), (course_id, "course_id")):
+            try:
+                self._shard(value, field)
+            except InvalidArgument as exc:
+                violations.items.extend(exc.violations)
+        violations.raise_if_any()
+        idempotency.check_request_id(request_id)
+        shard = self._shard(student_id, "student_id")
+        try:
+            course = self.courses.snapshot(course_id)
+        except NotFound:
+            raise FailedPrecondition(f"course {course_id} does not exist", reason="COURSE_NOT_FOUND") from None
+        if course.state != "PUBLISHED":
+            raise FailedPrecondition(f"course {course_id} is {course.state}, not open to enrollment",
+                                     reason="COURSE_NOT_PUBLISHED")
+        fingerprint = idempotency.fingerprint({"student_id": student_id, "course_id": course_id})
+        return self.store.enroll(shard, student_id, course, request_id, fingerprint)
+
+    def get_enrollment(self, enrollment_id: int) -> Enrollment:
+        enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)
+        if enrollment is None:
+            raise NotFound("enrollment", enrollment_id)
+        return enrollment
+
+    def list_enrollments(self, student_id: int, state: str, page_size: int, page_token: str, *,
+                         primary: bool = False) -> tuple[list[Enrollment], str]:
+        shard = self._shard(student_id, "student_id")
+        if state and state not in STATES:
+            raise InvalidArgument("state", f"unknown state {state!r}")
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListEnrollments", "student_id": student_id, "state": state}
+        position = pagination.decode_token(page_token, query)
+        after = None
+        if position:
+            try:
+                after = (datetime.fromisoformat(position["t"]), int(position["id"]))
+            except (KeyError, TypeError, ValueError):
+                raise InvalidArgument("page_token", "is not a token returned by this method") from None
+        rows = self.store.list(shard, student_id, state, after, limit + 1, primary=primary)
+        if len(rows) <= limit:
+            return rows, ""
+        rows = rows[:limit]
+        return rows, pagination.encode_token({"t": rows[-1].enrolled_at.isoformat(), "id": rows[-1].id}, query)
+
+    def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
+                        completed: bool) -> tuple[LessonProgress, Enrollment]:
+        violations = Violations()
+        try:
+            shard = self._shard(enrollment_id, "enrollment_id")
+        except InvalidArgument as exc:
+            violations.items.extend(exc.violations)
+        if lesson_id <= 0:
+            violations.add("lesson_id", "is required")
+        for value, field in ((watched_seconds, "watched_seconds"), (position_seconds, "position_seconds")):
+            if not 0 <= value <= MAX_SECONDS:
+                violations.add(field, f"must be from 0 to {MAX_SECONDS} (got {value})")
+        violations.raise_if_any()
+        return self.store.record_progress(shard, enrollment_id, lesson_id, watched_seconds, position_seconds,
+                                          completed)
+
+    def list_progress(self, enrollment_id: int, page_size: int, page_token: str) -> tuple[list[LessonProgress], str]:
+        shard = self._shard(enrollment_id, "enrollment_id")
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListLessonProgress", "enrollment_id": enrollment_id}
+        position = pagination.decode_token(page_token, query) or {"lesson_id": 0}
+        if not isinstance(position.get("lesson_id"), int):
+            raise InvalidArgument("page_token", "is not a token returned by this method")
+        if self.store.get(shard, enrollment_id) is None:
+            raise NotFound("enrollment", enrollment_id)
+        rows = self.store.list_progress(shard, enrollment_id, position["lesson_id"], limit + 1)
+        if len(rows) <= limit:
+            return rows, ""
+        rows = rows[:limit]
+        return rows, pagination.encode_token({"lesson_id": rows[-1].lesson_id}, query)
+
+    def cancel(self, enrollment_id: int, reason: str) -> Enrollment:
+        shard = self._shard(enrollment_id, "id")
+        reason = reason.strip()
+        if len(reason) > 1000:
+            raise InvalidArgument("reason", "must be at most 1000 characters")
+        return self.store.cancel(shard, enrollment_id, reason)

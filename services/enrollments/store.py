@@ -1,0 +1,113 @@
+"""PostgreSQL storage of enrollments and lesson progress, on the student's shard."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg2.errors
+
+from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress
+from shared import idempotency
+from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from shared.pg import ShardPools
+
+ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
+                      "course_title, course_price, course_currency, enrolled_at, completed_at, cancelled_at, "
+                      "cancel_reason, updated_at")
+PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
+                    "completed_at")
+
+
+def _schema_error(exc: psycopg2.Error) -> Exception:
+    """Errors raised by the schema's functions, as domain errors."""
+    message = exc.diag.message_primary or str(exc)
+    constraint = exc.diag.constraint_name or ""
+    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
+        if "lesson" in constraint:
+            return InvalidArgument("lesson_id", message)
+        return FailedPrecondition(message, reason="STUDENT_NOT_FOUND")
+    if isinstance(exc, psycopg2.errors.NoDataFound):
+        return NotFound("enrollment", "", message=message)
+    if isinstance(exc, psycopg2.errors.ObjectNotInPrerequisiteState):
+        return FailedPrecondition(message)
+    return exc
+
+
+class PgEnrollmentStore:
+    def __init__(self, pools: ShardPools):
+        self.pools = pools
+
+    @staticmethod
+    def _enrollment(cur, enrollment_id: int) -> Enrollment | None:
+        cur.execute(f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE id = %s", (enrollment_id,))
+        row = cur.fetchone()
+        return Enrollment(*row) if row else None
+
+    def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
+               fingerprint: bytes) -> Enrollment:
+        with self.pools.write(shard) as cur:
+            cur.execute("SELECT next_id()")
+            enrollment_id = cur.fetchone()[0]
+            if request_id:
+                replay = idempotency.claim(cur, "enrollments.Enroll", request_id, fingerprint, enrollment_id)
+                if replay:
+                    return self._enrollment(cur, replay.resource_id)
+            try:
+                cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
+                            (enrollment_id, student_id, course.course_id, course.title, course.price,
+                             course.currency, list(course.lesson_ids)))
+            except psycopg2.errors.UniqueViolation as exc:
+                raise AlreadyExists("enrollment", "course_id", course.course_id) from exc
+            except psycopg2.Error as exc:
+                raise _schema_error(exc) from exc
+            return self._enrollment(cur, enrollment_id)
+
+    def get(self, shard: str, enrollment_id: int) -> Enrollment | None:
+        """From the replica; a miss there is confirmed on the primary."""
+        with self.pools.read(shard) as cur:
+            enrollment = self._enrollment(cur, enrollment_id)
+            confirm = enrollment is None and cur.role.value == "replica"
+        if confirm:
+            with self.pools.read(shard, primary=True) as cur:
+                enrollment = self._enrollment(cur, enrollment_id)
+        return enrollment
+
+    def list(self, shard: str, student_id: int, state: str, after: tuple[datetime, int] | None,
+             limit: int, *, primary: bool = False) -> list[Enrollment]:
+        clauses, params = ["student_id = %s"], [student_id]
+        if state:
+            clauses.append("state = %s")
+            params.append(state)
+        if after:
+            clauses.append("(enrolled_at, id) > (%s, %s)")
+            params.extend(after)
+        with self.pools.read(shard, primary=primary) as cur:
+            cur.execute(f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE " + " AND ".join(clauses) +
+                        " ORDER BY enrolled_at, id LIMIT %s", (*params, limit))
+            return [Enrollment(*r) for r in cur.fetchall()]
+
+    def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
+                        completed: bool) -> tuple[LessonProgress, Enrollment]:
+        with self.pools.write(shard) as cur:
+            try:
+                cur.execute("SELECT record_lesson_progress(%s, %s, %s, %s, %s)",
+                            (enrollment_id, lesson_id, watched, position, completed))
+            except psycopg2.Error as exc:
+                raise _schema_error(exc) from exc
+            cur.execute(f"SELECT {PROGRESS_COLUMNS} FROM lesson_progress WHERE enrollment_id = %s AND lesson_id = %s",
+                        (enrollment_id, lesson_id))
+            progress = LessonProgress(*cur.fetchone())
+            return progress, self._enrollment(cur, enrollment_id)
+
+    def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
+        with self.pools.read(shard) as cur:
+            cur.execute(f"SELECT {PROGRESS_COLUMNS} FROM lesson_progress WHERE enrollment_id = %s AND lesson_id > %s "
+                        "ORDER BY lesson_id LIMIT %s", (enrollment_id, after_lesson, limit))
+            return [LessonProgress(*r) for r in cur.fetchall()]
+
+    def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment:
+        with self.pools.write(shard) as cur:
+            try:
+                cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
+            except psycopg2.Error as exc:
+                raise _schema_error(exc) from exc
+            return self._enrollment(cur, enrollment_id)
