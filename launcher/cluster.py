@@ -112,6 +112,22 @@ class Cluster:
             raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
         result.started.append("mongo")
 
+    def stop_mongo(self) -> bool:
+        """Stop the MongoDB stand-in alone (tests of a MongoDB outage); its data stays."""
+        return self.processes.stop("mongo")
+
+    def start_mongo(self) -> None:
+        """Start the MongoDB stand-in again after `stop_mongo`; a no-op when it runs."""
+        self._up_mongo(UpResult())
+
+    def stop_service(self, name: str) -> bool:
+        """Stop one service process alone (tests of a dependency outage)."""
+        return self.processes.stop(name)
+
+    def start_service(self, name: str) -> None:
+        """Start one service again after `stop_service` and wait until it is SERVING."""
+        self._up_component(next(c for c in self._components() if c.name == name), UpResult())
+
     def _up_component(self, component: Component, result: UpResult) -> None:
         if self.processes.alive(component.name):
             return

@@ -1,6 +1,8 @@
 """The gRPC edge of the courses service: proto ↔ domain, nothing else."""
 from __future__ import annotations
 
+from google.protobuf import empty_pb2
+
 from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
 from elearning.common.v1 import common_pb2
@@ -88,6 +90,10 @@ class CourseApi(pb_grpc.CourseServiceServicer):
 
     def PublishCourse(self, request, context):
         return course_proto(self.service.publish_course(request.id))
+
+    def DeleteCourse(self, request, context):
+        self.service.delete_course(request.id)
+        return empty_pb2.Empty()
 
     def AddReview(self, request, context):
         r = request.review

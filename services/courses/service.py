@@ -2,6 +2,7 @@
 cross-shard catalogue listing. No gRPC, no SQL."""
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from concurrent.futures import Executor
 from datetime import datetime
@@ -115,7 +116,7 @@ class CourseService:
         course = self.store.get_course(self.shards.for_id(course_id).name, course_id, primary=primary)
         if course is None:
             raise NotFound("course", course_id)
-        return course
+        return self.with_enrollment_counts([course])[0]
 
     def list_courses(self, category_id: int, region: str, instructor_id: int, state: str, page_size: int,
                      page_token: str) -> tuple[list[Course], str]:
@@ -134,7 +135,8 @@ class CourseService:
         after = _position(page_token, query)
         pages = list(self.fan_out.map(lambda s: self.store.list_courses(s, where, after, limit + 1), shards))
         merged = list(heapq.merge(*pages, key=lambda c: (c.created_at, c.id)))
-        return _page(merged, limit, query)
+        rows, token = _page(merged, limit, query)
+        return self.with_enrollment_counts(rows), token
 
     def update_course(self, course_id: int, paths: Iterable[str], title: str, subtitle: str, description: str,
                       category_id: int, language: str, level: str, amount: str, currency: str, state: str,
@@ -166,6 +168,38 @@ class CourseService:
         outline = rules.outline(modules, "course.modules", violations) if "modules" in mask else None
         violations.raise_if_any()
         return self.store.update_course(shard, course_id, changes, outline, archive)
+
+    def enrollment_counts(self, course_ids: list[int], *, primary: bool = False) -> dict[int, int]:
+        """Enrollments (any state) per course, summed over every shard (students live everywhere)."""
+        if not course_ids:
+            return {}
+        counts: dict[int, int] = dict.fromkeys(course_ids, 0)
+        per_shard = self.fan_out.map(lambda s: self.store.enrollment_stats(s, course_ids, primary=primary),
+                                     self.shards.names)
+        for rows in per_shard:
+            for course_id, enrollments, *_rest in rows:
+                counts[course_id] += enrollments
+        return counts
+
+    def with_enrollment_counts(self, courses: list[Course]) -> list[Course]:
+        counts = self.enrollment_counts([c.id for c in courses])
+        return [dataclasses.replace(c, enrollment_count=counts[c.id]) for c in courses]
+
+    def delete_course(self, course_id: int) -> None:
+        """Deletes a course that no student is enrolled in (any state), with its outline and reviews.
+
+        The check reads every shard's primary just before the delete; an enrollment committed in between
+        (a window of one Enroll call) is not seen.
+        """
+        shard = self.shards.for_id(course_id).name
+        if self.store.get_course(shard, course_id) is None:
+            raise NotFound("course", course_id)
+        enrolled = self.enrollment_counts([course_id], primary=True)[course_id]
+        if enrolled:
+            raise FailedPrecondition(f"course {course_id} has {enrolled} enrollment(s); archive it instead",
+                                     reason="COURSE_HAS_ENROLLMENTS")
+        if not self.store.delete_course(shard, course_id):
+            raise NotFound("course", course_id)
 
     def publish_course(self, course_id: int) -> Course:
         return self.store.publish_course(self.shards.for_id(course_id).name, course_id)

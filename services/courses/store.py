@@ -198,6 +198,18 @@ class PgCourseStore:
                 raise _reference_error(exc) from exc
             return self._course(cur, course_id)
 
+    def delete_course(self, shard: str, course_id: int) -> bool:
+        """Deletes the course with its outline and reviews (ON DELETE CASCADE)."""
+        with self.pools.write(shard) as cur:
+            cur.execute("DELETE FROM courses WHERE id = %s", (course_id,))
+            return cur.rowcount == 1
+
+    def enrollment_stats(self, shard: str, course_ids: list[int], *, primary: bool = False) -> list[tuple]:
+        """This shard's (course_id, enrollments, completions, cancellations, progress_sum, progress_count)."""
+        with self.pools.read(shard, primary=primary) as cur:
+            cur.execute("SELECT * FROM course_enrollment_stats(%s)", (course_ids,))
+            return cur.fetchall()
+
     # ---- reviews -------------------------------------------------------------------------------
     def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review:
