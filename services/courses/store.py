@@ -109,7 +109,10 @@ class PgCourseStore:
             if request_id:
                 replay = idempotency.claim(cur, "courses.CreateCourse", request_id, fingerprint, course_id)
                 if replay:
-                    return self._course(cur, replay.resource_id)
+                    existing = self._course(cur, replay.resource_id)
+                    if existing is None:
+                        raise NotFound("course", replay.resource_id)  # created, then deleted
+                    return existing
             try:
                 cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                             (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
