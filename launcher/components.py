@@ -17,5 +17,6 @@ SERVICES = (
     Component("users", "services.users.main", ("elearning.users.v1.UserService",)),
     Component("courses", "services.courses.main", ("elearning.courses.v1.CourseService",)),
     Component("enrollments", "services.enrollments.main", ("elearning.enrollments.v1.EnrollmentService",)),
+    Component("payments", "services.payments.main", ("elearning.payments.v1.PaymentService",)),
 )
 GATEWAY = Component("gateway", "gateway.main", ("",))

@@ -95,6 +95,14 @@ class CourseApi(pb_grpc.CourseServiceServicer):
         self.service.delete_course(request.id)
         return empty_pb2.Empty()
 
+    def GetCourseStatistics(self, request, context):
+        s = self.service.statistics(request.course_id)
+        return pb.CourseStatistics(
+            course_id=s.course_id, enrollment_count=s.enrollment_count, completion_count=s.completion_count,
+            cancellation_count=s.cancellation_count, average_progress_percent=s.average_progress_percent,
+            average_rating=s.average_rating, review_count=s.review_count,
+            revenue=common_pb2.Money(currency_code=s.currency, amount=format_amount(s.revenue)))
+
     def AddReview(self, request, context):
         r = request.review
         return review_proto(self.service.add_review(request.course_id, r.student_id, r.rating, r.comment,

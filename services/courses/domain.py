@@ -97,3 +97,16 @@ class CourseFilter:
     region: str = ""
     instructor_id: int = 0
     state: str = ""
+
+
+@dataclass(frozen=True)
+class CourseStatistics:
+    course_id: int
+    enrollment_count: int
+    completion_count: int
+    cancellation_count: int
+    average_progress_percent: float
+    average_rating: float
+    review_count: int
+    revenue: Decimal
+    currency: str

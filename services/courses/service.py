@@ -6,10 +6,11 @@ import dataclasses
 import heapq
 from concurrent.futures import Executor
 from datetime import datetime
+from decimal import Decimal
 from typing import Iterable, Protocol
 
 from services.courses import rules
-from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Module, Review
+from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
 from shared import field_masks, idempotency, money, pagination
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
@@ -184,6 +185,25 @@ class CourseService:
     def with_enrollment_counts(self, courses: list[Course]) -> list[Course]:
         counts = self.enrollment_counts([c.id for c in courses])
         return [dataclasses.replace(c, enrollment_count=counts[c.id]) for c in courses]
+
+    def statistics(self, course_id: int) -> CourseStatistics:
+        """Enrollment, progress, rating and revenue figures, gathered at read time from every shard."""
+        course = self.get_course(course_id)
+        enrollments = completions = cancellations = progress_n = 0
+        progress_sum = Decimal(0)
+        for rows in self.fan_out.map(lambda s: self.store.enrollment_stats(s, [course_id]), self.shards.names):
+            for _id, total, completed, cancelled, p_sum, p_n in rows:
+                enrollments, completions, cancellations = (enrollments + total, completions + completed,
+                                                           cancellations + cancelled)
+                progress_sum, progress_n = progress_sum + p_sum, progress_n + p_n
+        revenue = sum(self.fan_out.map(lambda s: self.store.revenue(s, course_id, course.currency),
+                                       self.shards.names), Decimal(0))
+        return CourseStatistics(
+            course_id=course_id, enrollment_count=enrollments, completion_count=completions,
+            cancellation_count=cancellations,
+            average_progress_percent=float(round(progress_sum / progress_n, 2)) if progress_n else 0.0,
+            average_rating=course.average_rating, review_count=course.review_count, revenue=revenue,
+            currency=course.currency)
 
     def delete_course(self, course_id: int) -> None:
         """Deletes a course that no student is enrolled in (any state), with its outline and reviews.

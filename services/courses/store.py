@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Iterable
 
 import psycopg2.errors
@@ -212,6 +213,13 @@ class PgCourseStore:
         with self.pools.read(shard, primary=primary) as cur:
             cur.execute("SELECT * FROM course_enrollment_stats(%s)", (course_ids,))
             return cur.fetchall()
+
+    def revenue(self, shard: str, course_id: int, currency: str) -> Decimal:
+        """This shard's net revenue (paid charges minus refunds) of a course, in the course's currency."""
+        with self.pools.read(shard) as cur:
+            cur.execute("SELECT coalesce(sum(net_amount), 0) FROM course_revenue(%s) WHERE currency_code = %s",
+                        ([course_id], currency))
+            return cur.fetchone()[0]
 
     # ---- reviews -------------------------------------------------------------------------------
     def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,

@@ -1,0 +1,36 @@
+"""Boot the payments service: pools, the card processor, the fan-out pool for reports; then serve until
+signalled."""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from elearning.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
+from services.payments.api import PaymentApi
+from services.payments.processor import SandboxProcessor
+from services.payments.service import PaymentService
+from services.payments.store import PgPaymentStore
+from shared.pg import ShardPools
+from shared.server import ProcessParts, ServiceBinding, run_process
+from shared.settings import Settings
+
+SERVICE_NAME = payments_service_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
+
+
+def build(settings: Settings) -> ProcessParts:
+    pools = ShardPools.from_settings(settings)
+    fan_out = ThreadPoolExecutor(max_workers=2 * len(settings.shard_map.shards), thread_name_prefix="fan-out")
+    api = PaymentApi(PaymentService(PgPaymentStore(pools), settings.shard_map, SandboxProcessor(), fan_out))
+
+    def stop() -> None:
+        fan_out.shutdown(wait=False)
+        pools.close()
+
+    def register(server) -> None:
+        payments_service_pb2_grpc.add_PaymentServiceServicer_to_server(api, server)
+
+    return ProcessParts(bindings=[ServiceBinding(SERVICE_NAME, register)], on_stop=stop)
+
+
+if __name__ == "__main__":
+    sys.exit(run_process("payments", build))

@@ -1,0 +1,193 @@
+"""The rules of the payments service: validation, placement on the payer's shard, idempotency keys, and the
+revenue report gathered from every shard. No gRPC, no SQL."""
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Callable, Protocol
+
+from services.payments import rules
+from services.payments.domain import (Authorize, Charge, CurrencyRevenue, Invoice, NewPaymentMethod, Payment,
+                                      PaymentMethod, Position, Refund, RevenueReport, StoredMethod, Transaction)
+from shared import idempotency, money, pagination
+from shared.errors import InvalidArgument, NotFound, Violations
+from shared.sharding import ShardMap
+
+
+class Processor(Protocol):
+    """The card processor (`processor.SandboxProcessor` locally): why a charge is declined, or "" to accept it."""
+
+    def authorize(self, method: StoredMethod, amount: Decimal, currency: str) -> str: ...
+
+
+class PaymentStore(Protocol):
+    """Storage of payments on one shard; `PgPaymentStore` is the real one, unit tests use a fake."""
+
+    def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
+                           fingerprint: bytes) -> PaymentMethod: ...
+
+    def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int, *,
+                             primary: bool) -> list[PaymentMethod]: ...
+
+    def delete_payment_method(self, shard: str, method_id: int) -> None: ...
+
+    def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
+                       authorize: Authorize) -> Payment: ...
+
+    def get_transaction(self, shard: str, transaction_id: int, *, primary: bool) -> Transaction | None: ...
+
+    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int, *,
+                          primary: bool) -> list[Transaction]: ...
+
+    def get_invoice(self, shard: str, invoice_id: int, *, primary: bool) -> Invoice | None: ...
+
+    def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction: ...
+
+    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime, *,
+                primary: bool) -> list[CurrencyRevenue]: ...
+
+
+def _position(token: str, query: dict) -> Position | None:
+    position = pagination.decode_token(token, query)
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position["t"]), int(position["id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidArgument("page_token", "is not a token returned by this method") from None
+
+
+def _page(rows: list, limit: int, query: dict) -> tuple[list, str]:
+    if len(rows) <= limit:
+        return rows, ""
+    rows = rows[:limit]
+    return rows, pagination.encode_token({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id}, query)
+
+
+class PaymentService:
+    def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: Executor,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.store = store
+        self.shards = shard_map
+        self.processor = processor
+        self.fan_out = fan_out
+        self.clock = clock
+
+    def _shard(self, id_: int, field: str, violations: Violations | None = None) -> str:
+        """The home shard an ID names; with `violations`, a malformed ID is collected rather than raised."""
+        try:
+            return self.shards.for_id(id_, field=field).name
+        except InvalidArgument as exc:
+            if violations is None:
+                raise
+            violations.items.extend(exc.violations)
+            return ""
+
+    # ---- payment methods -----------------------------------------------------------------------
+    def add_payment_method(self, user_id: int, kind: str, card_brand: str, last4: str, exp_month: int,
+                           exp_year: int, billing_name: str, country_code: str, is_default: bool, token: str,
+                           request_id: str) -> PaymentMethod:
+        violations = Violations()
+        shard = self._shard(user_id, "payment_method.user_id", violations)
+        method = rules.payment_method(user_id, kind, card_brand, last4, exp_month, exp_year, billing_name,
+                                      country_code, is_default, self.clock(), violations)
+        token = rules.token(token, "token", violations)
+        violations.raise_if_any()
+        idempotency.check_request_id(request_id)
+        fingerprint = idempotency.fingerprint({**method.__dict__, "token": token})
+        return self.store.add_payment_method(shard, method, token, request_id, fingerprint)
+
+    def list_payment_methods(self, user_id: int, page_size: int, page_token: str, *,
+                             primary: bool = False) -> tuple[list[PaymentMethod], str]:
+        shard = self._shard(user_id, "user_id")
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListPaymentMethods", "user_id": user_id}
+        rows = self.store.list_payment_methods(shard, user_id, _position(page_token, query), limit + 1,
+                                               primary=primary)
+        return _page(rows, limit, query)
+
+    def delete_payment_method(self, method_id: int) -> None:
+        self.store.delete_payment_method(self._shard(method_id, "id"), method_id)
+
+    # ---- charges and refunds -------------------------------------------------------------------
+    def create_payment(self, user_id: int, enrollment_id: int, payment_method_id: int, amount: str,
+                       currency: str, description: str, request_id: str) -> Payment:
+        violations = Violations()
+        shard = self._shard(user_id, "user_id", violations)
+        self._shard(enrollment_id, "enrollment_id", violations)
+        self._shard(payment_method_id, "payment_method_id", violations)
+        value, currency = money.check(amount, currency, "amount", violations, positive=True)
+        description = rules.text(description, "description", violations)
+        rules.required_request_id(request_id, violations)
+        violations.raise_if_any()
+        charge = Charge(user_id=user_id, enrollment_id=enrollment_id, payment_method_id=payment_method_id,
+                        amount=value, currency=currency, description=description)
+        fingerprint = idempotency.fingerprint({**charge.__dict__, "amount": money.format_amount(value)})
+        return self.store.create_payment(shard, charge, request_id, fingerprint, self.processor.authorize)
+
+    def refund_payment(self, transaction_id: int, amount: str | None, currency: str | None, reason: str,
+                       request_id: str) -> Transaction:
+        violations = Violations()
+        shard = self._shard(transaction_id, "transaction_id", violations)
+        value = None
+        if amount is not None:
+            value, currency = money.check(amount, currency or "", "amount", violations, positive=True)
+        reason = rules.text(reason, "reason", violations, required=False)
+        rules.required_request_id(request_id, violations)
+        violations.raise_if_any()
+        refund = Refund(transaction_id=transaction_id, amount=value, currency=None if value is None else currency,
+                        reason=reason)
+        fingerprint = idempotency.fingerprint({**refund.__dict__,
+                                               "amount": None if value is None else money.format_amount(value)})
+        return self.store.refund_payment(shard, refund, request_id, fingerprint)
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def get_transaction(self, transaction_id: int, *, primary: bool = False) -> Transaction:
+        found = self.store.get_transaction(self._shard(transaction_id, "id"), transaction_id, primary=primary)
+        if found is None:
+            raise NotFound("transaction", transaction_id)
+        return found
+
+    def list_transactions(self, user_id: int, page_size: int, page_token: str, *,
+                          primary: bool = False) -> tuple[list[Transaction], str]:
+        shard = self._shard(user_id, "user_id")
+        limit = pagination.page_size(page_size)
+        query = {"method": "ListTransactions", "user_id": user_id}
+        rows = self.store.list_transactions(shard, user_id, _position(page_token, query), limit + 1,
+                                            primary=primary)
+        return _page(rows, limit, query)
+
+    def get_invoice(self, invoice_id: int, *, primary: bool = False) -> Invoice:
+        found = self.store.get_invoice(self._shard(invoice_id, "id"), invoice_id, primary=primary)
+        if found is None:
+            raise NotFound("invoice", invoice_id)
+        return found
+
+    def revenue_report(self, region: str, start: datetime | None, end: datetime | None, *,
+                       primary: bool = False) -> RevenueReport:
+        """Totals per currency over [start, end), from every shard at once (or the one holding `region`)."""
+        violations = Violations()
+        shards = self.shards.names
+        if region and region != "REGION_UNSPECIFIED":
+            try:
+                shards = (self.shards.for_region(region).name,)
+            except InvalidArgument as exc:
+                violations.items.extend(exc.violations)
+        else:
+            region = ""
+        if start is None:
+            violations.add("start_time", "is required")
+        if end is None:
+            violations.add("end_time", "is required")
+        elif start is not None and end <= start:
+            violations.add("end_time", "must be after start_time")
+        violations.raise_if_any()
+        parts = self.fan_out.map(lambda s: self.store.revenue(s, region or None, start, end, primary=primary),
+                                 shards)
+        totals: dict[str, CurrencyRevenue] = {}
+        for rows in parts:
+            for row in rows:
+                totals[row.currency] = totals[row.currency] + row if row.currency in totals else row
+        return RevenueReport(region=region or "REGION_UNSPECIFIED", start=start, end=end,
+                             totals=tuple(totals[c] for c in sorted(totals)))
