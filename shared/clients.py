@@ -46,7 +46,9 @@ class ServiceClients:
         exceeded, internal) is UNAVAILABLE naming the service, since the caller cannot check `what` now.
         """
         try:
-            return method(request, timeout=self.timeout_s, metadata=metadata)
+            # wait_for_ready: a callee that is restarting gets the whole deadline to come back, instead of
+            # failing while the channel waits out its reconnect backoff.
+            return method(request, timeout=self.timeout_s, metadata=metadata, wait_for_ready=True)
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.NOT_FOUND:

@@ -7,7 +7,7 @@ import psycopg2.errors
 
 from services.users.domain import PROFILE_FIELDS, NewUser, Profile, User, UserChanges
 from shared import idempotency
-from shared.errors import AlreadyExists, NotFound
+from shared.errors import AlreadyExists, FailedPrecondition, NotFound
 from shared.pg import ShardPools
 from shared.twophase import CrossShardWrite
 
@@ -117,7 +117,11 @@ class PgUserStore:
     def delete(self, home: str, user_id: int, directory_for: Callable[[str], str]) -> bool:
         with CrossShardWrite(self.pools, home) as write:
             cur = write.cursor(home)
-            cur.execute("DELETE FROM users WHERE id = %s RETURNING email", (user_id,))
+            try:
+                cur.execute("DELETE FROM users WHERE id = %s RETURNING email", (user_id,))
+            except psycopg2.errors.ForeignKeyViolation as exc:
+                raise FailedPrecondition(f"user {user_id} still owns courses, enrollments or payments",
+                                         reason="USER_HAS_DEPENDENTS") from exc
             row = cur.fetchone()
             if row is None:
                 return False
