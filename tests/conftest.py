@@ -6,6 +6,7 @@ import os
 import pathlib
 import random
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 
@@ -19,15 +20,26 @@ from launcher.processes import port_is_free
 from shared.settings import LocalPorts, load_settings
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_ports() -> LocalPorts:
+    """A port range for a test cluster below Linux's ephemeral range (32768-60999), so no outgoing
+    connection of this machine can be holding one of its ports when a server binds it."""
     defaults = LocalPorts()
     for _ in range(50):
-        offset = random.randrange(1000, 9000, 10)
+        offset = random.randrange(-26000, -21600, 10)
         ports = LocalPorts(gateway=defaults.gateway + offset, service_base=defaults.service_base + offset,
                            pg_primary_base=defaults.pg_primary_base + offset,
                            pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
         layout = Layout(pathlib.Path("/nonexistent"), ports, pathlib.Path("/nonexistent"))
-        if all(port_is_free(p) for p in layout.all_ports().values()):
+        if all(_bindable(p) and port_is_free(p) for p in layout.all_ports().values()):
             return ports
     raise RuntimeError("no free port range for the test cluster")
 
