@@ -7,7 +7,7 @@ DEMO_DIR ?= .elearn/demo
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv demo test unit protos bench-gateway up down status clean
+.PHONY: venv system-deps demo test unit protos bench-gateway up down status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Debian tools the tests use as a person would: pdftoppm (poppler-utils) renders the PDF report, and
+# docker-compose validates docker-compose.yml offline. Installed when missing (needs root, as on CI).
+SYSTEM_TOOLS := pdftoppm:poppler-utils docker-compose:docker-compose
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "could not install$$missing: the tests that need them will fail"; \
+	fi
 
 ## demo: boot the local cluster, run the main job through the gateway, shut down.
 demo: venv
@@ -24,7 +36,7 @@ demo: venv
 	$(BIN)/python -m launcher.demo --gateway 127.0.0.1:$$($(BIN)/python -c "import json;print(json.load(open('$(DEMO_DIR)/cluster.json'))['ports']['gateway'])")
 
 ## test: the whole suite (unit, integration on a real local cluster, end-to-end through the gateway).
-test: venv
+test: venv system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: venv
