@@ -18,5 +18,6 @@ SERVICES = (
     Component("courses", "services.courses.main", ("elearning.courses.v1.CourseService",)),
     Component("enrollments", "services.enrollments.main", ("elearning.enrollments.v1.EnrollmentService",)),
     Component("payments", "services.payments.main", ("elearning.payments.v1.PaymentService",)),
+    Component("content", "services.content.main", ("elearning.content.v1.ContentService",)),
 )
 GATEWAY = Component("gateway", "gateway.main", ("",))

@@ -3,9 +3,13 @@
 
 IDs are generated inside each shard's PostgreSQL by `next_id()` (sql/migrations/0001); this module
 only reads them, so any process can tell an ID's home shard with no lookup.
+
+MongoDB documents get string IDs of the form "<shard number>-<ObjectId hex>" ("3-65f0c1..."), so they too
+name their home shard; the ObjectId part is the document's `_id` in that shard's database.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -43,3 +47,21 @@ def encode(created_ms: int, shard_number: int, sequence: int) -> int:
         raise ValueError("shard number out of range")
     return ((created_ms - EPOCH_MS) << (SHARD_BITS + SEQUENCE_BITS)) | (shard_number << SEQUENCE_BITS) | (
         sequence & ((1 << SEQUENCE_BITS) - 1))
+
+
+_DOCUMENT_ID = re.compile(r"([1-9][0-9]{0,3})-([0-9a-f]{24})")
+
+
+def document_id(shard_number: int, object_id_hex: str) -> str:
+    """The public ID of a MongoDB document stored on shard `shard_number`."""
+    if not 0 < shard_number <= MAX_SHARD_NUMBER:
+        raise ValueError("shard number out of range")
+    return f"{shard_number}-{object_id_hex}"
+
+
+def decode_document_id(value: str) -> tuple[int, str]:
+    """(shard number, ObjectId hex) of a document ID. Raises ValueError when it is malformed."""
+    match = _DOCUMENT_ID.fullmatch(value.strip().lower())
+    if not match:
+        raise ValueError(f"{value!r} is not a document ID (expected <shard number>-<24 hex characters>)")
+    return int(match.group(1)), match.group(2)

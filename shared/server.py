@@ -1,5 +1,5 @@
-"""The server bootstrap every service and the gateway use: health, reflection, the error interceptor,
-and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING first, then in-flight calls drain)."""
+"""The server bootstrap every service and the gateway use: health, reflection, the error and deadline
+interceptors, and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING first, then in-flight calls drain)."""
 from __future__ import annotations
 
 import logging
@@ -14,11 +14,29 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from shared import logs
+from shared import deadlines, logs
 from shared.grpc_errors import DomainErrorInterceptor
 from shared.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
+
+
+class DeadlineInterceptor(grpc.ServerInterceptor):
+    """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        behavior = handler.unary_unary
+
+        def bounded(request, context):
+            with deadlines.within(context.time_remaining()):
+                return behavior(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            bounded, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer)
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,7 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     bindings = list(bindings)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.process),
-        interceptors=[DomainErrorInterceptor(domain=f"elearning.{settings.process}")],
+        interceptors=[DeadlineInterceptor(), DomainErrorInterceptor(domain=f"elearning.{settings.process}")],
         handlers=list(handlers),
         options=[("grpc.so_reuseport", 0)],
     )

@@ -72,6 +72,17 @@ class ShardMap:
         except KeyError:
             raise InvalidArgument(field, f"ID {id_} names no known shard (shard number {number})") from None
 
+    def for_document_id(self, doc_id: str, field: str = "id") -> tuple[Shard, str]:
+        """The home shard and ObjectId hex of a MongoDB document ID (`shared.ids.document_id`)."""
+        try:
+            number, object_id = ids.decode_document_id(doc_id)
+        except ValueError as exc:
+            raise InvalidArgument(field, str(exc)) from None
+        try:
+            return self._by_number[number], object_id
+        except KeyError:
+            raise InvalidArgument(field, f"ID {doc_id} names no known shard (shard number {number})") from None
+
     def for_key(self, key: str) -> Shard:
         """A stable shard for a key that has no region (the global email directory): hash mod shard count.
 

@@ -76,7 +76,8 @@ class ContentServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def CreateContent(self, request, context):
-        """Creates a content item for an existing course (else NOT_FOUND).
+        """Creates a content item for an existing course (else FAILED_PRECONDITION),
+        in the database of the course's shard.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,35 @@
+"""shared.deadlines: the caller's deadline bounds the time a unit of work may take."""
+import grpc
+import pytest
+
+from shared import deadlines
+from shared.server import DeadlineInterceptor
+
+
+def test_without_a_deadline_the_limit_applies():
+    assert deadlines.remaining() is None
+    assert deadlines.budget(5.0) == 5.0
+
+
+@pytest.mark.parametrize("left, expected", [(10.0, 5.0), (6.0, 4.5), (3.0, 2.0), (0.0, deadlines.MIN_BUDGET_S)])
+def test_a_near_deadline_shortens_the_budget_and_keeps_time_for_the_reply(left, expected):
+    with deadlines.within(left):
+        assert deadlines.budget(5.0) == pytest.approx(expected, abs=0.01)
+    assert deadlines.remaining() is None
+
+
+def test_the_interceptor_records_the_calls_deadline():
+    seen = []
+
+    def behavior(request, context):
+        seen.append(deadlines.remaining())
+        return request
+
+    class Context:
+        def time_remaining(self):
+            return 2.5
+
+    handler = grpc.unary_unary_rpc_method_handler(behavior)
+    wrapped = DeadlineInterceptor().intercept_service(lambda _details: handler, None)
+    assert wrapped.unary_unary("ping", Context()) == "ping"
+    assert 2.4 < seen[0] <= 2.5 and deadlines.remaining() is None
