@@ -1,0 +1,1 @@
+"""The load driver: concurrent RPC insertions through the gateway, and their report."""

@@ -1,0 +1,78 @@
+"""Execute one planned RPC through the gateway and record what happened: status, latency, shard, reason."""
+from __future__ import annotations
+
+import time
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from elearning.content.v1 import content_service_pb2_grpc
+from elearning.courses.v1 import courses_service_pb2_grpc
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc
+from elearning.payments.v1 import payments_service_pb2_grpc
+from elearning.users.v1 import users_service_pb2_grpc
+from loaddriver.plan import Planned
+
+STUB_CLASSES = {
+    "users": users_service_pb2_grpc.UserServiceStub,
+    "courses": courses_service_pb2_grpc.CourseServiceStub,
+    "enrollments": enrollments_service_pb2_grpc.EnrollmentServiceStub,
+    "payments": payments_service_pb2_grpc.PaymentServiceStub,
+    "content": content_service_pb2_grpc.ContentServiceStub,
+}
+
+
+class Stubs:
+    """The five services' stubs over one channel to the gateway."""
+
+    def __init__(self, channel: grpc.Channel):
+        self.by_service = {name: cls(channel) for name, cls in STUB_CLASSES.items()}
+
+    def method(self, planned: Planned):
+        return getattr(self.by_service[planned.service], planned.rpc)
+
+
+def error_reason(error: grpc.RpcError) -> str:
+    """The google.rpc.ErrorInfo reason of a failed call's rich status, or ""."""
+    try:
+        status = rpc_status.from_call(error)
+    except ValueError:
+        return ""
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason
+    return ""
+
+
+def outcome(code: str, expected: str) -> str:
+    if code == expected:
+        return "success" if code == "OK" else "expected_rejection"
+    return "unexpected"
+
+
+def execute(planned: Planned, stubs: Stubs, deadline_s: float, started: float, seq: int, worker: int,
+            warmup: bool) -> tuple[dict, object | None]:
+    """Run the call; returns its record (the contract of loaddriver.stats) and the response, if any."""
+    metadata = (("x-region", planned.region),) if planned.region else ()
+    begin = time.perf_counter()
+    response, code, reason, detail, trailers = None, "OK", "", "", ()
+    try:
+        response, call = stubs.method(planned).with_call(planned.request, timeout=deadline_s, metadata=metadata)
+        trailers = call.trailing_metadata() or ()
+    except grpc.RpcError as error:
+        code, detail = error.code().name, error.details() or ""
+        reason = error_reason(error)
+        trailers = error.trailing_metadata() or ()
+    latency_ms = (time.perf_counter() - begin) * 1000
+    trailer = dict(trailers)
+    record = {
+        "seq": seq, "worker": worker, "rpc": planned.rpc, "kind": planned.kind,
+        "region": planned.region or (trailer.get("x-region", "") if trailer.get("x-region") != "any" else ""),
+        "shard": trailer.get("x-shard", ""), "start_s": round(begin - started, 6),
+        "latency_ms": round(latency_ms, 3), "code": code, "expected": planned.expected,
+        "outcome": outcome(code, planned.expected), "reason": reason, "detail": detail, "warmup": warmup,
+    }
+    return record, response

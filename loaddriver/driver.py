@@ -1,0 +1,169 @@
+"""Run the load: workers share a few channels to the gateway, draw calls from the mix (and a share of
+invalid ones), pace themselves to a target rate, and record every call."""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from loaddriver import invalid
+from loaddriver.calls import Stubs, execute
+from loaddriver.data import DataMaker
+from loaddriver.mix import MIX, Context
+from loaddriver.pacing import Pacer
+from loaddriver.plan import Planned
+from loaddriver.pool import Pool
+from loaddriver.progress import Progress
+
+CONTENT_SERVICE = "elearning.content.v1.ContentService"
+CATEGORIES = ("Data & AI", "Programming", "Cloud", "Design", "Business", "Languages", "Science", "Security")
+
+
+class GatewayUnreachable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Options:
+    gateway: str = "127.0.0.1:50051"
+    concurrency: int = 16
+    connections: int = 4
+    total: int | None = None
+    duration_s: float | None = None
+    rps: float = 0.0
+    ramp_s: float = 0.0
+    warmup_s: float = 0.0
+    deadline_s: float = 10.0
+    seed: int = 1
+    invalid_ratio: float = 0.1
+    name: str = "load"
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": ".".join(map(str, __import__("sys").version_info[:3]))}
+    for package in ("grpcio", "protobuf", "elearn-data"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+class Run:
+    def __init__(self, options: Options, shards: dict[str, list[str]]):
+        self.options = options
+        self.shards = shards
+        self.pool = Pool()
+        self.calls: list[dict] = []
+        self.stop = threading.Event()
+        self.nonce = uuid.uuid4().hex[:10]
+        self._ids = itertools.count()
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        self.channels = [grpc.insecure_channel(options.gateway) for _ in range(max(1, options.connections))]
+        self.progress = Progress(options.total, options.duration_s)
+
+    def new_request_id(self) -> str:
+        return f"load-{self.nonce}-{next(self._ids)}"
+
+    def _connect(self) -> bool:
+        """Wait for the gateway; True when the content service is SERVING behind it."""
+        try:
+            grpc.channel_ready_future(self.channels[0]).result(timeout=10)
+        except grpc.FutureTimeoutError:
+            raise GatewayUnreachable(f"no gateway answers at {self.options.gateway}") from None
+        health = health_pb2_grpc.HealthStub(self.channels[0])
+        try:
+            reply = health.Check(health_pb2.HealthCheckRequest(service=CONTENT_SERVICE), timeout=3)
+            return reply.status == health_pb2.HealthCheckResponse.SERVING
+        except grpc.RpcError:
+            return False
+
+    def _setup(self) -> None:
+        """Categories the courses need (reference data, not part of the measured mix)."""
+        courses = Stubs(self.channels[0]).by_service["courses"]
+        for n, name in enumerate(CATEGORIES):
+            category = courses.CreateCategory(courses_pb.CreateCategoryRequest(
+                category=courses_pb.Category(name=f"{name} {self.nonce}", slug=f"load-{self.nonce}-{n}"),
+                request_id=f"load-{self.nonce}-category-{n}"), timeout=self.options.deadline_s)
+            self.pool.add("categories", category.id)
+
+    def _next_seq(self, elapsed: float) -> int | None:
+        seq = next(self._seq)
+        o = self.options
+        if o.total is not None and seq >= o.total:
+            return None
+        if o.duration_s is not None and elapsed >= o.warmup_s + o.duration_s:
+            return None
+        return seq
+
+    def _choose(self, ctx: Context) -> Planned:
+        rng = ctx.data.rng
+        if rng.random() < self.options.invalid_ratio:
+            return rng.choice(list(invalid.KINDS.values()))(ctx)
+        weights = [w for w, _op in MIX]
+        return rng.choices([op for _w, op in MIX], weights=weights)[0](ctx)
+
+    def _worker(self, worker: int, ctx: Context, pacer: Pacer, started: float) -> None:
+        stubs = Stubs(self.channels[worker % len(self.channels)])
+        follow_up: Planned | None = None
+        while not self.stop.is_set():
+            seq = self._next_seq(time.perf_counter() - started)
+            if seq is None:
+                return
+            pacer.wait(self.stop)
+            planned = follow_up or self._choose(ctx)
+            follow_up = None
+            warmup = time.perf_counter() - started < self.options.warmup_s
+            record, response = execute(planned, stubs, self.options.deadline_s, started, seq, worker, warmup)
+            with self._lock:
+                self.calls.append(record)
+            self.progress.record(record["outcome"])
+            if response is not None and record["code"] == "OK" and planned.on_ok:
+                follow_up = planned.on_ok(response)
+
+    def execute(self) -> dict:
+        content_enabled = self._connect()
+        self._setup()
+        started_at = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        pacer = Pacer(self.options.rps, self.options.ramp_s)
+        threads = []
+        for worker in range(self.options.concurrency):
+            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled)
+            threads.append(threading.Thread(target=self._worker, args=(worker, ctx, pacer, started),
+                                            name=f"load-{worker}", daemon=True))
+        self.progress.start()
+        for thread in threads:
+            thread.start()
+        interrupted = False
+        try:
+            while any(t.is_alive() for t in threads):
+                for thread in threads:
+                    thread.join(timeout=0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop.set()
+            for thread in threads:
+                thread.join(timeout=self.options.deadline_s + 1)
+        self.progress.finish()
+        elapsed = time.perf_counter() - started
+        for channel in self.channels:
+            channel.close()
+        self.calls.sort(key=lambda c: c["seq"])
+        return {
+            "name": self.options.name, "tags": list(self.options.tags), "started_at": started_at.isoformat(),
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "duration_s": max(elapsed - self.options.warmup_s, 1e-9), "interrupted": interrupted,
+            "options": {**asdict(self.options), "tags": list(self.options.tags), "content": content_enabled},
+            "versions": versions(), "cluster": {"gateway": self.options.gateway, "shards": self.shards},
+        }

@@ -1,0 +1,185 @@
+"""The weighted mix of RPCs, declared as one table, and the deliberately invalid kinds.
+
+Each operation plans one call from what the run has created so far (the Pool); when its prerequisite is
+missing (no course to enroll in yet) it plans the prerequisite instead, so any mix works from an empty
+cluster.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from elearning.common.v1 import common_pb2
+from elearning.content.v1 import content_service_pb2 as content_pb
+from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
+from elearning.payments.v1 import payments_service_pb2 as payments_pb
+from elearning.users.v1 import users_service_pb2 as users_pb
+from loaddriver.data import DataMaker
+from loaddriver.plan import Planned
+from loaddriver.pool import CourseRef, EnrollmentRef, Person, Pool
+
+
+@dataclass
+class Context:
+    """What an operation may use: the worker's data maker, the shared pool, and fresh request IDs."""
+
+    data: DataMaker
+    pool: Pool
+    new_request_id: Callable[[], str]
+    content_enabled: bool = True
+
+
+def create_user(ctx: Context, role: int = users_pb.STUDENT) -> Planned:
+    region = ctx.data.region()
+    request_id = ctx.new_request_id()
+    name, email = ctx.data.person(region, request_id)
+    bucket = "instructors" if role == users_pb.INSTRUCTOR else "students"
+
+    def remember(user: users_pb.User) -> None:
+        ctx.pool.add(bucket, Person(user.id, region, user.email))
+        ctx.pool.add("used_request_ids", (request_id, region))
+
+    return Planned("CreateUser", "users", users_pb.CreateUserRequest(
+        user=users_pb.User(email=email, full_name=name, region=common_pb2.Region.Value(region), role=role),
+        request_id=request_id), region=region, on_ok=remember)
+
+
+def create_instructor(ctx: Context) -> Planned:
+    return create_user(ctx, users_pb.INSTRUCTOR)
+
+
+def create_course(ctx: Context) -> Planned:
+    teacher = ctx.pool.pick("instructors", ctx.data.rng)
+    category = ctx.pool.pick("categories", ctx.data.rng)
+    if teacher is None or category is None:
+        return create_instructor(ctx)
+    title, amount, currency, modules = ctx.data.course(teacher.region)
+
+    def publish(course: courses_pb.Course) -> Planned:
+        lessons = tuple(l.id for m in course.modules for l in m.lessons)
+        ref = CourseRef(course.id, teacher.region, lessons, amount, currency)
+        return Planned("PublishCourse", "courses", courses_pb.PublishCourseRequest(id=course.id),
+                       region=teacher.region, on_ok=lambda _c: ctx.pool.add("courses", ref))
+
+    return Planned("CreateCourse", "courses", courses_pb.CreateCourseRequest(course=courses_pb.Course(
+        instructor_id=teacher.id, category_id=category, title=title, language="en",
+        level=ctx.data.rng.choice((courses_pb.BEGINNER, courses_pb.INTERMEDIATE, courses_pb.ADVANCED)),
+        price=common_pb2.Money(currency_code=currency, amount=amount), modules=modules),
+        request_id=ctx.new_request_id()), region=teacher.region, on_ok=publish)
+
+
+def enroll(ctx: Context) -> Planned:
+    student = ctx.pool.pick("students", ctx.data.rng)
+    course = ctx.pool.pick("courses", ctx.data.rng)
+    if student is None:
+        return create_user(ctx)
+    if course is None:
+        return create_course(ctx)
+
+    def remember(enrollment: enrollments_pb.Enrollment) -> None:
+        ref = EnrollmentRef(enrollment.id, student.id, course)
+        ctx.pool.add("enrollments", ref)
+        if enrollment.payment_state == enrollments_pb.UNPAID:
+            ctx.pool.add("unpaid", ref)
+
+    if not ctx.pool.claim("enrolled", (student.id, course.id)):
+        return create_user(ctx)  # already enrolled: do something else this turn
+    return Planned("Enroll", "enrollments", enrollments_pb.EnrollRequest(
+        student_id=student.id, course_id=course.id, request_id=ctx.new_request_id()), region=student.region,
+        on_ok=remember)
+
+
+def record_progress(ctx: Context) -> Planned:
+    enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
+    if enrollment is None:
+        return enroll(ctx)
+    rng = ctx.data.rng
+    watched = rng.randint(30, 1500)
+    return Planned("RecordLessonProgress", "enrollments", enrollments_pb.RecordLessonProgressRequest(
+        enrollment_id=enrollment.id, lesson_id=rng.choice(enrollment.course.lesson_ids), watched_seconds=watched,
+        position_seconds=watched, completed=rng.random() < 0.4))
+
+
+def pay(ctx: Context) -> Planned:
+    enrollment = ctx.pool.take_unpaid(ctx.data.rng)
+    if enrollment is None:
+        return enroll(ctx)
+    card = ctx.pool.card_of(enrollment.student_id)
+    if card is None:
+        ctx.pool.add("unpaid", enrollment)  # paid on a later turn, once the card exists
+        return add_card(ctx, enrollment.student_id)
+    return Planned("CreatePayment", "payments", payments_pb.CreatePaymentRequest(
+        user_id=enrollment.student_id, enrollment_id=enrollment.id, payment_method_id=card,
+        amount=common_pb2.Money(currency_code=enrollment.course.currency, amount=enrollment.course.amount),
+        description=f"Course {enrollment.course.id}", request_id=ctx.new_request_id()))
+
+
+def add_card(ctx: Context, user_id: int) -> Planned:
+    rng = ctx.data.rng
+    return Planned("AddPaymentMethod", "payments", payments_pb.AddPaymentMethodRequest(
+        payment_method=payments_pb.PaymentMethod(
+            user_id=user_id, kind=payments_pb.CARD, card_brand=rng.choice(("visa", "mastercard")),
+            last4=f"{rng.randint(0, 9999):04d}", exp_month=rng.randint(1, 12), exp_year=2031,
+            billing_name="Card Holder", country_code="FR"),
+        token=f"tok_load_{ctx.new_request_id()}", request_id=ctx.new_request_id()),
+        on_ok=lambda method: ctx.pool.set_card(user_id, method.id))
+
+
+def review(ctx: Context) -> Planned:
+    enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
+    if enrollment is None or not ctx.pool.claim("reviewed", (enrollment.student_id, enrollment.course.id)):
+        return record_progress(ctx)
+    return Planned("AddReview", "courses", courses_pb.AddReviewRequest(
+        course_id=enrollment.course.id, review=courses_pb.Review(
+            student_id=enrollment.student_id, rating=ctx.data.rng.randint(1, 5), comment=ctx.data.sentence()),
+        request_id=ctx.new_request_id()))
+
+
+def create_content(ctx: Context) -> Planned:
+    course = ctx.pool.pick("courses", ctx.data.rng)
+    if course is None or not ctx.content_enabled:
+        return create_course(ctx) if ctx.content_enabled else record_progress(ctx)
+    rng = ctx.data.rng
+    item = content_pb.ContentItem(course_id=course.id, lesson_id=rng.choice(course.lesson_ids),
+                                  title=ctx.data.sentence(course.region)[:120], tags=["load"],
+                                  position=rng.randint(1, 5))
+    if rng.random() < 0.6:
+        item.kind = content_pb.VIDEO
+        item.video.CopyFrom(content_pb.VideoDetails(duration_seconds=rng.randint(60, 3600),
+                                                    storage_url=f"https://cdn.example.com/v/{rng.getrandbits(48):x}.mp4"))
+    else:
+        item.kind = content_pb.DOCUMENT
+        item.document.CopyFrom(content_pb.DocumentDetails(mime_type="application/pdf",
+                                                          size_bytes=rng.randint(10_000, 5_000_000),
+                                                          page_count=rng.randint(1, 80),
+                                                          url=f"https://cdn.example.com/d/{rng.getrandbits(48):x}.pdf"))
+    return Planned("CreateContent", "content", content_pb.CreateContentRequest(
+        content_item=item, request_id=ctx.new_request_id()), region=course.region)
+
+
+def update_preferences(ctx: Context) -> Planned:
+    student = ctx.pool.pick("students", ctx.data.rng)
+    if student is None or not ctx.content_enabled:
+        return create_user(ctx)
+    rng = ctx.data.rng
+    preferences = content_pb.UserPreferences(user_id=student.id, language=rng.choice(("en", "fr", "pt", "hi")),
+                                             playback_speed=rng.choice((1.0, 1.25, 1.5)),
+                                             theme=rng.choice((content_pb.LIGHT, content_pb.DARK)))
+    request = content_pb.UpdatePreferencesRequest(preferences=preferences)
+    request.update_mask.paths.extend(["language", "playback_speed", "theme"])
+    return Planned("UpdatePreferences", "content", request, region=student.region)
+
+
+# The mix: (weight, operation). Follow-up calls (PublishCourse after CreateCourse) come on top.
+MIX: list[tuple[int, Callable[[Context], Planned]]] = [
+    (18, create_user),
+    (4, create_instructor),
+    (6, create_course),
+    (16, enroll),
+    (28, record_progress),
+    (10, pay),
+    (4, review),
+    (8, create_content),
+    (6, update_preferences),
+]
