@@ -7,7 +7,7 @@ DEMO_DIR ?= .elearn/demo
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench-gateway up down status clean
+.PHONY: venv system-deps demo test unit protos bench bench-gateway up down status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench-gateway: venv
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
+
+## bench: the hottest write (RecordLessonProgress) through the gateway and direct, beside pgbench.
+bench: venv
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
+	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv

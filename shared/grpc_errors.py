@@ -56,13 +56,22 @@ class DomainErrorInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, domain: str):
         self.domain = domain
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+        # The wrapped handler of a method never changes: build it once, not on every call.
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            wrapped = self._wrap(continuation(handler_call_details), method)
+            if wrapped is not None:
+                self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, handler, method: str):
         if handler is None or handler.unary_unary is None:
             return handler
         behavior = handler.unary_unary
-        method = handler_call_details.method
 
         def guarded(request, context):
             try:

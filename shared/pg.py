@@ -41,9 +41,24 @@ def translate(exc: psycopg2.Error, shard: str, role: Role) -> Exception:
                            reason="SHARD_TIMEOUT", metadata={"shard": shard, "role": role.value})
     if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):
         return ShardUnavailable(shard, role.value, "the node is read-only (in recovery); no primary to write to")
-    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+    if _lost_connection(exc):
         return ShardUnavailable(shard, role.value, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
     return exc
+
+
+def _lost_connection(exc: psycopg2.Error) -> bool:
+    """A failure of the node or the connection, not of the statement.
+
+    psycopg2 files SQLSTATE classes 53 to 58 under OperationalError too (55000, object not in prerequisite
+    state, is a rule the schema raises), so the class alone is not enough: a server-sent error counts only
+    when it is a connection exception (08), out of resources (53) or an operator shutdown (57P).
+    """
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    if not isinstance(exc, psycopg2.OperationalError):
+        return False
+    code = exc.pgcode or ""
+    return not code or code.startswith(("08", "53", "57P"))
 
 
 class NodePool:
@@ -90,10 +105,11 @@ class NodePool:
             if conn is None:
                 conn = self._connect()
             yield conn
-        except (psycopg2.OperationalError, psycopg2.InterfaceError, ShardUnavailable):
-            if conn is not None:
-                conn.close()
-            self.discard_idle()
+        except (psycopg2.Error, ShardUnavailable) as exc:
+            if isinstance(exc, ShardUnavailable) or _lost_connection(exc):
+                if conn is not None:
+                    conn.close()
+                self.discard_idle()  # after one failed, the others are likely dead too
             raise
         finally:
             if conn is not None and not conn.closed:
@@ -163,6 +179,22 @@ class ShardPools:
         except psycopg2.Error as exc:
             raise translate(exc, shard, Role.PRIMARY) from exc
 
+    @contextlib.contextmanager
+    def autocommit(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor on the shard's primary where each statement commits by itself: one round trip for a
+        write that is a single statement (or a single function call). Errors the caller does not handle
+        become domain errors."""
+        try:
+            with self.pool(shard, Role.PRIMARY).connection() as conn:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    yield cur
+        except psycopg2.Error as exc:
+            mapped = translate(exc, shard, Role.PRIMARY)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
     def _read_role(self, shard: str, primary: bool) -> Role:
         if primary or self._replica_down_until.get(shard, 0.0) > time.monotonic():
             return Role.PRIMARY
@@ -197,7 +229,7 @@ class ShardPools:
                     cur.role = role
                     yield cur
         except psycopg2.Error as exc:
-            if role is Role.REPLICA and isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+            if role is Role.REPLICA and _lost_connection(exc):
                 self._replica_down_until[shard] = time.monotonic() + REPLICA_RETRY_AFTER_S
             raise translate(exc, shard, role) from exc
 

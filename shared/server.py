@@ -24,8 +24,20 @@ log = logging.getLogger(__name__)
 class DeadlineInterceptor(grpc.ServerInterceptor):
     """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time."""
 
+    def __init__(self):
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
     def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            wrapped = self._wrap(continuation(handler_call_details))
+            if wrapped is not None:
+                self._wrapped[method] = wrapped
+        return wrapped
+
+    @staticmethod
+    def _wrap(handler):
         if handler is None or handler.unary_unary is None:
             return handler
         behavior = handler.unary_unary

@@ -87,16 +87,15 @@ class PgEnrollmentStore:
 
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]:
-        with self.pools.write(shard) as cur:
-            try:
-                cur.execute("SELECT record_lesson_progress(%s, %s, %s, %s, %s)",
+        """One round trip: a single function call in autocommit is its own transaction (the hottest write)."""
+        try:
+            with self.pools.autocommit(shard) as cur:
+                cur.execute("SELECT * FROM record_lesson_progress_returning(%s, %s, %s, %s, %s)",
                             (enrollment_id, lesson_id, watched, position, completed))
-            except psycopg2.Error as exc:
-                raise _schema_error(exc) from exc
-            cur.execute(f"SELECT {PROGRESS_COLUMNS} FROM lesson_progress WHERE enrollment_id = %s AND lesson_id = %s",
-                        (enrollment_id, lesson_id))
-            progress = LessonProgress(*cur.fetchone())
-            return progress, self._enrollment(cur, enrollment_id)
+                row = cur.fetchone()
+        except psycopg2.Error as exc:
+            raise _schema_error(exc) from exc
+        return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:

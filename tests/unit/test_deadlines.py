@@ -1,4 +1,6 @@
 """shared.deadlines: the caller's deadline bounds the time a unit of work may take."""
+import types
+
 import grpc
 import pytest
 
@@ -30,6 +32,7 @@ def test_the_interceptor_records_the_calls_deadline():
             return 2.5
 
     handler = grpc.unary_unary_rpc_method_handler(behavior)
-    wrapped = DeadlineInterceptor().intercept_service(lambda _details: handler, None)
+    details = types.SimpleNamespace(method="/test.Service/Ping")
+    wrapped = DeadlineInterceptor().intercept_service(lambda _details: handler, details)
     assert wrapped.unary_unary("ping", Context()) == "ping"
     assert 2.4 < seen[0] <= 2.5 and deadlines.remaining() is None

@@ -1,0 +1,48 @@
+"""pgbench as the yardstick: the raw single-row INSERT rate of one shard primary, with p50/p99 from its
+per-transaction log."""
+from __future__ import annotations
+
+import pathlib
+import re
+import shutil
+import subprocess
+import tempfile
+
+import psycopg2
+
+from benchmarks.measure import Figures, percentile
+
+SCRIPT = "\\set v random(1, 1000000)\nINSERT INTO bench_inserts (v) VALUES (:v);\n"
+
+
+def pgbench_binary() -> str:
+    found = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    if not pathlib.Path(found).exists():
+        raise SystemExit("pgbench not found (Debian: postgresql-client-15)")
+    return found
+
+
+def prepare(port: int) -> None:
+    with psycopg2.connect(host="127.0.0.1", port=port, dbname="elearning", user="postgres") as conn:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS bench_inserts (id bigserial PRIMARY KEY, v integer NOT NULL, "
+                        "at timestamptz NOT NULL DEFAULT now())")
+
+
+def run(port: int, concurrency: int, seconds: float) -> Figures:
+    prepare(port)
+    with tempfile.TemporaryDirectory(prefix="pgbench-") as folder:
+        script = pathlib.Path(folder) / "insert.sql"
+        script.write_text(SCRIPT)
+        result = subprocess.run(
+            [pgbench_binary(), "-n", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-f", str(script),
+             "-c", str(concurrency), "-j", "2", "-T", str(int(seconds)), "--log", "--log-prefix",
+             f"{folder}/tx", "elearning"], capture_output=True, text=True, timeout=seconds + 60, cwd=folder)
+        if result.returncode != 0:
+            raise SystemExit(f"pgbench failed: {result.stderr.strip()}")
+        tps = float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))
+        latencies = sorted(int(line.split()[2]) / 1000 for log in pathlib.Path(folder).glob("tx*")
+                           for line in log.read_text().splitlines() if line.strip())
+    calls = len(latencies)
+    return Figures("pgbench one-row INSERT", concurrency, calls, 0, calls / tps if tps else seconds,
+                   percentile(latencies, 0.5), percentile(latencies, 0.99))

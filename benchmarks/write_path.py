@@ -1,0 +1,101 @@
+"""`make bench`: the platform's hottest write (RecordLessonProgress, no password hashing) through the gateway
+and direct to the enrollments service, beside pgbench's raw one-row INSERT on the same shard primary, at
+concurrency 8 and 32. Prints rates, p50 and p99, and the ratios; the last line is `gateway/pgbench = R` at
+the best concurrency. Run against a local cluster (`elearn up`), which `make bench` boots and stops.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import pathlib
+import sys
+import uuid
+
+import grpc
+
+from benchmarks import pgbench
+from benchmarks.measure import Figures, drive
+from elearning.common.v1 import common_pb2
+from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
+from elearning.enrollments.v1 import enrollments_service_pb2 as pb
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
+from elearning.users.v1 import users_service_pb2 as users_pb
+from elearning.users.v1 import users_service_pb2_grpc as users_grpc
+
+REGION = "EUROPE"  # every student on the eu shard, so pgbench runs on the same primary
+
+
+def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
+    """Enrollments of `students` EU students in one published course of 40 lessons."""
+    tag = uuid.uuid4().hex[:8]
+    with grpc.insecure_channel(gateway) as channel:
+        users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
+        enrollments = pb_grpc.EnrollmentServiceStub(channel)
+        teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
+            email=f"bench-teacher-{tag}@example.com", full_name="Bench Teacher", region=common_pb2.EUROPE,
+            role=users_pb.INSTRUCTOR)), timeout=10)
+        category = courses.CreateCategory(courses_pb.CreateCategoryRequest(category=courses_pb.Category(
+            name=f"Bench {tag}", slug=f"bench-{tag}")), timeout=10)
+        course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
+            instructor_id=teacher.id, category_id=category.id, title="Bench course", language="en",
+            level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
+            modules=[courses_pb.Module(title=f"M{m}", lessons=[courses_pb.Lesson(
+                title=f"L{m}.{n}", kind=courses_pb.VIDEO, duration_seconds=60) for n in range(8)])
+                for m in range(5)])), timeout=10)
+        courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
+        lessons = [l.id for m in course.modules for l in m.lessons]
+        made = []
+        for i in range(students):
+            student = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
+                email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.EUROPE)),
+                timeout=10)
+            made.append((enrollments.Enroll(pb.EnrollRequest(student_id=student.id, course_id=course.id),
+                                            timeout=10).id, lessons))
+        return made
+
+
+async def progress(address: str, label: str, targets, concurrency: int, seconds: float) -> Figures:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.EnrollmentServiceStub(channel)
+
+        async def call(i: int):
+            enrollment, lessons = targets[i % len(targets)]
+            lesson = lessons[(i // len(targets)) % len(lessons)]
+            return await stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+                enrollment_id=enrollment, lesson_id=lesson, watched_seconds=i % 600, position_seconds=i % 600),
+                timeout=5)
+
+        return await drive(label, call, concurrency, seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=".elearn/bench", help="the local cluster to measure")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args(argv)
+    ports = json.loads((pathlib.Path(args.data_dir) / "cluster.json").read_text())["ports"]
+    gateway = f"127.0.0.1:{ports['gateway']}"
+    direct = f"127.0.0.1:{ports['service_base'] + 2}"  # enrollments
+    eu_primary = ports["pg_primary_base"] + 1
+    targets = setup(gateway, 64)
+    print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per run after a 1 s warm-up")
+    best = None
+    for concurrency in (8, 32):
+        raw = pgbench.run(eu_primary, concurrency, args.seconds)
+        straight = asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, args.seconds))
+        via = asyncio.run(progress(gateway, "through the gateway", targets, concurrency, args.seconds))
+        for figures in (raw, straight, via):
+            print(figures.line())
+        ratio = via.rate / raw.rate if raw.rate else 0.0
+        print(f"c={concurrency}: direct/pgbench = {straight.rate / raw.rate:.3f}, gateway/pgbench = {ratio:.3f}, "
+              f"gateway/direct = {via.rate / straight.rate:.3f}, gateway p99 {via.p99_ms:.1f} ms")
+        if best is None or ratio > best[1]:
+            best = (concurrency, ratio)
+    print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
