@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= .elearn/demo
+DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
@@ -28,12 +29,13 @@ system-deps:
 	  || echo "could not install$$missing: the tests that need them will fail"; \
 	fi
 
-## demo: boot the local cluster, run the main job through the gateway, shut down.
+## demo: boot the local cluster, drive a few thousand calls through the gateway, write report.pdf
+## (with report.json and report.csv), shut down.
 demo: venv
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(DEMO_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(DEMO_DIR); \
-	$(BIN)/python -m launcher.demo --gateway 127.0.0.1:$$($(BIN)/python -c "import json;print(json.load(open('$(DEMO_DIR)/cluster.json'))['ports']['gateway'])")
+	$(BIN)/elearn load --data-dir $(DEMO_DIR) --total $(DEMO_CALLS) --name demo --report report.pdf
 
 ## test: the whole suite (unit, integration on a real local cluster, end-to-end through the gateway).
 test: venv system-deps

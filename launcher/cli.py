@@ -8,7 +8,9 @@ import os
 import pathlib
 import sys
 
+from launcher import health, seed_cli
 from launcher.cluster import Cluster, ClusterError
+from loaddriver import cli as load_cli
 from launcher.layout import Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
 from launcher.postgres import PostgresError
@@ -97,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
     sub.add_parser("migrate", help="apply sql/migrations to every shard primary of $ELEARN_CONFIG").set_defaults(
         func=cmd_migrate)
+    load = sub.add_parser("load", help="drive concurrent RPC insertions through the gateway; write report.pdf")
+    load_cli.add_arguments(load)
+    load.set_defaults(func=lambda args: load_cli.run(args, load.error))
+    seed = with_data_dir(sub.add_parser("seed", help="fill the cluster with sample data through the gateway"))
+    seed_cli.add_arguments(seed)
+    seed.set_defaults(func=seed_cli.command)
+    check = with_data_dir(sub.add_parser("health", help="check every service, shard node and MongoDB; "
+                                                        "non-zero exit when anything is unhealthy"))
+    health.add_arguments(check)
+    check.set_defaults(func=health.command)
     return parser
 
 

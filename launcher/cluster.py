@@ -14,6 +14,7 @@ from launcher.layout import SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
 from launcher.processes import (ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
                                 wait_for_port, wait_serving)
+from launcher.replication import node_facts
 from shared.settings import local_topology, parse_shard_map
 
 ROLES = ("primary", "replica")
@@ -192,38 +193,9 @@ class Cluster:
             if postgres.is_running(self.layout.pg_dir(shard, role)):
                 row["state"] = "running"
                 try:
-                    row.update(_node_facts(port, primary_lsn))
+                    row.update(node_facts(postgres.dsn(port), primary_lsn))
                 except psycopg2.Error as exc:
                     row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
                 primary_lsn = row.pop("current_lsn", primary_lsn) if role == "primary" else primary_lsn
             rows.append(row)
         return rows
-
-
-def _node_facts(port: int, primary_lsn: str | None) -> dict:
-    conn = psycopg2.connect(postgres.dsn(port))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_is_in_recovery()")
-            in_recovery = cur.fetchone()[0]
-            if not in_recovery:
-                cur.execute("SELECT pg_current_wal_lsn()::text, "
-                            "(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')")
-                lsn, streaming = cur.fetchone()
-                return {"role": "primary", "health": f"primary, {streaming} streaming replica(s)",
-                        "current_lsn": lsn}
-            cur.execute("SELECT pg_last_wal_replay_lsn()::text, "
-                        "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-                        "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END")
-            replay_lsn, lag_s = cur.fetchone()
-            lag_bytes = None
-            if primary_lsn and replay_lsn:
-                cur.execute("SELECT greatest(pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn), 0)::bigint",
-                            (primary_lsn, replay_lsn))
-                lag_bytes = cur.fetchone()[0]
-            return {"role": "replica", "lag_bytes": lag_bytes, "lag_s": float(lag_s or 0),
-                    "health": f"replica, replay lag {lag_bytes if lag_bytes is not None else '?'} B / "
-                              f"{float(lag_s or 0):.3f} s"}
-    finally:
-        conn.close()

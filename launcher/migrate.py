@@ -34,6 +34,8 @@ class Migration:
 
 
 def load_migrations(folder: pathlib.Path = MIGRATIONS) -> list[Migration]:
+    if not folder.is_dir():  # an installed copy without the source tree would otherwise apply nothing
+        raise MigrationError(f"no migrations folder at {folder}: run from a source checkout (PYTHONPATH)")
     found = []
     for path in sorted(folder.glob("*.sql")):
         version, _, name = path.stem.partition("_")

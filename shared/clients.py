@@ -3,6 +3,7 @@ every call, and the callee's failure translated into a domain error of the calle
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, TypeVar
 
 import grpc
@@ -46,9 +47,7 @@ class ServiceClients:
         exceeded, internal) is UNAVAILABLE naming the service, since the caller cannot check `what` now.
         """
         try:
-            # wait_for_ready: a callee that is restarting gets the whole deadline to come back, instead of
-            # failing while the channel waits out its reconnect backoff.
-            return method(request, timeout=self.timeout_s, metadata=metadata, wait_for_ready=True)
+            return self._read(method, request, metadata)
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.NOT_FOUND:
@@ -60,6 +59,19 @@ class ServiceClients:
             raise Unavailable(f"cannot check {what}: the {service} service answered {code.name}: {details}",
                               reason="DEPENDENCY_UNAVAILABLE",
                               metadata={"service": service, "code": code.name}) from None
+
+    def _read(self, method, request, metadata):
+        """Every call between services is a read, so one UNAVAILABLE (a callee's pooled connection to a
+        restarted database node, say) is retried once within the deadline. wait_for_ready gives a callee
+        that is restarting the deadline to come back instead of failing during the reconnect backoff."""
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            return method(request, timeout=self.timeout_s, metadata=metadata, wait_for_ready=True)
+        except grpc.RpcError as exc:
+            remaining = deadline - time.monotonic()
+            if exc.code() != grpc.StatusCode.UNAVAILABLE or remaining < 0.1:
+                raise
+            return method(request, timeout=remaining, metadata=metadata, wait_for_ready=True)
 
     def close(self) -> None:
         for channel in self._channels.values():

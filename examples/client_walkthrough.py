@@ -1,0 +1,120 @@
+"""A client team's first program against elearn-data: create a user, enroll in a course, pay, read it all back.
+
+It uses only the generated stubs in `elearning/` and the gateway's address:
+
+    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051
+
+Every create carries a fresh `request_id`, so a retry after a timeout cannot create twice. Reads go to a
+replica unless the call carries the metadata `x-consistency: strong`; send it on a read that must see a
+write you just made (here: the enrollment's payment state, the charge and its invoice), since a replica may
+be a few milliseconds behind its primary.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+
+import grpc
+
+from elearning.common.v1 import common_pb2
+from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
+from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc as enrollments_grpc
+from elearning.payments.v1 import payments_service_pb2 as payments_pb
+from elearning.payments.v1 import payments_service_pb2_grpc as payments_grpc
+from elearning.users.v1 import users_service_pb2 as users_pb
+from elearning.users.v1 import users_service_pb2_grpc as users_grpc
+
+STRONG = (("x-consistency", "strong"),)  # read-your-writes: this read goes to the shard's primary
+TIMEOUT_S = 10
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def published_course(channel: grpc.Channel, tag: str) -> courses_pb.Course:
+    """A published course: the first one listed, or a small one made here on an empty cluster."""
+    courses = courses_grpc.CourseServiceStub(channel)
+    listed = courses.ListCourses(courses_pb.ListCoursesRequest(state=courses_pb.PUBLISHED, page_size=1),
+                                 timeout=TIMEOUT_S).courses
+    if listed:
+        return listed[0]
+    teacher = users_grpc.UserServiceStub(channel).CreateUser(users_pb.CreateUserRequest(
+        user=users_pb.User(email=f"teacher-{tag}@example.com", full_name="Walkthrough Teacher",
+                           region=common_pb2.ASIA, role=users_pb.INSTRUCTOR),
+        request_id=new_request_id()), timeout=TIMEOUT_S)
+    category = courses.CreateCategory(courses_pb.CreateCategoryRequest(
+        category=courses_pb.Category(name="Walkthrough", slug=f"walkthrough-{tag}"), request_id=new_request_id()),
+        timeout=TIMEOUT_S)
+    course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
+        instructor_id=teacher.id, category_id=category.id, title="gRPC in Practice", language="en",
+        level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="29.00"),
+        modules=[courses_pb.Module(title="Basics", lessons=[
+            courses_pb.Lesson(title="Channels and stubs", kind=courses_pb.VIDEO, duration_seconds=420)])]),
+        request_id=new_request_id()), timeout=TIMEOUT_S)
+    return courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=TIMEOUT_S)
+
+
+def walk(gateway: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    with grpc.insecure_channel(gateway) as channel:
+        users = users_grpc.UserServiceStub(channel)
+        enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
+        payments = payments_grpc.PaymentServiceStub(channel)
+
+        user = users.CreateUser(users_pb.CreateUserRequest(
+            user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.EUROPE),
+            request_id=new_request_id()), timeout=TIMEOUT_S)
+        print(f"1. created user {user.id} ({user.email}) in {common_pb2.Region.Name(user.region)}")
+
+        course = published_course(channel, tag)
+        print(f"2. chose course {course.id} \"{course.title}\" at {course.price.amount} {course.price.currency_code}")
+
+        enrollment = enrollments.Enroll(enrollments_pb.EnrollRequest(
+            student_id=user.id, course_id=course.id, request_id=new_request_id()), timeout=TIMEOUT_S)
+        print(f"3. enrolled: enrollment {enrollment.id}, "
+              f"{enrollments_pb.PaymentState.Name(enrollment.payment_state)}, to pay "
+              f"{enrollment.course_price.amount} {enrollment.course_price.currency_code}")
+
+        method = payments.AddPaymentMethod(payments_pb.AddPaymentMethodRequest(
+            payment_method=payments_pb.PaymentMethod(
+                user_id=user.id, kind=payments_pb.CARD, card_brand="visa", last4="4242", exp_month=12,
+                exp_year=2035, billing_name=user.full_name, country_code="PT"),
+            token=f"tok_visa_{tag}", request_id=new_request_id()), timeout=TIMEOUT_S)
+        paid = payments.CreatePayment(payments_pb.CreatePaymentRequest(
+            user_id=user.id, enrollment_id=enrollment.id, payment_method_id=method.id,
+            amount=enrollment.course_price, description=f"Course: {enrollment.course_title}",
+            request_id=new_request_id()), timeout=TIMEOUT_S)
+        print(f"4. paid with card ...{method.last4}: charge {paid.transaction.id} "
+              f"{payments_pb.TransactionStatus.Name(paid.transaction.status)}, "
+              f"invoice {paid.invoice.invoice_number}")
+
+        # Read-your-writes: without STRONG these reads could come from a replica that has not replayed the
+        # payment yet and show the enrollment UNPAID.
+        mine = enrollments.ListEnrollments(enrollments_pb.ListEnrollmentsRequest(student_id=user.id),
+                                           timeout=TIMEOUT_S, metadata=STRONG).enrollments
+        invoice = payments.GetInvoice(payments_pb.GetInvoiceRequest(id=paid.invoice.id), timeout=TIMEOUT_S,
+                                      metadata=STRONG)
+        again = users.GetUser(users_pb.GetUserRequest(id=user.id), timeout=TIMEOUT_S)
+        print(f"5. read back: {again.full_name} has {len(mine)} enrollment(s): "
+              + ", ".join(f"{e.course_title} ({enrollments_pb.PaymentState.Name(e.payment_state)})" for e in mine)
+              + f"; invoice {invoice.invoice_number} totals {invoice.total.amount} {invoice.total.currency_code}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateway", default="127.0.0.1:50051", help="the gateway's host:port")
+    args = parser.parse_args(argv)
+    try:
+        walk(args.gateway)
+    except grpc.RpcError as exc:
+        print(f"failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Which deployment a client tool (seed, health) talks to: its topology and its gateway address.
+
+In order: the local cluster named by --data-dir (its topology.json and cluster.json); the topology of
+$ELEARN_CONFIG or $ELEARN_TOPOLOGY (read by the same code as every service); the local cluster in the default
+data folder ($ELEARN_DATA_DIR or ./.elearn) if it exists; the local defaults. --gateway overrides the address.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Mapping
+
+from launcher.layout import Layout, default_data_dir
+from shared.settings import LocalPorts, SettingsError, local_topology, parse_shard_map, read_topology
+from shared.sharding import ShardMap
+
+
+@dataclass(frozen=True)
+class Target:
+    topology: dict
+    gateway: str
+    source: str  # where the topology came from, for messages
+
+    @property
+    def shard_map(self) -> ShardMap:
+        return parse_shard_map(self.topology)
+
+
+def _from_layout(layout: Layout) -> dict:
+    if layout.topology_file.exists():
+        try:
+            return json.loads(layout.topology_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"{layout.topology_file}: not valid JSON ({exc})") from exc
+    return local_topology(layout.ports)
+
+
+def resolve(data_dir: str | None = None, gateway: str | None = None, env: Mapping[str, str] | None = None
+            ) -> Target:
+    env = os.environ if env is None else env
+    if data_dir:
+        path = pathlib.Path(data_dir).resolve()
+        layout = Layout.load(path)
+        if layout is None:
+            raise SettingsError(f"--data-dir {path}: no local cluster there (no cluster.json); run `elearn up`")
+        return Target(_from_layout(layout), gateway or f"{layout.ports.host}:{layout.ports.gateway}", str(path))
+    if env.get("ELEARN_CONFIG") or env.get("ELEARN_TOPOLOGY"):
+        topology = read_topology(env)
+        source = f"ELEARN_CONFIG={env['ELEARN_CONFIG']}" if env.get("ELEARN_CONFIG") else "ELEARN_TOPOLOGY"
+        return Target(topology, gateway or topology.get("gateway", _default_gateway()), source)
+    layout = Layout.load(default_data_dir())
+    if layout is not None:
+        return Target(_from_layout(layout), gateway or f"{layout.ports.host}:{layout.ports.gateway}",
+                      str(layout.data_dir))
+    return Target(local_topology(), gateway or _default_gateway(), "the local defaults")
+
+
+def _default_gateway() -> str:
+    ports = LocalPorts()
+    return f"{ports.host}:{ports.gateway}"

@@ -1,0 +1,60 @@
+"""`elearn load` as `make demo` runs it: real calls through the gateway, a report whose numbers match its
+JSON, every invalid kind rejected with its expected status, and a PDF that renders."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from loaddriver.invalid import KINDS
+
+
+@pytest.fixture(scope="module")
+def load_run(cluster, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("load")
+    report = folder / "report.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--total", "600",
+         "--concurrency", "8", "--invalid-ratio", "0.25", "--seed", "7", "--report", str(report), "--name", "e2e"],
+        capture_output=True, text=True, timeout=300)
+    return result, report, json.loads(report.with_suffix(".json").read_text())
+
+
+def test_the_run_succeeds_with_no_unexpected_outcome(load_run):
+    result, report, results = load_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    totals = results["summary"]["totals"]
+    assert totals["calls"] == 600 and totals["unexpected"] == 0, results["summary"].get("unexpected")
+    assert totals["successes"] + totals["expected_rejections"] + totals["unexpected"] == totals["calls"]
+    assert report.exists() and report.stat().st_size > 10_000
+
+
+def test_every_invalid_kind_is_rejected_with_its_status(load_run):
+    _, _, results = load_run
+    calls = results["calls"]
+    kinds = {c["kind"] for c in calls if c["kind"] != "valid"}
+    assert kinds == set(KINDS)
+    for call in calls:
+        if call["kind"] != "valid":
+            assert call["code"] == call["expected"] != "OK" and call["outcome"] == "expected_rejection", call
+
+
+def test_the_csv_has_one_row_per_call_and_shards_are_named(load_run):
+    _, report, results = load_run
+    with open(report.with_suffix(".csv"), newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(results["calls"]) == 600
+    shards = {c["shard"] for c in results["calls"] if c["code"] == "OK"}
+    assert {"na", "eu", "apac"} <= shards
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
+def test_the_pdf_renders_every_page(load_run, tmp_path):
+    _, report, _ = load_run
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(report), str(tmp_path / "page")], check=True, timeout=60)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) >= 4 and all(p.stat().st_size > 2_000 for p in pages)
