@@ -184,8 +184,7 @@ class Cluster:
         return rows
 
     def _shard_status(self, shard: str) -> list[dict]:
-        rows = []
-        primary_lsn = None
+        rows, primary = [], None
         for role in ROLES:
             port = self.layout.pg_port(shard, role)
             row = {"component": f"postgres {shard} {role}", "pid": None, "address": f"127.0.0.1:{port}",
@@ -193,9 +192,13 @@ class Cluster:
             if postgres.is_running(self.layout.pg_dir(shard, role)):
                 row["state"] = "running"
                 try:
-                    row.update(node_facts(postgres.dsn(port), primary_lsn))
+                    facts = node_facts(postgres.dsn(port), primary)
                 except psycopg2.Error as exc:
                     row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
-                primary_lsn = row.pop("current_lsn", primary_lsn) if role == "primary" else primary_lsn
+                else:
+                    if facts["role"] == "primary":
+                        primary = dict(facts)
+                    facts.pop("current_lsn", None)
+                    row.update(facts)
             rows.append(row)
         return rows

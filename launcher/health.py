@@ -63,15 +63,17 @@ def pg_address(dsn: str) -> str:
 
 def check_shard(shard: Shard, limits: Limits) -> list[Check]:
     """The primary, then the replica (its byte lag is measured against the primary's current LSN)."""
-    checks, primary_lsn = [], None
+    checks, primary = [], None
     for role, dsn in (("primary", shard.primary_dsn), ("replica", shard.replica_dsn)):
         component, address = f"postgres {shard.name} {role}", pg_address(dsn)
         try:
-            facts = node_facts(dsn, primary_lsn, connect_timeout_s=limits.timeout_s)
+            facts = node_facts(dsn, primary, connect_timeout_s=limits.timeout_s)
         except psycopg2.Error as exc:
             checks.append(Check(component, address, False, f"unreachable: {_first_line(exc)}"))
             continue
-        primary_lsn = facts.pop("current_lsn", primary_lsn)
+        if facts["role"] == "primary":
+            primary = dict(facts)
+            facts.pop("current_lsn")
         summary = facts.pop("health")
         checks.append(Check(component, address, *_judge(role, facts, summary, limits), facts))
     return checks

@@ -7,12 +7,14 @@ from __future__ import annotations
 import psycopg2
 
 
-def node_facts(dsn: str, primary_lsn: str | None = None, connect_timeout_s: float = 3) -> dict:
+def node_facts(dsn: str, primary: dict | None = None, connect_timeout_s: float = 3) -> dict:
     """The role ("primary" or "replica") of the node at `dsn`, with a one-line summary in "health".
 
-    A primary adds "current_lsn" and "streaming_replicas". A replica adds "receiving" (its WAL receiver is
-    streaming from the primary), "lag_s" (0 when it has replayed all it received) and, when `primary_lsn`
-    (the primary's current LSN) is given, "lag_bytes". Raises psycopg2.Error when the node is unreachable.
+    A primary adds "current_lsn", "streaming_replicas" and "replay_lag_s" (the largest replay lag its
+    replicas reported, from pg_stat_replication; 0 when they are idle and caught up). A replica adds
+    "receiving" (its WAL receiver is streaming) and, given its primary's facts, "lag_bytes" (behind the
+    primary's current LSN) and "lag_s" (the primary's view; the age of the last replayed transaction would
+    read as minutes of lag after any idle spell). Raises psycopg2.Error when the node is unreachable.
     """
     conn = psycopg2.connect(dsn, connect_timeout=max(1, round(connect_timeout_s)))
     try:
@@ -20,22 +22,20 @@ def node_facts(dsn: str, primary_lsn: str | None = None, connect_timeout_s: floa
         with conn.cursor() as cur:
             cur.execute("SELECT pg_is_in_recovery()")
             if not cur.fetchone()[0]:
-                cur.execute("SELECT pg_current_wal_lsn()::text, "
-                            "(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')")
-                lsn, streaming = cur.fetchone()
+                cur.execute("SELECT pg_current_wal_lsn()::text, count(*) FILTER (WHERE state = 'streaming'), "
+                            "coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication")
+                lsn, streaming, replay_lag_s = cur.fetchone()
                 return {"role": "primary", "health": f"primary, {streaming} streaming replica(s)",
-                        "current_lsn": lsn, "streaming_replicas": streaming}
+                        "current_lsn": lsn, "streaming_replicas": streaming, "replay_lag_s": replay_lag_s}
             cur.execute("SELECT pg_last_wal_replay_lsn()::text, "
-                        "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-                        "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END, "
                         "EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')")
-            replay_lsn, lag_s, receiving = cur.fetchone()
+            replay_lsn, receiving = cur.fetchone()
             lag_bytes = None
-            if primary_lsn and replay_lsn:
+            if primary and replay_lsn:
                 cur.execute("SELECT greatest(pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn), 0)::bigint",
-                            (primary_lsn, replay_lsn))
+                            (primary["current_lsn"], replay_lsn))
                 lag_bytes = cur.fetchone()[0]
-            lag_s = float(lag_s or 0)
+            lag_s = float(primary["replay_lag_s"]) if primary and lag_bytes else 0.0
             return {"role": "replica", "lag_bytes": lag_bytes, "lag_s": lag_s, "receiving": receiving,
                     "health": f"replica, replay lag {lag_bytes if lag_bytes is not None else '?'} B / "
                               f"{lag_s:.3f} s"}

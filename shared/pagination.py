@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from shared.errors import InvalidArgument
@@ -46,3 +47,22 @@ def decode_token(token: str, query: dict[str, Any], field: str = "page_token") -
     if not isinstance(position, dict):
         raise InvalidArgument(field, "is not a token returned by this method")
     return position
+
+
+def decode_time_key(token: str, query: dict[str, Any], field: str = "page_token") -> tuple[datetime, int] | None:
+    """The (created_at, id) a keyset page token resumes after, or None for the first page."""
+    position = decode_token(token, query, field)
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position["t"]), int(position["id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidArgument(field, "is not a token returned by this method") from None
+
+
+def time_keyset_page(rows: list, limit: int, query: dict[str, Any]) -> tuple[list, str]:
+    """The first `limit` of `rows` (fetched as limit + 1, in (created_at, id) order) and the next token."""
+    if len(rows) <= limit:
+        return rows, ""
+    rows = rows[:limit]
+    return rows, encode_token({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id}, query)

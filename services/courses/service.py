@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from concurrent.futures import Executor
-from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Protocol
 
@@ -22,23 +21,6 @@ class EnrollmentChecker(Protocol):
     """Asks the enrollments service whether a student holds an enrollment in a course."""
 
     def is_enrolled(self, student_id: int, course_id: int) -> bool: ...
-
-
-def _position(token: str, query: dict) -> tuple[datetime, int] | None:
-    position = pagination.decode_token(token, query)
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(position["t"]), int(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidArgument("page_token", "is not a token returned by this method") from None
-
-
-def _page(rows: list, limit: int, query: dict) -> tuple[list, str]:
-    if len(rows) <= limit:
-        return rows, ""
-    rows = rows[:limit]
-    return rows, pagination.encode_token({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id}, query)
 
 
 class CourseService:
@@ -79,8 +61,9 @@ class CourseService:
     def list_categories(self, page_size: int, page_token: str) -> tuple[list[Category], str]:
         limit = pagination.page_size(page_size)
         query = {"method": "ListCategories"}
-        rows = self.store.list_categories(self._reference_shard, _position(page_token, query), limit + 1)
-        return _page(rows, limit, query)
+        after = pagination.decode_time_key(page_token, query)
+        rows = self.store.list_categories(self._reference_shard, after, limit + 1)
+        return pagination.time_keyset_page(rows, limit, query)
 
     # ---- courses -------------------------------------------------------------------------------
     def _draft(self, instructor_id: int, category_id: int, title: str, subtitle: str, description: str,
@@ -133,10 +116,10 @@ class CourseService:
             raise InvalidArgument("state", f"unknown state {state!r}")
         where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state)
         query = {"method": "ListCourses", **where.__dict__}
-        after = _position(page_token, query)
+        after = pagination.decode_time_key(page_token, query)
         pages = list(self.fan_out.map(lambda s: self.store.list_courses(s, where, after, limit + 1), shards))
         merged = list(heapq.merge(*pages, key=lambda c: (c.created_at, c.id)))
-        rows, token = _page(merged, limit, query)
+        rows, token = pagination.time_keyset_page(merged, limit, query)
         return self.with_enrollment_counts(rows), token
 
     def update_course(self, course_id: int, paths: Iterable[str], title: str, subtitle: str, description: str,
@@ -250,5 +233,6 @@ class CourseService:
         shard = self.shards.for_id(course_id, field="course_id").name
         limit = pagination.page_size(page_size)
         query = {"method": "ListReviews", "course_id": course_id}
-        rows = self.store.list_reviews(shard, course_id, _position(page_token, query), limit + 1)
-        return _page(rows, limit, query)
+        after = pagination.decode_time_key(page_token, query)
+        rows = self.store.list_reviews(shard, course_id, after, limit + 1)
+        return pagination.time_keyset_page(rows, limit, query)

@@ -58,18 +58,9 @@ class EnrollmentService:
             raise InvalidArgument("state", f"unknown state {state!r}")
         limit = pagination.page_size(page_size)
         query = {"method": "ListEnrollments", "student_id": student_id, "state": state}
-        position = pagination.decode_token(page_token, query)
-        after = None
-        if position:
-            try:
-                after = (datetime.fromisoformat(position["t"]), int(position["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise InvalidArgument("page_token", "is not a token returned by this method") from None
+        after = pagination.decode_time_key(page_token, query)
         rows = self.store.list(shard, student_id, state, after, limit + 1, primary=primary)
-        if len(rows) <= limit:
-            return rows, ""
-        rows = rows[:limit]
-        return rows, pagination.encode_token({"t": rows[-1].enrolled_at.isoformat(), "id": rows[-1].id}, query)
+        return pagination.time_keyset_page(rows, limit, query)
 
     def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]:

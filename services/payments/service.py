@@ -48,23 +48,6 @@ class PaymentStore(Protocol):
                 primary: bool) -> list[CurrencyRevenue]: ...
 
 
-def _position(token: str, query: dict) -> Position | None:
-    position = pagination.decode_token(token, query)
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(position["t"]), int(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidArgument("page_token", "is not a token returned by this method") from None
-
-
-def _page(rows: list, limit: int, query: dict) -> tuple[list, str]:
-    if len(rows) <= limit:
-        return rows, ""
-    rows = rows[:limit]
-    return rows, pagination.encode_token({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id}, query)
-
-
 class PaymentService:
     def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: Executor,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
@@ -103,9 +86,10 @@ class PaymentService:
         shard = self._shard(user_id, "user_id")
         limit = pagination.page_size(page_size)
         query = {"method": "ListPaymentMethods", "user_id": user_id}
-        rows = self.store.list_payment_methods(shard, user_id, _position(page_token, query), limit + 1,
+        after = pagination.decode_time_key(page_token, query)
+        rows = self.store.list_payment_methods(shard, user_id, after, limit + 1,
                                                primary=primary)
-        return _page(rows, limit, query)
+        return pagination.time_keyset_page(rows, limit, query)
 
     def delete_payment_method(self, method_id: int) -> None:
         self.store.delete_payment_method(self._shard(method_id, "id"), method_id)
@@ -154,9 +138,10 @@ class PaymentService:
         shard = self._shard(user_id, "user_id")
         limit = pagination.page_size(page_size)
         query = {"method": "ListTransactions", "user_id": user_id}
-        rows = self.store.list_transactions(shard, user_id, _position(page_token, query), limit + 1,
+        after = pagination.decode_time_key(page_token, query)
+        rows = self.store.list_transactions(shard, user_id, after, limit + 1,
                                             primary=primary)
-        return _page(rows, limit, query)
+        return pagination.time_keyset_page(rows, limit, query)
 
     def get_invoice(self, invoice_id: int, *, primary: bool = False) -> Invoice:
         found = self.store.get_invoice(self._shard(invoice_id, "id"), invoice_id, primary=primary)
