@@ -10,9 +10,10 @@ import math
 from collections import Counter, defaultdict
 from fractions import Fraction
 
+from loaddriver.invalid import KINDS
+
 PERCENTILES = (("p50", "50"), ("p90", "90"), ("p95", "95"), ("p99", "99"), ("p99.9", "99.9"))
-INVALID_KINDS = ("blank_name", "malformed_email", "duplicate_email", "negative_price", "nonpositive_quantity",
-                 "unknown_user", "unknown_course", "rating_out_of_range", "reused_request_id")
+INVALID_KINDS = tuple(KINDS)  # every kind the driver can send, so the report names those that never ran
 # Six log-spaced histogram edges per decade (1, 1.5, 2, 3, 5, 7 x 10^k ms), from 0.1 ms to 70 s.
 HISTOGRAM_EDGES_MS = tuple(round(m * 10.0 ** e, 6) for e in range(-1, 5) for m in (1, 1.5, 2, 3, 5, 7))
 NO_VALUE = "(none)"

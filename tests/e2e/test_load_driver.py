@@ -58,3 +58,17 @@ def test_the_pdf_renders_every_page(load_run, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(report), str(tmp_path / "page")], check=True, timeout=60)
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) >= 4 and all(p.stat().st_size > 2_000 for p in pages)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_pdf_shows_the_numbers_of_the_json(load_run):
+    _, report, results = load_run
+    text = subprocess.run(["pdftotext", "-layout", str(report), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    totals = results["summary"]["totals"]
+    for number in (totals["calls"], totals["successes"], totals["expected_rejections"]):
+        assert f"{number:,}" in text, number
+    for kind in KINDS:
+        assert kind in text, kind
+    for rpc in {c["rpc"] for c in results["calls"]}:
+        assert rpc in text, rpc
