@@ -72,7 +72,10 @@ class HealthWatcher:
     def _backend_serving(self, address: str, service: str) -> bool:
         stub = health_pb2_grpc.HealthStub(self.backends.channel(address))
         try:
-            reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=self.timeout_s)
+            # wait_for_ready: a backend whose channel is between reconnect attempts gets the timeout to
+            # answer, so a restart does not read as an outage for a whole check interval.
+            reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=self.timeout_s,
+                               wait_for_ready=True)
         except grpc.RpcError:
             return False
         return reply.status == SERVING

@@ -126,8 +126,15 @@ class Cluster:
         return self.processes.stop(name)
 
     def start_service(self, name: str) -> None:
-        """Start one service again after `stop_service` and wait until it is SERVING."""
-        self._up_component(next(c for c in self._components() if c.name == name), UpResult())
+        """Start one service again after `stop_service` and wait until it is SERVING, itself and (when the
+        gateway runs) through the gateway, whose health follows its backends."""
+        component = next(c for c in self._components() if c.name == name)
+        self._up_component(component, UpResult())
+        if self.processes.alive(GATEWAY.name):
+            gateway = f"{self.layout.ports.host}:{self.layout.ports.gateway}"
+            for service in component.health_names:
+                if not wait_serving(gateway, service, 15):
+                    raise ClusterError(f"the gateway does not report {service} SERVING again")
 
     def _up_component(self, component: Component, result: UpResult) -> None:
         if self.processes.alive(component.name):
