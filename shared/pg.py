@@ -11,7 +11,7 @@ import enum
 import logging
 import threading
 import time
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import psycopg2
 import psycopg2.errors
@@ -21,6 +21,7 @@ from shared.errors import Aborted, ShardUnavailable, Unavailable
 from shared.sharding import ShardMap
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REPLICA_RETRY_AFTER_S = 2.0
 
@@ -232,6 +233,18 @@ class ShardPools:
             if role is Role.REPLICA and _lost_connection(exc):
                 self._replica_down_until[shard] = time.monotonic() + REPLICA_RETRY_AFTER_S
             raise translate(exc, shard, role) from exc
+
+    def read_one(self, shard: str, fetch: Callable[[psycopg2.extensions.cursor], T | None], *,
+                 primary: bool = False) -> T | None:
+        """`fetch(cursor)` on the replica (unless `primary`); a miss there is confirmed on the primary, so a
+        row a client has just created is never reported missing because the replica lags."""
+        with self.read(shard, primary=primary) as cur:
+            found = fetch(cur)
+            confirm = found is None and cur.role is Role.REPLICA
+        if confirm:
+            with self.read(shard, primary=True) as cur:
+                found = fetch(cur)
+        return found
 
     def close(self) -> None:
         for pool in self._pools.values():

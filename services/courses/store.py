@@ -86,14 +86,12 @@ class PgCourseStore:
         return Category(*row)
 
     def get_category(self, shard: str, category_id: int) -> Category | None:
-        with self.pools.read(shard) as cur:
+        def fetch(cur) -> Category | None:
             cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
             row = cur.fetchone()
-        if row is None:
-            with self.pools.read(shard, primary=True) as cur:
-                cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
-                row = cur.fetchone()
-        return Category(*row) if row else None
+            return Category(*row) if row else None
+
+        return self.pools.read_one(shard, fetch)
 
     def list_categories(self, shard: str, after: tuple[datetime, int] | None, limit: int) -> list[Category]:
         where, params = ("WHERE (created_at, id) > (%s, %s)", after) if after else ("", ())
@@ -145,14 +143,7 @@ class PgCourseStore:
                      for (mid, title, pos), lessons in modules.values())
 
     def get_course(self, shard: str, course_id: int, *, primary: bool = False) -> Course | None:
-        """From the replica; a miss there is confirmed on the primary."""
-        with self.pools.read(shard, primary=primary) as cur:
-            course = self._course(cur, course_id)
-            confirm = course is None and cur.role.value == "replica"
-        if confirm:
-            with self.pools.read(shard, primary=True) as cur:
-                course = self._course(cur, course_id)
-        return course
+        return self.pools.read_one(shard, lambda cur: self._course(cur, course_id), primary=primary)
 
     def list_courses(self, shard: str, where: CourseFilter, after: tuple[datetime, int] | None,
                      limit: int) -> list[Course]:

@@ -62,14 +62,7 @@ class PgEnrollmentStore:
             return self._enrollment(cur, enrollment_id)
 
     def get(self, shard: str, enrollment_id: int) -> Enrollment | None:
-        """From the replica; a miss there is confirmed on the primary."""
-        with self.pools.read(shard) as cur:
-            enrollment = self._enrollment(cur, enrollment_id)
-            confirm = enrollment is None and cur.role.value == "replica"
-        if confirm:
-            with self.pools.read(shard, primary=True) as cur:
-                enrollment = self._enrollment(cur, enrollment_id)
-        return enrollment
+        return self.pools.read_one(shard, lambda cur: self._enrollment(cur, enrollment_id))
 
     def list(self, shard: str, student_id: int, state: str, after: tuple[datetime, int] | None,
              limit: int, *, primary: bool = False) -> list[Enrollment]:

@@ -34,14 +34,7 @@ class PgPaymentStore:
         self.pools = pools
 
     def _read(self, shard: str, primary: bool, fetch: Callable[[object], Found]) -> Found:
-        """From the replica unless `primary`; a miss on the replica is confirmed on the primary."""
-        with self.pools.read(shard, primary=primary) as cur:
-            found = fetch(cur)
-            confirm = found is None and cur.role.value == "replica"
-        if confirm:
-            with self.pools.read(shard, primary=True) as cur:
-                found = fetch(cur)
-        return found
+        return self.pools.read_one(shard, fetch, primary=primary)
 
     @staticmethod
     def _next_id(cur) -> int:

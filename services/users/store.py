@@ -61,23 +61,15 @@ class PgUserStore:
             return created
 
     def get(self, shard: str, user_id: int) -> User | None:
-        """From the replica; a miss there is confirmed on the primary, so a fresh create is always seen."""
-        with self.pools.read(shard) as cur:
-            user = self._fetch(cur, user_id)
-            replica_miss = user is None and cur.role.value == "replica"
-        if replica_miss:
-            with self.pools.read(shard, primary=True) as cur:
-                user = self._fetch(cur, user_id)
-        return user
+        return self.pools.read_one(shard, lambda cur: self._fetch(cur, user_id))
 
     def lookup_email(self, directory: str, email: str) -> int | None:
-        for primary in (False, True):
-            with self.pools.read(directory, primary=primary) as cur:
-                cur.execute("SELECT user_id FROM email_directory WHERE email = %s", (email,))
-                row = cur.fetchone()
-                if row or cur.role.value == "primary":
-                    return row[0] if row else None
-        return None
+        def fetch(cur) -> int | None:
+            cur.execute("SELECT user_id FROM email_directory WHERE email = %s", (email,))
+            row = cur.fetchone()
+            return row[0] if row else None
+
+        return self.pools.read_one(directory, fetch)
 
     def list(self, shard: str, region: str, after_id: int, limit: int) -> list[User]:
         with self.pools.read(shard) as cur:
