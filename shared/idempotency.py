@@ -50,3 +50,13 @@ def claim(cur, method: str, request_id: str, request_fingerprint: bytes, resourc
         raise InvalidArgument("request_id", "was already used by a request with different parameters",
                               reason="REQUEST_ID_REUSED")
     return Replay(stored_id)
+
+
+def begin_create(cur, method: str, request_id: str, request_fingerprint: bytes) -> tuple[int, Replay | None]:
+    """The new resource's ID (from the shard's `next_id()`), and the earlier request's Replay when
+    `request_id` was already used (see `claim`; no request_id means no claim)."""
+    cur.execute("SELECT next_id()")
+    resource_id = cur.fetchone()[0]
+    if not request_id:
+        return resource_id, None
+    return resource_id, claim(cur, method, request_id, request_fingerprint, resource_id)

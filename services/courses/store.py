@@ -59,12 +59,9 @@ class PgCourseStore:
                         parent_id: int, request_id: str, fingerprint: bytes) -> Category:
         with CrossShardWrite(self.pools, home) as write:
             cur = write.cursor(home)
-            cur.execute("SELECT next_id()")
-            category_id = cur.fetchone()[0]
-            if request_id:
-                replay = idempotency.claim(cur, "courses.CreateCategory", request_id, fingerprint, category_id)
-                if replay:
-                    return self._category(cur, replay.resource_id)
+            category_id, replay = idempotency.begin_create(cur, "courses.CreateCategory", request_id, fingerprint)
+            if replay:
+                return self._category(cur, replay.resource_id)
             try:
                 for shard in shards:
                     write.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
@@ -103,15 +100,12 @@ class PgCourseStore:
     # ---- courses -------------------------------------------------------------------------------
     def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
         with self.pools.write(shard) as cur:
-            cur.execute("SELECT next_id()")
-            course_id = cur.fetchone()[0]
-            if request_id:
-                replay = idempotency.claim(cur, "courses.CreateCourse", request_id, fingerprint, course_id)
-                if replay:
-                    existing = self._course(cur, replay.resource_id)
-                    if existing is None:
-                        raise NotFound("course", replay.resource_id)  # created, then deleted
-                    return existing
+            course_id, replay = idempotency.begin_create(cur, "courses.CreateCourse", request_id, fingerprint)
+            if replay:
+                existing = self._course(cur, replay.resource_id)
+                if existing is None:
+                    raise NotFound("course", replay.resource_id)  # created, then deleted
+                return existing
             try:
                 cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                             (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
@@ -216,12 +210,9 @@ class PgCourseStore:
     def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review:
         with self.pools.write(shard) as cur:
-            cur.execute("SELECT next_id()")
-            review_id = cur.fetchone()[0]
-            if request_id:
-                replay = idempotency.claim(cur, "courses.AddReview", request_id, fingerprint, review_id)
-                if replay:
-                    return self._review(cur, replay.resource_id)
+            review_id, replay = idempotency.begin_create(cur, "courses.AddReview", request_id, fingerprint)
+            if replay:
+                return self._review(cur, replay.resource_id)
             try:
                 cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)",
                             (review_id, course_id, student_id, rating, comment))

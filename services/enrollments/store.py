@@ -45,12 +45,9 @@ class PgEnrollmentStore:
     def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> Enrollment:
         with self.pools.write(shard) as cur:
-            cur.execute("SELECT next_id()")
-            enrollment_id = cur.fetchone()[0]
-            if request_id:
-                replay = idempotency.claim(cur, "enrollments.Enroll", request_id, fingerprint, enrollment_id)
-                if replay:
-                    return self._enrollment(cur, replay.resource_id)
+            enrollment_id, replay = idempotency.begin_create(cur, "enrollments.Enroll", request_id, fingerprint)
+            if replay:
+                return self._enrollment(cur, replay.resource_id)
             try:
                 cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
                             (enrollment_id, student_id, course.course_id, course.title, course.price,

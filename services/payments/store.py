@@ -36,11 +36,6 @@ class PgPaymentStore:
     def _read(self, shard: str, primary: bool, fetch: Callable[[object], Found]) -> Found:
         return self.pools.read_one(shard, fetch, primary=primary)
 
-    @staticmethod
-    def _next_id(cur) -> int:
-        cur.execute("SELECT next_id()")
-        return cur.fetchone()[0]
-
     # ---- payment methods -----------------------------------------------------------------------
     @staticmethod
     def _method(cur, method_id: int) -> PaymentMethod:
@@ -53,11 +48,9 @@ class PgPaymentStore:
     def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod:
         with self.pools.write(shard) as cur:
-            method_id = self._next_id(cur)
-            if request_id:
-                replay = idempotency.claim(cur, ADD_METHOD, request_id, fingerprint, method_id)
-                if replay:
-                    return self._method(cur, replay.resource_id)
+            method_id, replay = idempotency.begin_create(cur, ADD_METHOD, request_id, fingerprint)
+            if replay:
+                return self._method(cur, replay.resource_id)
             try:
                 cur.execute("SELECT add_payment_method(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                             (method_id, method.user_id, method.kind, method.card_brand, method.last4,
@@ -87,8 +80,7 @@ class PgPaymentStore:
                        authorize: Authorize) -> Payment:
         """Claim the request_id first: a concurrent duplicate waits on the key until this commits, then replays."""
         with self.pools.write(shard) as cur:
-            transaction_id = self._next_id(cur)
-            replay = idempotency.claim(cur, CREATE_PAYMENT, request_id, fingerprint, transaction_id)
+            transaction_id, replay = idempotency.begin_create(cur, CREATE_PAYMENT, request_id, fingerprint)
             if replay:
                 return self._payment(cur, replay.resource_id)
             cur.execute("SELECT kind, vault_token, coalesce(exp_month, 0), coalesce(exp_year, 0) "
@@ -113,8 +105,7 @@ class PgPaymentStore:
 
     def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction:
         with self.pools.write(shard) as cur:
-            refund_id = self._next_id(cur)
-            replay = idempotency.claim(cur, REFUND_PAYMENT, request_id, fingerprint, refund_id)
+            refund_id, replay = idempotency.begin_create(cur, REFUND_PAYMENT, request_id, fingerprint)
             if replay:
                 refund_id = replay.resource_id
             else:

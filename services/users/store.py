@@ -36,15 +36,12 @@ class PgUserStore:
                request_id: str, request_fingerprint: bytes) -> User:
         with CrossShardWrite(self.pools, home) as write:
             cur = write.cursor(home)
-            cur.execute("SELECT next_id()")
-            user_id = cur.fetchone()[0]
-            if request_id:
-                replay = idempotency.claim(cur, CREATE_METHOD, request_id, request_fingerprint, user_id)
-                if replay:
-                    existing = self._fetch(cur, replay.resource_id)
-                    if existing is None:
-                        raise NotFound("user", replay.resource_id)  # created, then deleted
-                    return existing
+            user_id, replay = idempotency.begin_create(cur, CREATE_METHOD, request_id, request_fingerprint)
+            if replay:
+                existing = self._fetch(cur, replay.resource_id)
+                if existing is None:
+                    raise NotFound("user", replay.resource_id)  # created, then deleted
+                return existing
             try:
                 cur.execute("INSERT INTO users (id, email, full_name, region, role, password_hash) "
                             "VALUES (%s, %s, %s, %s, %s, %s)",
