@@ -1,7 +1,6 @@
 """The rules of the enrollments service: validation, placement, the course check. No gRPC, no SQL."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 from services.enrollments.domain import STATES, CourseSnapshot, Enrollment, LessonProgress
