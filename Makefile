@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway up down status clean
+.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover up down status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ bench: venv
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
+
+## bench-failover: kill -9 a shard primary under writes, fail over, time it; sync vs async write rate.
+bench-failover: venv
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
+	$(BIN)/python -m benchmarks.failover --data-dir $(BENCH_DIR)
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv

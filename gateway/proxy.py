@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 import grpc
 
@@ -16,7 +15,7 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import DomainError
-from shared.grpc_errors import to_status
+from shared.grpc_errors import Status, to_status
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +23,6 @@ DEFAULT_TIMEOUT_S = 10.0
 BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
 # Metadata that describes the incoming connection, not the call, and must not be forwarded.
 HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type"}
-
-
-@dataclass(frozen=True)
-class ForwardedStatus(grpc.Status):
-    code: grpc.StatusCode
-    details: str
-    trailing_metadata: tuple
 
 
 def is_read(method: str) -> bool:
@@ -63,7 +55,7 @@ class Forwarder(grpc.GenericRpcHandler):
             target = self.router.target(method, request, region_header)
         except DomainError as exc:
             status = to_status(exc, domain="elearning.gateway")
-            context.abort_with_status(ForwardedStatus(status.code, status.details, (
+            context.abort_with_status(Status(status.code, status.details, (
                 *status.trailing_metadata, *route_metadata(None, region_header))))
         remaining = context.time_remaining()
         timeout = remaining if remaining is not None and remaining < 1e6 else self.default_timeout_s
@@ -80,7 +72,7 @@ class Forwarder(grpc.GenericRpcHandler):
                     time.sleep(BACKOFF_S[attempt])
                     attempt += 1
                     continue
-                context.abort_with_status(ForwardedStatus(err.code(), err.details() or "", (
+                context.abort_with_status(Status(err.code(), err.details() or "", (
                     *(err.trailing_metadata() or ()), *route_metadata(target))))
         context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
         return response

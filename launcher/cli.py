@@ -1,8 +1,8 @@
-"""The `elearn` command: up, down, status and migrate for the local cluster (more subcommands join as
-their issues land)."""
+"""The `elearn` command: up, down, status, failover, migrate, seed, load and health."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -11,7 +11,8 @@ import sys
 from launcher import health, seed_cli
 from launcher.cluster import Cluster, ClusterError
 from loaddriver import cli as load_cli
-from launcher.layout import Layout, default_data_dir
+from launcher.failover import FailoverError
+from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
 from launcher.postgres import PostgresError
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
@@ -33,10 +34,18 @@ def _layout(args, *, creating: bool = False) -> Layout | None:
 
 def cmd_up(args) -> int:
     layout = _layout(args, creating=True)
+    mode_changed = bool(args.replication) and args.replication != layout.replication
+    if mode_changed:
+        layout = dataclasses.replace(layout, replication=args.replication)
     cluster = Cluster(layout)
     print(f"elearn: starting the local cluster in {layout.data_dir}")
     result = cluster.up()
-    if result.already_running:
+    if result.already_running and mode_changed:
+        layout.save()
+        for shard in SHARD_NAMES:
+            cluster.apply_replication_mode(shard)
+        print(f"elearn: the cluster is already running; replication is now {layout.replication}.")
+    elif result.already_running:
         print("elearn: the cluster is already running; nothing changed.")
     else:
         print(f"elearn: cluster up in {result.seconds:.1f} s ({'cold' if result.cold else 'warm'} data folder); "
@@ -73,6 +82,19 @@ def cmd_status(args) -> int:
     return 0 if all(r["state"] == "running" for r in rows) else 1
 
 
+def cmd_failover(args) -> int:
+    layout = _layout(args)
+    if layout is None:
+        print("elearn: no cluster in this data folder (run `elearn up`).")
+        return 3
+    print(f"elearn: failing over shard {args.shard} ({layout.replication} replication)")
+    result = Cluster(layout).failover(args.shard)
+    steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.steps.items())
+    print(f"elearn: shard {args.shard}: primary is now {result.new_primary} (was {result.old_primary}); "
+          f"promoted after {result.promoted_after_s:.2f} s, done in {result.total_s:.2f} s ({steps})")
+    return 0
+
+
 def cmd_migrate(args) -> int:
     shard_map = parse_shard_map(read_topology(os.environ))
     for shard, applied in migrate_all(shard_map).items():
@@ -91,12 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     up = with_data_dir(sub.add_parser("up", help="boot the local cluster (created on first use) and return"))
     up.add_argument("--port-offset", type=int, default=0, help="add N to every default port (first use only)")
     up.add_argument("--gateway-port", type=int, default=0, help="the gateway's port (default 50051)")
+    up.add_argument("--replication", choices=REPLICATION_MODES,
+                    help="sync (the default): a commit returns once the replica has flushed it, so a failover "
+                         "loses no acknowledged write; async: at once, faster, may lose the last commits")
     up.set_defaults(func=cmd_up)
     with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
         func=cmd_down)
     status = with_data_dir(sub.add_parser("status", help="each process, and each replica's replay lag"))
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
+    over = with_data_dir(sub.add_parser("failover", help="promote a shard's replica to primary and rebuild "
+                                                          "the old primary as its replica"))
+    over.add_argument("--shard", required=True, choices=SHARD_NAMES)
+    over.set_defaults(func=cmd_failover)
     sub.add_parser("migrate", help="apply sql/migrations to every shard primary of $ELEARN_CONFIG").set_defaults(
         func=cmd_migrate)
     load = sub.add_parser("load", help="drive concurrent RPC insertions through the gateway; write report.pdf")
@@ -116,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ClusterError, PostgresError, MigrationError, SettingsError) as exc:
+    except (ClusterError, FailoverError, PostgresError, MigrationError, SettingsError) as exc:
         print(f"elearn {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

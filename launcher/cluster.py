@@ -9,13 +9,14 @@ from typing import Callable
 import psycopg2
 
 from launcher import postgres
+from launcher.failover import FailoverResult, failover
 from launcher.components import GATEWAY, SERVICES, Component
-from launcher.layout import SHARD_NAMES, Layout
+from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
 from launcher.processes import (ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
                                 wait_for_port, wait_serving)
 from launcher.replication import node_facts
-from shared.settings import local_topology, parse_shard_map
+from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
 
@@ -70,11 +71,12 @@ class Cluster:
         if busy:
             raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
+        self.layout.adopt_legacy_dirs()
         self.layout.save()
         result.cold = not postgres.is_initialized(self.layout.pg_dir(SHARD_NAMES[0], "primary"))
         for shard in SHARD_NAMES:
             self._up_shard(shard, result)
-        applied = migrate_all(parse_shard_map(local_topology(self.layout.ports)))
+        applied = migrate_all(parse_shard_map(self.layout.topology()))
         if any(applied.values()):
             self.say("  schema: " + "; ".join(f"{s}: {len(v)} migration(s)" for s, v in applied.items()))
         self._up_mongo(result)
@@ -84,24 +86,45 @@ class Cluster:
         return result
 
     def _up_shard(self, shard: str, result: UpResult) -> None:
-        primary = self.layout.pg_dir(shard, "primary")
-        log_dir = self.layout.pg_root / "logs"
+        layout = self.layout
+        primary_node = layout.node(shard, "primary")
+        primary, primary_port = layout.node_dir(shard, primary_node), layout.node_port(shard, primary_node)
+        log_dir = layout.pg_root / "logs"
         if not postgres.is_initialized(primary):
             self.say(f"  postgres {shard} primary: initdb")
-            postgres.init_primary(primary, self.layout.pg_port(shard, "primary"), self.layout.socket_dir)
+            postgres.init_primary(primary, primary_port, layout.socket_dir, layout.standby_name(shard, primary_node))
         if not postgres.is_running(primary):
-            postgres.own(self.layout.socket_dir)
-            postgres.start(primary, log_dir / f"{shard}-primary.log")
-            postgres.create_database(self.layout.pg_port(shard, "primary"))
+            postgres.own(layout.socket_dir)
+            postgres.start(primary, log_dir / f"{shard}-{primary_node}.log")
+            postgres.create_database(primary_port)
             result.started.append(f"postgres {shard} primary")
-        replica = self.layout.pg_dir(shard, "replica")
-        if not postgres.is_initialized(replica):
+        self.start_replica(shard, result)
+        self.apply_replication_mode(shard)
+
+    def start_replica(self, shard: str, result: UpResult | None = None) -> None:
+        """Start the shard's replica, first made from the primary by pg_basebackup when it has no data."""
+        layout = self.layout
+        node = layout.node(shard, "replica")
+        data, port = layout.node_dir(shard, node), layout.node_port(shard, node)
+        if not postgres.is_initialized(data):
             self.say(f"  postgres {shard} replica: pg_basebackup from the primary")
-            postgres.init_replica(replica, self.layout.pg_port(shard, "replica"),
-                                  self.layout.pg_port(shard, "primary"), slot=f"replica_{shard}")
-        if not postgres.is_running(replica):
-            postgres.start(replica, log_dir / f"{shard}-replica.log")
-            result.started.append(f"postgres {shard} replica")
+            postgres.init_replica(data, port, layout.pg_port(shard, "primary"), slot=f"replica_{shard}",
+                                  name=layout.standby_name(shard, node))
+        if not postgres.is_running(data):
+            postgres.start(data, layout.pg_root / "logs" / f"{shard}-{node}.log")
+            if result is not None:
+                result.started.append(f"postgres {shard} replica")
+
+    def apply_replication_mode(self, shard: str) -> None:
+        """Sync mode: once the replica streams, commits on either node wait for the other to flush."""
+        layout = self.layout
+        names = [layout.standby_name(shard, node) for node in NODES] if layout.replication == "sync" else []
+        if names and not postgres.wait_streaming(layout.pg_port(shard, "primary"),
+                                                 layout.standby_name(shard, layout.node(shard, "replica")), 60):
+            raise ClusterError(f"the {shard} replica does not stream from its primary; see "
+                               f"{layout.pg_root / 'logs'}")
+        for role in ROLES:
+            postgres.set_synchronous_standbys(layout.pg_port(shard, role), names)
 
     def _up_mongo(self, result: UpResult) -> None:
         if self.processes.alive("mongo"):
@@ -147,6 +170,12 @@ class Cluster:
                 raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
                                    + self.processes.log_tail(component.name))
         result.started.append(component.name)
+
+    # ---- failover ------------------------------------------------------------------------------
+    def failover(self, shard: str) -> FailoverResult:
+        """Promote the shard's replica and rebuild the old primary as its replica (see launcher.failover)."""
+        return failover(self.layout, shard, start_replica=self.start_replica,
+                        apply_replication_mode=self.apply_replication_mode, say=self.say)
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:
@@ -199,13 +228,12 @@ class Cluster:
             if postgres.is_running(self.layout.pg_dir(shard, role)):
                 row["state"] = "running"
                 try:
-                    facts = node_facts(postgres.dsn(port), primary)
+                    node, facts = node_facts(postgres.dsn(port), primary)
                 except psycopg2.Error as exc:
                     row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
                 else:
                     if facts["role"] == "primary":
-                        primary = dict(facts)
-                    facts.pop("current_lsn", None)
+                        primary = node
                     row.update(facts)
             rows.append(row)
         return rows

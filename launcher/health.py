@@ -67,13 +67,12 @@ def check_shard(shard: Shard, limits: Limits) -> list[Check]:
     for role, dsn in (("primary", shard.primary_dsn), ("replica", shard.replica_dsn)):
         component, address = f"postgres {shard.name} {role}", pg_address(dsn)
         try:
-            facts = node_facts(dsn, primary, connect_timeout_s=limits.timeout_s)
+            node, facts = node_facts(dsn, primary, connect_timeout_s=limits.timeout_s)
         except psycopg2.Error as exc:
             checks.append(Check(component, address, False, f"unreachable: {_first_line(exc)}"))
             continue
         if facts["role"] == "primary":
-            primary = dict(facts)
-            facts.pop("current_lsn")
+            primary = node
         summary = facts.pop("health")
         checks.append(Check(component, address, *_judge(role, facts, summary, limits), facts))
     return checks
@@ -87,7 +86,7 @@ def _judge(role: str, facts: dict, summary: str, limits: Limits) -> tuple[bool, 
         return True, summary
     if not facts["receiving"]:
         return False, f"not streaming from the primary (WAL receiver down); {summary}"
-    if facts["lag_s"] > limits.max_lag_s or (facts["lag_bytes"] or 0) > limits.max_lag_bytes:
+    if (facts["lag_s"] or 0) > limits.max_lag_s or (facts["lag_bytes"] or 0) > limits.max_lag_bytes:
         return False, f"lagging beyond {limits.max_lag_bytes} B / {limits.max_lag_s:g} s: {summary}"
     return True, f"{summary}, streaming"
 

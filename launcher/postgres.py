@@ -10,6 +10,7 @@ import pathlib
 import pwd
 import shutil
 import subprocess
+import time
 
 import psycopg2
 
@@ -79,11 +80,25 @@ def is_initialized(data: pathlib.Path) -> bool:
     return (data / "PG_VERSION").exists()
 
 
+def postmaster_pid(data: pathlib.Path) -> int | None:
+    """The PID of the node's postmaster when it is alive; None when it is not (a killed postmaster that no
+    one has reaped yet is a zombie: pg_ctl would take it for a running server and wait for it to stop)."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    return None if state in ("Z", "X") else pid
+
+
 def is_running(data: pathlib.Path) -> bool:
-    return is_initialized(data) and _cmd(["pg_ctl", "status", "-D", str(data)], check=False).returncode == 0
+    return is_initialized(data) and postmaster_pid(data) is not None
 
 
-def init_primary(data: pathlib.Path, port: int, sockets: pathlib.Path) -> None:
+def init_primary(data: pathlib.Path, port: int, sockets: pathlib.Path, name: str) -> None:
     """initdb a new primary and configure it for streaming replication and two-phase commit."""
     if data.exists():
         shutil.rmtree(data)  # a half-made node from an interrupted first run
@@ -93,6 +108,7 @@ def init_primary(data: pathlib.Path, port: int, sockets: pathlib.Path) -> None:
           "--no-instructions"])
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(SERVER_SETTINGS.format(port=port, sockets=sockets))
+        conf.write(f"cluster_name = '{name}'\n")
 
 
 def create_database(port: int) -> None:
@@ -107,8 +123,11 @@ def create_database(port: int) -> None:
         conn.close()
 
 
-def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str) -> None:
-    """A streaming replica of the primary on `primary_port`: pg_basebackup -R with a replication slot."""
+def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str, name: str) -> None:
+    """A streaming replica of the primary on `primary_port`: pg_basebackup -R with a replication slot.
+
+    `name` becomes its cluster_name, which is also the application name its WAL receiver reports: the name
+    synchronous_standby_names lists."""
     if data.exists():
         shutil.rmtree(data)
     own(data.parent)
@@ -123,7 +142,56 @@ def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str) ->
     _cmd(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-D", str(data),
           "-R", "-X", "stream", "-C", "-S", slot, "--checkpoint=fast"], timeout=300)
     with open(data / "postgresql.auto.conf", "a") as conf:
-        conf.write(f"port = {port}\n")
+        conf.write(f"port = {port}\ncluster_name = '{name}'\n")
+
+
+def _execute(port: int, sql: str, params=(), timeout_s: float = 3) -> list[tuple]:
+    conn = psycopg2.connect(dsn(port, "postgres"), connect_timeout=max(1, round(timeout_s)))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def set_synchronous_standbys(port: int, names: list[str]) -> None:
+    """Make commits on the node at `port` wait for one of `names` to have flushed their WAL (none: async).
+
+    Set on both nodes of a shard, so a promoted replica keeps the guarantee from its first commit: a
+    standby ignores the setting until it is promoted, and a node never counts itself."""
+    value = f"ANY 1 ({', '.join(names)})" if names else ""
+    _execute(port, "ALTER SYSTEM SET synchronous_standby_names = %s", (value,))
+    _execute(port, "SELECT pg_reload_conf()")
+
+
+def promote(port: int, timeout_s: int = 60) -> None:
+    """Promote the replica at `port` and return once it accepts writes."""
+    rows = _execute(port, "SELECT pg_promote(true, %s)", (timeout_s,), timeout_s=5)
+    if not rows or not rows[0][0]:
+        raise PostgresError(f"the replica on port {port} was not promoted within {timeout_s} s")
+
+
+def wait_streaming(primary_port: int, standby: str, timeout_s: float = 60) -> bool:
+    """Wait until `standby` streams from the primary at `primary_port`."""
+    give_up = time.monotonic() + timeout_s
+    while time.monotonic() < give_up:
+        try:
+            if _execute(primary_port, "SELECT 1 FROM pg_stat_replication WHERE application_name = %s "
+                                      "AND state = 'streaming'", (standby,)):
+                return True
+        except psycopg2.Error:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def remove_data(data: pathlib.Path) -> None:
+    """Delete a stopped node's data folder (a fenced old primary about to be rebuilt as a replica)."""
+    if is_running(data):
+        raise PostgresError(f"{data}: the node still runs; stop it before removing its data")
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def start(data: pathlib.Path, log_file: pathlib.Path) -> None:
@@ -131,7 +199,7 @@ def start(data: pathlib.Path, log_file: pathlib.Path) -> None:
     _cmd(["pg_ctl", "start", "-D", str(data), "-l", str(log_file), "-w", "-t", "60"], timeout=90)
 
 
-def stop(data: pathlib.Path, mode: str = "fast") -> None:
+def stop(data: pathlib.Path, mode: str = "fast", timeout_s: int = 60) -> None:
     if is_running(data):
-        _cmd(["pg_ctl", "stop", "-D", str(data), "-m", mode, "-w", "-t", "60"], timeout=90)
+        _cmd(["pg_ctl", "stop", "-D", str(data), "-m", mode, "-w", "-t", str(timeout_s)], timeout=timeout_s + 30)
 

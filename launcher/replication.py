@@ -1,43 +1,46 @@
-"""What one PostgreSQL node says about itself: its role, its streaming replicas, and a replica's replay lag.
+"""What one PostgreSQL node says about itself, as `elearn status` and `elearn health` show it: its role, its
+streaming replicas, and a replica's lag and whether the services' limits let it serve reads.
 
-Used by `elearn status` (the local cluster) and `elearn health` (any topology), so both read a node the same way.
+The probe and the verdict are the services' own (`shared.node_probe`, `shared.replica_monitor.judge`).
 """
 from __future__ import annotations
 
 import psycopg2
 
+from shared.node_probe import NodeProbe, lag_bytes, probe_dsn
+from shared.replica_monitor import judge
+from shared.settings import ReplicaLimits
 
-def node_facts(dsn: str, primary: dict | None = None, connect_timeout_s: float = 3) -> dict:
-    """The role ("primary" or "replica") of the node at `dsn`, with a one-line summary in "health".
 
-    A primary adds "current_lsn", "streaming_replicas" and "replay_lag_s" (the largest replay lag its
-    replicas reported, from pg_stat_replication; 0 when they are idle and caught up). A replica adds
-    "receiving" (its WAL receiver is streaming) and, given its primary's facts, "lag_bytes" (behind the
-    primary's current LSN) and "lag_s" (the primary's view; the age of the last replayed transaction would
-    read as minutes of lag after any idle spell). Raises psycopg2.Error when the node is unreachable.
-    """
-    conn = psycopg2.connect(dsn, connect_timeout=max(1, round(connect_timeout_s)))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_is_in_recovery()")
-            if not cur.fetchone()[0]:
-                cur.execute("SELECT pg_current_wal_lsn()::text, count(*) FILTER (WHERE state = 'streaming'), "
-                            "coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication")
-                lsn, streaming, replay_lag_s = cur.fetchone()
-                return {"role": "primary", "health": f"primary, {streaming} streaming replica(s)",
-                        "current_lsn": lsn, "streaming_replicas": streaming, "replay_lag_s": replay_lag_s}
-            cur.execute("SELECT pg_last_wal_replay_lsn()::text, "
-                        "EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')")
-            replay_lsn, receiving = cur.fetchone()
-            lag_bytes = None
-            if primary and replay_lsn:
-                cur.execute("SELECT greatest(pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn), 0)::bigint",
-                            (primary["current_lsn"], replay_lsn))
-                lag_bytes = cur.fetchone()[0]
-            lag_s = float(primary["replay_lag_s"]) if primary and lag_bytes else 0.0
-            return {"role": "replica", "lag_bytes": lag_bytes, "lag_s": lag_s, "receiving": receiving,
-                    "health": f"replica, replay lag {lag_bytes if lag_bytes is not None else '?'} B / "
-                              f"{lag_s:.3f} s"}
-    finally:
-        conn.close()
+def one_shot_lag_s(primary: NodeProbe, replica: NodeProbe) -> float | None:
+    """Seconds behind, from a single look: none when the replica has replayed all the primary's WAL (an idle
+    primary is no lag); otherwise the larger of the primary's replay_lag and the age of the last replayed
+    commit. (The services' monitors time the lag from their own history of the primary's positions.)"""
+    behind = lag_bytes(primary, replica)
+    if behind is None:
+        return None
+    if behind == 0:
+        return 0.0
+    return max(primary.replay_lag_s, replica.replay_age_s or 0.0)
+
+
+def node_facts(dsn: str, primary: NodeProbe | None = None, connect_timeout_s: float = 3,
+               limits: ReplicaLimits = ReplicaLimits()) -> tuple[NodeProbe, dict]:
+    """The node's probe, and its facts for display: "role", a one-line "health", and for a primary
+    "streaming_replicas"; for a replica (given its primary's probe) "lag_bytes", "lag_s", "receiving",
+    "replay_paused" and "serves_reads" under `limits`. Raises psycopg2.Error when the node is unreachable."""
+    node = probe_dsn(dsn, connect_timeout_s)
+    if not node.reachable:
+        raise psycopg2.OperationalError(node.error)
+    if not node.in_recovery:
+        return node, {"role": "primary", "streaming_replicas": node.streaming_replicas,
+                      "health": f"primary, {node.streaming_replicas} streaming replica(s)"}
+    behind = lag_bytes(primary, node) if primary else None
+    lag_s = one_shot_lag_s(primary, node) if primary else None
+    serves, reason = judge(primary, node, lag_s, limits) if primary and primary.is_primary else (False, "no primary")
+    lag_text = (f"{behind} B / {lag_s:.3f} s" if behind is not None and lag_s is not None else "unknown")
+    paused = ", replay paused" if node.replay_paused else ""
+    return node, {"role": "replica", "lag_bytes": behind, "lag_s": lag_s, "receiving": node.receiving,
+                  "replay_paused": node.replay_paused, "serves_reads": serves,
+                  "health": f"replica, lag {lag_text}{paused}; "
+                            + ("serves reads" if serves else f"no reads ({reason})")}

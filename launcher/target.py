@@ -34,7 +34,7 @@ def _from_layout(layout: Layout) -> dict:
             return json.loads(layout.topology_file.read_text())
         except json.JSONDecodeError as exc:
             raise SettingsError(f"{layout.topology_file}: not valid JSON ({exc})") from exc
-    return local_topology(layout.ports)
+    return layout.topology()
 
 
 def resolve(data_dir: str | None = None, gateway: str | None = None, env: Mapping[str, str] | None = None

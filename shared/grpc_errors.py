@@ -7,13 +7,15 @@ logged with its traceback and answered INTERNAL, never UNKNOWN.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from shared import errors
+from shared import consistency, errors
+from shared.interceptors import UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -45,46 +47,47 @@ def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=code, message=exc.message, details=details))
 
 
+@dataclass(frozen=True)
+class Status(grpc.Status):
+    """A status built here (grpc.Status is an interface): code, message and trailing metadata."""
+
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple
+
+
+def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
+    """`status` with more trailing metadata (the consistency trailers of the call, say)."""
+    if not extra:
+        return status
+    return Status(status.code, status.details, (*(status.trailing_metadata or ()), *extra))
+
+
 def internal_status(domain: str) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(
         code=code_pb2.INTERNAL, message="internal error; see the service log",
         details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))]))
 
 
-class DomainErrorInterceptor(grpc.ServerInterceptor):
-    """Wraps every unary handler so a raised DomainError becomes its gRPC status."""
+class DomainErrorInterceptor(UnaryWrapInterceptor):
+    """Wraps every unary handler so a raised DomainError becomes its gRPC status (with the call's
+    consistency trailers)."""
 
     def __init__(self, domain: str):
+        super().__init__()
         self.domain = domain
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    def intercept_service(self, continuation, handler_call_details):
-        # The wrapped handler of a method never changes: build it once, not on every call.
-        method = handler_call_details.method
-        wrapped = self._wrapped.get(method)
-        if wrapped is None:
-            wrapped = self._wrap(continuation(handler_call_details), method)
-            if wrapped is not None:
-                self._wrapped[method] = wrapped
-        return wrapped
-
-    def _wrap(self, handler, method: str):
-        if handler is None or handler.unary_unary is None:
-            return handler
-        behavior = handler.unary_unary
-
+    def wrap(self, behavior, method):
         def guarded(request, context):
             try:
                 return behavior(request, context)
             except errors.DomainError as exc:
                 log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message})
-                context.abort_with_status(to_status(exc, self.domain))
+                context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
             except Exception:
                 if context.code() is not None:  # the handler aborted on purpose
                     raise
                 log.exception("rpc failed", extra={"method": method})
                 context.abort_with_status(internal_status(self.domain))
 
-        return grpc.unary_unary_rpc_method_handler(
-            guarded, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        return guarded

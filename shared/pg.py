@@ -1,8 +1,11 @@
 """PostgreSQL connection pools per (shard, role), and the translation of driver errors into domain errors.
 
-Writes and anything inside a transaction go to a shard's primary through `ShardPools.write`; reads ask
-for the replica explicitly through `ShardPools.read`, which falls back to the primary while the replica
-cannot be reached. No code outside this module opens a PostgreSQL connection for a service.
+Writes and anything inside a transaction go to a shard's primary through `ShardPools.write` (or
+`autocommit`), which records the commit position in the call's trace (the x-min-lsn token). Reads go through
+`ShardPools.read`, which picks the node by the call's read policy (`shared.consistency`, `shared.read_routing`)
+and the replica monitor's verdict, and falls back to the primary while the replica cannot be reached. When
+the monitor sees the replica promoted, the pools swap roles: writes follow without a restart. No code
+outside this module opens a PostgreSQL connection for a service.
 """
 from __future__ import annotations
 
@@ -17,7 +20,12 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from shared import consistency
 from shared.errors import Aborted, ShardUnavailable, Unavailable
+from shared.lsn import parse_lsn
+from shared.read_routing import Route, route_read
+from shared.replica_monitor import ReplicaMonitor, ReplicaView
+from shared.settings import ReplicaLimits
 from shared.sharding import ShardMap
 
 log = logging.getLogger(__name__)
@@ -76,6 +84,9 @@ class NodePool:
         if role is Role.REPLICA:
             options += " -c default_transaction_read_only=on"
         self._options = options
+        # libpq refuses a write connection to a node in recovery (it reads the server's in_hot_standby at
+        # start-up, no extra round trip), so a demoted or not-yet-promoted node is never written to.
+        self._session_attrs = "read-write" if role is Role.PRIMARY else "any"
         self._application_name = application_name
         self.acquire_timeout_s = max(connect_timeout_s, statement_timeout_ms / 1000)
 
@@ -83,6 +94,7 @@ class NodePool:
         try:
             return psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
                                     application_name=self._application_name,
+                                    target_session_attrs=self._session_attrs,
                                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
         except psycopg2.Error as exc:
             raise translate(exc, self.shard, self.role) from exc
@@ -142,25 +154,81 @@ class ShardPools:
     """All node pools of the shard map; the only way services reach PostgreSQL."""
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
-                 lock_timeout_ms: int, application_name: str):
+                 lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits()):
         self.shard_map = shard_map
+        self.limits = limits
+        self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
+                                  statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
+                                  application_name=application_name)
         self._pools: dict[tuple[str, Role], NodePool] = {}
+        self._roles_lock = threading.Lock()
         for shard in shard_map.shards:
-            for role, dsn in ((Role.PRIMARY, shard.primary_dsn), (Role.REPLICA, shard.replica_dsn)):
-                self._pools[(shard.name, role)] = NodePool(
-                    shard.name, role, dsn, size, connect_timeout_s=connect_timeout_s,
-                    statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
-                    application_name=application_name)
+            self._assign(shard.name, shard.primary_dsn, shard.replica_dsn)
         self._replica_down_until: dict[str, float] = {}
+        self._replayed: dict[str, int] = {}  # highest LSN each replica is known to have replayed
+        self.monitor: ReplicaMonitor | None = None
 
     @classmethod
-    def from_settings(cls, settings) -> "ShardPools":
-        return cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
-                   statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
-                   application_name=f"elearn-{settings.process}")
+    def from_settings(cls, settings, *, monitor: bool = True) -> "ShardPools":
+        """Pools for a service process, with the replica monitor running unless `monitor` is False."""
+        pools = cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
+                    statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
+                    application_name=f"elearn-{settings.process}", limits=settings.replica_limits)
+        if monitor:
+            pools.start_monitor()
+        return pools
+
+    # ---- roles ---------------------------------------------------------------------------------
+    def _assign(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
+        self._pools[(shard, Role.PRIMARY)] = NodePool(shard, Role.PRIMARY, primary_dsn, **self._pool_options)
+        self._pools[(shard, Role.REPLICA)] = NodePool(shard, Role.REPLICA, replica_dsn, **self._pool_options)
+
+    def promote(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
+        """Writes of `shard` go to `primary_dsn` from now on (the monitor saw a promotion)."""
+        with self._roles_lock:
+            old = (self._pools[(shard, Role.PRIMARY)], self._pools[(shard, Role.REPLICA)])
+            self._assign(shard, primary_dsn, replica_dsn)
+            self._replayed.pop(shard, None)
+        for pool in old:
+            pool.close()
+
+    def start_monitor(self) -> None:
+        self.monitor = ReplicaMonitor(self.shard_map.shards, self.limits, on_primary=self.promote,
+                                      on_view=self._seen)
+        self.monitor.start()
+
+    def _seen(self, view: ReplicaView) -> None:
+        self._note_replayed(view.shard, view.replayed_lsn)
+
+    def _note_replayed(self, shard: str, position: int) -> None:
+        if position > self._replayed.get(shard, 0):
+            self._replayed[shard] = position
 
     def pool(self, shard: str, role: Role) -> NodePool:
         return self._pools[(shard, role)]
+
+    # ---- writes --------------------------------------------------------------------------------
+    def record_commit(self, shard: str, conn: psycopg2.extensions.connection) -> None:
+        """The shard's WAL position after a commit, into the call's token: a reader holding it sees the commit.
+
+        pg_current_wal_insert_lsn() is past the commit record even with synchronous_commit off, where the
+        flushed position (pg_current_wal_lsn) may still be behind it. The write is committed whatever
+        happens here: a failure costs the token (the reader's replica miss is then confirmed on the
+        primary), never the write's success."""
+        trace = consistency.trace()
+        if trace is None:
+            return
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_current_wal_insert_lsn()::text")
+                trace.committed(shard, parse_lsn(cur.fetchone()[0]))
+        except psycopg2.Error as exc:
+            log.warning("commit position unknown", extra={"shard": shard, "error": str(exc).strip()})
+
+    def _write_failed(self, shard: str, exc: Exception) -> None:
+        if isinstance(exc, ShardUnavailable) and self.monitor is not None:
+            self.monitor.poke(shard)  # maybe the primary moved: look now, not at the next tick
 
     @contextlib.contextmanager
     def write(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
@@ -177,8 +245,14 @@ class ShardPools:
                     if not conn.closed:
                         conn.rollback()
                     raise
+                self.record_commit(shard, conn)
         except psycopg2.Error as exc:
-            raise translate(exc, shard, Role.PRIMARY) from exc
+            mapped = translate(exc, shard, Role.PRIMARY)
+            self._write_failed(shard, mapped)
+            raise mapped from exc
+        except ShardUnavailable as exc:
+            self._write_failed(shard, exc)
+            raise
 
     @contextlib.contextmanager
     def autocommit(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
@@ -190,21 +264,46 @@ class ShardPools:
                 conn.autocommit = True
                 with conn.cursor() as cur:
                     yield cur
+                self.record_commit(shard, conn)
         except psycopg2.Error as exc:
             mapped = translate(exc, shard, Role.PRIMARY)
+            self._write_failed(shard, mapped)
             if mapped is exc:
                 raise
             raise mapped from exc
+        except ShardUnavailable as exc:
+            self._write_failed(shard, exc)
+            raise
 
-    def _read_role(self, shard: str, primary: bool) -> Role:
-        if primary or self._replica_down_until.get(shard, 0.0) > time.monotonic():
-            return Role.PRIMARY
-        return Role.REPLICA
+    # ---- reads ---------------------------------------------------------------------------------
+    def _route(self, shard: str, primary: bool) -> Route:
+        if not primary and self._replica_down_until.get(shard, 0.0) > time.monotonic():
+            return Route.PRIMARY
+        return route_read(consistency.policy(), shard, self.monitor.view(shard) if self.monitor else None,
+                          replayed_lsn=self._replayed.get(shard, 0), now=time.monotonic(),
+                          check_interval_s=self.limits.check_ms / 1000, primary_only=primary)
+
+    def _has_replayed(self, conn: psycopg2.extensions.connection, shard: str, token: int) -> bool:
+        """Whether the replica has replayed `token`, waiting up to session_wait_ms for it."""
+        give_up = time.monotonic() + self.limits.session_wait_ms / 1000
+        with conn.cursor() as cur:
+            while True:
+                cur.execute("SELECT pg_last_wal_replay_lsn()::text")
+                replayed = cur.fetchone()[0]
+                position = parse_lsn(replayed) if replayed else 0
+                self._note_replayed(shard, position)
+                if position >= token:
+                    return True
+                if replayed is None or time.monotonic() >= give_up:
+                    return False  # NULL: not a replica at all
+                time.sleep(0.002)
 
     @contextlib.contextmanager
-    def _read_connection(self, shard: str, role: Role):
-        """A connection for a read; a replica that cannot be reached is skipped for a while."""
+    def _read_connection(self, shard: str, route: Route):
+        """A connection for a read and the role of its node; a replica that cannot be reached is skipped
+        for a while, and one that has not replayed the session token in time hands the read to the primary."""
         with contextlib.ExitStack() as stack:
+            role = Role.PRIMARY if route is Route.PRIMARY else Role.REPLICA
             try:
                 conn = stack.enter_context(self.pool(shard, role).connection())
             except ShardUnavailable:
@@ -214,18 +313,25 @@ class ShardPools:
                 self._replica_down_until[shard] = time.monotonic() + REPLICA_RETRY_AFTER_S
                 role = Role.PRIMARY
                 conn = stack.enter_context(self.pool(shard, role).connection())
+            conn.autocommit = True
+            if role is Role.REPLICA and route is Route.CHECK_REPLICA:
+                if not self._has_replayed(conn, shard, consistency.policy().min_lsn[shard]):
+                    stack.close()
+                    role = Role.PRIMARY
+                    conn = stack.enter_context(self.pool(shard, role).connection())
+                    conn.autocommit = True
             yield conn, role
 
     @contextlib.contextmanager
     def read(self, shard: str, *, primary: bool = False) -> Iterator["ReadCursor"]:
-        """An autocommit cursor for reads: the replica unless `primary` or the replica is unreachable.
-
-        The cursor's `role` says which node served it.
-        """
-        role = self._read_role(shard, primary)
+        """An autocommit cursor for reads on the node the call's read policy picks (`primary`: a read a
+        write decision depends on, always the primary). The cursor's `role` says which node served it."""
+        role = Role.PRIMARY if primary else Role.REPLICA
         try:
-            with self._read_connection(shard, role) as (conn, role):
-                conn.autocommit = True
+            with self._read_connection(shard, self._route(shard, primary)) as (conn, role):
+                trace = consistency.trace()
+                if trace is not None:
+                    trace.read_from(shard, role.value)
                 with conn.cursor(cursor_factory=ReadCursor) as cur:
                     cur.role = role
                     yield cur
@@ -236,16 +342,22 @@ class ShardPools:
 
     def read_one(self, shard: str, fetch: Callable[[psycopg2.extensions.cursor], T | None], *,
                  primary: bool = False) -> T | None:
-        """`fetch(cursor)` on the replica (unless `primary`); a miss there is confirmed on the primary, so a
-        row a client has just created is never reported missing because the replica lags."""
+        """`fetch(cursor)` on the node the read policy picks; a miss on the replica is confirmed on the
+        primary (a client without a session token may ask for a row it has just created), and stands
+        when the primary cannot be reached."""
         with self.read(shard, primary=primary) as cur:
             found = fetch(cur)
             confirm = found is None and cur.role is Role.REPLICA
         if confirm:
-            with self.read(shard, primary=True) as cur:
-                found = fetch(cur)
+            try:
+                with self.read(shard, primary=True) as cur:
+                    found = fetch(cur)
+            except ShardUnavailable:
+                pass
         return found
 
     def close(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         for pool in self._pools.values():
             pool.close()

@@ -15,40 +15,23 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
-from shared.grpc_errors import DomainErrorInterceptor
+from shared.consistency import ConsistencyInterceptor
+from shared.grpc_errors import DomainErrorInterceptor, to_status
+from shared.interceptors import UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
 
-class DeadlineInterceptor(grpc.ServerInterceptor):
+class DeadlineInterceptor(UnaryWrapInterceptor):
     """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time."""
 
-    def __init__(self):
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
-
-    def intercept_service(self, continuation, handler_call_details):
-        method = handler_call_details.method
-        wrapped = self._wrapped.get(method)
-        if wrapped is None:
-            wrapped = self._wrap(continuation(handler_call_details))
-            if wrapped is not None:
-                self._wrapped[method] = wrapped
-        return wrapped
-
-    @staticmethod
-    def _wrap(handler):
-        if handler is None or handler.unary_unary is None:
-            return handler
-        behavior = handler.unary_unary
-
+    def wrap(self, behavior, method):
         def bounded(request, context):
             with deadlines.within(context.time_remaining()):
                 return behavior(request, context)
 
-        return grpc.unary_unary_rpc_method_handler(
-            bounded, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer)
+        return bounded
 
 
 @dataclass(frozen=True)
@@ -68,9 +51,13 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
                   reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
     """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
     bindings = list(bindings)
+    domain = f"elearning.{settings.process}"
+    interceptors = [DeadlineInterceptor(), DomainErrorInterceptor(domain=domain)]
+    if settings.process != "gateway":  # the gateway passes the consistency metadata through untouched
+        interceptors.insert(1, ConsistencyInterceptor(error_status=lambda exc: to_status(exc, domain)))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.process),
-        interceptors=[DeadlineInterceptor(), DomainErrorInterceptor(domain=f"elearning.{settings.process}")],
+        interceptors=interceptors,
         handlers=list(handlers),
         options=[("grpc.so_reuseport", 0)],
     )

@@ -58,6 +58,17 @@ def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning"
 
 
 @dataclass(frozen=True)
+class ReplicaLimits:
+    """When a replica serves reads: within `max_lag_ms` and `max_lag_bytes` of its primary, as measured every
+    `check_ms`; a SESSION read whose token the replica has not replayed waits up to `session_wait_ms` for it."""
+
+    max_lag_ms: int = 2000
+    max_lag_bytes: int = 16 * 1024 * 1024
+    check_ms: int = 500
+    session_wait_ms: int = 10
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one process needs, passed into constructors; nothing reads the environment later."""
 
@@ -76,6 +87,7 @@ class Settings:
     call_timeout_s: float = 3.0  # deadline of calls from one service to another
     drain_s: float = 1.0
     grace_s: float = 5.0
+    replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
 
 
 def read_topology(env: Mapping[str, str]) -> dict:
@@ -188,4 +200,9 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
         drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
         grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
+        replica_limits=ReplicaLimits(
+            max_lag_ms=_number(env, "ELEARN_REPLICA_MAX_LAG_MS", ReplicaLimits.max_lag_ms),
+            max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),
+            check_ms=_number(env, "ELEARN_REPLICA_CHECK_MS", ReplicaLimits.check_ms, minimum=10),
+            session_wait_ms=_number(env, "ELEARN_SESSION_WAIT_MS", ReplicaLimits.session_wait_ms)),
     )

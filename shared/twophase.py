@@ -87,9 +87,11 @@ class CrossShardWrite:
         except psycopg2.Error as exc:
             raise translate(exc, current, Role.PRIMARY) from exc
         self._done = True
+        self.pools.record_commit(self.home, home)
         for shard in others:
             try:
                 self._conns[shard].tpc_commit()
+                self.pools.record_commit(shard, self._conns[shard])
             except psycopg2.Error:
                 # Decided and durable on the home shard: recovery will finish this commit.
                 log.warning("commit prepared failed; left for recovery", extra={"gid": self.gid, "shard": shard})

@@ -69,8 +69,7 @@ class CourseApi(pb_grpc.CourseServiceServicer):
             _modules(c), request.request_id))
 
     def GetCourse(self, request, context):
-        strong = dict(context.invocation_metadata()).get("x-consistency") == "strong"
-        return course_proto(self.service.get_course(request.id, primary=strong))
+        return course_proto(self.service.get_course(request.id))
 
     def ListCourses(self, request, context):
         region = region_name(request.region)

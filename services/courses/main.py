@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from elearning.courses.v1 import courses_service_pb2, courses_service_pb2_grpc
 from services.courses.api import CourseApi
@@ -10,6 +9,7 @@ from services.courses.enrollments_client import GrpcEnrollmentChecker
 from services.courses.service import CourseService
 from services.courses.store import PgCourseStore
 from shared.clients import ServiceClients
+from shared.fan_out import FanOut
 from shared.pg import ShardPools
 from shared.recovery import RecoveryLoop
 from shared.server import ProcessParts, ServiceBinding, run_process
@@ -23,7 +23,7 @@ def build(settings: Settings) -> ProcessParts:
     recovery = RecoveryLoop(pools)
     recovery.start()
     clients = ServiceClients(settings)
-    fan_out = ThreadPoolExecutor(max_workers=2 * len(settings.shard_map.shards), thread_name_prefix="fan-out")
+    fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
     api = CourseApi(CourseService(PgCourseStore(pools), settings.shard_map, GrpcEnrollmentChecker(clients),
                                   fan_out))
 

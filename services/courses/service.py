@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from concurrent.futures import Executor
+from shared.fan_out import FanOut
 from decimal import Decimal
 from typing import Iterable, Protocol
 
@@ -24,7 +24,7 @@ class EnrollmentChecker(Protocol):
 
 
 class CourseService:
-    def __init__(self, store, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: Executor):
+    def __init__(self, store, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: FanOut):
         self.store = store
         self.shards = shard_map
         self.enrollments = enrollments
@@ -96,8 +96,8 @@ class CourseService:
         fingerprint = idempotency.fingerprint({**draft.__dict__, "modules": repr(draft.modules)})
         return self.store.create_course(shard, draft, request_id, fingerprint)
 
-    def get_course(self, course_id: int, *, primary: bool = False) -> Course:
-        course = self.store.get_course(self.shards.for_id(course_id).name, course_id, primary=primary)
+    def get_course(self, course_id: int) -> Course:
+        course = self.store.get_course(self.shards.for_id(course_id).name, course_id)
         if course is None:
             raise NotFound("course", course_id)
         return self.with_enrollment_counts([course])[0]

@@ -136,8 +136,8 @@ class PgCourseStore:
         return tuple(Module(id=mid, course_id=course_id, title=title, position=pos, lessons=tuple(lessons))
                      for (mid, title, pos), lessons in modules.values())
 
-    def get_course(self, shard: str, course_id: int, *, primary: bool = False) -> Course | None:
-        return self.pools.read_one(shard, lambda cur: self._course(cur, course_id), primary=primary)
+    def get_course(self, shard: str, course_id: int) -> Course | None:
+        return self.pools.read_one(shard, lambda cur: self._course(cur, course_id))
 
     def list_courses(self, shard: str, where: CourseFilter, after: tuple[datetime, int] | None,
                      limit: int) -> list[Course]:

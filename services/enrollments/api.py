@@ -42,9 +42,8 @@ class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
     def ListEnrollments(self, request, context):
         state = "" if not request.state else enum_name(pb.EnrollmentState, request.state, "state").removeprefix(
             "ENROLLMENT_STATE_")
-        strong = dict(context.invocation_metadata()).get("x-consistency") == "strong"
         rows, token = self.service.list_enrollments(request.student_id, state, request.page_size,
-                                                    request.page_token, primary=strong)
+                                                    request.page_token)
         return pb.ListEnrollmentsResponse(enrollments=[enrollment_proto(e) for e in rows], next_page_token=token)
 
     def RecordLessonProgress(self, request, context):

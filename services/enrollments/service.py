@@ -50,15 +50,15 @@ class EnrollmentService:
             raise NotFound("enrollment", enrollment_id)
         return enrollment
 
-    def list_enrollments(self, student_id: int, state: str, page_size: int, page_token: str, *,
-                         primary: bool = False) -> tuple[list[Enrollment], str]:
+    def list_enrollments(self, student_id: int, state: str, page_size: int,
+                         page_token: str) -> tuple[list[Enrollment], str]:
         shard = self._shard(student_id, "student_id")
         if state and state not in STATES:
             raise InvalidArgument("state", f"unknown state {state!r}")
         limit = pagination.page_size(page_size)
         query = {"method": "ListEnrollments", "student_id": student_id, "state": state}
         after = pagination.decode_time_key(page_token, query)
-        rows = self.store.list(shard, student_id, state, after, limit + 1, primary=primary)
+        rows = self.store.list(shard, student_id, state, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
     def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,

@@ -62,7 +62,7 @@ class PgEnrollmentStore:
         return self.pools.read_one(shard, lambda cur: self._enrollment(cur, enrollment_id))
 
     def list(self, shard: str, student_id: int, state: str, after: tuple[datetime, int] | None,
-             limit: int, *, primary: bool = False) -> list[Enrollment]:
+             limit: int) -> list[Enrollment]:
         clauses, params = ["student_id = %s"], [student_id]
         if state:
             clauses.append("state = %s")
@@ -70,7 +70,7 @@ class PgEnrollmentStore:
         if after:
             clauses.append("(enrolled_at, id) > (%s, %s)")
             params.extend(after)
-        with self.pools.read(shard, primary=primary) as cur:
+        with self.pools.read(shard) as cur:
             cur.execute(f"SELECT {ENROLLMENT_COLUMNS} FROM enrollments WHERE " + " AND ".join(clauses) +
                         " ORDER BY enrolled_at, id LIMIT %s", (*params, limit))
             return [Enrollment(*r) for r in cur.fetchall()]

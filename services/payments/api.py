@@ -57,11 +57,6 @@ def report_proto(r: RevenueReport) -> pb.RevenueReport:
                             end_time=timestamp(r.end), totals=[_revenue_proto(t) for t in r.totals])
 
 
-def _strong(context) -> bool:
-    """Read-your-writes: `x-consistency: strong` reads from the primary instead of the replica."""
-    return dict(context.invocation_metadata()).get("x-consistency") == "strong"
-
-
 class PaymentApi(pb_grpc.PaymentServiceServicer):
     def __init__(self, service: PaymentService):
         self.service = service
@@ -74,8 +69,7 @@ class PaymentApi(pb_grpc.PaymentServiceServicer):
             request.request_id))
 
     def ListPaymentMethods(self, request, context):
-        rows, token = self.service.list_payment_methods(request.user_id, request.page_size, request.page_token,
-                                                        primary=_strong(context))
+        rows, token = self.service.list_payment_methods(request.user_id, request.page_size, request.page_token)
         return pb.ListPaymentMethodsResponse(payment_methods=[method_proto(m) for m in rows], next_page_token=token)
 
     def DeletePaymentMethod(self, request, context):
@@ -90,15 +84,14 @@ class PaymentApi(pb_grpc.PaymentServiceServicer):
                                         invoice=invoice_proto(payment.invoice) if payment.invoice else None)
 
     def GetTransaction(self, request, context):
-        return transaction_proto(self.service.get_transaction(request.id, primary=_strong(context)))
+        return transaction_proto(self.service.get_transaction(request.id))
 
     def ListTransactions(self, request, context):
-        rows, token = self.service.list_transactions(request.user_id, request.page_size, request.page_token,
-                                                     primary=_strong(context))
+        rows, token = self.service.list_transactions(request.user_id, request.page_size, request.page_token)
         return pb.ListTransactionsResponse(transactions=[transaction_proto(t) for t in rows], next_page_token=token)
 
     def GetInvoice(self, request, context):
-        return invoice_proto(self.service.get_invoice(request.id, primary=_strong(context)))
+        return invoice_proto(self.service.get_invoice(request.id))
 
     def RefundPayment(self, request, context):
         amount = request.amount if request.HasField("amount") else None
@@ -109,5 +102,4 @@ class PaymentApi(pb_grpc.PaymentServiceServicer):
     def GetRevenueReport(self, request, context):
         start = request.start_time.ToDatetime(tzinfo=timezone.utc) if request.HasField("start_time") else None
         end = request.end_time.ToDatetime(tzinfo=timezone.utc) if request.HasField("end_time") else None
-        return report_proto(self.service.revenue_report(region_name(request.region), start, end,
-                                                        primary=_strong(context)))
+        return report_proto(self.service.revenue_report(region_name(request.region), start, end))

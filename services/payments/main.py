@@ -3,13 +3,13 @@ signalled."""
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from elearning.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
 from services.payments.api import PaymentApi
 from services.payments.processor import SandboxProcessor
 from services.payments.service import PaymentService
 from services.payments.store import PgPaymentStore
+from shared.fan_out import FanOut
 from shared.pg import ShardPools
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
@@ -19,7 +19,7 @@ SERVICE_NAME = payments_service_pb2.DESCRIPTOR.services_by_name["PaymentService"
 
 def build(settings: Settings) -> ProcessParts:
     pools = ShardPools.from_settings(settings)
-    fan_out = ThreadPoolExecutor(max_workers=2 * len(settings.shard_map.shards), thread_name_prefix="fan-out")
+    fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
     api = PaymentApi(PaymentService(PgPaymentStore(pools), settings.shard_map, SandboxProcessor(), fan_out))
 
     def stop() -> None:

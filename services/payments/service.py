@@ -2,7 +2,7 @@
 revenue report gathered from every shard. No gRPC, no SQL."""
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from shared.fan_out import FanOut
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Callable, Protocol
@@ -27,29 +27,27 @@ class PaymentStore(Protocol):
     def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod: ...
 
-    def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                             primary: bool) -> list[PaymentMethod]: ...
+    def list_payment_methods(self, shard: str, user_id: int, after: Position | None,
+                             limit: int) -> list[PaymentMethod]: ...
 
     def delete_payment_method(self, shard: str, method_id: int) -> None: ...
 
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
                        authorize: Authorize) -> Payment: ...
 
-    def get_transaction(self, shard: str, transaction_id: int, *, primary: bool) -> Transaction | None: ...
+    def get_transaction(self, shard: str, transaction_id: int) -> Transaction | None: ...
 
-    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                          primary: bool) -> list[Transaction]: ...
+    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[Transaction]: ...
 
-    def get_invoice(self, shard: str, invoice_id: int, *, primary: bool) -> Invoice | None: ...
+    def get_invoice(self, shard: str, invoice_id: int) -> Invoice | None: ...
 
     def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction: ...
 
-    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime, *,
-                primary: bool) -> list[CurrencyRevenue]: ...
+    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime) -> list[CurrencyRevenue]: ...
 
 
 class PaymentService:
-    def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: Executor,
+    def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: FanOut,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.store = store
         self.shards = shard_map
@@ -81,14 +79,12 @@ class PaymentService:
         fingerprint = idempotency.fingerprint({**method.__dict__, "token": token})
         return self.store.add_payment_method(shard, method, token, request_id, fingerprint)
 
-    def list_payment_methods(self, user_id: int, page_size: int, page_token: str, *,
-                             primary: bool = False) -> tuple[list[PaymentMethod], str]:
+    def list_payment_methods(self, user_id: int, page_size: int, page_token: str) -> tuple[list[PaymentMethod], str]:
         shard = self._shard(user_id, "user_id")
         limit = pagination.page_size(page_size)
         query = {"method": "ListPaymentMethods", "user_id": user_id}
         after = pagination.decode_time_key(page_token, query)
-        rows = self.store.list_payment_methods(shard, user_id, after, limit + 1,
-                                               primary=primary)
+        rows = self.store.list_payment_methods(shard, user_id, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
     def delete_payment_method(self, method_id: int) -> None:
@@ -127,30 +123,27 @@ class PaymentService:
         return self.store.refund_payment(shard, refund, request_id, fingerprint)
 
     # ---- reads ---------------------------------------------------------------------------------
-    def get_transaction(self, transaction_id: int, *, primary: bool = False) -> Transaction:
-        found = self.store.get_transaction(self._shard(transaction_id, "id"), transaction_id, primary=primary)
+    def get_transaction(self, transaction_id: int) -> Transaction:
+        found = self.store.get_transaction(self._shard(transaction_id, "id"), transaction_id)
         if found is None:
             raise NotFound("transaction", transaction_id)
         return found
 
-    def list_transactions(self, user_id: int, page_size: int, page_token: str, *,
-                          primary: bool = False) -> tuple[list[Transaction], str]:
+    def list_transactions(self, user_id: int, page_size: int, page_token: str) -> tuple[list[Transaction], str]:
         shard = self._shard(user_id, "user_id")
         limit = pagination.page_size(page_size)
         query = {"method": "ListTransactions", "user_id": user_id}
         after = pagination.decode_time_key(page_token, query)
-        rows = self.store.list_transactions(shard, user_id, after, limit + 1,
-                                            primary=primary)
+        rows = self.store.list_transactions(shard, user_id, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
-    def get_invoice(self, invoice_id: int, *, primary: bool = False) -> Invoice:
-        found = self.store.get_invoice(self._shard(invoice_id, "id"), invoice_id, primary=primary)
+    def get_invoice(self, invoice_id: int) -> Invoice:
+        found = self.store.get_invoice(self._shard(invoice_id, "id"), invoice_id)
         if found is None:
             raise NotFound("invoice", invoice_id)
         return found
 
-    def revenue_report(self, region: str, start: datetime | None, end: datetime | None, *,
-                       primary: bool = False) -> RevenueReport:
+    def revenue_report(self, region: str, start: datetime | None, end: datetime | None) -> RevenueReport:
         """Totals per currency over [start, end), from every shard at once (or the one holding `region`)."""
         violations = Violations()
         shards = self.shards.names
@@ -168,7 +161,7 @@ class PaymentService:
         elif start is not None and end <= start:
             violations.add("end_time", "must be after start_time")
         violations.raise_if_any()
-        parts = self.fan_out.map(lambda s: self.store.revenue(s, region or None, start, end, primary=primary),
+        parts = self.fan_out.map(lambda s: self.store.revenue(s, region or None, start, end),
                                  shards)
         totals: dict[str, CurrencyRevenue] = {}
         for rows in parts:

@@ -33,8 +33,8 @@ class PgPaymentStore:
     def __init__(self, pools: ShardPools):
         self.pools = pools
 
-    def _read(self, shard: str, primary: bool, fetch: Callable[[object], Found]) -> Found:
-        return self.pools.read_one(shard, fetch, primary=primary)
+    def _read(self, shard: str, fetch: Callable[[object], Found]) -> Found:
+        return self.pools.read_one(shard, fetch)
 
     # ---- payment methods -----------------------------------------------------------------------
     @staticmethod
@@ -60,10 +60,9 @@ class PgPaymentStore:
                 raise domain_error(exc) from exc
             return self._method(cur, method_id)
 
-    def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                             primary: bool) -> list[PaymentMethod]:
+    def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[PaymentMethod]:
         where, params = ("AND (created_at, id) > (%s, %s)", after) if after else ("", ())
-        with self.pools.read(shard, primary=primary) as cur:
+        with self.pools.read(shard) as cur:
             cur.execute(f"{METHOD_SELECT} WHERE user_id = %s AND deleted_at IS NULL {where} "
                         "ORDER BY created_at, id LIMIT %s", (user_id, *params, limit))
             return [PaymentMethod(*r) for r in cur.fetchall()]
@@ -140,22 +139,20 @@ class PgPaymentStore:
                        currency=currency, lines=lines, tax=tax, billing_name=name, country_code=country,
                        issued_at=issued_at)
 
-    def get_transaction(self, shard: str, transaction_id: int, *, primary: bool) -> Transaction | None:
-        return self._read(shard, primary, lambda cur: self._transaction(cur, transaction_id))
+    def get_transaction(self, shard: str, transaction_id: int) -> Transaction | None:
+        return self._read(shard, lambda cur: self._transaction(cur, transaction_id))
 
-    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                          primary: bool) -> list[Transaction]:
+    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[Transaction]:
         where, params = ("AND (t.created_at, t.id) > (%s, %s)", after) if after else ("", ())
-        with self.pools.read(shard, primary=primary) as cur:
+        with self.pools.read(shard) as cur:
             cur.execute(f"{TRANSACTION_SELECT} WHERE t.user_id = %s {where} ORDER BY t.created_at, t.id LIMIT %s",
                         (user_id, *params, limit))
             return [Transaction(*r) for r in cur.fetchall()]
 
-    def get_invoice(self, shard: str, invoice_id: int, *, primary: bool) -> Invoice | None:
-        return self._read(shard, primary, lambda cur: self._invoice(cur, "i.id", invoice_id))
+    def get_invoice(self, shard: str, invoice_id: int) -> Invoice | None:
+        return self._read(shard, lambda cur: self._invoice(cur, "i.id", invoice_id))
 
-    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime, *,
-                primary: bool) -> list[CurrencyRevenue]:
-        with self.pools.read(shard, primary=primary) as cur:
+    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime) -> list[CurrencyRevenue]:
+        with self.pools.read(shard) as cur:
             cur.execute("SELECT * FROM revenue_report(%s, %s, %s)", (region, start, end))
             return [CurrencyRevenue(*r) for r in cur.fetchall()]

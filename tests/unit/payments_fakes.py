@@ -65,8 +65,8 @@ class FakePaymentStore:
         self.methods[method_id] = made
         return self._remember("add", request_id, fingerprint, made)
 
-    def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                             primary: bool) -> list[PaymentMethod]:
+    def list_payment_methods(self, shard: str, user_id: int, after: Position | None,
+                             limit: int) -> list[PaymentMethod]:
         self.calls.append(("list_payment_methods", shard))
         rows = sorted((m for m in self.methods.values() if m.user_id == user_id), key=lambda m: (m.created_at, m.id))
         return [m for m in rows if after is None or (m.created_at, m.id) > after][:limit]
@@ -100,18 +100,17 @@ class FakePaymentStore:
             self.invoices[invoice_id] = invoice
         return self._remember("pay", request_id, fingerprint, Payment(transaction, invoice))
 
-    def get_transaction(self, shard: str, transaction_id: int, *, primary: bool) -> Transaction | None:
+    def get_transaction(self, shard: str, transaction_id: int) -> Transaction | None:
         self.calls.append(("get_transaction", shard))
         return self.transactions.get(transaction_id)
 
-    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int, *,
-                          primary: bool) -> list[Transaction]:
+    def list_transactions(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[Transaction]:
         self.calls.append(("list_transactions", shard))
         rows = sorted((t for t in self.transactions.values() if t.user_id == user_id),
                       key=lambda t: (t.created_at, t.id))
         return [t for t in rows if after is None or (t.created_at, t.id) > after][:limit]
 
-    def get_invoice(self, shard: str, invoice_id: int, *, primary: bool) -> Invoice | None:
+    def get_invoice(self, shard: str, invoice_id: int) -> Invoice | None:
         self.calls.append(("get_invoice", shard))
         return self.invoices.get(invoice_id)
 
@@ -128,7 +127,6 @@ class FakePaymentStore:
         self.transactions[refund_id] = made
         return self._remember("refund", request_id, fingerprint, made)
 
-    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime, *,
-                primary: bool) -> list[CurrencyRevenue]:
+    def revenue(self, shard: str, region: str | None, start: datetime, end: datetime) -> list[CurrencyRevenue]:
         self.calls.append(("revenue", shard))
         return self.revenue_rows.get(shard, [])

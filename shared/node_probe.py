@@ -1,0 +1,89 @@
+"""One question to a PostgreSQL node: is it a primary or a replica, where is its WAL, how far behind is it.
+
+The replica monitor of every service (`shared.replica_monitor`) and the launcher's `elearn status` and
+`elearn health` ask it the same way, so all three agree on what "lag" means.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg2
+import psycopg2.extensions
+
+from shared.lsn import parse_lsn
+
+# One round trip. On a primary: its current WAL position, timeline, and its standbys as pg_stat_replication
+# sees them. On a replica: the last replayed position, the age of the last replayed commit, whether replay is
+# paused and whether its WAL receiver streams.
+PROBE_SQL = """
+SELECT r.in_recovery,
+       CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text,
+       CASE WHEN r.in_recovery THEN NULL
+            ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
+       CASE WHEN r.in_recovery THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+       CASE WHEN r.in_recovery THEN pg_is_wal_replay_paused() ELSE false END,
+       EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),
+       (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'),
+       (SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication)
+FROM (SELECT pg_is_in_recovery() AS in_recovery) r
+"""
+
+
+@dataclass(frozen=True)
+class NodeProbe:
+    dsn: str
+    reachable: bool
+    in_recovery: bool = False
+    lsn: int | None = None          # primary: current WAL position; replica: last replayed position
+    timeline: int | None = None     # primary only: the timeline it writes (a promotion starts a new one)
+    replay_age_s: float | None = None   # replica: age of the last replayed commit
+    replay_paused: bool = False
+    receiving: bool = False         # replica: its WAL receiver is streaming
+    streaming_replicas: int = 0     # primary: standbys streaming from it
+    replay_lag_s: float = 0.0       # primary: largest replay lag its standbys reported
+    error: str = ""
+
+    @property
+    def is_primary(self) -> bool:
+        return self.reachable and not self.in_recovery
+
+    @property
+    def is_replica(self) -> bool:
+        return self.reachable and self.in_recovery
+
+
+def probe(conn: psycopg2.extensions.connection, dsn: str = "") -> NodeProbe:
+    """Ask an open autocommit connection; psycopg2.Error when the node does not answer."""
+    with conn.cursor() as cur:
+        cur.execute(PROBE_SQL)
+        in_recovery, lsn, timeline, age, paused, receiving, streaming, replay_lag = cur.fetchone()
+    return NodeProbe(dsn, True, in_recovery, parse_lsn(lsn) if lsn else None, timeline, age, paused, receiving,
+                     streaming, replay_lag)
+
+
+def probe_dsn(dsn: str, connect_timeout_s: float = 2.0) -> NodeProbe:
+    """Connect, probe, close; an unreachable node is a NodeProbe with reachable=False and the error."""
+    try:
+        conn = psycopg2.connect(dsn, connect_timeout=max(1, round(connect_timeout_s)),
+                                options="-c statement_timeout=2000", application_name="elearn-probe")
+    except psycopg2.Error as exc:
+        return unreachable(dsn, exc)
+    try:
+        conn.autocommit = True
+        return probe(conn, dsn)
+    except psycopg2.Error as exc:
+        return unreachable(dsn, exc)
+    finally:
+        conn.close()
+
+
+def unreachable(dsn: str, exc: Exception) -> NodeProbe:
+    text = str(exc).strip()
+    return NodeProbe(dsn, False, error=text.splitlines()[0] if text else type(exc).__name__)
+
+
+def lag_bytes(primary: NodeProbe, replica: NodeProbe) -> int | None:
+    """How far the replica's replay is behind the primary's WAL, never negative; None when unknown."""
+    if primary.lsn is None or replica.lsn is None:
+        return None
+    return max(primary.lsn - replica.lsn, 0)
