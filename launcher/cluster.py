@@ -71,7 +71,8 @@ class Cluster:
         if busy:
             raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
-        self.layout.adopt_legacy_dirs()
+        for shard, node in self.layout.adopt_legacy_dirs():
+            postgres.name_node(self.layout.node_dir(shard, node), self.layout.standby_name(shard, node))
         self.layout.save()
         result.cold = not postgres.is_initialized(self.layout.pg_dir(SHARD_NAMES[0], "primary"))
         for shard in SHARD_NAMES:
@@ -95,7 +96,7 @@ class Cluster:
             postgres.init_primary(primary, primary_port, layout.socket_dir, layout.standby_name(shard, primary_node))
         if not postgres.is_running(primary):
             postgres.own(layout.socket_dir)
-            postgres.start(primary, log_dir / f"{shard}-{primary_node}.log")
+            postgres.start(primary, log_dir / f"{shard}-{primary_node}.log", layout.socket_dir)
             postgres.create_database(primary_port)
             result.started.append(f"postgres {shard} primary")
         self.start_replica(shard, result)
@@ -111,7 +112,7 @@ class Cluster:
             postgres.init_replica(data, port, layout.pg_port(shard, "primary"), slot=f"replica_{shard}",
                                   name=layout.standby_name(shard, node))
         if not postgres.is_running(data):
-            postgres.start(data, layout.pg_root / "logs" / f"{shard}-{node}.log")
+            postgres.start(data, layout.pg_root / "logs" / f"{shard}-{node}.log", layout.socket_dir)
             if result is not None:
                 result.started.append(f"postgres {shard} replica")
 

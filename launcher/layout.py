@@ -108,13 +108,17 @@ class Layout:
         """The node's application name as a standby (its cluster_name), listed in synchronous_standby_names."""
         return f"{shard}_{node}"
 
-    def adopt_legacy_dirs(self) -> None:
-        """Data folders of clusters made before nodes had names ({shard}-primary, {shard}-replica)."""
+    def adopt_legacy_dirs(self) -> list[tuple[str, str]]:
+        """Rename data folders of clusters made before nodes had names ({shard}-primary, {shard}-replica);
+        returns the (shard, node) pairs renamed."""
+        adopted = []
         for shard in SHARD_NAMES:
             for old, node in (("primary", "a"), ("replica", "b")):
                 legacy, current = self.pg_root / f"{shard}-{old}", self.node_dir(shard, node)
                 if legacy.exists() and not current.exists():
                     legacy.rename(current)
+                    adopted.append((shard, node))
+        return adopted
 
     @property
     def topology_file(self) -> pathlib.Path:

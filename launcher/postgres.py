@@ -80,18 +80,37 @@ def is_initialized(data: pathlib.Path) -> bool:
     return (data / "PG_VERSION").exists()
 
 
-def postmaster_pid(data: pathlib.Path) -> int | None:
-    """The PID of the node's postmaster when it is alive; None when it is not (a killed postmaster that no
-    one has reaped yet is a zombie: pg_ctl would take it for a running server and wait for it to stop)."""
-    try:
-        pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return None
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs: a killed process nobody has reaped yet is a zombie, which kill(pid, 0) (and so
+    pg_ctl, and PostgreSQL's own lock-file check) would take for a live one."""
     try:
         state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _first_line_pid(path: pathlib.Path) -> int | None:
+    try:
+        return int(path.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
         return None
-    return None if state in ("Z", "X") else pid
+
+
+def postmaster_pid(data: pathlib.Path) -> int | None:
+    """The PID of the node's postmaster when it is alive, else None."""
+    pid = _first_line_pid(data / "postmaster.pid")
+    return pid if pid is not None and _alive(pid) else None
+
+
+def clear_stale_socket_locks(sockets: pathlib.Path) -> None:
+    """Remove socket lock files left by a killed postmaster that is still a zombie (PostgreSQL removes a
+    stale lock by itself only once its PID is gone)."""
+    for lock in sockets.glob(".s.PGSQL.*.lock"):
+        pid = _first_line_pid(lock)
+        if pid is not None and not _alive(pid):
+            lock.unlink(missing_ok=True)
+            lock.with_suffix("").unlink(missing_ok=True)
 
 
 def is_running(data: pathlib.Path) -> bool:
@@ -142,7 +161,8 @@ def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str, na
     _cmd(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-D", str(data),
           "-R", "-X", "stream", "-C", "-S", slot, "--checkpoint=fast"], timeout=300)
     with open(data / "postgresql.auto.conf", "a") as conf:
-        conf.write(f"port = {port}\ncluster_name = '{name}'\n")
+        conf.write(f"port = {port}\n")
+    name_node(data, name)
 
 
 def _execute(port: int, sql: str, params=(), timeout_s: float = 3) -> list[tuple]:
@@ -187,6 +207,12 @@ def wait_streaming(primary_port: int, standby: str, timeout_s: float = 60) -> bo
     return False
 
 
+def name_node(data: pathlib.Path, name: str) -> None:
+    """Give a stopped node its cluster_name (the standby name synchronous_standby_names lists)."""
+    with open(data / "postgresql.auto.conf", "a") as conf:
+        conf.write(f"cluster_name = '{name}'\n")
+
+
 def remove_data(data: pathlib.Path) -> None:
     """Delete a stopped node's data folder (a fenced old primary about to be rebuilt as a replica)."""
     if is_running(data):
@@ -194,8 +220,12 @@ def remove_data(data: pathlib.Path) -> None:
     shutil.rmtree(data, ignore_errors=True)
 
 
-def start(data: pathlib.Path, log_file: pathlib.Path) -> None:
+def start(data: pathlib.Path, log_file: pathlib.Path, sockets: pathlib.Path | None = None) -> None:
     own(log_file.parent)
+    if sockets is not None:
+        clear_stale_socket_locks(sockets)
+    if postmaster_pid(data) is None:
+        (data / "postmaster.pid").unlink(missing_ok=True)  # left by a killed postmaster (maybe a zombie)
     _cmd(["pg_ctl", "start", "-D", str(data), "-l", str(log_file), "-w", "-t", "60"], timeout=90)
 
 

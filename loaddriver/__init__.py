@@ -1,1 +1,1 @@
-"""The load driver: concurrent RPC insertions through the gateway, and their report."""
+"""The load driver: concurrent RPCs (inserts, and reads of what they made) through the gateway, and their report."""

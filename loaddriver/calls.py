@@ -1,4 +1,5 @@
-"""Execute one planned RPC through the gateway and record what happened: status, latency, shard, reason."""
+"""Execute one planned RPC through the gateway and record what happened: status, latency, shard, reason, and
+which node served its reads; the call carries the run's session token and moves it forward."""
 from __future__ import annotations
 
 import time
@@ -13,6 +14,8 @@ from elearning.enrollments.v1 import enrollments_service_pb2_grpc
 from elearning.payments.v1 import payments_service_pb2_grpc
 from elearning.users.v1 import users_service_pb2_grpc
 from loaddriver.plan import Planned
+from loaddriver.session import SessionToken
+from shared.consistency import SERVED_BY
 
 STUB_CLASSES = {
     "users": users_service_pb2_grpc.UserServiceStub,
@@ -53,10 +56,12 @@ def outcome(code: str, expected: str) -> str:
     return "unexpected"
 
 
-def execute(planned: Planned, stubs: Stubs, deadline_s: float, started: float, seq: int, worker: int,
-            warmup: bool) -> tuple[dict, object | None]:
-    """Run the call; returns its record (the contract of loaddriver.stats) and the response, if any."""
-    metadata = (("x-region", planned.region),) if planned.region else ()
+def execute(planned: Planned, stubs: Stubs, session: SessionToken, deadline_s: float, started: float, seq: int,
+            worker: int, warmup: bool) -> tuple[dict, object | None]:
+    """Run the call with the session token; returns its record (the contract of loaddriver.stats) and the
+    response, if any. The response's token is merged before this returns, so before anything the call
+    created reaches the Pool."""
+    metadata = ((("x-region", planned.region),) if planned.region else ()) + session.metadata()
     begin = time.perf_counter()
     response, code, reason, detail, trailers = None, "OK", "", "", ()
     try:
@@ -67,12 +72,14 @@ def execute(planned: Planned, stubs: Stubs, deadline_s: float, started: float, s
         reason = error_reason(error)
         trailers = error.trailing_metadata() or ()
     latency_ms = (time.perf_counter() - begin) * 1000
+    session.merge_trailers(trailers)
     trailer = dict(trailers)
     record = {
         "seq": seq, "worker": worker, "rpc": planned.rpc, "kind": planned.kind,
         "region": planned.region or (trailer.get("x-region", "") if trailer.get("x-region") != "any" else ""),
-        "shard": trailer.get("x-shard", ""), "start_s": round(begin - started, 6),
-        "latency_ms": round(latency_ms, 3), "code": code, "expected": planned.expected,
-        "outcome": outcome(code, planned.expected), "reason": reason, "detail": detail, "warmup": warmup,
+        "shard": trailer.get("x-shard", ""), "served_by": trailer.get(SERVED_BY, ""),
+        "start_s": round(begin - started, 6), "latency_ms": round(latency_ms, 3), "code": code,
+        "expected": planned.expected, "outcome": outcome(code, planned.expected), "reason": reason, "detail": detail,
+        "warmup": warmup,
     }
     return record, response

@@ -10,7 +10,7 @@ import os
 import pathlib
 import sys
 
-from loaddriver import export, stats
+from loaddriver import export, served_by, stats
 from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.report import write_pdf
 from shared.settings import SettingsError, parse_shard_map, read_topology
@@ -99,6 +99,7 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     print(f"elearn load: {totals['calls']} calls in {run_info['duration_s']:.1f} s "
           f"({summary['throughput'] or 0:.0f}/s): {totals['successes']} ok, {totals['expected_rejections']} rejected "
           f"as expected, {totals['unexpected']} unexpected{' (interrupted)' if run_info['interrupted'] else ''}")
+    print(f"elearn load: {served_by.headline(summary['served_by'])}")
     print(f"elearn load: report {args.report}, results {json_path}, calls {csv_path}")
     problems = thresholds_missed(summary, args)
     if totals["unexpected"]:

@@ -1,5 +1,5 @@
-"""Run the load: workers share a few channels to the gateway, draw calls from the mix (and a share of
-invalid ones), pace themselves to a target rate, and record every call."""
+"""Run the load: workers share a few channels to the gateway and one session token, draw calls from the mix
+(and a share of invalid ones), pace themselves to a target rate, and record every call."""
 from __future__ import annotations
 
 import itertools
@@ -22,6 +22,7 @@ from loaddriver.pacing import Pacer
 from loaddriver.plan import Planned
 from loaddriver.pool import Pool
 from loaddriver.progress import Progress
+from loaddriver.session import SessionToken
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 CATEGORIES = ("Data & AI", "Programming", "Cloud", "Design", "Business", "Languages", "Science", "Security")
@@ -63,6 +64,7 @@ class Run:
         self.options = options
         self.shards = shards
         self.pool = Pool()
+        self.session = SessionToken()
         self.calls: list[dict] = []
         self.stop = threading.Event()
         self.nonce = uuid.uuid4().hex[:10]
@@ -92,9 +94,11 @@ class Run:
         """Categories the courses need (reference data, not part of the measured mix)."""
         courses = Stubs(self.channels[0]).by_service["courses"]
         for n, name in enumerate(CATEGORIES):
-            category = courses.CreateCategory(courses_pb.CreateCategoryRequest(
+            category, call = courses.CreateCategory.with_call(courses_pb.CreateCategoryRequest(
                 category=courses_pb.Category(name=f"{name} {self.nonce}", slug=f"load-{self.nonce}-{n}"),
-                request_id=f"load-{self.nonce}-category-{n}"), timeout=self.options.deadline_s)
+                request_id=f"load-{self.nonce}-category-{n}"), timeout=self.options.deadline_s,
+                metadata=self.session.metadata())
+            self.session.merge_trailers(call.trailing_metadata() or ())
             self.pool.add("categories", category.id)
 
     def _next_seq(self, elapsed: float) -> int | None:
@@ -124,7 +128,8 @@ class Run:
             planned = follow_up or self._choose(ctx)
             follow_up = None
             warmup = time.perf_counter() - started < self.options.warmup_s
-            record, response = execute(planned, stubs, self.options.deadline_s, started, seq, worker, warmup)
+            record, response = execute(planned, stubs, self.session, self.options.deadline_s, started, seq, worker,
+                                       warmup)
             with self._lock:
                 self.calls.append(record)
             self.progress.record(record["outcome"])
@@ -166,4 +171,5 @@ class Run:
             "duration_s": max(elapsed - self.options.warmup_s, 1e-9), "interrupted": interrupted,
             "options": {**asdict(self.options), "tags": list(self.options.tags), "content": content_enabled},
             "versions": versions(), "cluster": {"gateway": self.options.gateway, "shards": self.shards},
+            "session": {"token": self.session.text(), "malformed_trailers": self.session.malformed},
         }

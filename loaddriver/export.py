@@ -8,8 +8,8 @@ import pathlib
 
 from loaddriver.stats import compare
 
-CSV_COLUMNS = ("seq", "worker", "rpc", "kind", "region", "shard", "start_s", "latency_ms", "code", "expected",
-               "outcome", "reason", "detail", "warmup")
+CSV_COLUMNS = ("seq", "worker", "rpc", "kind", "region", "shard", "served_by", "start_s", "latency_ms", "code",
+               "expected", "outcome", "reason", "detail", "warmup")
 RESULTS_FORMAT = "elearn-load-results/1"
 
 

@@ -1,8 +1,8 @@
-"""The weighted mix of RPCs, declared as one table, and the deliberately invalid kinds.
+"""The weighted mix of RPCs, declared as one table: creates, and reads of what the creates made.
 
 Each operation plans one call from what the run has created so far (the Pool); when its prerequisite is
 missing (no course to enroll in yet) it plans the prerequisite instead, so any mix works from an empty
-cluster.
+cluster. Reads expect OK: the run's session token makes them see every create whose ID reached the Pool.
 """
 from __future__ import annotations
 
@@ -171,7 +171,37 @@ def update_preferences(ctx: Context) -> Planned:
     return Planned("UpdatePreferences", "content", request, region=student.region)
 
 
-# The mix: (weight, operation). Follow-up calls (PublishCourse after CreateCourse) come on top.
+def get_user(ctx: Context) -> Planned:
+    student = ctx.pool.pick("students", ctx.data.rng)
+    if student is None:
+        return create_user(ctx)
+    return Planned("GetUser", "users", users_pb.GetUserRequest(id=student.id), region=student.region)
+
+
+def get_course(ctx: Context) -> Planned:
+    course = ctx.pool.pick("courses", ctx.data.rng)
+    if course is None:
+        return create_course(ctx)
+    return Planned("GetCourse", "courses", courses_pb.GetCourseRequest(id=course.id), region=course.region)
+
+
+def get_enrollment(ctx: Context) -> Planned:
+    enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
+    if enrollment is None:
+        return enroll(ctx)
+    return Planned("GetEnrollment", "enrollments", enrollments_pb.GetEnrollmentRequest(id=enrollment.id))
+
+
+def list_enrollments(ctx: Context) -> Planned:
+    enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
+    if enrollment is None:
+        return enroll(ctx)
+    return Planned("ListEnrollments", "enrollments", enrollments_pb.ListEnrollmentsRequest(
+        student_id=enrollment.student_id, page_size=20))
+
+
+# The mix: (weight, operation). Follow-up calls (PublishCourse after CreateCourse) come on top. The reads
+# (Get*, List*) make about a fifth of a default run's calls.
 MIX: list[tuple[int, Callable[[Context], Planned]]] = [
     (18, create_user),
     (4, create_instructor),
@@ -182,4 +212,8 @@ MIX: list[tuple[int, Callable[[Context], Planned]]] = [
     (4, review),
     (8, create_content),
     (6, update_preferences),
+    (10, get_user),
+    (8, get_course),
+    (7, get_enrollment),
+    (5, list_enrollments),
 ]

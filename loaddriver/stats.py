@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 
 from loaddriver.invalid import KINDS
+from loaddriver.served_by import served_by
 
 PERCENTILES = (("p50", "50"), ("p90", "90"), ("p95", "95"), ("p99", "99"), ("p99.9", "99.9"))
 INVALID_KINDS = tuple(KINDS)  # every kind the driver can send, so the report names those that never ran
@@ -174,6 +175,7 @@ def summarize(calls: list[dict], run: dict) -> dict:
         "per_rpc": _per_rpc(measured),
         "by_region": _placement(measured, "region"),
         "by_shard": _placement(measured, "shard"),
+        "served_by": served_by(measured),
         "by_code": _per_code(measured),
         "by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         "by_worker": _per_worker(measured),

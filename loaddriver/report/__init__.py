@@ -23,7 +23,7 @@ def write_pdf(path: str | pathlib.Path, run: dict, summary: dict, comparison: di
     name = run.get("name") or "unnamed run"
     doc = SimpleDocTemplate(str(path), pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN, bottomMargin=MARGIN * 1.2, title=f"Load report: {name}",
-                            author="elearn load", subject="concurrent RPC insertions through the gateway")
+                            author="elearn load", subject="concurrent RPCs through the gateway")
     sections = [summary_page(run, summary), latency_page(summary), distribution_page(run, summary),
                 validation_page(summary)]
     if comparison:

@@ -1,5 +1,5 @@
-"""The distribution page: outcomes per RPC, calls and rows per region and per shard, status codes, error
-reasons, and the per-worker counts and latencies (the thread analysis)."""
+"""The distribution page: outcomes per RPC, calls and rows per region and per shard, reads served by replicas
+and primaries, status codes, error reasons, and the per-worker counts and latencies (the thread analysis)."""
 from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph
@@ -51,6 +51,29 @@ def _placement_tables(run: dict, summary: dict) -> list[Flowable]:
     ]
 
 
+def _served_by_row(label: str, counts: dict) -> list[str]:
+    return [fmt.text(label)] + [fmt.count(counts[k]) for k in ("shard_reads", "replica", "primary")] + [
+        fmt.rate(counts["replica_rate"])]
+
+
+def _served_by_table(run: dict, summary: dict) -> list[Flowable]:
+    section = summary["served_by"]
+    shards = list(((run.get("cluster") or {}).get("shards") or {}))
+    empty = {"shard_reads": 0, "replica": 0, "primary": 0, "replica_rate": None}
+    names = shards + [n for n in section["by_shard"] if n not in shards]
+    rows = [_served_by_row(n, section["by_shard"].get(n, empty)) for n in names]
+    rows.append(_served_by_row("all shards", section))
+    s = styles()
+    return [
+        Paragraph("Reads served by (from the services' x-served-by trailer)", s["h2"]),
+        data_table(["shard", "shard reads", "replica", "primary", "replica share"], rows,
+                   widths=[110, 70, 70, 70, 80], right=(1, 2, 3, 4), bold_last=True),
+        Paragraph(f"{section['calls']:,} calls read PostgreSQL; a call that read two shards makes two shard reads. "
+                  "Every call sends the run's session token (x-min-lsn), so a replica serves a read only once it "
+                  "has replayed the run's earlier commits on that shard; otherwise the primary does.", s["note"]),
+    ]
+
+
 def _codes_tables(summary: dict) -> list[Flowable]:
     calls = summary["totals"]["calls"]
     codes, marks = [], []
@@ -96,5 +119,6 @@ def _workers_table(summary: dict) -> list[Flowable]:
 
 def distribution_page(run: dict, summary: dict) -> list[Flowable]:
     return [Paragraph("Distribution", styles()["h1"]), Paragraph("Outcomes per RPC", styles()["h2"]),
-            _outcomes_table(summary), *_placement_tables(run, summary), *_codes_tables(summary),
+            _outcomes_table(summary), *_placement_tables(run, summary), *_served_by_table(run, summary),
+            *_codes_tables(summary),
             *_workers_table(summary)]

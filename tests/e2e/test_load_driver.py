@@ -1,5 +1,6 @@
 """`elearn load` as `make demo` runs it: real calls through the gateway, a report whose numbers match its
-JSON, every invalid kind rejected with its expected status, and a PDF that renders."""
+JSON, every invalid kind rejected with its expected status, reads that see the run's writes, and a PDF that
+renders."""
 from __future__ import annotations
 
 import csv
@@ -52,6 +53,18 @@ def test_the_csv_has_one_row_per_call_and_shards_are_named(load_run):
     assert {"na", "eu", "apac"} <= shards
 
 
+def test_reads_see_the_writes_and_report_which_node_served_them(load_run):
+    result, _, results = load_run
+    reads = [c for c in results["calls"] if c["rpc"].startswith(("Get", "List"))]
+    assert reads and all(c["code"] == "OK" for c in reads), [c for c in reads if c["code"] != "OK"][:5]
+    assert all(c["served_by"] for c in reads)
+    section = results["summary"]["served_by"]
+    assert section["replica"] + section["primary"] == section["shard_reads"] >= len(reads)
+    assert sum(s["shard_reads"] for s in section["by_shard"].values()) == section["shard_reads"]
+    assert f"reads served by replicas: {section['replica_rate']:.1%} " in result.stdout
+    assert results["run"]["session"]["token"] and results["run"]["session"]["malformed_trailers"] == 0
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
 def test_the_pdf_renders_every_page(load_run, tmp_path):
     _, report, _ = load_run
@@ -72,3 +85,9 @@ def test_the_pdf_shows_the_numbers_of_the_json(load_run):
         assert kind in text, kind
     for rpc in {c["rpc"] for c in results["calls"]}:
         assert rpc in text, rpc
+    served = results["summary"]["served_by"]
+    table = text.split("Reads served by", 1)[1].split("Status codes", 1)[0]
+    rows = {words[0]: words[-4:] for words in map(str.split, table.splitlines()) if words}
+    for shard, counts in (*served["by_shard"].items(), ("all", served)):  # "all shards" is the totals row
+        expected = [f"{counts[k]:,}" for k in ("shard_reads", "replica", "primary")] + [f"{counts['replica_rate']:.2%}"]
+        assert rows[shard] == expected, (shard, rows.get(shard))
