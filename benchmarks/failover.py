@@ -137,6 +137,7 @@ def main() -> int:
     cluster = Cluster(layout, say=lambda _m: None)
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     cluster = set_mode(cluster, "sync")
+    first_primary = layout.primary_node(SHARD)
     with grpc.insecure_channel(gateway) as channel:
         stub = pb_grpc.UserServiceStub(channel)
         until(stub, ok=True)
@@ -149,6 +150,12 @@ def main() -> int:
                   f"{found['command_s']:.2f} s ({steps}), first write {found['failover_to_write_s']:.2f} s after "
                   f"it began; kill → first write {found['kill_to_write_s']:.2f} s; "
                   f"{found['acknowledged']} writes acknowledged, {found['missing']} missing", flush=True)
+        if cluster.layout.primary_node(SHARD) != first_primary:
+            began = time.monotonic()
+            cluster.failover(SHARD)  # a planned switchover back: the shard ends as it began
+            until(stub, ok=True)
+            print(f"planned switchover back: first write {time.monotonic() - began:.2f} s after it began",
+                  flush=True)
     median = statistics.median
     print(f"failover (median of {len(rounds)}): writes refused after "
           f"{median(r['refused_s'] for r in rounds) * 1000:.0f} ms, "

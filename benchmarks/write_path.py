@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import pathlib
 import sys
 import uuid
@@ -16,6 +15,7 @@ import grpc
 
 from benchmarks import pgbench
 from benchmarks.measure import Figures, drive
+from launcher.layout import Layout
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
@@ -75,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=".elearn/bench", help="the local cluster to measure")
     parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args(argv)
-    ports = json.loads((pathlib.Path(args.data_dir) / "cluster.json").read_text())["ports"]
-    gateway = f"127.0.0.1:{ports['gateway']}"
-    direct = f"127.0.0.1:{ports['service_base'] + 2}"  # enrollments
-    eu_primary = ports["pg_primary_base"] + 1
+    layout = Layout.load(pathlib.Path(args.data_dir).resolve())
+    gateway = f"{layout.ports.host}:{layout.ports.gateway}"
+    direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
+    eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
     targets = setup(gateway, 64)
     print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per run after a 1 s warm-up")
     best = None

@@ -13,7 +13,7 @@ from launcher.failover import FailoverResult, failover
 from launcher.components import GATEWAY, SERVICES, Component
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
-from launcher.processes import (ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
+from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
                                 wait_for_port, wait_serving)
 from launcher.replication import node_facts
 from shared.settings import parse_shard_map
@@ -60,6 +60,10 @@ class Cluster:
 
     # ---- up ------------------------------------------------------------------------------------
     def up(self) -> UpResult:
+        with PortHold(self.layout.all_ports().values(), self.layout.ports.host):
+            return self._up()
+
+    def _up(self) -> UpResult:
         begin = time.monotonic()
         result = UpResult()
         running = self.running_parts()
@@ -175,8 +179,9 @@ class Cluster:
     # ---- failover ------------------------------------------------------------------------------
     def failover(self, shard: str) -> FailoverResult:
         """Promote the shard's replica and rebuild the old primary as its replica (see launcher.failover)."""
-        return failover(self.layout, shard, start_replica=self.start_replica,
-                        apply_replication_mode=self.apply_replication_mode, say=self.say)
+        with PortHold(self.layout.all_ports().values(), self.layout.ports.host):
+            return failover(self.layout, shard, start_replica=self.start_replica,
+                            apply_replication_mode=self.apply_replication_mode, say=self.say)
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:

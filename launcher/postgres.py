@@ -165,13 +165,17 @@ def init_replica(data: pathlib.Path, port: int, primary_port: int, slot: str, na
     name_node(data, name)
 
 
-def _execute(port: int, sql: str, params=(), timeout_s: float = 3) -> list[tuple]:
+def _execute(port: int, sql: str, params=(), timeout_s: float = 3, then: str = "") -> list[tuple]:
+    """One statement on the node at `port` (and `then`, a second one, on the same connection)."""
     conn = psycopg2.connect(dsn(port, "postgres"), connect_timeout=max(1, round(timeout_s)))
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
+            rows = cur.fetchall() if cur.description else []
+            if then:
+                cur.execute(then)
+            return rows
     finally:
         conn.close()
 
@@ -182,8 +186,7 @@ def set_synchronous_standbys(port: int, names: list[str]) -> None:
     Set on both nodes of a shard, so a promoted replica keeps the guarantee from its first commit: a
     standby ignores the setting until it is promoted, and a node never counts itself."""
     value = f"ANY 1 ({', '.join(names)})" if names else ""
-    _execute(port, "ALTER SYSTEM SET synchronous_standby_names = %s", (value,))
-    _execute(port, "SELECT pg_reload_conf()")
+    _execute(port, "ALTER SYSTEM SET synchronous_standby_names = %s", (value,), then="SELECT pg_reload_conf()")
 
 
 def promote(port: int, timeout_s: int = 60) -> None:
@@ -194,17 +197,28 @@ def promote(port: int, timeout_s: int = 60) -> None:
 
 
 def wait_streaming(primary_port: int, standby: str, timeout_s: float = 60) -> bool:
-    """Wait until `standby` streams from the primary at `primary_port`."""
+    """Wait until `standby` streams from the primary at `primary_port` (asking over one connection)."""
     give_up = time.monotonic() + timeout_s
-    while time.monotonic() < give_up:
-        try:
-            if _execute(primary_port, "SELECT 1 FROM pg_stat_replication WHERE application_name = %s "
-                                      "AND state = 'streaming'", (standby,)):
-                return True
-        except psycopg2.Error:
-            pass
-        time.sleep(0.05)
-    return False
+    conn = None
+    try:
+        while time.monotonic() < give_up:
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg2.connect(dsn(primary_port, "postgres"), connect_timeout=3)
+                    conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1 FROM pg_stat_replication WHERE application_name = %s "
+                                "AND state = 'streaming'", (standby,))
+                    if cur.fetchone():
+                        return True
+            except psycopg2.Error:
+                if conn is not None:
+                    conn.close()
+            time.sleep(0.05)
+        return False
+    finally:
+        if conn is not None:
+            conn.close()
 
 
 def name_node(data: pathlib.Path, name: str) -> None:

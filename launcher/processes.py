@@ -49,6 +49,36 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) != 0
 
 
+class PortHold:
+    """Bound, never listening, sockets on the cluster's free ports while it boots.
+
+    The default ports lie in Linux's ephemeral range, so an outgoing connection made while booting (to a
+    primary, say) could take one of them as its source port, and the server meant to listen there would
+    fail to bind. Connect never picks a port that a socket was explicitly bound to, and a server binding
+    with SO_REUSEADDR (PostgreSQL, gRPC and asyncio all do) shares the port with the hold, so each server
+    starts while the holds stay in place.
+    """
+
+    def __init__(self, ports, host: str = "127.0.0.1"):
+        self._sockets: list[socket.socket] = []
+        for port in ports:
+            hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                hold.bind((host, port))
+            except OSError:  # a server already listens there, or a connection lingers on it
+                hold.close()
+                continue
+            self._sockets.append(hold)
+
+    def __enter__(self) -> "PortHold":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for hold in self._sockets:
+            hold.close()
+
+
 def wait_for_port(port: int, timeout_s: float, host: str = "127.0.0.1") -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -33,8 +33,10 @@ def node_facts(dsn: str, primary: NodeProbe | None = None, connect_timeout_s: fl
     if not node.reachable:
         raise psycopg2.OperationalError(node.error)
     if not node.in_recovery:
+        mode = "synchronous" if node.synchronous_replicas else "asynchronous"
         return node, {"role": "primary", "streaming_replicas": node.streaming_replicas,
-                      "health": f"primary, {node.streaming_replicas} streaming replica(s)"}
+                      "synchronous_replicas": node.synchronous_replicas,
+                      "health": f"primary, {node.streaming_replicas} streaming replica(s), {mode}"}
     behind = lag_bytes(primary, node) if primary else None
     lag_s = one_shot_lag_s(primary, node) if primary else None
     serves, reason = judge(primary, node, lag_s, limits) if primary and primary.is_primary else (False, "no primary")

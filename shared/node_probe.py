@@ -24,7 +24,8 @@ SELECT r.in_recovery,
        CASE WHEN r.in_recovery THEN pg_is_wal_replay_paused() ELSE false END,
        EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),
        (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'),
-       (SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication)
+       (SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication),
+       (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))
 FROM (SELECT pg_is_in_recovery() AS in_recovery) r
 """
 
@@ -41,6 +42,7 @@ class NodeProbe:
     receiving: bool = False         # replica: its WAL receiver is streaming
     streaming_replicas: int = 0     # primary: standbys streaming from it
     replay_lag_s: float = 0.0       # primary: largest replay lag its standbys reported
+    synchronous_replicas: int = 0   # primary: standbys its commits wait for
     error: str = ""
 
     @property
@@ -56,9 +58,9 @@ def probe(conn: psycopg2.extensions.connection, dsn: str = "") -> NodeProbe:
     """Ask an open autocommit connection; psycopg2.Error when the node does not answer."""
     with conn.cursor() as cur:
         cur.execute(PROBE_SQL)
-        in_recovery, lsn, timeline, age, paused, receiving, streaming, replay_lag = cur.fetchone()
+        in_recovery, lsn, timeline, age, paused, receiving, streaming, replay_lag, synchronous = cur.fetchone()
     return NodeProbe(dsn, True, in_recovery, parse_lsn(lsn) if lsn else None, timeline, age, paused, receiving,
-                     streaming, replay_lag)
+                     streaming, replay_lag, synchronous)
 
 
 def probe_dsn(dsn: str, connect_timeout_s: float = 2.0) -> NodeProbe:
