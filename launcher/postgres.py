@@ -54,10 +54,20 @@ def bin_dir() -> pathlib.Path:
     raise PostgresError("PostgreSQL 15 server binaries not found (install postgresql-15 or set ELEARN_PG_BIN)")
 
 
+def _as_user(command: list[str]) -> tuple[list[str], str | None]:
+    """`command` run as the PostgreSQL user when this runs as root: through runuser when there is one, so
+    Python starts it with vfork, not fork. A plain fork of a process that uses gRPC runs gRPC's fork handlers,
+    which can abort the child before it execs (seen with writer threads still winding down)."""
+    user = _run_as()
+    if user is None:
+        return command, None
+    runuser = shutil.which("runuser")
+    return ([runuser, "-u", user, "--", *command], None) if runuser else (command, user)
+
+
 def _cmd(args: list[str], *, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    tool = str(bin_dir() / args[0])
-    result = subprocess.run([tool, *args[1:]], user=_run_as(), capture_output=True, text=True, timeout=timeout,
-                            cwd="/")
+    command, user = _as_user([str(bin_dir() / args[0]), *args[1:]])
+    result = subprocess.run(command, user=user, capture_output=True, text=True, timeout=timeout, cwd="/")
     if check and result.returncode != 0:
         raise PostgresError(f"{args[0]} failed ({result.returncode}): {(result.stderr or result.stdout).strip()}")
     return result
