@@ -14,8 +14,8 @@ import grpc
 from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.routing import ANY, MethodRouter, Target
-from shared.errors import DomainError
-from shared.grpc_errors import Status, to_status
+from shared.errors import COMMIT_UNCONFIRMED, DomainError
+from shared.grpc_errors import Status, error_reason, to_status
 
 log = logging.getLogger(__name__)
 
@@ -82,4 +82,7 @@ class Forwarder(grpc.GenericRpcHandler):
             return False
         if deadline - time.monotonic() <= BACKOFF_S[attempt]:
             return False
+        if error_reason(err) == COMMIT_UNCONFIRMED:
+            return False  # the write may exist; its caller decides when to retry
         return is_read(method) or self.router.has_request_id(method, request)
+

@@ -111,6 +111,10 @@ class Cluster:
         layout = self.layout
         node = layout.node(shard, "replica")
         data, port = layout.node_dir(shard, node), layout.node_port(shard, node)
+        if postgres.is_initialized(data) and not postgres.is_standby(data) and not postgres.is_running(data):
+            # The old primary of a failover that stopped before rebuilding it: its data is the old timeline's.
+            self.say(f"  postgres {shard} replica: {data.name} holds a primary's data; rebuilding it")
+            postgres.remove_data(data)
         if not postgres.is_initialized(data):
             self.say(f"  postgres {shard} replica: pg_basebackup from the primary")
             postgres.init_replica(data, port, layout.pg_port(shard, "primary"), slot=f"replica_{shard}",

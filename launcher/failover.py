@@ -53,9 +53,7 @@ def failover(layout: Layout, shard: str, start_replica: Callable[[str], None],
     if not replica.reachable:
         raise FailoverError(f"the {shard} replica (127.0.0.1:{new_port}) is not reachable ({replica.error}); "
                             f"there is nothing to promote")
-    if not replica.in_recovery:
-        raise FailoverError(f"the {shard} replica (127.0.0.1:{new_port}) is not in recovery: it was promoted "
-                            f"already; run `elearn up` to record and repair the shard")
+    promoted_already = not replica.in_recovery  # promoted by hand, or a failover interrupted after promoting
 
     def step(name: str, message: str, action: Callable[[], None]) -> None:
         say(f"  {message}")
@@ -64,7 +62,10 @@ def failover(layout: Layout, shard: str, start_replica: Callable[[str], None],
         result.steps[name] = time.monotonic() - began
 
     step("fence", f"fencing the old primary 127.0.0.1:{old_port}", lambda: _fence(old_dir))
-    step("promote", f"promoting the replica 127.0.0.1:{new_port}", lambda: postgres.promote(new_port))
+    if promoted_already:
+        say(f"  the replica 127.0.0.1:{new_port} is a primary already; completing the failover")
+    else:
+        step("promote", f"promoting the replica 127.0.0.1:{new_port}", lambda: postgres.promote(new_port))
     layout.set_primary_node(shard, new_node)
     step("rebuild", f"rebuilding 127.0.0.1:{old_port} as the new replica", lambda: _rebuild(old_dir, shard,
                                                                                           start_replica))

@@ -123,6 +123,11 @@ def clear_stale_socket_locks(sockets: pathlib.Path) -> None:
             lock.with_suffix("").unlink(missing_ok=True)
 
 
+def is_standby(data: pathlib.Path) -> bool:
+    """Whether the node starts as a standby (pg_basebackup -R left standby.signal; promotion removes it)."""
+    return (data / "standby.signal").exists()
+
+
 def is_running(data: pathlib.Path) -> bool:
     return is_initialized(data) and postmaster_pid(data) is not None
 

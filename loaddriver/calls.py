@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from elearning.content.v1 import content_service_pb2_grpc
 from elearning.courses.v1 import courses_service_pb2_grpc
@@ -16,6 +14,7 @@ from elearning.users.v1 import users_service_pb2_grpc
 from loaddriver.plan import Planned
 from loaddriver.session import SessionToken
 from shared.consistency import SERVED_BY
+from shared.grpc_errors import error_reason
 
 STUB_CLASSES = {
     "users": users_service_pb2_grpc.UserServiceStub,
@@ -34,20 +33,6 @@ class Stubs:
 
     def method(self, planned: Planned):
         return getattr(self.by_service[planned.service], planned.rpc)
-
-
-def error_reason(error: grpc.RpcError) -> str:
-    """The google.rpc.ErrorInfo reason of a failed call's rich status, or ""."""
-    try:
-        status = rpc_status.from_call(error)
-    except ValueError:
-        return ""
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            return info.reason
-    return ""
 
 
 def outcome(code: str, expected: str) -> str:

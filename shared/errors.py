@@ -76,14 +76,19 @@ class Unavailable(DomainError):
     reason = "UNAVAILABLE"
 
 
+# The ErrorInfo reason of a commit durable on the primary that its synchronous replica never confirmed: the
+# write may exist, so nothing retries it blindly (the retry would find the request_id's record and answer OK).
+COMMIT_UNCONFIRMED = "COMMIT_UNCONFIRMED"
+
+
 class ShardUnavailable(Unavailable):
     """A shard's database (or one node of it) cannot be reached in time."""
 
     reason = "SHARD_UNAVAILABLE"
 
-    def __init__(self, shard: str, role: str, detail: str = ""):
+    def __init__(self, shard: str, role: str, detail: str = "", *, reason: str | None = None):
         message = f"shard {shard} ({role}) is unavailable" + (f": {detail}" if detail else "")
-        super().__init__(message, metadata={"shard": shard, "role": role})
+        super().__init__(message, reason=reason, metadata={"shard": shard, "role": role})
         self.shard = shard
         self.role = role
 

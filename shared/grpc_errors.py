@@ -63,6 +63,20 @@ def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
     return Status(status.code, status.details, (*(status.trailing_metadata or ()), *extra))
 
 
+def error_reason(error: grpc.RpcError) -> str:
+    """The google.rpc.ErrorInfo reason of a failed call's rich status, or "" (callers of this API use it)."""
+    try:
+        status = rpc_status.from_call(error)
+    except ValueError:
+        return ""
+    for detail in status.details if status else []:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason
+    return ""
+
+
 def internal_status(domain: str) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(
         code=code_pb2.INTERNAL, message="internal error; see the service log",

@@ -21,7 +21,7 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from shared import consistency
-from shared.errors import Aborted, ShardUnavailable, Unavailable
+from shared.errors import COMMIT_UNCONFIRMED, Aborted, ShardUnavailable, Unavailable
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
@@ -150,6 +150,24 @@ class ReadCursor(psycopg2.extensions.cursor):
     role: Role = Role.REPLICA
 
 
+SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
+
+
+def _refuse_unconfirmed_commit(shard: str, conn: psycopg2.extensions.connection) -> None:
+    """A commit whose wait for the synchronous replica was cancelled (the statement timeout, while the replica
+    was away) is durable on the primary alone, and PostgreSQL reports it only as a WARNING. It is not
+    acknowledged: the caller gets UNAVAILABLE (reason COMMIT_UNCONFIRMED, which the gateway does not retry:
+    the retry would find the request_id's record and answer OK at once) and may retry with the same
+    request_id once the replica is back."""
+    notices = [n for n in conn.notices if SYNC_WAIT_CANCELLED in n]
+    conn.notices.clear()
+    if notices:
+        log.error("commit not confirmed by the synchronous replica", extra={"shard": shard})
+        raise ShardUnavailable(shard, Role.PRIMARY.value, "the commit reached the primary but its synchronous "
+                               "replica did not confirm it in time; retry with the same request_id",
+                               reason=COMMIT_UNCONFIRMED)
+
+
 class ShardPools:
     """All node pools of the shard map; the only way services reach PostgreSQL."""
 
@@ -215,6 +233,7 @@ class ShardPools:
         flushed position (pg_current_wal_lsn) may still be behind it. The write is committed whatever
         happens here: a failure costs the token (the reader's replica miss is then confirmed on the
         primary), never the write's success."""
+        _refuse_unconfirmed_commit(shard, conn)
         trace = consistency.trace()
         if trace is None:
             return

@@ -143,3 +143,35 @@ def test_a_planned_switchover_back_loses_nothing(gateway_channel, cluster):
     user, call = stub(gateway_channel).GetUser.with_call(pb.GetUserRequest(id=writers.acknowledged[-1]),
                                                          metadata=(("x-consistency", "strong"),), timeout=DEADLINE_S)
     assert user.id == writers.acknowledged[-1]
+
+
+def test_services_follow_a_replica_promoted_by_hand_and_failover_completes_it(gateway_channel, cluster):
+    """The manual procedure (docker-compose's): stop the primary, promote the replica by hand. The services
+    move writes to it without a restart; in sync mode its commits wait until it has a standby again, which
+    `elearn failover` then builds from the old primary's node, and the waiting write completes."""
+    before = create(gateway_channel, "OCEANIA")
+    old_primary = cluster.layout.pg_port("apac", "primary")
+    postgres.stop(cluster.layout.pg_dir("apac", "primary"))
+    cluster.query("apac", "replica", "SELECT pg_promote(true, 30)")
+    written = []
+    writer = threading.Thread(target=lambda: written.append(first_write_after(gateway_channel, "OCEANIA", 20)))
+
+    def commit_waits_on_promoted_node() -> bool:
+        return bool(cluster.query("apac", "replica", "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep' "
+                                                     "AND application_name = 'elearn-users'"))
+    try:
+        give_up = time.monotonic() + 5
+        writer.start()
+        while not commit_waits_on_promoted_node():
+            assert time.monotonic() < give_up, "no write reached the promoted node"
+            time.sleep(0.05)
+    finally:
+        result = failover(cluster, "apac")
+        writer.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a primary already" in result.stdout
+    assert cluster.layout.pg_port("apac", "primary") != old_primary
+    assert cluster.query("apac", "replica", "SELECT pg_is_in_recovery()") == [(True,)]
+    assert written and present_on_primary(cluster, "apac", [before.id]) == {before.id}
+    back = failover(cluster, "apac")  # the shard ends as it began, for the tests that follow
+    assert back.returncode == 0, back.stdout + back.stderr

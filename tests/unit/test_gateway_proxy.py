@@ -17,6 +17,7 @@ from gateway.catalog import public_methods
 from gateway.proxy import Forwarder
 from gateway.routing import MethodRouter, Routes
 from shared.server import create_server
+from shared.errors import COMMIT_UNCONFIRMED
 from shared.settings import load_settings
 
 
@@ -45,6 +46,10 @@ class ScriptedBackend(grpc.GenericRpcHandler):
                 error_details_pb2.BadRequest.FieldViolation(field="user.email", description="is malformed")])
             status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="bad email")
             status.details.add().Pack(bad)
+            context.abort_with_status(rpc_status.to_status(status))
+        if failure == COMMIT_UNCONFIRMED:
+            status = status_pb2.Status(code=code_pb2.UNAVAILABLE, message="not confirmed by the replica")
+            status.details.add().Pack(error_details_pb2.ErrorInfo(reason=COMMIT_UNCONFIRMED))
             context.abort_with_status(rpc_status.to_status(status))
         if failure is not None:
             context.abort(failure, "scripted failure")
@@ -105,6 +110,11 @@ def test_other_writes_and_other_codes_are_never_retried(setup):
     assert error.code() == UNAVAILABLE and attempts == 1
     error, attempts = run(setup, "GetUser", pb.GetUserRequest(id=5), [grpc.StatusCode.INTERNAL])
     assert error.code() == grpc.StatusCode.INTERNAL and attempts == 1
+
+
+def test_a_commit_the_replica_did_not_confirm_is_not_retried(setup):
+    error, attempts = run(setup, "CreateUser", pb.CreateUserRequest(request_id="r2"), [COMMIT_UNCONFIRMED])
+    assert error.code() == UNAVAILABLE and attempts == 1
 
 
 def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):

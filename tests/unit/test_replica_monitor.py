@@ -1,8 +1,13 @@
-"""The replica monitor's rules: the lag clock, electing the write node, and the verdict on reads."""
+"""The replica monitor's rules: the lag clock, electing the write node, the verdict on reads; and a commit the
+synchronous replica never confirmed."""
 from __future__ import annotations
 
+import pytest
+
 from launcher.replication import one_shot_lag_s
+from shared.errors import ShardUnavailable
 from shared.node_probe import NodeProbe
+from shared.pg import _refuse_unconfirmed_commit
 from shared.replica_monitor import LagClock, elect_primary, judge
 from shared.settings import ReplicaLimits
 
@@ -53,3 +58,14 @@ def test_one_shot_lag_counts_an_idle_caught_up_primary_as_no_lag():
     assert one_shot_lag_s(primary(lsn=1000), replica(lsn=1000, age=3600.0)) == 0.0
     assert one_shot_lag_s(primary(lsn=1000, replay_lag_s=0.3), replica(lsn=900, age=2.0)) == 2.0
     assert one_shot_lag_s(primary(lsn=1000), DOWN) is None
+
+
+def test_a_commit_the_synchronous_replica_never_confirmed_is_not_acknowledged():
+    class Conn:
+        notices = ["WARNING:  canceling wait for synchronous replication due to user request\n"]
+
+    conn = Conn()
+    with pytest.raises(ShardUnavailable) as caught:
+        _refuse_unconfirmed_commit("eu", conn)
+    assert "did not confirm" in str(caught.value) and conn.notices == []
+    _refuse_unconfirmed_commit("eu", conn)  # nothing pending: nothing raised
