@@ -49,10 +49,6 @@ class NodeProbe:
     def is_primary(self) -> bool:
         return self.reachable and not self.in_recovery
 
-    @property
-    def is_replica(self) -> bool:
-        return self.reachable and self.in_recovery
-
 
 def probe(conn: psycopg2.extensions.connection, dsn: str = "") -> NodeProbe:
     """Ask an open autocommit connection; psycopg2.Error when the node does not answer."""

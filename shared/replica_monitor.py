@@ -44,10 +44,6 @@ class ReplicaView:
     replay_paused: bool = False
     checked_at: float = 0.0      # time.monotonic() of the probe
 
-    def as_dict(self) -> dict:
-        return {"shard": self.shard, "readable": self.readable, "reason": self.reason,
-                "lag_bytes": self.lag_bytes, "lag_s": self.lag_s, "replay_paused": self.replay_paused}
-
 
 class LagClock:
     """Lag in seconds from a short history of the primary's WAL positions: how long ago the primary first
@@ -113,9 +109,12 @@ class ShardWatch:
         """Probe now rather than at the next tick (a write just failed: maybe the primary moved)."""
         self._wake.set()
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
         self._stopped.set()
         self._wake.set()
+
+    def stop(self) -> None:
+        self.signal_stop()
         self._thread.join(timeout=5)
         for conn in self._conns.values():
             conn.close()
@@ -225,7 +224,6 @@ class ReplicaMonitor:
 
     def stop(self) -> None:
         for watch in self.watches.values():
-            watch._stopped.set()
-            watch._wake.set()
+            watch.signal_stop()  # all at once, then wait for each
         for watch in self.watches.values():
             watch.stop()
