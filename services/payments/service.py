@@ -79,13 +79,16 @@ class PaymentService:
         fingerprint = idempotency.fingerprint({**method.__dict__, "token": token})
         return self.store.add_payment_method(shard, method, token, request_id, fingerprint)
 
-    def list_payment_methods(self, user_id: int, page_size: int, page_token: str) -> tuple[list[PaymentMethod], str]:
+    def _user_page(self, method: str, fetch, user_id: int, page_size: int, page_token: str):
+        """One keyset page (by creation time) of a user's rows: `fetch(shard, user_id, after, limit)`."""
         shard = self._shard(user_id, "user_id")
         limit = pagination.page_size(page_size)
-        query = {"method": "ListPaymentMethods", "user_id": user_id}
+        query = {"method": method, "user_id": user_id}
         after = pagination.decode_time_key(page_token, query)
-        rows = self.store.list_payment_methods(shard, user_id, after, limit + 1)
-        return pagination.time_keyset_page(rows, limit, query)
+        return pagination.time_keyset_page(fetch(shard, user_id, after, limit + 1), limit, query)
+
+    def list_payment_methods(self, user_id: int, page_size: int, page_token: str) -> tuple[list[PaymentMethod], str]:
+        return self._user_page("ListPaymentMethods", self.store.list_payment_methods, user_id, page_size, page_token)
 
     def delete_payment_method(self, method_id: int) -> None:
         self.store.delete_payment_method(self._shard(method_id, "id"), method_id)
@@ -130,12 +133,7 @@ class PaymentService:
         return found
 
     def list_transactions(self, user_id: int, page_size: int, page_token: str) -> tuple[list[Transaction], str]:
-        shard = self._shard(user_id, "user_id")
-        limit = pagination.page_size(page_size)
-        query = {"method": "ListTransactions", "user_id": user_id}
-        after = pagination.decode_time_key(page_token, query)
-        rows = self.store.list_transactions(shard, user_id, after, limit + 1)
-        return pagination.time_keyset_page(rows, limit, query)
+        return self._user_page("ListTransactions", self.store.list_transactions, user_id, page_size, page_token)
 
     def get_invoice(self, invoice_id: int) -> Invoice:
         found = self.store.get_invoice(self._shard(invoice_id, "id"), invoice_id)
