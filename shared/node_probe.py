@@ -12,9 +12,12 @@ import psycopg2.extensions
 
 from shared.lsn import parse_lsn
 
-# One round trip. On a primary: its current WAL position, timeline, and its standbys as pg_stat_replication
-# sees them. On a replica: the last replayed position, the age of the last replayed commit, whether replay is
-# paused and whether its WAL receiver streams.
+# One round trip. On a primary: its current WAL position, timeline, and its standbys as the WAL senders see
+# them. On a replica: the last replayed position, the age of the last replayed commit, whether replay is
+# paused and whether its WAL receiver streams. It reads pg_stat_get_wal_senders() and
+# pg_stat_get_wal_receiver() rather than the pg_stat_replication and pg_stat_wal_receiver views: the views
+# join every backend slot (max_connections of them) and made the probe 2 ms of server time instead of 0.25;
+# five services probe every node twice a second.
 PROBE_SQL = """
 SELECT r.in_recovery,
        CASE WHEN r.in_recovery THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text,
@@ -22,11 +25,13 @@ SELECT r.in_recovery,
             ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
        CASE WHEN r.in_recovery THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
        CASE WHEN r.in_recovery THEN pg_is_wal_replay_paused() ELSE false END,
-       EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'),
-       (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'),
-       (SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication),
-       (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))
-FROM (SELECT pg_is_in_recovery() AS in_recovery) r
+       coalesce((SELECT status = 'streaming' FROM pg_stat_get_wal_receiver()), false),
+       s.streaming, s.replay_lag, s.synchronous
+FROM (SELECT pg_is_in_recovery() AS in_recovery) r,
+     (SELECT count(*) FILTER (WHERE state = 'streaming') AS streaming,
+             coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 AS replay_lag,
+             count(*) FILTER (WHERE sync_state IN ('sync', 'quorum')) AS synchronous
+        FROM pg_stat_get_wal_senders()) s
 """
 
 

@@ -1,11 +1,11 @@
 """PostgreSQL connection pools per (shard, role), and the translation of driver errors into domain errors.
 
 Writes and anything inside a transaction go to a shard's primary through `ShardPools.write` (or
-`autocommit`), which records the commit position in the call's trace (the x-min-lsn token). Reads go through
-`ShardPools.read`, which picks the node by the call's read policy (`shared.consistency`, `shared.read_routing`)
-and the replica monitor's verdict, and falls back to the primary while the replica cannot be reached. When
-the monitor sees the replica promoted, the pools swap roles: writes follow without a restart. No code
-outside this module opens a PostgreSQL connection for a service.
+`committed_call`, for a procedure that commits by itself), which records the commit position in the call's
+trace (the x-min-lsn token). Reads go through `ShardPools.read`, which picks the node by the call's read
+policy (`shared.consistency`, `shared.read_routing`) and the replica monitor's verdict, and falls back to the
+primary while the replica cannot be reached. When the monitor sees the replica promoted, the pools swap roles:
+writes follow without a restart. No code outside this module opens a PostgreSQL connection for a service.
 """
 from __future__ import annotations
 
@@ -273,17 +273,18 @@ class ShardPools:
             self._write_failed(shard, exc)
             raise
 
-    @contextlib.contextmanager
-    def autocommit(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
-        """A cursor on the shard's primary where each statement commits by itself: one round trip for a
-        write that is a single statement (or a single function call). Errors the caller does not handle
-        become domain errors."""
+    def committed_call(self, shard: str, statement: str, params: tuple) -> tuple:
+        """One round trip for a write made by a procedure that commits by itself: `statement` CALLs it
+        (outside any transaction block, so its COMMIT is allowed) and its last OUT parameter is the WAL
+        insert position just after that COMMIT, which goes into the call's token with no second round trip.
+        Returns the procedure's other OUT parameters. Errors the caller does not handle become domain errors."""
         try:
             with self.pool(shard, Role.PRIMARY).connection() as conn:
                 conn.autocommit = True
                 with conn.cursor() as cur:
-                    yield cur
-                self.record_commit(shard, conn)
+                    cur.execute(statement, params)
+                    row = cur.fetchone()
+                _refuse_unconfirmed_commit(shard, conn)
         except psycopg2.Error as exc:
             mapped = translate(exc, shard, Role.PRIMARY)
             self._write_failed(shard, mapped)
@@ -293,6 +294,10 @@ class ShardPools:
         except ShardUnavailable as exc:
             self._write_failed(shard, exc)
             raise
+        trace = consistency.trace()
+        if trace is not None:
+            trace.committed(shard, parse_lsn(row[-1]))
+        return row[:-1]
 
     # ---- reads ---------------------------------------------------------------------------------
     def _route(self, shard: str, primary: bool) -> Route:

@@ -13,6 +13,8 @@ from shared.pg import ShardPools
 ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
                       "course_title, course_price, course_currency, enrolled_at, completed_at, cancelled_at, "
                       "cancel_reason, updated_at")
+# 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
+RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 
@@ -77,12 +79,10 @@ class PgEnrollmentStore:
 
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]:
-        """One round trip: a single function call in autocommit is its own transaction (the hottest write)."""
+        """One round trip, the commit position included (the platform's hottest write)."""
         try:
-            with self.pools.autocommit(shard) as cur:
-                cur.execute("SELECT * FROM record_lesson_progress_returning(%s, %s, %s, %s, %s)",
-                            (enrollment_id, lesson_id, watched, position, completed))
-                row = cur.fetchone()
+            row = self.pools.committed_call(shard, RECORD_PROGRESS,
+                                            (enrollment_id, lesson_id, watched, position, completed))
         except psycopg2.Error as exc:
             raise _schema_error(exc) from exc
         return LessonProgress(*row[:7]), Enrollment(*row[7:])

@@ -11,7 +11,7 @@ from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
-from shared import ids
+from shared import ids, lsn
 from tests.integration import courses_client
 from tests.integration.users_client import field_violations
 
@@ -33,6 +33,14 @@ def apac_course(gateway_channel):
 
 def student(channel, region: str = "EUROPE") -> users_pb.User:
     return courses_client.instructor(channel, region, role=users_pb.STUDENT)
+
+
+def wait_until_replayed(cluster, shard: str, seconds: float = 5.0) -> None:
+    (target,) = cluster.query(shard, "primary", "SELECT pg_current_wal_insert_lsn()")[0]
+    give_up = time.monotonic() + seconds
+    while not cluster.query(shard, "replica", "SELECT pg_last_wal_replay_lsn() >= %s", (target,))[0][0]:
+        assert time.monotonic() < give_up, f"the {shard} replica did not catch up"
+        time.sleep(0.02)
 
 
 def lesson_ids(course) -> list[int]:
@@ -116,11 +124,50 @@ def test_progress_rules(gateway_channel, apac_course):
             stub.RecordLessonProgress(request, timeout=5)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert field in field_violations(caught.value)
+    started, fresh = lesson_ids(apac_course)[:2]
+    stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+        enrollment_id=made.id, lesson_id=started, watched_seconds=3), timeout=5)
     stub.CancelEnrollment(pb.CancelEnrollmentRequest(id=made.id), timeout=5)
-    with pytest.raises(grpc.RpcError) as caught:
-        stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
-            enrollment_id=made.id, lesson_id=lesson_ids(apac_course)[0], watched_seconds=1), timeout=5)
-    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    # A lesson never started (the insert path) and one already started (the update path) are both refused.
+    for lesson in (fresh, started):
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+                enrollment_id=made.id, lesson_id=lesson, watched_seconds=9), timeout=5)
+        assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    listed = stub.ListLessonProgress(pb.ListLessonProgressRequest(enrollment_id=made.id),
+                                     metadata=(("x-consistency", "strong"),), timeout=5)
+    assert [(p.lesson_id, p.watched_seconds) for p in listed.lesson_progress] == [(started, 3)]
+
+
+def test_progress_answers_with_its_commit_position(cluster, gateway_channel, apac_course):
+    """The token of a RecordLessonProgress (its procedure commits and reports the position in the same round
+    trip) makes a session read of the progress wait for it: with the eu replica's replay paused, the read
+    holding the token goes to the primary and sees the new value; one without it gets the replica's old one."""
+    stub = enrollments(gateway_channel)
+    made = stub.Enroll(pb.EnrollRequest(student_id=student(gateway_channel).id, course_id=apac_course.id),
+                       timeout=10)
+    lesson = lesson_ids(apac_course)[0]
+    stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+        enrollment_id=made.id, lesson_id=lesson, watched_seconds=10), timeout=5)
+    wait_until_replayed(cluster, "eu")
+    (before,) = cluster.query("eu", "primary", "SELECT pg_current_wal_insert_lsn()::text")[0]
+    cluster.query("eu", "replica", "SELECT pg_wal_replay_pause()")
+    try:
+        reply, call = stub.RecordLessonProgress.with_call(pb.RecordLessonProgressRequest(
+            enrollment_id=made.id, lesson_id=lesson, watched_seconds=77), timeout=5)
+        assert reply.lesson_progress.watched_seconds == 77
+        token = lsn.parse_token(dict(call.trailing_metadata())["x-min-lsn"])
+        assert set(token) == {"eu"} and token["eu"] > lsn.parse_lsn(before)
+        request = pb.ListLessonProgressRequest(enrollment_id=made.id)
+        seen, read = stub.ListLessonProgress.with_call(
+            request, metadata=(("x-min-lsn", lsn.format_token(token)),), timeout=5)
+        assert dict(read.trailing_metadata())["x-served-by"] == "eu:primary"
+        assert [p.watched_seconds for p in seen.lesson_progress] == [77]
+        stale, read = stub.ListLessonProgress.with_call(request, timeout=5)
+        assert dict(read.trailing_metadata())["x-served-by"] == "eu:replica"
+        assert [p.watched_seconds for p in stale.lesson_progress] == [10]
+    finally:
+        cluster.query("eu", "replica", "SELECT pg_wal_replay_resume()")
 
 
 def test_list_enrollments_pages_a_students_enrollments(gateway_channel, apac_course):
