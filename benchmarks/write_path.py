@@ -1,7 +1,9 @@
-"""`make bench`: the platform's hottest write (RecordLessonProgress, no password hashing) through the gateway
-and direct to the enrollments service, beside pgbench's raw one-row INSERT on the same shard primary, at
-concurrency 8 and 32. Prints rates, p50 and p99, and the ratios; the last line is `gateway/pgbench = R` at
-the best concurrency. Run against a local cluster (`elearn up`), which `make bench` boots and stops.
+"""`make bench`: the platform's hottest write (RecordLessonProgress, no password hashing) through the gateway and
+direct to the enrollments service, beside pgbench's raw one-row INSERT on the same shard primary, at
+concurrency 8 and 32. Prints rates, p50 and p99, and the ratios; the last line is `gateway/pgbench = R` at the
+best concurrency. Beside them, the floor of Python gRPC on the same machine (`benchmarks.grpc_floor`: an empty
+server, and an empty proxy in front of it), which no gateway written with it can beat. Run against a local
+cluster (`elearn up`), which `make bench` boots and stops.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import uuid
 
 import grpc
 
-from benchmarks import pgbench
+from benchmarks import grpc_floor, pgbench
 from benchmarks.measure import Figures, drive
 from launcher.layout import Layout
 from elearning.common.v1 import common_pb2
@@ -86,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         raw = pgbench.run(eu_primary, concurrency, args.seconds)
         straight = asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, args.seconds))
         via = asyncio.run(progress(gateway, "through the gateway", targets, concurrency, args.seconds))
-        for figures in (raw, straight, via):
+        empty_server, empty_proxy = grpc_floor.measure(concurrency, args.seconds / 2)
+        for figures in (raw, straight, via, empty_server, empty_proxy):
             print(figures.line())
         ratio = via.rate / raw.rate if raw.rate else 0.0
         print(f"c={concurrency}: direct/pgbench = {straight.rate / raw.rate:.3f}, gateway/pgbench = {ratio:.3f}, "
-              f"gateway/direct = {via.rate / straight.rate:.3f}, gateway p99 {via.p99_ms:.1f} ms")
+              f"gateway/direct = {via.rate / straight.rate:.3f}, gateway p99 {via.p99_ms:.1f} ms; "
+              f"no-work floor: empty proxy/pgbench = {empty_proxy.rate / raw.rate:.3f}, "
+              f"p99 {empty_proxy.p99_ms:.1f} ms")
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
