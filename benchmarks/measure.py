@@ -1,10 +1,11 @@
-"""Drive one unary RPC at a fixed concurrency for a while with grpc.aio and summarise rate and latency."""
+"""Drive one unary RPC at a fixed concurrency for a while with grpc.aio and summarise rate and latency; run
+several measurements side by side (A B C C B A) so that a machine whose speed drifts weighs on all alike."""
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from typing import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,14 @@ class Figures:
     seconds: float
     p50_ms: float
     p99_ms: float
+    latencies_ms: tuple[float, ...] = field(default=(), repr=False)  # sorted
+
+    @classmethod
+    def of(cls, label: str, concurrency: int, latencies_ms: Sequence[float], errors: int,
+           seconds: float) -> "Figures":
+        ordered = tuple(sorted(latencies_ms))
+        return cls(label, concurrency, len(ordered), errors, seconds, percentile(ordered, 0.5),
+                   percentile(ordered, 0.99), ordered)
 
     @property
     def rate(self) -> float:
@@ -26,7 +35,7 @@ class Figures:
                 f"p99 {self.p99_ms:6.2f} ms  errors {self.errors}")
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
+def percentile(sorted_values: Sequence[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
@@ -59,6 +68,19 @@ async def drive(label: str, call: Callable[[int], Awaitable[object]], concurrenc
             i += concurrency
 
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    latencies.sort()
-    return Figures(label, concurrency, len(latencies), errors, seconds, percentile(latencies, 0.5) * 1000,
-                   percentile(latencies, 0.99) * 1000)
+    return Figures.of(label, concurrency, [latency * 1000 for latency in latencies], errors, seconds)
+
+
+def combine(parts: Sequence[Figures]) -> Figures:
+    """One measurement made of several runs of the same thing."""
+    return Figures.of(parts[0].label, parts[0].concurrency, [v for p in parts for v in p.latencies_ms],
+                      sum(p.errors for p in parts), sum(p.seconds for p in parts))
+
+
+def side_by_side(runs: Mapping[str, Callable[[float], Figures]], seconds: float) -> dict[str, Figures]:
+    """Each run twice for half of `seconds`, in the order A B C C B A: a machine that speeds up or slows
+    down during the measurement (a shared host does) then weighs on every run alike, and their ratios hold."""
+    halves: dict[str, list[Figures]] = {name: [] for name in runs}
+    for name in [*runs, *reversed(list(runs))]:
+        halves[name].append(runs[name](seconds / 2))
+    return {name: combine(parts) for name, parts in halves.items()}

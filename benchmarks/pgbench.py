@@ -10,7 +10,7 @@ import tempfile
 
 import psycopg2
 
-from benchmarks.measure import Figures, percentile
+from benchmarks.measure import Figures
 
 SCRIPT = "\\set v random(1, 1000000)\nINSERT INTO bench_inserts (v) VALUES (:v);\n"
 
@@ -43,6 +43,5 @@ def run(port: int, concurrency: int, seconds: float) -> Figures:
         tps = float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))
         latencies = sorted(int(line.split()[2]) / 1000 for log in pathlib.Path(folder).glob("tx*")
                            for line in log.read_text().splitlines() if line.strip())
-    calls = len(latencies)
-    return Figures("pgbench one-row INSERT", concurrency, calls, 0, calls / tps if tps else seconds,
-                   percentile(latencies, 0.5), percentile(latencies, 0.99))
+    return Figures.of("pgbench one-row INSERT", concurrency, latencies, 0,
+                      len(latencies) / tps if tps else seconds)

@@ -16,7 +16,7 @@ import uuid
 import grpc
 
 from benchmarks import grpc_floor, pgbench
-from benchmarks.measure import Figures, drive
+from benchmarks.measure import Figures, drive, side_by_side
 from launcher.layout import Layout
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
@@ -82,20 +82,29 @@ def main(argv: list[str] | None = None) -> int:
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
     targets = setup(gateway, 64)
-    print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per run after a 1 s warm-up")
+    print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per measurement, taken as "
+          "two halves in the order A B C C B A, each after a 1 s warm-up")
     best = None
     for concurrency in (8, 32):
-        raw = pgbench.run(eu_primary, concurrency, args.seconds)
-        straight = asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, args.seconds))
-        via = asyncio.run(progress(gateway, "through the gateway", targets, concurrency, args.seconds))
-        empty_server, empty_proxy = grpc_floor.measure(concurrency, args.seconds / 2)
-        for figures in (raw, straight, via, empty_server, empty_proxy):
+        with grpc_floor.started() as empty_server, grpc_floor.started(empty_server) as empty_proxy:
+            runs = {
+                "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s),
+                "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s)),
+                "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s)),
+                "empty server": lambda s: asyncio.run(grpc_floor.echo(empty_server, "floor: empty server",
+                                                                      concurrency, s)),
+                "empty proxy": lambda s: asyncio.run(grpc_floor.echo(empty_proxy, "floor: empty proxy + server",
+                                                                     concurrency, s)),
+            }
+            measured = side_by_side(runs, args.seconds)
+        for figures in measured.values():
             print(figures.line())
+        raw, straight, via, empty_proxy = (measured[k] for k in ("pgbench", "direct", "gateway", "empty proxy"))
         ratio = via.rate / raw.rate if raw.rate else 0.0
         print(f"c={concurrency}: direct/pgbench = {straight.rate / raw.rate:.3f}, gateway/pgbench = {ratio:.3f}, "
               f"gateway/direct = {via.rate / straight.rate:.3f}, gateway p99 {via.p99_ms:.1f} ms; "
               f"no-work floor: empty proxy/pgbench = {empty_proxy.rate / raw.rate:.3f}, "
-              f"p99 {empty_proxy.p99_ms:.1f} ms")
+              f"empty proxy p99 {empty_proxy.p99_ms:.1f} ms")
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
