@@ -51,7 +51,11 @@ def started(*upstream: str) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.grpc_floor", "serve", *upstream],
                                stdout=subprocess.PIPE, text=True)
     try:
-        yield f"127.0.0.1:{int(process.stdout.readline())}"
+        port = process.stdout.readline().strip()
+        if not port.isdigit():
+            raise SystemExit(f"the floor's {'proxy' if upstream else 'server'} did not start "
+                             f"(exit status {process.poll()}); see its error above")
+        yield f"127.0.0.1:{port}"
     finally:
         process.kill()
         process.wait()
