@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import uuid
 from shared.fan_out import FanOut
 from decimal import Decimal
 from typing import Iterable, Protocol
@@ -11,16 +12,21 @@ from typing import Iterable, Protocol
 from services.courses import rules
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
 from shared import field_masks, idempotency, money, pagination
-from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
 
+# A claim older than this was left by a DeleteCourse that died; another one may take it over.
+DELETE_CLAIM_STALE_S = 60.0
 UPDATABLE = ("title", "subtitle", "description", "category_id", "language", "level", "price", "state", "modules")
 
 
 class EnrollmentChecker(Protocol):
-    """Asks the enrollments service whether a student holds an enrollment in a course."""
+    """Asks the enrollments service whether a student holds an enrollment in a course, and how many
+    enrollments a course has."""
 
     def is_enrolled(self, student_id: int, course_id: int) -> bool: ...
+
+    def count_enrollments(self, course_id: int) -> int: ...
 
 
 class CourseService:
@@ -191,18 +197,30 @@ class CourseService:
     def delete_course(self, course_id: int) -> None:
         """Deletes a course that no student is enrolled in (any state), with its outline and reviews.
 
-        The check reads every shard's primary just before the delete; an enrollment committed in between
-        (a window of one Enroll call) is not seen.
+        DeleteCourse's half of the protocol with Enroll (README: "DeleteCourse racing Enroll"): claim the
+        course, which closes it to enrollment (committed); then ask the enrollments service for its
+        enrollments; delete only while the claim holds, else release it.
         """
         shard = self.shards.for_id(course_id).name
-        if self.store.get_course(shard, course_id) is None:
+        claim = uuid.uuid4()
+        claimed = self.store.claim_delete(shard, course_id, claim, stale_after_s=DELETE_CLAIM_STALE_S)
+        if claimed is None:
             raise NotFound("course", course_id)
-        enrolled = self.enrollment_counts([course_id], primary=True)[course_id]
+        if not claimed:
+            raise Aborted(f"another DeleteCourse of course {course_id} is in progress; retry",
+                          reason="CONCURRENT_DELETE")
+        try:
+            enrolled = self.enrollments.count_enrollments(course_id)
+        except BaseException:
+            self.store.release_delete(shard, course_id, claim)
+            raise
         if enrolled:
+            self.store.release_delete(shard, course_id, claim)
             raise FailedPrecondition(f"course {course_id} has {enrolled} enrollment(s); archive it instead",
                                      reason="COURSE_HAS_ENROLLMENTS")
-        if not self.store.delete_course(shard, course_id):
-            raise NotFound("course", course_id)
+        if not self.store.delete_course(shard, course_id, claim):
+            raise Aborted(f"course {course_id} was claimed by another DeleteCourse meanwhile; retry",
+                          reason="CONCURRENT_DELETE")
 
     def publish_course(self, course_id: int) -> Course:
         return self.store.publish_course(self.shards.for_id(course_id).name, course_id)

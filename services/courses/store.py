@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
@@ -9,13 +10,15 @@ from typing import Iterable
 import psycopg2.errors
 
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
-from shared import idempotency
+from shared import idempotency, transactions
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from shared.pg import ShardPools
 from shared.twophase import CrossShardWrite
 
+# A course claimed by a DeleteCourse reads as ARCHIVED: closed to enrollment until the claim is released.
 COURSE_COLUMNS = ("id, instructor_id, region, category_id, title, subtitle, description, language, level, "
-                  "price_amount, currency, state, average_rating::float8, review_count, duration_minutes, "
+                  "price_amount, currency, CASE WHEN delete_claim IS NULL THEN state ELSE 'ARCHIVED' END, "
+                  "average_rating::float8, review_count, duration_minutes, "
                   "created_at, updated_at, published_at")
 CATEGORY_COLUMNS = "id, name, slug, description, coalesce(parent_id, 0), created_at"
 REVIEW_COLUMNS = "id, course_id, student_id, rating, comment, created_at, updated_at"
@@ -99,21 +102,24 @@ class PgCourseStore:
 
     # ---- courses -------------------------------------------------------------------------------
     def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
-        with self.pools.write(shard) as cur:
-            course_id, replay = idempotency.begin_create(cur, "courses.CreateCourse", request_id, fingerprint)
-            if replay:
-                existing = self._course(cur, replay.resource_id)
-                if existing is None:
-                    raise NotFound("course", replay.resource_id)  # created, then deleted
-                return existing
-            try:
-                cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
-                             draft.description, draft.language, draft.level, draft.price, draft.currency,
-                             _outline_json(draft.modules)))
-            except psycopg2.Error as exc:
-                raise _reference_error(exc) from exc
-            return self._course(cur, course_id)
+        return transactions.write(self.pools, shard, lambda cur: self._create_course(cur, draft, request_id,
+                                                                                     fingerprint))
+
+    def _create_course(self, cur, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+        course_id, replay = idempotency.begin_create(cur, "courses.CreateCourse", request_id, fingerprint)
+        if replay:
+            existing = self._course(cur, replay.resource_id)
+            if existing is None:
+                raise NotFound("course", replay.resource_id)  # created, then deleted
+            return existing
+        try:
+            cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
+                         draft.description, draft.language, draft.level, draft.price, draft.currency,
+                         _outline_json(draft.modules)))
+        except psycopg2.Error as exc:
+            raise _reference_error(exc) from exc
+        return self._course(cur, course_id)
 
     def _course(self, cur, course_id: int, with_outline: bool = True) -> Course | None:
         cur.execute(f"SELECT {COURSE_COLUMNS} FROM courses WHERE id = %s", (course_id,))
@@ -159,39 +165,67 @@ class PgCourseStore:
 
     def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
                       archive: bool) -> Course:
-        with self.pools.write(shard) as cur:
-            cur.execute("SELECT state FROM courses WHERE id = %s FOR UPDATE", (course_id,))
-            row = cur.fetchone()
-            if row is None:
-                raise NotFound("course", course_id)
-            if archive and row[0] != "PUBLISHED" and row[0] != "ARCHIVED":
-                raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {row[0]})",
-                                         reason="COURSE_NOT_PUBLISHED")
-            try:
-                if archive:
-                    changes = {**changes, "state": "ARCHIVED"}
-                if changes:
-                    cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
-                                (*changes.values(), course_id))
-                if outline is not None:
-                    cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
-            except psycopg2.Error as exc:
-                raise _reference_error(exc) from exc
-            return self._course(cur, course_id)
+        return transactions.write(self.pools, shard, lambda cur: self._update_course(cur, course_id, changes, outline,
+                                                                                     archive))
+
+    def _update_course(self, cur, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
+                       archive: bool) -> Course:
+        cur.execute("SELECT state FROM courses WHERE id = %s FOR UPDATE", (course_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFound("course", course_id)
+        if archive and row[0] != "PUBLISHED" and row[0] != "ARCHIVED":
+            raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {row[0]})",
+                                     reason="COURSE_NOT_PUBLISHED")
+        try:
+            if archive:
+                changes = {**changes, "state": "ARCHIVED"}
+            if changes:
+                cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
+                            (*changes.values(), course_id))
+            if outline is not None:
+                cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
+        except psycopg2.Error as exc:
+            raise _reference_error(exc) from exc
+        return self._course(cur, course_id)
 
     def publish_course(self, shard: str, course_id: int) -> Course:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> Course:
             try:
                 cur.execute("SELECT publish_course(%s)", (course_id,))
             except psycopg2.Error as exc:
                 raise _reference_error(exc) from exc
             return self._course(cur, course_id)
 
-    def delete_course(self, shard: str, course_id: int) -> bool:
-        """Deletes the course with its outline and reviews (ON DELETE CASCADE)."""
-        with self.pools.write(shard) as cur:
-            cur.execute("DELETE FROM courses WHERE id = %s", (course_id,))
+        return transactions.write(self.pools, shard, body)
+
+    def claim_delete(self, shard: str, course_id: int, claim: uuid.UUID, *, stale_after_s: float) -> bool | None:
+        """Claims the course for one DeleteCourse (committed): True, or False while another's fresh claim
+        holds it, or None when there is no such course."""
+        def body(cur) -> bool | None:
+            cur.execute("UPDATE courses SET delete_claim = %s, delete_claimed_at = now() WHERE id = %s AND "
+                        "(delete_claim IS NULL OR delete_claimed_at < now() - make_interval(secs => %s))",
+                        (str(claim), course_id, stale_after_s))
+            if cur.rowcount == 1:
+                return True
+            cur.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,))
+            return False if cur.fetchone() else None
+
+        return transactions.write(self.pools, shard, body)
+
+    def release_delete(self, shard: str, course_id: int, claim: uuid.UUID) -> None:
+        """Reopens the course, unless another DeleteCourse has taken the claim over."""
+        transactions.write(self.pools, shard, lambda cur: cur.execute(
+            "UPDATE courses SET delete_claim = NULL, delete_claimed_at = NULL WHERE id = %s AND delete_claim = %s",
+            (course_id, str(claim))))
+
+    def delete_course(self, shard: str, course_id: int, claim: uuid.UUID) -> bool:
+        """Deletes the course with its outline and reviews (ON DELETE CASCADE), if `claim` still holds it."""
+        def body(cur) -> bool:
+            cur.execute("DELETE FROM courses WHERE id = %s AND delete_claim = %s", (course_id, str(claim)))
             return cur.rowcount == 1
+
+        return transactions.write(self.pools, shard, body)
 
     def enrollment_stats(self, shard: str, course_ids: list[int], *, primary: bool = False) -> list[tuple]:
         """This shard's (course_id, enrollments, completions, cancellations, progress_sum, progress_count)."""
@@ -209,7 +243,7 @@ class PgCourseStore:
     # ---- reviews -------------------------------------------------------------------------------
     def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> Review:
             review_id, replay = idempotency.begin_create(cur, "courses.AddReview", request_id, fingerprint)
             if replay:
                 return self._review(cur, replay.resource_id)
@@ -221,6 +255,8 @@ class PgCourseStore:
             except psycopg2.Error as exc:
                 raise _reference_error(exc) from exc
             return self._review(cur, review_id)
+
+        return transactions.write(self.pools, shard, body)
 
     @staticmethod
     def _review(cur, review_id: int) -> Review:

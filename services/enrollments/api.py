@@ -60,3 +60,7 @@ class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
 
     def CancelEnrollment(self, request, context):
         return enrollment_proto(self.service.cancel(request.id, request.reason))
+
+    def CountCourseEnrollments(self, request, context):
+        return pb.CountCourseEnrollmentsResponse(
+            enrollment_count=self.service.count_course_enrollments(request.course_id))

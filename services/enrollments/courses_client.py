@@ -7,6 +7,7 @@ from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
 from services.enrollments.domain import CourseSnapshot
 from shared.clients import ServiceClients
+from shared.errors import NotFound
 
 
 class GrpcCourseCatalog:
@@ -21,3 +22,10 @@ class GrpcCourseCatalog:
         return CourseSnapshot(course_id=course.id, title=course.title, price=Decimal(course.price.amount or "0"),
                               currency=course.price.currency_code, state=pb.CourseState.Name(course.state),
                               lesson_ids=tuple(l.id for m in course.modules for l in m.lessons))
+
+    def is_open(self, course_id: int) -> bool:
+        """Whether the course is open to enrollment now, read on its primary (a deleted course is not)."""
+        try:
+            return self.snapshot(course_id).state == "PUBLISHED"
+        except NotFound:
+            return False

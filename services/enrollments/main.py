@@ -1,4 +1,4 @@
-"""Boot the enrollments service: pools and the courses client; then serve until signalled."""
+"""Boot the enrollments service: pools, the courses client and the fan-out pool; then serve until signalled."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +9,7 @@ from services.enrollments.courses_client import GrpcCourseCatalog
 from services.enrollments.service import EnrollmentService
 from services.enrollments.store import PgEnrollmentStore
 from shared.clients import ServiceClients
+from shared.fan_out import FanOut
 from shared.pg import ShardPools
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
@@ -19,9 +20,12 @@ SERVICE_NAME = enrollments_service_pb2.DESCRIPTOR.services_by_name["EnrollmentSe
 def build(settings: Settings) -> ProcessParts:
     pools = ShardPools.from_settings(settings)
     clients = ServiceClients(settings)
-    api = EnrollmentApi(EnrollmentService(PgEnrollmentStore(pools), settings.shard_map, GrpcCourseCatalog(clients)))
+    fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
+    api = EnrollmentApi(EnrollmentService(PgEnrollmentStore(pools), settings.shard_map, GrpcCourseCatalog(clients),
+                                          fan_out))
 
     def stop() -> None:
+        fan_out.shutdown(wait=False)
         clients.close()
         pools.close()
 

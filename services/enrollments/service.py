@@ -6,6 +6,7 @@ from typing import Protocol
 from services.enrollments.domain import STATES, CourseSnapshot, Enrollment, LessonProgress
 from shared import idempotency, pagination
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 MAX_SECONDS = 24 * 3600
@@ -14,12 +15,15 @@ MAX_SECONDS = 24 * 3600
 class CourseCatalog(Protocol):
     def snapshot(self, course_id: int) -> CourseSnapshot: ...
 
+    def is_open(self, course_id: int) -> bool: ...
+
 
 class EnrollmentService:
-    def __init__(self, store, shard_map: ShardMap, courses: CourseCatalog):
+    def __init__(self, store, shard_map: ShardMap, courses: CourseCatalog, fan_out: FanOut):
         self.store = store
         self.shards = shard_map
         self.courses = courses
+        self.fan_out = fan_out
 
     def _shard(self, id_: int, field: str) -> str:
         return self.shards.for_id(id_, field=field).name
@@ -42,7 +46,29 @@ class EnrollmentService:
             raise FailedPrecondition(f"course {course_id} is {course.state}, not open to enrollment",
                                      reason="COURSE_NOT_PUBLISHED")
         fingerprint = idempotency.fingerprint({"student_id": student_id, "course_id": course_id})
-        return self.store.enroll(shard, student_id, course, request_id, fingerprint)
+        enrollment, created = self.store.enroll(shard, student_id, course, request_id, fingerprint)
+        if created:
+            self._confirm_still_open(shard, enrollment, request_id)
+        return enrollment
+
+    def _confirm_still_open(self, shard: str, enrollment: Enrollment, request_id: str) -> None:
+        """Enroll's half of the protocol with DeleteCourse (README: "DeleteCourse racing Enroll"): with the
+        enrollment committed, the course must still be open on its primary; else, or when that cannot be
+        known, the enrollment is withdrawn before anyone learns its ID."""
+        try:
+            still_open = self.courses.is_open(enrollment.course_id)
+        except Exception:
+            self.store.withdraw(shard, enrollment.id, request_id)
+            raise
+        if not still_open:
+            self.store.withdraw(shard, enrollment.id, request_id)
+            raise FailedPrecondition(f"course {enrollment.course_id} closed while enrolling",
+                                     reason="COURSE_NOT_PUBLISHED")
+
+    def count_course_enrollments(self, course_id: int) -> int:
+        """A course's enrollments in any state, summed over every shard's primary."""
+        self._shard(course_id, "course_id")
+        return sum(self.fan_out.map(lambda s: self.store.count_course_enrollments(s, course_id), self.shards.names))
 
     def get_enrollment(self, enrollment_id: int) -> Enrollment:
         enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)

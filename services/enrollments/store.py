@@ -6,7 +6,7 @@ from datetime import datetime
 import psycopg2.errors
 
 from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress
-from shared import idempotency
+from shared import idempotency, transactions
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from shared.pg import ShardPools
 
@@ -14,6 +14,7 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
                       "course_title, course_price, course_currency, enrolled_at, completed_at, cancelled_at, "
                       "cancel_reason, updated_at")
 # 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
+ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
@@ -45,11 +46,12 @@ class PgEnrollmentStore:
         return Enrollment(*row) if row else None
 
     def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
-               fingerprint: bytes) -> Enrollment:
-        with self.pools.write(shard) as cur:
-            enrollment_id, replay = idempotency.begin_create(cur, "enrollments.Enroll", request_id, fingerprint)
+               fingerprint: bytes) -> tuple[Enrollment, bool]:
+        """The enrollment, and whether this call created it (False: a replay of its request_id)."""
+        def body(cur) -> tuple[Enrollment, bool]:
+            enrollment_id, replay = idempotency.begin_create(cur, ENROLL, request_id, fingerprint)
             if replay:
-                return self._enrollment(cur, replay.resource_id)
+                return self._enrollment(cur, replay.resource_id), False
             try:
                 cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
                             (enrollment_id, student_id, course.course_id, course.title, course.price,
@@ -58,7 +60,25 @@ class PgEnrollmentStore:
                 raise AlreadyExists("enrollment", "course_id", course.course_id) from exc
             except psycopg2.Error as exc:
                 raise _schema_error(exc) from exc
-            return self._enrollment(cur, enrollment_id)
+            return self._enrollment(cur, enrollment_id), True
+
+        return transactions.write(self.pools, shard, body)
+
+    def withdraw(self, shard: str, enrollment_id: int, request_id: str) -> None:
+        """Removes an enrollment that Enroll created but must not keep (its course closed meanwhile), with its
+        progress and its idempotency key, so that a retry of the request is judged afresh."""
+        def body(cur) -> None:
+            cur.execute("DELETE FROM idempotency_keys WHERE method = %s AND request_id = %s AND resource_id = %s",
+                        (ENROLL, request_id, enrollment_id))
+            cur.execute("DELETE FROM enrollments WHERE id = %s", (enrollment_id,))
+
+        transactions.write(self.pools, shard, body)
+
+    def count_course_enrollments(self, shard: str, course_id: int) -> int:
+        """This shard's enrollments of a course, any state, on its primary (a delete decision depends on it)."""
+        with self.pools.read(shard, primary=True) as cur:
+            cur.execute("SELECT count(*) FROM enrollments WHERE course_id = %s", (course_id,))
+            return cur.fetchone()[0]
 
     def get(self, shard: str, enrollment_id: int) -> Enrollment | None:
         return self.pools.read_one(shard, lambda cur: self._enrollment(cur, enrollment_id))
@@ -81,8 +101,8 @@ class PgEnrollmentStore:
                         completed: bool) -> tuple[LessonProgress, Enrollment]:
         """One round trip, the commit position included (the platform's hottest write)."""
         try:
-            row = self.pools.committed_call(shard, RECORD_PROGRESS,
-                                            (enrollment_id, lesson_id, watched, position, completed))
+            row = transactions.retrying(lambda: self.pools.committed_call(
+                shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         except psycopg2.Error as exc:
             raise _schema_error(exc) from exc
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
@@ -94,9 +114,11 @@ class PgEnrollmentStore:
             return [LessonProgress(*r) for r in cur.fetchall()]
 
     def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> Enrollment:
             try:
                 cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
             except psycopg2.Error as exc:
                 raise _schema_error(exc) from exc
             return self._enrollment(cur, enrollment_id)
+
+        return transactions.write(self.pools, shard, body)

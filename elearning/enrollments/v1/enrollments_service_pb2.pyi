@@ -177,3 +177,15 @@ class CancelEnrollmentRequest(_message.Message):
     id: int
     reason: str
     def __init__(self, id: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CountCourseEnrollmentsRequest(_message.Message):
+    __slots__ = ("course_id",)
+    COURSE_ID_FIELD_NUMBER: _ClassVar[int]
+    course_id: int
+    def __init__(self, course_id: _Optional[int] = ...) -> None: ...
+
+class CountCourseEnrollmentsResponse(_message.Message):
+    __slots__ = ("enrollment_count",)
+    ENROLLMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    enrollment_count: int
+    def __init__(self, enrollment_count: _Optional[int] = ...) -> None: ...

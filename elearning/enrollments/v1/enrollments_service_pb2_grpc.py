@@ -64,6 +64,11 @@ class EnrollmentServiceStub:
                 request_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CancelEnrollmentRequest.SerializeToString,
                 response_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.Enrollment.FromString,
                 _registered_method=True)
+        self.CountCourseEnrollments = channel.unary_unary(
+                '/elearning.enrollments.v1.EnrollmentService/CountCourseEnrollments',
+                request_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsRequest.SerializeToString,
+                response_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsResponse.FromString,
+                _registered_method=True)
 
 
 class EnrollmentServiceServicer:
@@ -116,6 +121,14 @@ class EnrollmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountCourseEnrollments(self, request, context):
+        """Counts the enrollments of one course in any state, on every shard, read on
+        the shards' primaries. DeleteCourse asks it once the course is closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrollmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +161,11 @@ def add_EnrollmentServiceServicer_to_server(servicer, server):
                     servicer.CancelEnrollment,
                     request_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CancelEnrollmentRequest.FromString,
                     response_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.Enrollment.SerializeToString,
+            ),
+            'CountCourseEnrollments': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountCourseEnrollments,
+                    request_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsRequest.FromString,
+                    response_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,6 +330,33 @@ class EnrollmentService:
             '/elearning.enrollments.v1.EnrollmentService/CancelEnrollment',
             elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CancelEnrollmentRequest.SerializeToString,
             elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.Enrollment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountCourseEnrollments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.enrollments.v1.EnrollmentService/CountCourseEnrollments',
+            elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsRequest.SerializeToString,
+            elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.CountCourseEnrollmentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
