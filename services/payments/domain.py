@@ -51,6 +51,8 @@ class StoredMethod:
 
 # Asks the card processor about a charge: the decline reason, or "" when it is accepted.
 Authorize = Callable[[StoredMethod, Decimal, str], str]
+# Refuses (raises FailedPrecondition) a charge for an enrollment whose course is deleted or not open.
+CheckCourse = Callable[[int], None]
 # A keyset position in a list ordered by (created_at, id).
 Position = tuple[datetime, int]
 

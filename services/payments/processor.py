@@ -2,11 +2,14 @@
 
 The sandbox follows the test tokens of card vaults: a token starting with `tok_decline` is declined
 (`card_declined`), `tok_insufficient_funds` lacks funds, `tok_fraud` is refused as suspected fraud, and a card
-past its expiry month is `expired_card`. Everything else is accepted. It only decides; it moves no money, so
-asking it inside the database transaction that records the charge is safe.
+past its expiry month is `expired_card`. Everything else is accepted. It only decides; it moves no money.
+Each authorization is logged (an audit line, as a real processor's dashboard would list it), with a digest of
+the vault token rather than the token, so tests can count how often the processor was asked.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Callable
@@ -15,6 +18,12 @@ from services.payments.domain import StoredMethod
 
 DECLINES = (("tok_decline", "card_declined"), ("tok_insufficient_funds", "insufficient_funds"),
             ("tok_fraud", "suspected_fraud"))
+log = logging.getLogger(__name__)
+
+
+def token_digest(token: str) -> str:
+    """What the audit line shows of a vault token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 class SandboxProcessor:
@@ -23,6 +32,12 @@ class SandboxProcessor:
 
     def authorize(self, method: StoredMethod, amount: Decimal, currency: str) -> str:
         """Why the charge is declined, or "" when it is accepted."""
+        outcome = self._decide(method)
+        log.info("card authorization", extra={"token_digest": token_digest(method.token), "amount": str(amount),
+                                              "currency": currency, "declined": outcome})
+        return outcome
+
+    def _decide(self, method: StoredMethod) -> str:
         for prefix, reason in DECLINES:
             if method.token.startswith(prefix):
                 return reason

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Callable, Protocol
 
 from services.payments import rules
-from services.payments.domain import (Authorize, Charge, CurrencyRevenue, Invoice, NewPaymentMethod, Payment,
-                                      PaymentMethod, Position, Refund, RevenueReport, StoredMethod, Transaction)
+from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, NewPaymentMethod,
+                                      Payment, PaymentMethod, Position, Refund, RevenueReport, StoredMethod,
+                                      Transaction)
 from shared import idempotency, money, pagination
 from shared.errors import InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
@@ -19,6 +20,12 @@ class Processor(Protocol):
     """The card processor (`processor.SandboxProcessor` locally): why a charge is declined, or "" to accept it."""
 
     def authorize(self, method: StoredMethod, amount: Decimal, currency: str) -> str: ...
+
+
+class CourseGate(Protocol):
+    """The courses service (`courses_client.GrpcCourseGate`): refuses a charge for a course not open."""
+
+    def check_open(self, course_id: int) -> None: ...
 
 
 class PaymentStore(Protocol):
@@ -33,7 +40,7 @@ class PaymentStore(Protocol):
     def delete_payment_method(self, shard: str, method_id: int) -> None: ...
 
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
-                       authorize: Authorize) -> Payment: ...
+                       authorize: Authorize, check_course: CheckCourse) -> Payment: ...
 
     def get_transaction(self, shard: str, transaction_id: int) -> Transaction | None: ...
 
@@ -48,10 +55,11 @@ class PaymentStore(Protocol):
 
 class PaymentService:
     def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: FanOut,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *, courses: CourseGate):
         self.store = store
         self.shards = shard_map
         self.processor = processor
+        self.courses = courses
         self.fan_out = fan_out
         self.clock = clock
 
@@ -107,7 +115,8 @@ class PaymentService:
         charge = Charge(user_id=user_id, enrollment_id=enrollment_id, payment_method_id=payment_method_id,
                         amount=value, currency=currency, description=description)
         fingerprint = idempotency.fingerprint({**charge.__dict__, "amount": money.format_amount(value)})
-        return self.store.create_payment(shard, charge, request_id, fingerprint, self.processor.authorize)
+        return self.store.create_payment(shard, charge, request_id, fingerprint, self.processor.authorize,
+                                         self.courses.check_open)
 
     def refund_payment(self, transaction_id: int, amount: str | None, currency: str | None, reason: str,
                        request_id: str) -> Transaction:

@@ -1,5 +1,5 @@
 """PostgreSQL storage of payments: every row of a payment on the payer's shard, written through the schema's
-functions (sql/migrations/0006_payments.sql) in one local transaction."""
+functions (sql/migrations/0006_payments.sql) in one local transaction, run again after a lost race."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,10 +7,11 @@ from typing import Callable, TypeVar
 
 import psycopg2
 
-from services.payments.domain import (Authorize, Charge, CurrencyRevenue, Invoice, InvoiceLine, NewPaymentMethod,
-                                      Payment, PaymentMethod, Position, Refund, StoredMethod, Transaction)
+from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, InvoiceLine,
+                                      NewPaymentMethod, Payment, PaymentMethod, Position, Refund, StoredMethod,
+                                      Transaction)
 from services.payments.sql_errors import domain_error
-from shared import idempotency
+from shared import idempotency, transactions
 from shared.errors import NotFound
 from shared.pg import ShardPools
 
@@ -27,6 +28,34 @@ INVOICE_SELECT = ("SELECT i.id, i.transaction_id, t.user_id, i.invoice_number, t
                   "i.country_code, i.issued_at FROM invoices i JOIN transactions t ON t.id = i.transaction_id")
 
 Found = TypeVar("Found")
+
+
+def _claim_enrollment(cur, charge: Charge, check_course: CheckCourse) -> bool:
+    """Locks the enrollment row for this transaction and tells whether it can be charged as asked; its course
+    must still be open (`check_course` raises when not)."""
+    cur.execute("SELECT course_id, state, payment_state, course_price, course_currency FROM enrollments "
+                "WHERE id = %s AND student_id = %s FOR NO KEY UPDATE", (charge.enrollment_id, charge.user_id))
+    row = cur.fetchone()
+    if row is None:
+        return False
+    course_id, state, payment_state, price, currency = row
+    if state == "CANCELLED" or payment_state != "UNPAID" or (price, currency) != (charge.amount, charge.currency):
+        return False
+    check_course(course_id)
+    return True
+
+
+def _once(authorize: Authorize) -> Authorize:
+    """`authorize`, asked at most once: a transaction run again after a lost race reuses the first answer (a
+    real processor's authorization would be reused, never requested twice)."""
+    answers: list[str] = []
+
+    def ask(method: StoredMethod, amount, currency: str) -> str:
+        if not answers:
+            answers.append(authorize(method, amount, currency))
+        return answers[0]
+
+    return ask
 
 
 class PgPaymentStore:
@@ -47,7 +76,7 @@ class PgPaymentStore:
 
     def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> PaymentMethod:
             method_id, replay = idempotency.begin_create(cur, ADD_METHOD, request_id, fingerprint)
             if replay:
                 return self._method(cur, replay.resource_id)
@@ -60,6 +89,8 @@ class PgPaymentStore:
                 raise domain_error(exc) from exc
             return self._method(cur, method_id)
 
+        return transactions.write(self.pools, shard, body)
+
     def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[PaymentMethod]:
         where, params = ("AND (created_at, id) > (%s, %s)", after) if after else ("", ())
         with self.pools.read(shard) as cur:
@@ -68,26 +99,34 @@ class PgPaymentStore:
             return [PaymentMethod(*r) for r in cur.fetchall()]
 
     def delete_payment_method(self, shard: str, method_id: int) -> None:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> None:
             try:
                 cur.execute("SELECT delete_payment_method(%s)", (method_id,))
             except psycopg2.Error as exc:
                 raise domain_error(exc) from exc
 
+        transactions.write(self.pools, shard, body)
+
     # ---- charges and refunds -------------------------------------------------------------------
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
-                       authorize: Authorize) -> Payment:
-        """Claim the request_id first: a concurrent duplicate waits on the key until this commits, then replays."""
-        with self.pools.write(shard) as cur:
+                       authorize: Authorize, check_course: CheckCourse) -> Payment:
+        """Claim the request_id (a concurrent duplicate waits on the key, then replays), then the enrollment (a
+        concurrent payment of it with another request_id waits on its row, then finds it paid), then confirm
+        its course is open and ask the processor, then record. The processor is asked at most once a call."""
+        ask = _once(authorize)
+
+        def body(cur) -> Payment:
             transaction_id, replay = idempotency.begin_create(cur, CREATE_PAYMENT, request_id, fingerprint)
             if replay:
                 return self._payment(cur, replay.resource_id)
-            cur.execute("SELECT kind, vault_token, coalesce(exp_month, 0), coalesce(exp_year, 0) "
-                        "FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
-                        (charge.payment_method_id, charge.user_id))
-            row = cur.fetchone()
-            # Without a usable method there is nothing to ask; take_payment then names the broken rule.
-            failure = authorize(StoredMethod(*row), charge.amount, charge.currency) if row else ""
+            failure = ""
+            if _claim_enrollment(cur, charge, check_course):
+                cur.execute("SELECT kind, vault_token, coalesce(exp_month, 0), coalesce(exp_year, 0) "
+                            "FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
+                            (charge.payment_method_id, charge.user_id))
+                row = cur.fetchone()
+                failure = ask(StoredMethod(*row), charge.amount, charge.currency) if row else ""
+            # When the enrollment or the method cannot be charged, take_payment names the broken rule.
             try:
                 cur.execute("SELECT take_payment(%s, %s, %s, %s, %s, %s, %s, %s)",
                             (transaction_id, charge.user_id, charge.enrollment_id, charge.payment_method_id,
@@ -96,6 +135,8 @@ class PgPaymentStore:
                 raise domain_error(exc) from exc
             return self._payment(cur, transaction_id)
 
+        return transactions.write(self.pools, shard, body)
+
     def _payment(self, cur, transaction_id: int) -> Payment:
         transaction = self._transaction(cur, transaction_id)
         if transaction is None:
@@ -103,7 +144,7 @@ class PgPaymentStore:
         return Payment(transaction, self._invoice(cur, "i.transaction_id", transaction_id))
 
     def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction:
-        with self.pools.write(shard) as cur:
+        def body(cur) -> Transaction:
             refund_id, replay = idempotency.begin_create(cur, REFUND_PAYMENT, request_id, fingerprint)
             if replay:
                 refund_id = replay.resource_id
@@ -117,6 +158,8 @@ class PgPaymentStore:
             if found is None:
                 raise NotFound("transaction", refund_id)
             return found
+
+        return transactions.write(self.pools, shard, body)
 
     # ---- reads ---------------------------------------------------------------------------------
     @staticmethod

@@ -76,7 +76,7 @@ class FakePaymentStore:
         self.methods.pop(method_id)
 
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
-                       authorize: Authorize) -> Payment:
+                       authorize: Authorize, check_course) -> Payment:
         self.calls.append(("create_payment", shard))
         replay = self._replay("pay", request_id, fingerprint)
         if replay:
@@ -130,3 +130,10 @@ class FakePaymentStore:
     def revenue(self, shard: str, region: str | None, start: datetime, end: datetime) -> list[CurrencyRevenue]:
         self.calls.append(("revenue", shard))
         return self.revenue_rows.get(shard, [])
+
+
+class OpenCourses:
+    """A courses service for which every course is open."""
+
+    def check_open(self, course_id: int) -> None:
+        return None

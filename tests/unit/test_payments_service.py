@@ -14,7 +14,7 @@ from services.payments.service import PaymentService
 from shared import ids
 from shared.errors import InvalidArgument, NotFound
 from shared.settings import local_topology, parse_shard_map
-from tests.unit.payments_fakes import FakePaymentStore
+from tests.unit.payments_fakes import FakePaymentStore, OpenCourses
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 
@@ -32,7 +32,8 @@ def store(shard_map):
 @pytest.fixture
 def service(store, shard_map):
     with ThreadPoolExecutor(max_workers=3) as fan_out:
-        yield PaymentService(store, shard_map, SandboxProcessor(clock=lambda: NOW), fan_out, clock=lambda: NOW)
+        yield PaymentService(store, shard_map, SandboxProcessor(clock=lambda: NOW), fan_out, clock=lambda: NOW,
+                             courses=OpenCourses())
 
 
 def an_id(shard_map, shard: str, sequence: int = 1) -> int:
