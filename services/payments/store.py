@@ -45,7 +45,7 @@ def _claim_enrollment(cur, charge: Charge, check_course: CheckCourse) -> bool:
     return True
 
 
-def _once(authorize: Authorize) -> Authorize:
+def authorize_once(authorize: Authorize) -> Authorize:
     """`authorize`, asked at most once: a transaction run again after a lost race reuses the first answer (a
     real processor's authorization would be reused, never requested twice)."""
     answers: list[str] = []
@@ -113,7 +113,7 @@ class PgPaymentStore:
         """Claim the request_id (a concurrent duplicate waits on the key, then replays), then the enrollment (a
         concurrent payment of it with another request_id waits on its row, then finds it paid), then confirm
         its course is open and ask the processor, then record. The processor is asked at most once a call."""
-        ask = _once(authorize)
+        ask = authorize_once(authorize)
 
         def body(cur) -> Payment:
             transaction_id, replay = idempotency.begin_create(cur, CREATE_PAYMENT, request_id, fingerprint)
