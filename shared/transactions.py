@@ -1,8 +1,9 @@
 """Bounded retries of a transaction that lost a race: a serialization failure (40001) or a deadlock (40P01).
 
 PostgreSQL aborts one side of such a race; running the same transaction again is the documented remedy, so
-the caller never sees it unless it keeps losing. The retried body must be safe to re-run: it may only touch
-the database through its cursor (its earlier attempt was rolled back), never call out.
+the caller never sees it unless it keeps losing. The retried body must be safe to re-run: it writes only
+through its cursor (its earlier attempt was rolled back); anything outside the database it must not repeat
+(a card authorization) is done once per call by the caller and its answer reused.
 """
 from __future__ import annotations
 
