@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
 
 import psycopg2
@@ -99,3 +101,14 @@ def test_a_changed_migration_is_not_retried(empty_shard):
     with pytest.raises(MigrationError, match="was changed"):
         migrate_cli.apply(empty_shard, timeout_s=10, pause_s=0.05, migrate=migrate)
     assert calls == [1]
+
+
+def test_wait_holds_until_the_migration_job_has_run(empty_shard):
+    outcome = {}
+    waiter = threading.Thread(target=lambda: outcome.update(missing=migrate_cli.wait(empty_shard, 60, 0.1)))
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive(), "wait returned while migrations were missing"
+    migrate_cli.apply(empty_shard, timeout_s=10)
+    waiter.join(30)
+    assert outcome == {"missing": {}}

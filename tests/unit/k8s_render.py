@@ -11,7 +11,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-OVERLAYS = ("local", "production")
+TARGETS = ("base", "overlays/local", "overlays/production")  # the base is applicable by itself too
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
 
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from shared.settings import SERVICES, load_settings
-from tests.unit.k8s_render import (K8S, OVERLAYS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
+from tests.unit.k8s_render import (K8S, TARGETS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
                                    selects, service_selects, tool_env)
 
 # The oldest Kubernetes we support (gRPC probes are GA since 1.27) and the newest schema shipped.
@@ -23,14 +23,9 @@ PROCESSES = (*SERVICES, "gateway")
 CREDENTIAL = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)
 
 
-@pytest.fixture(scope="module", params=OVERLAYS)
+@pytest.fixture(scope="module", params=TARGETS)
 def objects(request) -> list[dict]:
-    return render(K8S / "overlays" / request.param)
-
-
-@pytest.fixture(scope="module")
-def base() -> list[dict]:
-    return render(K8S / "base")
+    return render(K8S / request.param)
 
 
 def _containers(workload: dict) -> list[dict]:
@@ -132,15 +127,14 @@ def test_production_keeps_shard_nodes_on_separate_machines():
         assert any(t["topologyKey"] == "kubernetes.io/hostname" for t in required), sts["metadata"]["name"]
 
 
-def test_no_secret_value_is_written_in_the_manifests(base, objects):
-    for rendered in (base, objects):
-        assert not of_kind(rendered, "Secret"), "Secrets come from the secret store or dev-secrets.sh"
-        for workload in of_kind(rendered, *WORKLOADS):
-            for container in _containers(workload):
-                for name, entry in env_of(container).items():
-                    if CREDENTIAL.search(name):
-                        assert "secretKeyRef" in entry.get("valueFrom", {}), \
-                            f"{workload['metadata']['name']}/{container['name']}: {name} is not from a Secret"
+def test_no_secret_value_is_written_in_the_manifests(objects):
+    assert not of_kind(objects, "Secret"), "Secrets come from the secret store or dev-secrets.sh"
+    for workload in of_kind(objects, *WORKLOADS):
+        for container in _containers(workload):
+            for name, entry in env_of(container).items():
+                if CREDENTIAL.search(name):
+                    assert "secretKeyRef" in entry.get("valueFrom", {}), \
+                        f"{workload['metadata']['name']}/{container['name']}: {name} is not from a Secret"
     for path in K8S.rglob("kustomization.yaml"):
         for generator in yaml.safe_load(path.read_text()).get("secretGenerator", []):
             assert not generator.get("literals"), f"{path}: literal secret values"

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from shared.settings import SERVICES, load_settings
-from tests.unit.k8s_render import (K8S, OVERLAYS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
+from tests.unit.k8s_render import (K8S, TARGETS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
                                    selects, service_selects)
 
 ANYWHERE = "anywhere"
@@ -17,9 +17,9 @@ MONITORING = "namespace:monitoring"
 METRICS_PORTS = {9464, 8008}
 
 
-@pytest.fixture(scope="module", params=OVERLAYS)
+@pytest.fixture(scope="module", params=TARGETS)
 def objects(request) -> list[dict]:
-    return render(K8S / "overlays" / request.param)
+    return render(K8S / request.param)
 
 
 def _port_number(port, workload: dict) -> int:
