@@ -82,7 +82,11 @@ def test_every_deployment_probes_grpc_health_and_drains_before_it_is_killed(obje
 
 def test_every_container_has_requests_and_limits(objects):
     for workload in of_kind(objects, *WORKLOADS):
+        names = [c["name"] for c in _containers(workload)]
+        assert len(set(names)) == len(names), workload["metadata"]["name"]
         for container in _containers(workload):
+            env = [e["name"] for e in container.get("env", [])]
+            assert len(set(env)) == len(env), f"{workload['metadata']['name']}/{container['name']}: env twice"
             resources = container.get("resources", {})
             for kind in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(resources.get(kind, {})), \
@@ -95,6 +99,7 @@ def test_every_deployment_has_an_autoscaler_a_budget_and_a_headless_service(obje
     for deployment in of_kind(objects, "Deployment"):
         name, labels = deployment["metadata"]["name"], pod_labels(deployment)
         (hpa,) = [h for h in hpas if h["spec"]["scaleTargetRef"]["name"] == name]
+        assert "replicas" not in deployment["spec"], f"{name}: an applied replica count fights the autoscaler"
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
         (pdb,) = [p for p in pdbs if selects(p["spec"]["selector"], labels)]
