@@ -68,6 +68,8 @@ bench-failover: venv
 ## k8s-validate: render every deploy/k8s overlay with kubectl kustomize and validate each object offline
 ## against the Kubernetes 1.29 and 1.37 schemas (kubectl and the schemas come with `make venv`).
 K8S_OVERLAYS := $(wildcard deploy/k8s/overlays/*)
+# The tests run deploy/k8s/dev-secrets.sh, which makes its keys and certificates with openssl.
+SYSTEM_TOOLS += openssl:openssl
 k8s-validate: venv
 	@set -e; for overlay in $(K8S_OVERLAYS); do \
 	  for version in 1.29.0 1.37.0; do \
