@@ -66,14 +66,14 @@ bench-failover: venv
 	$(BIN)/python -m benchmarks.failover --data-dir $(BENCH_DIR)
 
 ## k8s-validate: render every deploy/k8s overlay with kubectl kustomize and validate each object offline
-## against the Kubernetes 1.29 and 1.37 schemas (kubectl and the schemas come with `make venv`).
+## against the Kubernetes 1.29 and 1.37 schemas (kubectl from apt via system-deps, the schemas with `make venv`).
 K8S_OVERLAYS := $(wildcard deploy/k8s/overlays/*)
 # The tests run deploy/k8s/dev-secrets.sh, which makes its keys and certificates with openssl.
-SYSTEM_TOOLS += openssl:openssl
-k8s-validate: venv
+SYSTEM_TOOLS += openssl:openssl kubectl:kubectl
+k8s-validate: venv system-deps
 	@set -e; for overlay in $(K8S_OVERLAYS); do \
 	  for version in 1.29.0 1.37.0; do \
-	    $(BIN)/kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet -k $$version -; \
+	    kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet -k $$version -; \
 	  done; echo "$$overlay: valid"; \
 	done
 

