@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover up down status clean
+.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover up down status clean k8s-validate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,18 @@ bench-failover: venv
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.failover --data-dir $(BENCH_DIR)
+
+## k8s-validate: render every deploy/k8s overlay with kubectl kustomize and validate each object offline
+## against the Kubernetes 1.29 and 1.37 schemas (kubectl from apt via system-deps, the schemas with `make venv`).
+K8S_OVERLAYS := $(wildcard deploy/k8s/overlays/*)
+# The tests run deploy/k8s/dev-secrets.sh, which makes its keys and certificates with openssl.
+SYSTEM_TOOLS += openssl:openssl kubectl:kubectl
+k8s-validate: venv system-deps
+	@set -e; for overlay in $(K8S_OVERLAYS); do \
+	  for version in 1.29.0 1.37.0; do \
+	    kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet -k $$version -; \
+	  done; echo "$$overlay: valid"; \
+	done
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv

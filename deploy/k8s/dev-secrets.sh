@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Prints, as YAML for `kubectl apply -n elearn -f -`, every Secret the manifests reference, with fresh random
+# passwords, a new MongoDB keyfile, a JWT signing key and a local CA with one certificate per component.
+# For trials only (local overlay): production takes them from its secret store under the same names and keys.
+# Needs openssl and kubectl (client only: nothing is sent to a cluster). Usage: dev-secrets.sh [NAMESPACE]
+set -euo pipefail
+namespace=${1:-elearn}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+secret() { kubectl create secret "$@" --dry-run=client -o yaml; echo ---; }
+password() { openssl rand -hex 24; }
+
+secret generic elearn-postgres --from-literal=superuser-password="$(password)" \
+  --from-literal=replication-password="$(password)" --from-literal=restapi-password="$(password)" \
+  --from-literal=app-username=elearn --from-literal=app-password="$(password)"
+
+openssl rand -base64 756 | tr -d '\n' > keyfile
+secret generic elearn-mongo --from-literal=root-username=root --from-literal=root-password="$(password)" \
+  --from-literal=app-username=elearn --from-literal=app-password="$(password)" --from-file=keyfile
+
+# Ed25519 signing key, and its public half published as a JWKS (RFC 8037) under a dated key ID.
+openssl genpkey -algorithm ed25519 -out signing-key.pem 2>/dev/null
+x=$(openssl pkey -in signing-key.pem -pubout -outform DER | tail -c 32 | base64 | tr '+/' '-_' | tr -d '=\n')
+printf '{"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "%s", "x": "%s"}]}\n' \
+  "dev-$(date -u +%Y%m%d)" "$x" > jwks.json
+secret generic elearn-jwt --from-file=signing-key.pem --from-file=jwks.json
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=elearn dev CA" \
+  -keyout ca.key -out ca.crt 2>/dev/null
+for component in gateway users courses enrollments payments content; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$component" \
+    -keyout "$component.key" -out "$component.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:%s,DNS:%s.%s,DNS:%s.%s.svc,DNS:%s.%s.svc.cluster.local\n' \
+    "$component" "$component" "$namespace" "$component" "$namespace" "$component" "$namespace" > "$component.ext"
+  openssl x509 -req -in "$component.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 \
+    -extfile "$component.ext" -out "$component.crt" 2>/dev/null
+  secret generic "elearn-tls-$component" --type=kubernetes.io/tls --from-file=tls.crt="$component.crt" \
+    --from-file=tls.key="$component.key" --from-file=ca.crt
+done
