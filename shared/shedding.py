@@ -1,0 +1,157 @@
+"""Load shedding: a server holds at most `max_workers + max_queue` calls, running or queued; past that bound a
+call is answered RESOURCE_EXHAUSTED at once, with a retry delay, instead of waiting out its deadline in an
+unbounded queue. Health checks are never shed and never queue behind work; reflection is never shed.
+
+grpcio's sync server decides which handler serves a call on its one polling thread, before the call is queued
+for a worker, so the bound is checked there, against the number of calls the worker pool holds. A rejection or
+a health check runs on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never
+waits behind admitted work. grpc.server's own `maximum_concurrent_rpcs` would also reject at once, but without
+details (no RetryInfo, no ErrorInfo) and it counts and rejects health checks like any other call.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+log = logging.getLogger(__name__)
+
+REASON = "OVERLOADED"
+NEVER_SHED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+ON_THE_LANE = ("/grpc.health.v1.Health/",)
+# Rejections and health checks each take well under a millisecond; two threads keep one slow client from
+# holding up the rest.
+LANE_WORKERS = 2
+JITTER_STEPS = 8  # the retry delays offered: retry_after_ms to twice that, in this many steps, built once
+LOG_EVERY_S = 10.0  # shedding is logged at most this often, with the count since the last line
+
+
+@dataclass(frozen=True)
+class ShedLimits:
+    """`max_workers` calls run at once, `max_queue` more wait; a rejection asks the caller to retry after
+    `retry_after_ms` to twice that (jittered, so the rejected do not return together)."""
+
+    max_workers: int
+    max_queue: int
+    retry_after_ms: int
+
+    @property
+    def bound(self) -> int:
+        return self.max_workers + self.max_queue
+
+
+def overloaded_status(domain: str, delay_ms: int) -> grpc.Status:
+    """RESOURCE_EXHAUSTED with RetryInfo(delay_ms) and ErrorInfo(reason OVERLOADED)."""
+    retry, info = any_pb2.Any(), any_pb2.Any()
+    retry.Pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(
+        seconds=delay_ms // 1000, nanos=delay_ms % 1000 * 1_000_000)))
+    info.Pack(error_details_pb2.ErrorInfo(reason=REASON, domain=domain,
+                                          metadata={"retry_after_ms": str(delay_ms)}))
+    return rpc_status.to_status(status_pb2.Status(
+        code=code_pb2.RESOURCE_EXHAUSTED, details=[retry, info],
+        message=f"too many calls in progress; retry after {delay_ms} ms"))
+
+
+class CountingPool(futures.ThreadPoolExecutor):
+    """The workers of admitted calls; knows how many calls it holds, queued or running."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str):
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._held = 0
+        self._lock = threading.Lock()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def _release(self, _future=None) -> None:
+        with self._lock:
+            self._held -= 1
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._lock:
+            self._held += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._release()
+            raise
+        # Counted per task, not per handler call: a call cancelled while queued never reaches its handler.
+        future.add_done_callback(self._release)
+        return future
+
+
+def _on_pool(handler: grpc.RpcMethodHandler, pool: futures.ThreadPoolExecutor) -> grpc.RpcMethodHandler:
+    """`handler`, its behaviour run by `pool` instead of the server's workers."""
+    for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
+        behavior = getattr(handler, kind)
+        if behavior is not None:
+            def moved(*args, **kwargs):
+                return behavior(*args, **kwargs)
+
+            moved.experimental_thread_pool = pool
+            moved.experimental_non_blocking = getattr(behavior, "experimental_non_blocking", False)
+            return handler._replace(**{kind: moved})
+    return handler
+
+
+class Shedder(grpc.ServerInterceptor):
+    """The shedding step of the server pipeline; `pool` is the thread pool the server must be built with."""
+
+    def __init__(self, limits: ShedLimits, domain: str, name: str):
+        self.limits = limits
+        self.domain = domain
+        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
+        self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
+        self.shed_total = 0
+        self._unlogged = 0
+        self._logged_at = 0.0
+        self._moved: dict[str, grpc.RpcMethodHandler] = {}
+        self._statuses = [overloaded_status(domain, round(limits.retry_after_ms * (1 + step / JITTER_STEPS)))
+                          for step in range(JITTER_STEPS + 1)]
+        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), self.lane)
+
+    def intercept_service(self, continuation, handler_call_details):
+        method = handler_call_details.method
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        if method.startswith(ON_THE_LANE):
+            return self._on_lane(method, handler)
+        # Every call of the public API is unary; a response stream is never shed (the rejection answers once).
+        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self.pool.held < self.limits.bound:
+            return handler
+        self._count_shed(method)
+        return self._reject
+
+    def _on_lane(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        moved = self._moved.get(method)
+        if moved is None:
+            moved = self._moved.setdefault(method, _on_pool(handler, self.lane))
+        return moved
+
+    def _count_shed(self, method: str) -> None:
+        # Runs on the server's one polling thread, so the counters need no lock.
+        self.shed_total += 1
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY_S:
+            log.warning("shedding load", extra={"method": method, "shed": self._unlogged,
+                                                "shed_total": self.shed_total, "bound": self.limits.bound})
+            self._unlogged, self._logged_at = 0, now
+
+    def _rejection(self, _requests, context: grpc.ServicerContext):
+        # A stream handler, so the request is never read: a rejection costs the server as little as it can.
+        context.abort_with_status(random.choice(self._statuses))
+
+    def shutdown(self) -> None:
+        self.lane.shutdown(wait=False)
+        self.pool.shutdown(wait=False)

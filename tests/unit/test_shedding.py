@@ -1,0 +1,113 @@
+"""shared.shedding in a real in-process server (127.0.0.1:0) whose handler blocks: past max_workers + max_queue
+calls are answered RESOURCE_EXHAUSTED at once with RetryInfo and ErrorInfo, health still answers while every
+worker is busy, and the bound frees up again as calls finish or expire in the queue."""
+import threading
+import time
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
+
+from elearning.users.v1 import users_service_pb2 as pb
+from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from shared.server import ServiceBinding, create_server
+from shared.settings import load_settings
+
+SERVICE = "elearning.users.v1.UserService"
+WORKERS, QUEUE = 2, 2
+
+
+class BlockedUsers(pb_grpc.UserServiceServicer):
+    def __init__(self):
+        self.release = threading.Event()
+        self.ran: list[int] = []
+
+    def GetUser(self, request, context):
+        self.ran.append(request.id)
+        self.release.wait(20)
+        return pb.User(id=request.id)
+
+
+@pytest.fixture
+def running():
+    settings = load_settings("users", {"ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
+                                       "ELEARN_SHED_RETRY_MS": "150"})
+    users = BlockedUsers()
+    binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
+    server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield users, channel
+    finally:
+        users.release.set()
+        channel.close()
+        server.stop(grace=1).wait()
+
+
+def details(error: grpc.RpcError):
+    found = {}
+    for detail in rpc_status.from_call(error).details:
+        for kind in (error_details_pb2.RetryInfo, error_details_pb2.ErrorInfo):
+            message = kind()
+            if detail.Unpack(message):
+                found[kind] = message
+    return found
+
+
+def fire(channel, count: int, timeout: float = 20, first_id: int = 1) -> list[grpc.Future]:
+    stub = pb_grpc.UserServiceStub(channel)
+    return [stub.GetUser.future(pb.GetUserRequest(id=first_id + i), timeout=timeout) for i in range(count)]
+
+
+def wait_done(calls, count: int, within_s: float) -> list[grpc.Future]:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        done = [c for c in calls if c.done()]
+        if len(done) >= count:
+            return done
+        time.sleep(0.01)
+    return [c for c in calls if c.done()]
+
+
+def health(channel) -> str:
+    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=2)
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+
+def test_calls_past_the_bound_are_shed_at_once_with_retry_info(running):
+    users, channel = running
+    calls = fire(channel, 10)
+    shed = wait_done(calls, 10 - WORKERS - QUEUE, within_s=5)
+    assert len(shed) == 10 - WORKERS - QUEUE  # the admitted four are still held by the blocked workers
+    for call in shed:
+        error = call.exception()
+        assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        found = details(error)
+        delay_ms = found[error_details_pb2.RetryInfo].retry_delay.ToMilliseconds()
+        assert 150 <= delay_ms <= 300
+        info = found[error_details_pb2.ErrorInfo]
+        assert (info.reason, info.domain, info.metadata["retry_after_ms"]) == (
+            "OVERLOADED", "elearning.users", str(delay_ms))
+        assert error.details() == f"too many calls in progress; retry after {delay_ms} ms"
+    assert health(channel) == "SERVING"  # not queued behind the busy workers, not shed
+
+    users.release.set()
+    admitted = [c for c in calls if c not in shed]
+    assert [c.result(timeout=5).id for c in admitted] == [c.result().id for c in admitted]
+    assert all(c.result().id > 0 for c in admitted)
+
+
+def test_the_bound_frees_up_as_calls_finish_or_expire_in_the_queue(running):
+    users, channel = running
+    held = fire(channel, WORKERS, first_id=1)  # both workers blocked
+    expiring = fire(channel, QUEUE, timeout=0.3, first_id=100)  # queued; they expire there
+    assert all(c.exception(timeout=5).code() is grpc.StatusCode.DEADLINE_EXCEEDED for c in expiring)
+    users.release.set()
+    assert all(c.result(timeout=5).id > 0 for c in held)
+    # The expired calls left the queue without running, and every place is free again, none leaked.
+    for _round in range(3):
+        time.sleep(0.1)  # a worker gives its place back just after its reply is sent
+        assert all(c.result(timeout=5).id > 0 for c in fire(channel, WORKERS + QUEUE, first_id=1000))
+    assert not set(users.ran) & {100, 101}
