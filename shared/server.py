@@ -70,8 +70,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
                   reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
     """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
     bindings = list(bindings)
-    shedder = Shedder(ShedLimits(settings.max_workers, settings.max_queue, settings.shed_retry_ms),
-                      domain=f"elearning.{settings.process}", name=settings.process)
+    limits = ShedLimits(settings.max_workers, settings.max_queue, settings.shed_retry_ms, settings.max_queue_wait_ms)
+    shedder = Shedder(limits, domain=f"elearning.{settings.process}", name=settings.process)
     server = grpc.server(
         shedder.pool,  # admitted calls only: rejections and health checks run on the shedder's own lane
         interceptors=pipeline(settings, shedder),

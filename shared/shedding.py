@@ -1,6 +1,6 @@
-"""Load shedding: a server holds at most `max_workers + max_queue` calls, running or queued; past that bound a
-call is answered RESOURCE_EXHAUSTED at once, with a retry delay, instead of waiting out its deadline in an
-unbounded queue. Health checks are never shed and never queue behind work; reflection is never shed.
+"""Load shedding: a server holds at most `max_workers + max_queue` calls, running or queued, and queues none
+while the oldest queued call has waited `max_queue_wait_ms`; past that a call is answered RESOURCE_EXHAUSTED
+at once, with a retry delay, instead of waiting out its deadline in an unbounded queue. Health checks are never shed and never queue behind work; reflection is never shed.
 
 grpcio's sync server decides which handler serves a call on its one polling thread, before the call is queued
 for a worker, so the bound is checked there, against the number of calls the worker pool holds. A rejection or
@@ -10,6 +10,7 @@ details (no RetryInfo, no ErrorInfo) and it counts and rejects health checks lik
 """
 from __future__ import annotations
 
+import collections
 import logging
 import random
 import threading
@@ -36,12 +37,15 @@ LOG_EVERY_S = 10.0  # shedding is logged at most this often, with the count sinc
 
 @dataclass(frozen=True)
 class ShedLimits:
-    """`max_workers` calls run at once, `max_queue` more wait; a rejection asks the caller to retry after
-    `retry_after_ms` to twice that (jittered, so the rejected do not return together)."""
+    """`max_workers` calls run at once and up to `max_queue` more wait, while the oldest of them has waited
+    less than `max_queue_wait_ms` (a count alone would let slow calls queue past their callers' deadlines);
+    a rejection asks the caller to retry after `retry_after_ms` to twice that (jittered, so the rejected do
+    not return together)."""
 
     max_workers: int
     max_queue: int
     retry_after_ms: int
+    max_queue_wait_ms: int = 100
 
     @property
     def bound(self) -> int:
@@ -61,27 +65,47 @@ def overloaded_status(domain: str, delay_ms: int) -> grpc.Status:
 
 
 class CountingPool(futures.ThreadPoolExecutor):
-    """The workers of admitted calls; knows how many calls it holds, queued or running."""
+    """The workers of admitted calls; knows how many calls it holds, queued or running, and how long the
+    oldest queued one has waited."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str):
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self.max_workers = max_workers
         self._held = 0
+        self._queued: collections.deque[float] = collections.deque()  # submit times, oldest first
         self._lock = threading.Lock()
 
     @property
     def held(self) -> int:
         return self._held
 
+    def oldest_wait_s(self) -> float:
+        """How long the call at the head of the queue has waited (0 when none waits)."""
+        if self._held <= self.max_workers:
+            return 0.0
+        try:
+            return time.monotonic() - self._queued[0]
+        except IndexError:  # a worker took the last one meanwhile
+            return 0.0
+
     def _release(self, _future=None) -> None:
         with self._lock:
             self._held -= 1
 
+    def _started(self, fn, args, kwargs):
+        with self._lock:
+            self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
+        return fn(*args, **kwargs)
+
     def submit(self, fn, /, *args, **kwargs):
         with self._lock:
             self._held += 1
+            self._queued.append(time.monotonic())
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(self._started, fn, args, kwargs)
         except BaseException:
+            with self._lock:
+                self._queued.pop()
             self._release()
             raise
         # Counted per task, not per handler call: a call cancelled while queued never reaches its handler.
@@ -127,10 +151,16 @@ class Shedder(grpc.ServerInterceptor):
         if method.startswith(ON_THE_LANE):
             return self._on_lane(method, handler)
         # Every call of the public API is unary; a response stream is never shed (the rejection answers once).
-        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self.pool.held < self.limits.bound:
+        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self._admits():
             return handler
         self._count_shed(method)
         return self._reject
+
+    def _admits(self) -> bool:
+        held = self.pool.held
+        if held < self.limits.max_workers:
+            return True
+        return held < self.limits.bound and self.pool.oldest_wait_s() * 1000 < self.limits.max_queue_wait_ms
 
     def _on_lane(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         moved = self._moved.get(method)

@@ -1,6 +1,7 @@
-"""shared.shedding in a real in-process server (127.0.0.1:0) whose handler blocks: past max_workers + max_queue
-calls are answered RESOURCE_EXHAUSTED at once with RetryInfo and ErrorInfo, health still answers while every
-worker is busy, and the bound frees up again as calls finish or expire in the queue."""
+"""shared.shedding in a real in-process server (127.0.0.1:0) whose handler blocks: past max_workers + max_queue,
+or while the oldest queued call has waited max_queue_wait_ms, calls are answered RESOURCE_EXHAUSTED at once
+with RetryInfo and ErrorInfo, health still answers while every worker is busy, and the bound frees up again as
+calls finish or expire in the queue."""
 import threading
 import time
 
@@ -31,9 +32,10 @@ class BlockedUsers(pb_grpc.UserServiceServicer):
 
 
 @pytest.fixture
-def running():
+def running(request):
+    queue_wait_ms = getattr(request, "param", 60_000)  # by default, only the count bounds the queue
     settings = load_settings("users", {"ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
-                                       "ELEARN_SHED_RETRY_MS": "150"})
+                                       "ELEARN_SHED_RETRY_MS": "150", "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)})
     users = BlockedUsers()
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
@@ -111,3 +113,15 @@ def test_the_bound_frees_up_as_calls_finish_or_expire_in_the_queue(running):
         time.sleep(0.1)  # a worker gives its place back just after its reply is sent
         assert all(c.result(timeout=5).id > 0 for c in fire(channel, WORKERS + QUEUE, first_id=1000))
     assert not set(users.ran) & {100, 101}
+
+
+@pytest.mark.parametrize("running", [200], indirect=True)
+def test_no_call_queues_behind_one_that_has_waited_too_long(running):
+    users, channel = running
+    held = fire(channel, WORKERS, first_id=1)
+    waiting = fire(channel, 1, first_id=10)  # queued: the count bound still has room for one more
+    time.sleep(0.4)  # longer than max_queue_wait_ms
+    late, = fire(channel, 1, first_id=20)
+    assert late.exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    users.release.set()
+    assert all(c.result(timeout=5).id > 0 for c in held + waiting)
