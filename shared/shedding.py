@@ -1,12 +1,15 @@
-"""Load shedding: a server holds at most `max_workers + max_queue` calls, running or queued, and queues none
-while the oldest queued call has waited `max_queue_wait_ms`; past that a call is answered RESOURCE_EXHAUSTED
-at once, with a retry delay, instead of waiting out its deadline in an unbounded queue. Health checks are never shed and never queue behind work; reflection is never shed.
+"""Load shedding: past a bound on running and queued calls, a call is answered RESOURCE_EXHAUSTED at once.
 
-grpcio's sync server decides which handler serves a call on its one polling thread, before the call is queued
-for a worker, so the bound is checked there, against the number of calls the worker pool holds. A rejection or
-a health check runs on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never
-waits behind admitted work. grpc.server's own `maximum_concurrent_rpcs` would also reject at once, but without
-details (no RetryInfo, no ErrorInfo) and it counts and rejects health checks like any other call.
+A server holds at most `max_workers + max_queue` calls, and queues none while the oldest queued call has waited
+`max_queue_wait_ms`; past that a call gets RESOURCE_EXHAUSTED with a retry delay at once, instead of waiting out
+its deadline in grpcio's unbounded executor queue. Health checks are never shed and never queue behind work;
+reflection is never shed.
+
+grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
+worker, so the bound is checked there, against what the worker pool holds. A rejection or a health check runs
+on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never waits behind
+admitted work. grpc.server's own `maximum_concurrent_rpcs` also rejects at once, but without details (no
+RetryInfo, no ErrorInfo), and it counts and rejects health checks like any other call.
 """
 from __future__ import annotations
 
@@ -150,7 +153,7 @@ class Shedder(grpc.ServerInterceptor):
             return None
         if method.startswith(ON_THE_LANE):
             return self._on_lane(method, handler)
-        # Every call of the public API is unary; a response stream is never shed (the rejection answers once).
+        # Only unary calls are shed, as every call of the public API is; a stream passes.
         if method.startswith(NEVER_SHED) or handler.unary_unary is None or self._admits():
             return handler
         self._count_shed(method)
@@ -181,7 +184,3 @@ class Shedder(grpc.ServerInterceptor):
     def _rejection(self, _requests, context: grpc.ServicerContext):
         # A stream handler, so the request is never read: a rejection costs the server as little as it can.
         context.abort_with_status(random.choice(self._statuses))
-
-    def shutdown(self) -> None:
-        self.lane.shutdown(wait=False)
-        self.pool.shutdown(wait=False)
