@@ -1,9 +1,9 @@
 """Load shedding: past a bound on running and queued calls, a call is answered RESOURCE_EXHAUSTED at once.
 
-A server holds at most `max_workers + max_queue` calls, and queues none while the oldest queued call has waited
-`max_queue_wait_ms`; past that a call gets RESOURCE_EXHAUSTED with a retry delay at once, instead of waiting out
-its deadline in grpcio's unbounded executor queue. Health checks are never shed and never queue behind work;
-reflection is never shed.
+A server holds at most `max_workers + max_queue` calls, and queues none that would wait, or while the oldest
+queued call has waited, `max_queue_wait_ms`; past that a call gets RESOURCE_EXHAUSTED with a retry delay at
+once, instead of waiting out its deadline in grpcio's unbounded executor queue. Health checks are never shed
+and never queue behind work; reflection is never shed.
 
 grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
 worker, so the bound is checked there, against what the worker pool holds. A rejection or a health check runs
@@ -35,20 +35,22 @@ ON_THE_LANE = ("/grpc.health.v1.Health/",)
 # holding up the rest.
 LANE_WORKERS = 2
 JITTER_STEPS = 8  # the retry delays offered: retry_after_ms to twice that, in this many steps, built once
+RUN_TIME_WEIGHT = 0.05  # of each call's run time in the moving average (about the last 20 calls)
 LOG_EVERY_S = 10.0  # shedding is logged at most this often, with the count since the last line
 
 
 @dataclass(frozen=True)
 class ShedLimits:
-    """`max_workers` calls run at once and up to `max_queue` more wait, while the oldest of them has waited
-    less than `max_queue_wait_ms` (a count alone would let slow calls queue past their callers' deadlines);
+    """`max_workers` calls run at once and up to `max_queue` more wait, while a new one would wait, and the
+    oldest has waited, less than `max_queue_wait_ms` (a count alone would let slow calls queue past their
+    callers' deadlines, or turn away a burst of quick ones the workers would serve in time);
     a rejection asks the caller to retry after `retry_after_ms` to twice that (jittered, so the rejected do
     not return together)."""
 
     max_workers: int
     max_queue: int
     retry_after_ms: int
-    max_queue_wait_ms: int = 100
+    max_queue_wait_ms: int = 500
 
     @property
     def bound(self) -> int:
@@ -68,14 +70,15 @@ def overloaded_status(domain: str, delay_ms: int) -> grpc.Status:
 
 
 class CountingPool(futures.ThreadPoolExecutor):
-    """The workers of admitted calls; knows how many calls it holds, queued or running, and how long the
-    oldest queued one has waited."""
+    """The workers of admitted calls; knows how many calls it holds, queued or running, how long the oldest
+    queued one has waited, and how long a new one would wait."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str):
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self.max_workers = max_workers
         self._held = 0
         self._queued: collections.deque[float] = collections.deque()  # submit times, oldest first
+        self._mean_run_s = 0.0  # moving average of how long a call holds a worker
         self._lock = threading.Lock()
 
     @property
@@ -95,10 +98,20 @@ class CountingPool(futures.ThreadPoolExecutor):
         with self._lock:
             self._held -= 1
 
+    def expected_wait_s(self) -> float:
+        """How long a call queued now would wait, at the recent average time a call holds a worker."""
+        return max(0, self._held + 1 - self.max_workers) * self._mean_run_s / self.max_workers
+
     def _started(self, fn, args, kwargs):
         with self._lock:
             self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
-        return fn(*args, **kwargs)
+        start = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            run_s = time.monotonic() - start
+            weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
+            self._mean_run_s += weight * (run_s - self._mean_run_s)
 
     def submit(self, fn, /, *args, **kwargs):
         with self._lock:
@@ -163,7 +176,11 @@ class Shedder(grpc.ServerInterceptor):
         held = self.pool.held
         if held < self.limits.max_workers:
             return True
-        return held < self.limits.bound and self.pool.oldest_wait_s() * 1000 < self.limits.max_queue_wait_ms
+        limit_s = self.limits.max_queue_wait_ms / 1000
+        # Expected wait: a burst is cut at what the workers can serve in time. Oldest wait: workers that stall
+        # (a database that stops answering) are noticed before the average says so.
+        return (held < self.limits.bound and self.pool.expected_wait_s() < limit_s
+                and self.pool.oldest_wait_s() < limit_s)
 
     def _on_lane(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         moved = self._moved.get(method)

@@ -30,10 +30,12 @@ class Outcome:
 
 @dataclass
 class Probe:
-    """What the prober saw during the storm: health answers (or the failure code) and RSS samples in kB."""
+    """What the prober saw during the storm: health answers (or the failure code), RSS samples in kB, and how
+    late the client itself woke up (a starved client lets calls expire that no server could have answered)."""
 
     health: list[str] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    client_lag_s: float = 0.0
 
 
 def rss_kb(pid: int) -> int:
@@ -80,10 +82,11 @@ async def _probe(address: str, service: str, pid: int, seen: Probe, stop: asynci
             except grpc.aio.AioRpcError as err:
                 seen.health.append(err.code().name)
             seen.rss_kb.append(rss_kb(pid))
+            due = time.monotonic() + every_s
             try:
                 await asyncio.wait_for(stop.wait(), every_s)
             except asyncio.TimeoutError:
-                pass
+                seen.client_lag_s = max(seen.client_lag_s, time.monotonic() - due)
 
 
 async def _callers(address: str, method: str, payload: Payload, callers: int, rounds: int,

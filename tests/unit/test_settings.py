@@ -24,7 +24,7 @@ def test_local_defaults():
 
 def test_shedding_limits_default_and_override():
     s = load_settings("users", {})
-    assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (32, 32, 100, 200)
+    assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (32, 128, 500, 200)
     s = load_settings("gateway", {"ELEARN_MAX_WORKERS": "8", "ELEARN_MAX_QUEUE": "0", "ELEARN_SHED_RETRY_MS": "50",
                                   "ELEARN_MAX_QUEUE_WAIT_MS": "20"})
     assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (8, 0, 20, 50)

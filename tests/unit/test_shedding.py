@@ -148,3 +148,26 @@ def test_no_call_queues_behind_one_that_has_waited_too_long(running):
     assert late.exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     users.release.set()
     assert all(c.result(timeout=5).id > 0 for c in held + waiting)
+
+
+class SlowUsers(pb_grpc.UserServiceServicer):
+    def GetUser(self, request, context):
+        time.sleep(0.1)
+        return pb.User(id=request.id)
+
+
+def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
+    settings = load_settings("users", {"ELEARN_MAX_WORKERS": "1", "ELEARN_MAX_QUEUE": "100",
+                                       "ELEARN_MAX_QUEUE_WAIT_MS": "350"})
+    binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(SlowUsers(), server))
+    server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            assert all(c.result(timeout=5).id for c in fire(channel, 1))  # the server learns a call takes 0.1 s
+            burst = fire(channel, 10, timeout=10)
+            codes = [c.code() for c in burst]
+    finally:
+        server.stop(grace=1).wait()
+    # One runs and about three wait (0.1 s each, under 0.35 s); the count bound alone would have let in all ten.
+    served = codes.count(grpc.StatusCode.OK)
+    assert 2 <= served <= 4 and codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 10 - served, codes
