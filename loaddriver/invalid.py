@@ -18,7 +18,7 @@ SHARD_NUMBER = {"NORTH_AMERICA": 1, "SOUTH_AMERICA": 1, "EUROPE": 2, "AFRICA": 2
 
 def _missing_id(ctx: Context, region: str) -> int:
     """A well-formed ID on the shard of `region` that no row has (its sequence bits are random)."""
-    return ids.encode(int(time.time() * 1000) - 86_400_000, SHARD_NUMBER[region], ctx.data.rng.randrange(1024))
+    return ids.encode(int(time.time() * 1000) - 86_400_000, SHARD_NUMBER[region], ctx.data.rng.randrange(ids.MAX_SEQUENCE + 1))
 
 
 def _user(ctx: Context, kind: str, expected: str, **fields) -> Planned:

@@ -1,7 +1,12 @@
-"""The 64-bit shard-encoded ID layout (Instagram's): 41 bits of milliseconds since EPOCH_MS,
-13 bits of shard number, 10 bits of a per-shard sequence.
+"""The 63-bit shard-encoded ID layout: 42 bits of milliseconds since EPOCH_MS, 11 bits of shard number,
+10 bits of a per-shard sequence; the sign bit of a signed 64-bit integer stays 0.
 
-IDs are generated inside each shard's PostgreSQL by `next_id()` (sql/migrations/0001); this module
+The layout lasts 2^42 ms (139 years, until 2164-05) and stays positive and time-ordered throughout. It is
+Instagram's layout with two shard bits given to time: Instagram's 41/13/10 fills all 64 bits, so its IDs
+turn negative in a signed bigint 2^40 ms (34.8 years) after the epoch. 2,047 shard numbers remain, and the
+sequence keeps its 10 bits (1,024 IDs per millisecond per shard), since it bounds a shard's write rate.
+
+IDs are generated inside each shard's PostgreSQL by `next_id()` (sql/migrations/0011); this module
 only reads them, so any process can tell an ID's home shard with no lookup.
 
 MongoDB documents get string IDs of the form "<shard number>-<ObjectId hex>" ("3-65f0c1..."), so they too
@@ -13,10 +18,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-EPOCH_MS = 1735689600000  # 2025-01-01T00:00:00Z; must match next_id() in sql/
-SHARD_BITS = 13
+EPOCH_MS = 1735689600000  # 2025-01-01T00:00:00Z; must match id_from_parts() in sql/
+TIME_BITS = 42
+SHARD_BITS = 11
 SEQUENCE_BITS = 10
 MAX_SHARD_NUMBER = (1 << SHARD_BITS) - 1
+MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
+LAST_MS = EPOCH_MS + (1 << TIME_BITS) - 1  # the last millisecond the layout can encode (2164-05-15)
 
 
 @dataclass(frozen=True)
@@ -37,16 +45,19 @@ def decode(id_: int) -> DecodedId:
     return DecodedId(
         created_ms=(id_ >> (SHARD_BITS + SEQUENCE_BITS)) + EPOCH_MS,
         shard_number=(id_ >> SEQUENCE_BITS) & MAX_SHARD_NUMBER,
-        sequence=id_ & ((1 << SEQUENCE_BITS) - 1),
+        sequence=id_ & MAX_SEQUENCE,
     )
 
 
 def encode(created_ms: int, shard_number: int, sequence: int) -> int:
-    """The inverse of decode(); used by tests and tools, never to mint real IDs."""
+    """The inverse of decode(); used by tests and tools, never to mint real IDs. The sequence wraps, as
+    next_id()'s does."""
     if not 0 <= shard_number <= MAX_SHARD_NUMBER:
         raise ValueError("shard number out of range")
+    if not EPOCH_MS <= created_ms <= LAST_MS:
+        raise ValueError("time outside the ID layout (2025-01-01 to 2164-05-15)")
     return ((created_ms - EPOCH_MS) << (SHARD_BITS + SEQUENCE_BITS)) | (shard_number << SEQUENCE_BITS) | (
-        sequence & ((1 << SEQUENCE_BITS) - 1))
+        sequence & MAX_SEQUENCE)
 
 
 _DOCUMENT_ID = re.compile(r"([1-9][0-9]{0,3})-([0-9a-f]{24})")

@@ -1,12 +1,12 @@
-"""The server bootstrap every service and the gateway use: health, reflection, the error and deadline
-interceptors, and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING first, then in-flight calls drain)."""
+"""The server bootstrap every service and the gateway use: health, reflection, the one pipeline every call
+goes through (`pipeline`), and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING first, then in-flight
+calls drain)."""
 from __future__ import annotations
 
 import logging
 import signal
 import sys
 import threading
-from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -19,6 +19,7 @@ from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
 from shared.interceptors import UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
+from shared.shedding import Shedder, ShedLimits
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,34 @@ class PortInUse(RuntimeError):
     pass
 
 
+def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerInterceptor]:
+    """What happens to every call, in the order the call meets it."""
+    domain = f"elearning.{settings.process}"
+    steps: list[grpc.ServerInterceptor | None] = [
+        # shed: decided when the call arrives, before it queues for a worker, so it comes first
+        shedder,
+        # deadline: the caller's deadline, recorded for the stores
+        DeadlineInterceptor(),
+        # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
+        # that metadata through untouched)
+        None if settings.process == "gateway" else ConsistencyInterceptor(
+            error_status=lambda exc: to_status(exc, domain)),
+        # handler, then map errors: domain errors to statuses with rich details, anything else INTERNAL
+        DomainErrorInterceptor(domain=domain),
+    ]
+    return [step for step in steps if step is not None]
+
+
 def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBinding], *,
                   handlers: Iterable[grpc.GenericRpcHandler] = (),
                   reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
     """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
     bindings = list(bindings)
-    domain = f"elearning.{settings.process}"
-    interceptors = [DeadlineInterceptor(), DomainErrorInterceptor(domain=domain)]
-    if settings.process != "gateway":  # the gateway passes the consistency metadata through untouched
-        interceptors.insert(1, ConsistencyInterceptor(error_status=lambda exc: to_status(exc, domain)))
+    limits = ShedLimits(settings.max_workers, settings.max_queue, settings.shed_retry_ms, settings.max_queue_wait_ms)
+    shedder = Shedder(limits, domain=f"elearning.{settings.process}", name=settings.process)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.process),
-        interceptors=interceptors,
+        shedder.pool,  # admitted calls only: rejections and health checks run on the shedder's own lane
+        interceptors=pipeline(settings, shedder),
         handlers=list(handlers),
         options=[("grpc.so_reuseport", 0)],
     )

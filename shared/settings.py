@@ -81,6 +81,9 @@ class Settings:
     log_level: str = "INFO"
     pool_size: int = 16
     max_workers: int = 32
+    max_queue: int = 128         # calls waiting for a worker; past max_workers + max_queue a call is shed
+    max_queue_wait_ms: int = 500  # nor one that would wait, or while the oldest has waited, this long
+    shed_retry_ms: int = 200     # the retry delay a shed call is given (jittered up to twice this)
     connect_timeout_s: float = 2.0
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 3000
@@ -194,6 +197,9 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         log_level=level,
         pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
         max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
+        max_queue=_number(env, "ELEARN_MAX_QUEUE", 128),
+        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", 500),
+        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", 200, minimum=1),
         connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
         statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
         lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),

@@ -22,6 +22,14 @@ def test_local_defaults():
     assert (s.log_level, s.pool_size, s.max_workers, s.call_timeout_s) == ("INFO", 16, 32, 3.0)
 
 
+def test_shedding_limits_default_and_override():
+    s = load_settings("users", {})
+    assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (32, 128, 500, 200)
+    s = load_settings("gateway", {"ELEARN_MAX_WORKERS": "8", "ELEARN_MAX_QUEUE": "0", "ELEARN_SHED_RETRY_MS": "50",
+                                  "ELEARN_MAX_QUEUE_WAIT_MS": "20"})
+    assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (8, 0, 20, 50)
+
+
 def test_gateway_listens_on_the_gateway_address():
     assert load_settings("gateway", {}).listen == "127.0.0.1:50051"
 
@@ -99,6 +107,8 @@ def test_missing_service_addresses():
     ("ELEARN_GRACE_S", "-0.5", "must not be negative"),
     ("ELEARN_MAX_WORKERS", "many", "expected an? int"),
     ("ELEARN_DRAIN_S", "1s", "expected a float"),
+    ("ELEARN_MAX_QUEUE", "-1", "must not be negative"),
+    ("ELEARN_SHED_RETRY_MS", "0", "must be at least 1"),
 ])
 def test_bad_numbers(name, value, message):
     with pytest.raises(SettingsError, match=f"{name}=.*{message}"):

@@ -1,0 +1,203 @@
+"""Load shedding: past a bound on running and queued calls, a call is answered RESOURCE_EXHAUSTED at once.
+
+A server holds at most `max_workers + max_queue` calls, and queues none that would wait, or while the oldest
+queued call has waited, `max_queue_wait_ms`; past that a call gets RESOURCE_EXHAUSTED with a retry delay at
+once, instead of waiting out its deadline in grpcio's unbounded executor queue. Health checks are never shed
+and never queue behind work; reflection is never shed.
+
+grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
+worker, so the bound is checked there, against what the worker pool holds. A rejection or a health check runs
+on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never waits behind
+admitted work. grpc.server's own `maximum_concurrent_rpcs` also rejects at once, but without details (no
+RetryInfo, no ErrorInfo), and it counts and rejects health checks like any other call.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import random
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+log = logging.getLogger(__name__)
+
+REASON = "OVERLOADED"
+NEVER_SHED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+ON_THE_LANE = ("/grpc.health.v1.Health/",)
+# Rejections and health checks each take well under a millisecond; two threads keep one slow client from
+# holding up the rest.
+LANE_WORKERS = 2
+JITTER_STEPS = 8  # the retry delays offered: retry_after_ms to twice that, in this many steps, built once
+RUN_TIME_WEIGHT = 0.05  # of each call's run time in the moving average (about the last 20 calls)
+LOG_EVERY_S = 10.0  # shedding is logged at most this often, with the count since the last line
+
+
+@dataclass(frozen=True)
+class ShedLimits:
+    """`max_workers` calls run at once and up to `max_queue` more wait, while a new one would wait, and the
+    oldest has waited, less than `max_queue_wait_ms` (a count alone would let slow calls queue past their
+    callers' deadlines, or turn away a burst of quick ones the workers would serve in time);
+    a rejection asks the caller to retry after `retry_after_ms` to twice that (jittered, so the rejected do
+    not return together)."""
+
+    max_workers: int
+    max_queue: int
+    retry_after_ms: int
+    max_queue_wait_ms: int = 500
+
+    @property
+    def bound(self) -> int:
+        return self.max_workers + self.max_queue
+
+
+def overloaded_status(domain: str, delay_ms: int) -> grpc.Status:
+    """RESOURCE_EXHAUSTED with RetryInfo(delay_ms) and ErrorInfo(reason OVERLOADED)."""
+    retry, info = any_pb2.Any(), any_pb2.Any()
+    retry.Pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(
+        seconds=delay_ms // 1000, nanos=delay_ms % 1000 * 1_000_000)))
+    info.Pack(error_details_pb2.ErrorInfo(reason=REASON, domain=domain,
+                                          metadata={"retry_after_ms": str(delay_ms)}))
+    return rpc_status.to_status(status_pb2.Status(
+        code=code_pb2.RESOURCE_EXHAUSTED, details=[retry, info],
+        message=f"too many calls in progress; retry after {delay_ms} ms"))
+
+
+class CountingPool(futures.ThreadPoolExecutor):
+    """The workers of admitted calls; knows how many calls it holds, queued or running, how long the oldest
+    queued one has waited, and how long a new one would wait."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str):
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self.max_workers = max_workers
+        self._held = 0
+        self._queued: collections.deque[float] = collections.deque()  # submit times, oldest first
+        self._mean_run_s = 0.0  # moving average of how long a call holds a worker
+        self._lock = threading.Lock()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def oldest_wait_s(self) -> float:
+        """How long the call at the head of the queue has waited (0 when none waits)."""
+        if self._held <= self.max_workers:
+            return 0.0
+        try:
+            return time.monotonic() - self._queued[0]
+        except IndexError:  # a worker took the last one meanwhile
+            return 0.0
+
+    def _release(self, _future=None) -> None:
+        with self._lock:
+            self._held -= 1
+
+    def expected_wait_s(self) -> float:
+        """How long a call queued now would wait, at the recent average time a call holds a worker."""
+        return max(0, self._held + 1 - self.max_workers) * self._mean_run_s / self.max_workers
+
+    def _started(self, fn, args, kwargs):
+        with self._lock:
+            self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
+        start = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            run_s = time.monotonic() - start
+            weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
+            self._mean_run_s += weight * (run_s - self._mean_run_s)
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._lock:
+            self._held += 1
+            self._queued.append(time.monotonic())
+        try:
+            future = super().submit(self._started, fn, args, kwargs)
+        except BaseException:
+            with self._lock:
+                self._queued.pop()
+            self._release()
+            raise
+        # Counted per task, not per handler call: a call cancelled while queued never reaches its handler.
+        future.add_done_callback(self._release)
+        return future
+
+
+def _on_pool(handler: grpc.RpcMethodHandler, pool: futures.ThreadPoolExecutor) -> grpc.RpcMethodHandler:
+    """`handler`, its behaviour run by `pool` instead of the server's workers."""
+    for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
+        behavior = getattr(handler, kind)
+        if behavior is not None:
+            def moved(*args, **kwargs):
+                return behavior(*args, **kwargs)
+
+            moved.experimental_thread_pool = pool
+            moved.experimental_non_blocking = getattr(behavior, "experimental_non_blocking", False)
+            return handler._replace(**{kind: moved})
+    return handler
+
+
+class Shedder(grpc.ServerInterceptor):
+    """The shedding step of the server pipeline; `pool` is the thread pool the server must be built with."""
+
+    def __init__(self, limits: ShedLimits, domain: str, name: str):
+        self.limits = limits
+        self.domain = domain
+        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
+        self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
+        self.shed_total = 0
+        self._unlogged = 0
+        self._logged_at = 0.0
+        self._moved: dict[str, grpc.RpcMethodHandler] = {}
+        self._statuses = [overloaded_status(domain, round(limits.retry_after_ms * (1 + step / JITTER_STEPS)))
+                          for step in range(JITTER_STEPS + 1)]
+        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), self.lane)
+
+    def intercept_service(self, continuation, handler_call_details):
+        method = handler_call_details.method
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        if method.startswith(ON_THE_LANE):
+            return self._on_lane(method, handler)
+        # Only unary calls are shed, as every call of the public API is; a stream passes.
+        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self._admits():
+            return handler
+        self._count_shed(method)
+        return self._reject
+
+    def _admits(self) -> bool:
+        held = self.pool.held
+        if held < self.limits.max_workers:
+            return True
+        limit_s = self.limits.max_queue_wait_ms / 1000
+        # Expected wait: a burst is cut at what the workers can serve in time. Oldest wait: workers that stall
+        # (a database that stops answering) are noticed before the average says so.
+        return (held < self.limits.bound and self.pool.expected_wait_s() < limit_s
+                and self.pool.oldest_wait_s() < limit_s)
+
+    def _on_lane(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        moved = self._moved.get(method)
+        if moved is None:
+            moved = self._moved.setdefault(method, _on_pool(handler, self.lane))
+        return moved
+
+    def _count_shed(self, method: str) -> None:
+        # Runs on the server's one polling thread, so the counters need no lock.
+        self.shed_total += 1
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY_S:
+            log.warning("shedding load", extra={"method": method, "shed": self._unlogged,
+                                                "shed_total": self.shed_total, "bound": self.limits.bound})
+            self._unlogged, self._logged_at = 0, now
+
+    def _rejection(self, _requests, context: grpc.ServicerContext):
+        # A stream handler, so the request is never read: a rejection costs the server as little as it can.
+        context.abort_with_status(random.choice(self._statuses))
