@@ -4,9 +4,11 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from datetime import datetime, timezone
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from shared.errors import InvalidArgument, Violations
 
@@ -15,6 +17,7 @@ NO_NUL = "must not contain NUL characters (U+0000)"
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 MAX_LANGUAGE = 35
 MAX_TIME_ZONE = 64
+MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799  # protobuf's Timestamp range
 _ASCII_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
@@ -84,6 +87,14 @@ def language(value: str, field: str, violations: Violations, *, required: bool =
     if len(tag) > MAX_LANGUAGE or not _LANGUAGE.fullmatch(tag):
         violations.add(field, f"{tag[:40]!r} is not a BCP 47 language tag (for example en or pt-BR)")
     return tag
+
+
+def timestamp(value: Timestamp, field: str) -> datetime:
+    """A Timestamp as an aware datetime; InvalidArgument naming `field` outside protobuf's range (years 1 to
+    9999, nanos 0 to 999,999,999), which Python's datetime cannot hold either."""
+    if not (MIN_SECONDS <= value.seconds <= MAX_SECONDS and 0 <= value.nanos <= 999_999_999):
+        raise InvalidArgument(field, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+    return value.ToDatetime(tzinfo=timezone.utc)
 
 
 @functools.cache

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from elearning.content.v1 import content_service_pb2 as content_pb
 from elearning.users.v1 import users_service_pb2 as users_pb
 from shared import validation
@@ -66,3 +68,16 @@ def test_a_required_language_must_be_given():
                                       ("Europe/Nowhere", False), ("+02:00", False)])
 def test_time_zones_are_iana_names(zone, ok):
     assert (problems(validation.time_zone, zone) == []) is ok
+
+
+@pytest.mark.parametrize("seconds, nanos", [(2 ** 62, 0), (-2 ** 62, 0), (253_402_300_800, 0), (0, -1),
+                                            (0, 1_000_000_000)])
+def test_a_timestamp_outside_protobufs_range_names_its_field(seconds, nanos):
+    with pytest.raises(InvalidArgument) as err:
+        validation.timestamp(Timestamp(seconds=seconds, nanos=nanos), "start_time")
+    assert err.value.violations[0].field == "start_time"
+
+
+def test_a_timestamp_at_the_ends_of_the_range_is_a_datetime():
+    assert validation.timestamp(Timestamp(seconds=validation.MIN_SECONDS), "t").year == 1
+    assert validation.timestamp(Timestamp(seconds=validation.MAX_SECONDS, nanos=999_999_999), "t").year == 9999
