@@ -54,7 +54,7 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     domain = f"elearning.{settings.process}"
     interceptors = [DeadlineInterceptor(), DomainErrorInterceptor(domain=domain)]
     if settings.process != "gateway":  # the gateway passes the consistency metadata through untouched
-        interceptors.insert(1, ConsistencyInterceptor(error_status=lambda exc: to_status(exc, domain)))
+        interceptors.insert(1, ConsistencyInterceptor(lambda exc: to_status(exc, domain), settings.shard_map.names))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.process),
         interceptors=interceptors,

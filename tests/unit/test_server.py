@@ -166,3 +166,11 @@ def test_an_unusable_request_id_is_replaced_and_internal_errors_carry_one(users)
         users.ListUsers(pb.ListUsersRequest(), timeout=5, metadata=(("x-request-id", "bad id; with spaces"),))
     info, = details(err.value, error_details_pb2.ErrorInfo)
     assert re.fullmatch(r"[0-9a-f]{32}", info.metadata["request_id"])
+
+
+def test_a_session_token_naming_an_unknown_shard_is_invalid_argument(users):
+    with pytest.raises(grpc.RpcError) as err:
+        users.GetUserByEmail(pb.GetUserByEmailRequest(email="a@b.co"), timeout=5, metadata=(("x-min-lsn", "mars:0/1"),))
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    bad_request, = details(err.value, error_details_pb2.BadRequest)
+    assert bad_request.field_violations[0].field == "x-min-lsn"
