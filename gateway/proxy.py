@@ -15,7 +15,8 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
-from shared.grpc_errors import REQUEST_ID, Status, error_reason, request_id, to_status
+from shared import request_ids
+from shared.grpc_errors import Status, error_reason, to_status
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ class Forwarder(grpc.GenericRpcHandler):
 
     def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
         # The backend logs and answers under the request ID this gateway's own errors carry.
-        metadata = (*((k, v) for k, v in context.invocation_metadata() if k not in HOP_BY_HOP and k != REQUEST_ID),
-                    (REQUEST_ID, request_id()))
+        metadata = (*((k, v) for k, v in context.invocation_metadata()
+                      if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
         region_header = next((v for k, v in metadata if k == "x-region"), None)
         try:
             target = self.router.target(method, request, region_header)

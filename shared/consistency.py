@@ -19,7 +19,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Collection, Iterator, Mapping
 
-from shared import lsn
+from shared import lsn, request_ids
 from shared.errors import InvalidArgument
 from shared.interceptors import UnaryWrapInterceptor
 
@@ -149,7 +149,8 @@ class ConsistencyInterceptor(UnaryWrapInterceptor):
             try:
                 read_policy = ReadPolicy.from_metadata(metadata, self._shards) if metadata else DEFAULT_POLICY
             except InvalidArgument as exc:
-                context.abort_with_status(self._error_status(exc))
+                with request_ids.scope(context):
+                    context.abort_with_status(self._error_status(exc))
             with call_scope(read_policy) as call_trace:
                 response = behavior(request, context)
                 found = call_trace.trailers(read_policy)

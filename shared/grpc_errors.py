@@ -9,10 +9,8 @@ which never reaches the caller. Anything unexpected is answered INTERNAL, never 
 """
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 
 import grpc
@@ -20,14 +18,11 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from shared import consistency, errors
+from shared import consistency, errors, request_ids
 from shared.interceptors import UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
 
-REQUEST_ID = "x-request-id"
-_USABLE_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 # Text that shows how the server is built; a status holding any is replaced by a plain one (the log keeps it).
 INTERNAL_TEXT = re.compile(
     r"SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|PL/pgSQL|relation \"|Process \d+ waits|on transaction \d+|"
@@ -50,17 +45,6 @@ def _pack(message) -> any_pb2.Any:
     return packed
 
 
-def request_id() -> str:
-    """The current call's request ID ("" outside a call)."""
-    return _request_id.get()
-
-
-def call_request_id(context: grpc.ServicerContext) -> str:
-    """The caller's x-request-id when it is usable as a log key, else a new one."""
-    sent = next((v for k, v in context.invocation_metadata() or () if k == REQUEST_ID), "")
-    return sent if isinstance(sent, str) and _USABLE_ID.fullmatch(sent) else uuid.uuid4().hex
-
-
 def leaks(text: str) -> bool:
     return bool(INTERNAL_TEXT.search(text))
 
@@ -71,7 +55,7 @@ def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
     violations = getattr(exc, "violations", [])
     if leaks(message) or any(leaks(v.description) for v in violations):
         log.error("domain error text shows internals; answered without it", extra={
-            "request_id": request_id(), "detail": message})
+            "request_id": request_ids.current(), "detail": message})
         message = f"{exc.reason.lower().replace('_', ' ')} (details in the service log)"
         violations = [errors.FieldViolation(v.field, "is not acceptable") for v in violations]
     details = []
@@ -80,8 +64,8 @@ def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
             for v in violations])))
     metadata = {k: str(v) for k, v in exc.metadata.items()}
-    if request_id():
-        metadata["request_id"] = request_id()
+    if request_ids.current():
+        metadata["request_id"] = request_ids.current()
     details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=metadata)))
     return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=details))
 
@@ -117,7 +101,7 @@ def error_reason(error: grpc.RpcError) -> str:
 
 
 def internal_status(domain: str) -> grpc.Status:
-    metadata = {"request_id": request_id()} if request_id() else {}
+    metadata = {"request_id": request_ids.current()} if request_ids.current() else {}
     return rpc_status.to_status(status_pb2.Status(
         code=code_pb2.INTERNAL, message="internal error; see the service log",
         details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain, metadata=metadata))]))
@@ -139,19 +123,20 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
 
     def wrap(self, behavior, method):
         def guarded(request, context):
-            token = _request_id.set(call_request_id(context))
-            try:
-                return behavior(request, context)
-            except errors.DomainError as exc:
-                log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message,
-                                                "request_id": request_id(), "cause": _cause(exc)})
-                context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
-            except Exception:
-                if context.code() is not None:  # the handler aborted on purpose
-                    raise
-                log.exception("rpc failed", extra={"method": method, "request_id": request_id()})
-                context.abort_with_status(internal_status(self.domain))
-            finally:
-                _request_id.reset(token)
+            with request_ids.scope(context):
+                return self._guarded(behavior, method, request, context)
 
         return guarded
+
+    def _guarded(self, behavior, method, request, context):
+        try:
+            return behavior(request, context)
+        except errors.DomainError as exc:
+            log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message,
+                                            "request_id": request_ids.current(), "cause": _cause(exc)})
+            context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
+        except Exception:
+            if context.code() is not None:  # the handler aborted on purpose
+                raise
+            log.exception("rpc failed", extra={"method": method, "request_id": request_ids.current()})
+            context.abort_with_status(internal_status(self.domain))

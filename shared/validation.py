@@ -89,11 +89,12 @@ def language(value: str, field: str, violations: Violations, *, required: bool =
     return tag
 
 
-def timestamp(value: Timestamp, field: str) -> datetime:
-    """A Timestamp as an aware datetime; InvalidArgument naming `field` outside protobuf's range (years 1 to
-    9999, nanos 0 to 999,999,999), which Python's datetime cannot hold either."""
+def timestamp(value: Timestamp, field: str, violations: Violations) -> datetime | None:
+    """A Timestamp as an aware datetime; None and a violation outside protobuf's range (years 1 to 9999, nanos
+    0 to 999,999,999), which Python's datetime cannot hold either."""
     if not (MIN_SECONDS <= value.seconds <= MAX_SECONDS and 0 <= value.nanos <= 999_999_999):
-        raise InvalidArgument(field, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+        violations.add(field, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+        return None
     return value.ToDatetime(tzinfo=timezone.utc)
 
 

@@ -11,6 +11,7 @@ from elearning.payments.v1 import payments_service_pb2_grpc as pb_grpc
 from services.payments.domain import CurrencyRevenue, Invoice, PaymentMethod, RevenueReport, Transaction
 from services.payments.service import PaymentService
 from shared import validation
+from shared.errors import Violations
 from shared.money import format_amount
 from shared.proto_values import enum_name, region_name, region_value, timestamp
 
@@ -100,6 +101,9 @@ class PaymentApi(pb_grpc.PaymentServiceServicer):
             request.reason, request.request_id))
 
     def GetRevenueReport(self, request, context):
-        start = validation.timestamp(request.start_time, "start_time") if request.HasField("start_time") else None
-        end = validation.timestamp(request.end_time, "end_time") if request.HasField("end_time") else None
+        violations = Violations()
+        times = [validation.timestamp(getattr(request, name), name, violations) if request.HasField(name) else None
+                 for name in ("start_time", "end_time")]
+        violations.raise_if_any()
+        start, end = times
         return report_proto(self.service.revenue_report(region_name(request.region), start, end))
