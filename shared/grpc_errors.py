@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 INTERNAL_TEXT = re.compile(
     r"SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|PL/pgSQL|relation \"|Process \d+ waits|on transaction \d+|"
     r"Traceback|File \"|/[\w.-]+/[\w./-]*\.py|psycopg|pymongo|violates [\w -]+ constraint|"
-    r"\w_(fkey|pkey|key|check)\b|CONTEXT:|DETAIL:")
+    r"\"\w+_(fkey|pkey|key|check)\"|CONTEXT:|DETAIL:")  # PostgreSQL quotes the names of its constraints
 
 CODES: list[tuple[type[errors.DomainError], int]] = [
     (errors.InvalidArgument, code_pb2.INVALID_ARGUMENT),
