@@ -31,6 +31,9 @@ class FailingUsers(pb_grpc.UserServiceServicer):
         raise errors.ShardUnavailable("eu", "primary")
 
     def UpdateUser(self, request, context):
+        if request.user.full_name == "driver":
+            raise errors.Aborted("a concurrent update conflicted; retry") from RuntimeError(
+                "deadlock detected DETAIL: Process 12 waits for ShareLock on transaction 9")
         if request.user.full_name == "leak":
             raise errors.FailedPrecondition('insert or update on table "users" violates foreign key constraint '
                                             '"users_x_fkey"', reason="X")
@@ -174,3 +177,12 @@ def test_a_session_token_naming_an_unknown_shard_is_invalid_argument(users):
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     bad_request, = details(err.value, error_details_pb2.BadRequest)
     assert bad_request.field_violations[0].field == "x-min-lsn"
+
+
+def test_the_driver_text_goes_to_the_log_under_the_request_id_and_not_to_the_caller(users, caplog):
+    with caplog.at_level("INFO", logger="shared.grpc_errors"), pytest.raises(grpc.RpcError) as err:
+        users.UpdateUser(pb.UpdateUserRequest(user=pb.User(id=1, full_name="driver")), timeout=5,
+                         metadata=(("x-request-id", "req-9"),))
+    assert err.value.code() is grpc.StatusCode.ABORTED and "Process" not in err.value.details()
+    logged, = [r for r in caplog.records if r.getMessage() == "rpc rejected"]
+    assert logged.request_id == "req-9" and "Process 12 waits" in logged.cause
