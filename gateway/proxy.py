@@ -15,6 +15,7 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
+from shared import request_ids
 from shared.grpc_errors import Status, error_reason, to_status
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class Forwarder(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(lambda request, context: self._forward(method, request, context))
 
     def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
-        metadata = tuple((k, v) for k, v in context.invocation_metadata() if k not in HOP_BY_HOP)
+        # The backend logs and answers under the request ID this gateway's own errors carry.
+        metadata = (*((k, v) for k, v in context.invocation_metadata()
+                      if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
         region_header = next((v for k, v in metadata if k == "x-region"), None)
         try:
             target = self.router.target(method, request, region_header)

@@ -17,9 +17,9 @@ import contextlib
 import contextvars
 import enum
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Collection, Iterator, Mapping
 
-from shared import lsn
+from shared import lsn, request_ids
 from shared.errors import InvalidArgument
 from shared.interceptors import UnaryWrapInterceptor
 
@@ -43,7 +43,9 @@ class ReadPolicy:
     min_lsn: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_metadata(cls, metadata: Mapping[str, str]) -> "ReadPolicy":
+    def from_metadata(cls, metadata: Mapping[str, str], shards: Collection[str] | None = None) -> "ReadPolicy":
+        """The policy the metadata asks for; with `shards`, a token naming any other shard is refused (it
+        would otherwise be ignored, and the read would silently not be the session read the caller asked for)."""
         raw_mode = (metadata.get(CONSISTENCY) or Mode.SESSION.value).strip().lower()
         try:
             mode = Mode(raw_mode)
@@ -63,7 +65,12 @@ class ReadPolicy:
         elif raw_staleness is not None:
             raise InvalidArgument(MAX_STALENESS, "only allowed with x-consistency: bounded")
         token = metadata.get(MIN_LSN)
-        return cls(mode, staleness, lsn.parse_token(token) if token else {})
+        positions = lsn.parse_token(token) if token else {}
+        unknown = sorted(set(positions) - set(shards)) if shards is not None else []
+        if unknown:
+            raise InvalidArgument(MIN_LSN, f"unknown shard {unknown[0][:32]!r}; expected one of "
+                                           + ", ".join(sorted(shards)))
+        return cls(mode, staleness, positions)
 
 
 @dataclass
@@ -131,17 +138,19 @@ class ConsistencyInterceptor(UnaryWrapInterceptor):
     It sits outside the domain-error interceptor, which adds the same trailers to error statuses.
     """
 
-    def __init__(self, error_status):
+    def __init__(self, error_status, shards: Collection[str] | None = None):
         super().__init__()
         self._error_status = error_status  # InvalidArgument → grpc.Status, for malformed metadata
+        self._shards = shards  # the shard names a session token may name
 
     def wrap(self, behavior, method):
         def scoped(request, context):
             metadata = {k: v for k, v in context.invocation_metadata() if k.startswith("x-")}
             try:
-                read_policy = ReadPolicy.from_metadata(metadata) if metadata else DEFAULT_POLICY
+                read_policy = ReadPolicy.from_metadata(metadata, self._shards) if metadata else DEFAULT_POLICY
             except InvalidArgument as exc:
-                context.abort_with_status(self._error_status(exc))
+                with request_ids.scope(context):
+                    context.abort_with_status(self._error_status(exc))
             with call_scope(read_policy) as call_trace:
                 response = behavior(request, context)
                 found = call_trace.trailers(read_policy)

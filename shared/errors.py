@@ -56,9 +56,10 @@ class NotFound(DomainError):
 class AlreadyExists(DomainError):
     reason = "ALREADY_EXISTS"
 
-    def __init__(self, resource: str, field: str, value: object):
-        super().__init__(f"{resource} with {field} {value!s} already exists",
-                         metadata={"resource": resource, "field": field})
+    def __init__(self, resource: str, field: str, value: object = None):
+        message = (f"{resource} with {field} {value!s} already exists" if value is not None
+                   else f"a {resource} with this {field} already exists")
+        super().__init__(message, metadata={"resource": resource, "field": field})
         self.field = field
 
 

@@ -1,12 +1,16 @@
-"""The one server interceptor that turns domain errors into gRPC statuses with rich details.
+"""The one server interceptor that turns domain errors into gRPC statuses with rich details, and the one place
+statuses are built.
 
 INVALID_ARGUMENT carries a google.rpc.BadRequest with one field violation per bad field; every error
-carries a google.rpc.ErrorInfo (reason, domain, metadata such as the shard). Anything unexpected is
-logged with its traceback and answered INTERNAL, never UNKNOWN.
+carries a google.rpc.ErrorInfo (reason, domain, metadata such as the shard, and the call's `request_id`).
+The caller's x-request-id metadata names the call (one is made up when it has none or an unusable one);
+the log line of every failed call carries the same ID with the full cause (the driver's text, a traceback),
+which never reaches the caller. Anything unexpected is answered INTERNAL, never UNKNOWN.
 """
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import grpc
@@ -14,10 +18,16 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from shared import consistency, errors
+from shared import consistency, errors, request_ids
 from shared.interceptors import UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
+
+# Text that shows how the server is built; a status holding any is replaced by a plain one (the log keeps it).
+INTERNAL_TEXT = re.compile(
+    r"SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|PL/pgSQL|relation \"|Process \d+ waits|on transaction \d+|"
+    r"Traceback|File \"|/[\w.-]+/[\w./-]*\.py|psycopg|pymongo|violates [\w -]+ constraint|"
+    r"\"\w+_(fkey|pkey|key|check)\"|CONTEXT:|DETAIL:")  # PostgreSQL quotes the names of its constraints
 
 CODES: list[tuple[type[errors.DomainError], int]] = [
     (errors.InvalidArgument, code_pb2.INVALID_ARGUMENT),
@@ -35,16 +45,29 @@ def _pack(message) -> any_pb2.Any:
     return packed
 
 
+def leaks(text: str) -> bool:
+    return bool(INTERNAL_TEXT.search(text))
+
+
 def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
     code = next((c for cls, c in CODES if isinstance(exc, cls)), code_pb2.INTERNAL)
+    message = exc.message
+    violations = getattr(exc, "violations", [])
+    if leaks(message) or any(leaks(v.description) for v in violations):
+        log.error("domain error text shows internals; answered without it", extra={
+            "request_id": request_ids.current(), "detail": message})
+        message = f"{exc.reason.lower().replace('_', ' ')} (details in the service log)"
+        violations = [errors.FieldViolation(v.field, "is not acceptable") for v in violations]
     details = []
     if isinstance(exc, errors.InvalidArgument):
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in exc.violations])))
-    details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain,
-                                                     metadata={k: str(v) for k, v in exc.metadata.items()})))
-    return rpc_status.to_status(status_pb2.Status(code=code, message=exc.message, details=details))
+            for v in violations])))
+    metadata = {k: str(v) for k, v in exc.metadata.items()}
+    if request_ids.current():
+        metadata["request_id"] = request_ids.current()
+    details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=metadata)))
+    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=details))
 
 
 @dataclass(frozen=True)
@@ -78,14 +101,21 @@ def error_reason(error: grpc.RpcError) -> str:
 
 
 def internal_status(domain: str) -> grpc.Status:
+    metadata = {"request_id": request_ids.current()} if request_ids.current() else {}
     return rpc_status.to_status(status_pb2.Status(
         code=code_pb2.INTERNAL, message="internal error; see the service log",
-        details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))]))
+        details=[_pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain, metadata=metadata))]))
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's (or other library's) text behind a domain error, for the log only."""
+    cause = exc.__cause__ or exc.__context__
+    return f"{type(cause).__name__}: {str(cause).strip()}" if cause is not None else ""
 
 
 class DomainErrorInterceptor(UnaryWrapInterceptor):
     """Wraps every unary handler so a raised DomainError becomes its gRPC status (with the call's
-    consistency trailers)."""
+    consistency trailers and request ID)."""
 
     def __init__(self, domain: str):
         super().__init__()
@@ -93,15 +123,20 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
 
     def wrap(self, behavior, method):
         def guarded(request, context):
-            try:
-                return behavior(request, context)
-            except errors.DomainError as exc:
-                log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message})
-                context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
-            except Exception:
-                if context.code() is not None:  # the handler aborted on purpose
-                    raise
-                log.exception("rpc failed", extra={"method": method})
-                context.abort_with_status(internal_status(self.domain))
+            with request_ids.scope(context):
+                return self._guarded(behavior, method, request, context)
 
         return guarded
+
+    def _guarded(self, behavior, method, request, context):
+        try:
+            return behavior(request, context)
+        except errors.DomainError as exc:
+            log.info("rpc rejected", extra={"method": method, "reason": exc.reason, "detail": exc.message,
+                                            "request_id": request_ids.current(), "cause": _cause(exc)})
+            context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
+        except Exception:
+            if context.code() is not None:  # the handler aborted on purpose
+                raise
+            log.exception("rpc failed", extra={"method": method, "request_id": request_ids.current()})
+            context.abort_with_status(internal_status(self.domain))

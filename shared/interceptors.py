@@ -2,14 +2,37 @@
 
 A subclass says how to wrap one behaviour (`wrap(behavior, method)`); the wrapped handler of a method never
 changes, so it is built on the method's first call, not on every call.
+
+The request is parsed inside the wrapped behaviour, not by grpcio: grpcio answers a request its deserializer
+cannot parse with INTERNAL "Exception deserializing request!", while here undecodable bytes (truncated,
+invalid UTF-8) and text no store can hold (NUL characters) are INVALID_ARGUMENT naming the field.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import grpc
+from google.protobuf.message import DecodeError
+
+from shared import validation
+from shared.errors import InvalidArgument
 
 Behavior = Callable[[object, grpc.ServicerContext], object]
+Deserializer = Callable[[bytes], object]
+
+
+def parsing(behavior: Behavior, deserializer: Deserializer) -> Behavior:
+    """`behavior` taking the raw request bytes: parsed here, with every text field checked for NUL."""
+    def parsed(request: bytes, context: grpc.ServicerContext):
+        try:
+            message = deserializer(request)
+        except (DecodeError, ValueError, TypeError):
+            raise InvalidArgument("request", "is not a valid serialized request message (truncated, or text "
+                                             "that is not UTF-8)") from None
+        validation.no_nul_anywhere(message)
+        return behavior(message, context)
+
+    return parsed
 
 
 class UnaryWrapInterceptor(grpc.ServerInterceptor):
@@ -26,8 +49,11 @@ class UnaryWrapInterceptor(grpc.ServerInterceptor):
             handler = continuation(handler_call_details)
             if handler is None or handler.unary_unary is None:
                 return handler
+            behavior = handler.unary_unary
+            if handler.request_deserializer is not None:  # the innermost wrapper: parse inside every wrapper
+                behavior = parsing(behavior, handler.request_deserializer)
             wrapped = grpc.unary_unary_rpc_method_handler(
-                self.wrap(handler.unary_unary, method), request_deserializer=handler.request_deserializer,
+                self.wrap(behavior, method), request_deserializer=None,
                 response_serializer=handler.response_serializer)
             self._wrapped[method] = wrapped
         return wrapped

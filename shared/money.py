@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from shared import validation
 from shared.errors import Violations
 
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "BRL", "AUD", "CAD", "CNY", "ZAR", "NGN", "MXN",
@@ -17,10 +18,12 @@ def check(amount: str, currency: str, field: str, violations: Violations, *, pos
     currency = currency.strip().upper()
     if currency not in CURRENCIES:
         violations.add(f"{field}.currency_code", f"unknown currency {currency!r}" if currency else "is required")
+    if not validation.ascii_decimal(amount, f"{field}.amount", violations):
+        return Decimal(0), currency
     try:
         value = Decimal(amount.strip())
     except InvalidOperation:
-        violations.add(f"{field}.amount", f"{amount!r} is not a decimal number" if amount else "is required")
+        violations.add(f"{field}.amount", f"{amount!r} is not a decimal number")
         return Decimal(0), currency
     if not value.is_finite():
         violations.add(f"{field}.amount", "must be a finite number")
@@ -31,7 +34,9 @@ def check(amount: str, currency: str, field: str, violations: Violations, *, pos
         violations.add(f"{field}.amount", "must have at most two decimals")
     elif value > MAX_AMOUNT:
         violations.add(f"{field}.amount", f"must be at most {MAX_AMOUNT}")
-    return value.quantize(CENT), currency
+    else:
+        return value.quantize(CENT), currency
+    return Decimal(0), currency  # quantizing a value past the bounds can overflow the decimal context
 
 
 def format_amount(value: Decimal) -> str:

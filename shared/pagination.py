@@ -4,13 +4,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+MAX_KEY_CHARS = 200
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest real one; PostgreSQL refuses some wider ones Python accepts
 
 
 def page_size(requested: int, field: str = "page_size") -> int:
@@ -44,9 +47,18 @@ def decode_token(token: str, query: dict[str, Any], field: str = "page_token") -
         raise InvalidArgument(field, "is not a token returned by this method") from None
     if fingerprint != _fingerprint(query):
         raise InvalidArgument(field, "was issued for a request with other parameters") from None
-    if not isinstance(position, dict):
+    if not isinstance(position, dict) or not all(_storable(v) for v in position.values()):
         raise InvalidArgument(field, "is not a token returned by this method")
     return position
+
+
+def _storable(value: Any) -> bool:
+    """A position value a database can compare: a forged token may hold numbers past 64 bits or NaN."""
+    if isinstance(value, bool) or isinstance(value, float):
+        return False
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, str) and len(value) <= MAX_KEY_CHARS
 
 
 def decode_time_key(token: str, query: dict[str, Any], field: str = "page_token") -> tuple[datetime, int] | None:
@@ -55,9 +67,13 @@ def decode_time_key(token: str, query: dict[str, Any], field: str = "page_token"
     if position is None:
         return None
     try:
-        return datetime.fromisoformat(position["t"]), int(position["id"])
+        after, key = datetime.fromisoformat(position["t"]), position["id"]
     except (KeyError, TypeError, ValueError):
         raise InvalidArgument(field, "is not a token returned by this method") from None
+    offset = after.utcoffset()
+    if not isinstance(key, int) or offset is None or abs(offset) > MAX_UTC_OFFSET:
+        raise InvalidArgument(field, "is not a token returned by this method")
+    return after, key
 
 
 def time_keyset_page(rows: list, limit: int, query: dict[str, Any]) -> tuple[list, str]:

@@ -1,4 +1,4 @@
-"""PostgreSQL connection pools per (shard, role), and the translation of driver errors into domain errors.
+"""PostgreSQL connection pools per (shard, role); driver errors become domain errors through `shared.pg_errors`.
 
 Writes and anything inside a transaction go to a shard's primary through `ShardPools.write` (or
 `committed_call`, for a procedure that commits by itself), which records the commit position in the call's
@@ -17,11 +17,10 @@ import time
 from typing import Callable, Iterator, TypeVar
 
 import psycopg2
-import psycopg2.errors
 import psycopg2.extensions
 
-from shared import consistency
-from shared.errors import COMMIT_UNCONFIRMED, Aborted, ShardUnavailable, Unavailable
+from shared import consistency, pg_errors
+from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
@@ -40,34 +39,8 @@ class Role(str, enum.Enum):
 
 
 def translate(exc: psycopg2.Error, shard: str, role: Role) -> Exception:
-    """The domain error for a driver error that no store handled itself."""
-    if isinstance(exc, (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected,
-                        psycopg2.errors.SerializationFailure)):
-        return Aborted(f"concurrent update on shard {shard}, retry: {exc.pgerror or exc}".strip(),
-                       reason="CONCURRENT_UPDATE", metadata={"shard": shard})
-    if isinstance(exc, psycopg2.errors.QueryCanceled):
-        return Unavailable(f"shard {shard} ({role.value}) did not answer in time",
-                           reason="SHARD_TIMEOUT", metadata={"shard": shard, "role": role.value})
-    if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):
-        return ShardUnavailable(shard, role.value, "the node is read-only (in recovery); no primary to write to")
-    if _lost_connection(exc):
-        return ShardUnavailable(shard, role.value, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-    return exc
-
-
-def _lost_connection(exc: psycopg2.Error) -> bool:
-    """A failure of the node or the connection, not of the statement.
-
-    psycopg2 files SQLSTATE classes 53 to 58 under OperationalError too (55000, object not in prerequisite
-    state, is a rule the schema raises), so the class alone is not enough: a server-sent error counts only
-    when it is a connection exception (08), out of resources (53) or an operator shutdown (57P).
-    """
-    if isinstance(exc, psycopg2.InterfaceError):
-        return True
-    if not isinstance(exc, psycopg2.OperationalError):
-        return False
-    code = exc.pgcode or ""
-    return not code or code.startswith(("08", "53", "57P"))
+    """The domain error for a driver error, from the one table in `shared.pg_errors` (else `exc` unchanged)."""
+    return pg_errors.domain_error(exc, shard, role.value)
 
 
 class NodePool:
@@ -119,7 +92,7 @@ class NodePool:
                 conn = self._connect()
             yield conn
         except (psycopg2.Error, ShardUnavailable) as exc:
-            if isinstance(exc, ShardUnavailable) or _lost_connection(exc):
+            if isinstance(exc, ShardUnavailable) or pg_errors.lost_connection(exc):
                 if conn is not None:
                     conn.close()
                 self.discard_idle()  # after one failed, the others are likely dead too
@@ -360,7 +333,7 @@ class ShardPools:
                     cur.role = role
                     yield cur
         except psycopg2.Error as exc:
-            if role is Role.REPLICA and _lost_connection(exc):
+            if role is Role.REPLICA and pg_errors.lost_connection(exc):
                 self._replica_down_until[shard] = time.monotonic() + REPLICA_RETRY_AFTER_S
             raise translate(exc, shard, role) from exc
 

@@ -58,7 +58,7 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
         # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
         # that metadata through untouched)
         None if settings.process == "gateway" else ConsistencyInterceptor(
-            error_status=lambda exc: to_status(exc, domain)),
+            error_status=lambda exc: to_status(exc, domain), shards=settings.shard_map.names),
         # handler, then map errors: domain errors to statuses with rich details, anything else INTERNAL
         DomainErrorInterceptor(domain=domain),
     ]

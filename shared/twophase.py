@@ -25,10 +25,7 @@ FORGET_DECISIONS_AFTER_S = 3600.0
 
 
 class ShardCursor(psycopg2.extensions.cursor):
-    """A cursor that turns connection and timeout errors into domain errors naming its shard.
-
-    Errors a store handles itself (unique or check violations) pass through unchanged.
-    """
+    """A cursor that turns driver errors into domain errors naming its shard (`shared.pg_errors`' table)."""
 
     shard = ""
 

@@ -1,5 +1,5 @@
-"""Boot the content service: the MongoDB databases of every shard (validators and indexes), the course
-directory, the servicer; then serve until signalled."""
+"""Boot the content service: the MongoDB databases of every shard (validators and indexes), the course and
+user directories, the servicer; then serve until signalled."""
 from __future__ import annotations
 
 import sys
@@ -7,6 +7,7 @@ import sys
 from elearning.content.v1 import content_service_pb2, content_service_pb2_grpc
 from services.content.api import ContentApi
 from services.content.courses_client import GrpcCourseDirectory
+from services.content.users_client import GrpcUserDirectory
 from services.content.service import ContentService
 from services.content.store import MongoContentStore
 from shared.clients import ServiceClients
@@ -25,7 +26,8 @@ def build(settings: Settings) -> ProcessParts:
     store = MongoContentStore(mongo)
     store.prepare(time_limit_s=settings.statement_timeout_ms / 1000)
     clients = ServiceClients(settings)
-    api = ContentApi(ContentService(store, settings.shard_map, GrpcCourseDirectory(clients)))
+    api = ContentApi(ContentService(store, settings.shard_map, GrpcCourseDirectory(clients),
+                                    GrpcUserDirectory(clients)))
 
     def stop() -> None:
         clients.close()

@@ -6,10 +6,10 @@ MongoDB stand-in does not enforce validators, so these rules are what actually g
 from __future__ import annotations
 
 import math
-import re
 from urllib.parse import urlsplit
 
 from services.content.domain import KINDS, THEMES, Content, Document, Rendition, Video
+from shared import validation
 from shared.errors import Violations
 
 MAX_TITLE = 200
@@ -37,8 +37,6 @@ MIME_TYPES = frozenset({
     "audio/mpeg", "audio/ogg",
 })
 MIN_SPEED, MAX_SPEED = 0.25, 3.0
-MAX_LANGUAGE = 35
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
 def url_problem(url: str) -> str | None:
@@ -66,18 +64,11 @@ def check_url(raw: str, violations: Violations, field: str) -> str:
 
 
 def check_title(raw: str, violations: Violations, field: str) -> str:
-    title = raw.strip()
-    if not title:
-        violations.add(field, "must not be blank")
-    elif len(title) > MAX_TITLE:
-        violations.add(field, f"must be at most {MAX_TITLE} characters (got {len(title)})")
-    return title
+    return validation.text(raw, field, violations, limit=MAX_TITLE)
 
 
 def check_description(raw: str, violations: Violations, field: str) -> str:
-    description = raw.strip()
-    if len(description) > MAX_DESCRIPTION:
-        violations.add(field, f"must be at most {MAX_DESCRIPTION} characters (got {len(description)})")
+    description = validation.text(raw, field, violations, required=False, limit=MAX_DESCRIPTION)
     return description
 
 
@@ -168,10 +159,7 @@ def check_content(content: Content, violations: Violations, prefix: str = "conte
 
 def check_language(raw: str, violations: Violations, field: str) -> str:
     """Empty, or a BCP 47 language tag such as "en" or "pt-BR"."""
-    tag = raw.strip()
-    if tag and (len(tag) > MAX_LANGUAGE or not _LANGUAGE.fullmatch(tag)):
-        violations.add(field, f"{tag!r} is not a BCP 47 language tag (for example en or pt-BR)")
-    return tag
+    return validation.language(raw, field, violations)
 
 
 def check_playback_speed(speed: float, violations: Violations, field: str) -> float:

@@ -15,6 +15,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure
 
 from services.content import rules
 from services.content.domain import KINDS, NOTIFICATION_FIELDS, THEMES
+from shared import validation
 
 CONTENT = "content_items"
 PREFERENCES = "user_preferences"
@@ -66,8 +67,8 @@ PREFERENCES_SCHEMA = {"$jsonSchema": {
     "required": ["language", "playback_speed", "captions_enabled", "caption_language", "notifications", "theme",
                  "version", "updated_at"],
     "properties": {
-        "_id": _number(1), "language": _string(rules.MAX_LANGUAGE),
-        "caption_language": _string(rules.MAX_LANGUAGE),
+        "_id": _number(1), "language": _string(validation.MAX_LANGUAGE),
+        "caption_language": _string(validation.MAX_LANGUAGE),
         "playback_speed": _number(rules.MIN_SPEED, rules.MAX_SPEED, kind=["double", "int"]),
         "captions_enabled": {"bsonType": "bool"}, "theme": {"enum": list(THEMES)},
         "notifications": {"bsonType": "object", "required": list(NOTIFICATION_FIELDS),

@@ -16,7 +16,6 @@ from shared.sharding import ShardMap
 UPDATABLE = ("lesson_id", "title", "description", "tags", "position", "video", "document")
 BRANCHES = {"video": ("VIDEO", Video), "document": ("DOCUMENT", Document)}
 PREFERENCE_PATHS = ("language", "playback_speed", "captions_enabled", "caption_language", "notifications", "theme")
-PREFERENCE_ATTEMPTS = 3
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
@@ -47,6 +46,16 @@ class ContentStore(Protocol):
         """The stored preferences at version `expected_version + 1`, or None when the stored version is not
         `expected_version` (0: none stored yet)."""
 
+    def merge_preferences(self, shard: str, user_id: int, changes: dict, notification_changes: dict) -> Preferences:
+        """The stored preferences (the defaults when none are) with these fields changed and the version
+        bumped, in one atomic write: concurrent merges never conflict, each keeps the others' fields."""
+
+
+class UserDirectory(Protocol):
+    """Where the content service learns whether a user exists (the users service)."""
+
+    def exists(self, user_id: int) -> bool: ...
+
 
 class CourseDirectory(Protocol):
     """Where the content service learns whether a course exists (the courses service)."""
@@ -62,10 +71,11 @@ def stale(what: str, key: object, sent: int, current: int | None = None) -> Abor
 
 
 class ContentService:
-    def __init__(self, store: ContentStore, shard_map: ShardMap, courses: CourseDirectory):
+    def __init__(self, store: ContentStore, shard_map: ShardMap, courses: CourseDirectory, users: UserDirectory):
         self.store = store
         self.shards = shard_map
         self.courses = courses
+        self.users = users
 
     # ---- content ------------------------------------------------------------------------------
     def create_content(self, content: Content, request_id: str) -> ContentItem:
@@ -166,19 +176,19 @@ class ContentService:
         if version < 0:
             raise InvalidArgument("preferences.version", "must not be negative (0 skips the version check)")
         changes, notification_changes = _preference_changes(mask, sent)
-        for _ in range(PREFERENCE_ATTEMPTS):
-            current = self.store.get_preferences(shard, user_id) or Preferences(user_id)
-            if version and version != current.version:
-                raise stale("preferences of user", user_id, version, current.version)
-            notifications = dataclasses.replace(current.notifications, **notification_changes)
-            wanted = dataclasses.replace(current, **changes, notifications=notifications)
-            saved = self.store.save_preferences(shard, wanted, current.version)
-            if saved is not None:
-                return saved
-            if version:
-                raise stale("preferences of user", user_id, version)
-        raise Aborted(f"preferences of user {user_id} keep changing concurrently; retry",
-                      reason="CONCURRENT_UPDATE")
+        if not self.users.exists(user_id):
+            raise NotFound("user", user_id)
+        if not version:  # no check asked for: one atomic merge, which a concurrent writer cannot make stale
+            return self.store.merge_preferences(shard, user_id, changes, notification_changes)
+        current = self.store.get_preferences(shard, user_id) or Preferences(user_id)
+        if version != current.version:
+            raise stale("preferences of user", user_id, version, current.version)
+        notifications = dataclasses.replace(current.notifications, **notification_changes)
+        wanted = dataclasses.replace(current, **changes, notifications=notifications)
+        saved = self.store.save_preferences(shard, wanted, current.version)
+        if saved is None:
+            raise stale("preferences of user", user_id, version)
+        return saved
 
 
 def _apply(current: Content, mask: set[str], sent: Content) -> Content:

@@ -70,6 +70,12 @@ def _preferences(doc: dict) -> Preferences:
         theme=doc.get("theme", "SYSTEM"), version=int(doc["version"]), updated_at=doc.get("updated_at"))
 
 
+def _preference_document(preferences: Preferences) -> dict:
+    doc = dataclasses.asdict(preferences)
+    doc["_id"] = doc.pop("user_id")
+    return doc
+
+
 class MongoContentStore:
     def __init__(self, mongo: MongoShards):
         self.mongo = mongo
@@ -190,9 +196,27 @@ class MongoContentStore:
             doc = db[schema.PREFERENCES].find_one({"_id": user_id})
         return _preferences(doc) if doc else None
 
+    def merge_preferences(self, shard: str, user_id: int, changes: dict, notification_changes: dict) -> Preferences:
+        changed = {**changes, **{f"notifications.{k}": v for k, v in notification_changes.items()}}
+        # $currentDate, not a datetime in $set: the local stand-in stores a $set datetime as text.
+        update = {"$set": changed, "$currentDate": {"updated_at": True}, "$inc": {"version": 1}}
+        with self._db(shard) as db:
+            collection = db[schema.PREFERENCES]
+            doc = collection.find_one_and_update({"_id": user_id}, update, return_document=ReturnDocument.AFTER)
+            if doc is not None:
+                return _preferences(doc)
+            notifications = dataclasses.replace(DEFAULT_NOTIFICATIONS, **notification_changes)
+            first = dataclasses.replace(Preferences(user_id), **changes, notifications=notifications, version=1,
+                                        updated_at=_now())
+            try:  # none stored yet: the defaults with these changes, unless another first write wins the insert
+                collection.insert_one(_preference_document(first))
+                return first
+            except DuplicateKeyError:
+                doc = collection.find_one_and_update({"_id": user_id}, update, return_document=ReturnDocument.AFTER)
+        return _preferences(doc)
+
     def save_preferences(self, shard: str, preferences: Preferences, expected_version: int) -> Preferences | None:
-        doc = {**dataclasses.asdict(preferences), "version": expected_version + 1, "updated_at": _now()}
-        doc["_id"] = doc.pop("user_id")
+        doc = _preference_document(dataclasses.replace(preferences, version=expected_version + 1, updated_at=_now()))
         with self._db(shard) as db:
             if expected_version == 0:
                 try:

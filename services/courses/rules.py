@@ -4,21 +4,13 @@ from __future__ import annotations
 import re
 
 from services.courses.domain import LESSON_KINDS, LEVELS, Lesson, Module
+from shared import validation
 from shared.errors import Violations
+from shared.validation import text  # noqa: F401 - the shared text rule, as rules.text for the service
 
 MAX_MODULES = 50
 MAX_LESSONS = 100
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-
-
-def text(value: str, field: str, violations: Violations, *, required: bool = True, limit: int = 200) -> str:
-    cleaned = value.strip()
-    if required and not cleaned:
-        violations.add(field, "must not be blank")
-    elif len(cleaned) > limit:
-        violations.add(field, f"must be at most {limit} characters (got {len(cleaned)})")
-    return cleaned
 
 
 def slug(value: str, field: str, violations: Violations) -> str:
@@ -36,10 +28,7 @@ def choice(value: str, allowed: tuple[str, ...], field: str, violations: Violati
 
 
 def language(value: str, field: str, violations: Violations) -> str:
-    cleaned = value.strip()
-    if not _LANGUAGE.fullmatch(cleaned) or len(cleaned) > 35:
-        violations.add(field, "must be a BCP 47 language tag such as en or pt-BR")
-    return cleaned
+    return validation.language(value, field, violations, required=True)
 
 
 def outline(modules: list[Module], field: str, violations: Violations) -> tuple[Module, ...]:

@@ -7,11 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-import psycopg2.errors
-
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
 from shared import idempotency, transactions
-from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from shared.errors import FailedPrecondition, NotFound
 from shared.pg import ShardPools
 from shared.twophase import CrossShardWrite
 
@@ -34,25 +32,6 @@ def _outline_json(modules: Iterable[Module]) -> str:
         for l in m.lessons]} for m in modules])
 
 
-def _reference_error(exc: psycopg2.Error) -> Exception:
-    """Foreign-key and state errors raised by the schema's functions, as domain errors."""
-    constraint = getattr(exc.diag, "constraint_name", None) or ""
-    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
-        if "category" in constraint:
-            return FailedPrecondition("the category does not exist", reason="CATEGORY_NOT_FOUND")
-        if "instructor" in constraint:
-            return FailedPrecondition(exc.diag.message_primary or "the instructor does not exist",
-                                      reason="INSTRUCTOR_NOT_FOUND")
-        return FailedPrecondition(exc.diag.message_primary or "a referenced row does not exist")
-    if isinstance(exc, psycopg2.errors.ObjectNotInPrerequisiteState):
-        return FailedPrecondition(exc.diag.message_primary or "the course is not in the right state")
-    if isinstance(exc, psycopg2.errors.NoDataFound):
-        return NotFound("course", "", message=exc.diag.message_primary)
-    if isinstance(exc, psycopg2.errors.CheckViolation):
-        return InvalidArgument("request", f"violates {constraint or 'a check constraint'}")
-    return exc
-
-
 class PgCourseStore:
     def __init__(self, pools: ShardPools):
         self.pools = pools
@@ -65,14 +44,9 @@ class PgCourseStore:
             category_id, replay = idempotency.begin_create(cur, "courses.CreateCategory", request_id, fingerprint)
             if replay:
                 return self._category(cur, replay.resource_id)
-            try:
-                for shard in shards:
-                    write.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
-                                                (category_id, name, slug, description, parent_id or None))
-            except psycopg2.errors.UniqueViolation as exc:
-                raise AlreadyExists("category", "slug", slug) from exc
-            except psycopg2.Error as exc:
-                raise _reference_error(exc) from exc
+            for shard in shards:
+                write.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
+                                            (category_id, name, slug, description, parent_id or None))
             created = self._category(cur, category_id)
             write.commit()
             return created
@@ -112,13 +86,10 @@ class PgCourseStore:
             if existing is None:
                 raise NotFound("course", replay.resource_id)  # created, then deleted
             return existing
-        try:
-            cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
-                         draft.description, draft.language, draft.level, draft.price, draft.currency,
-                         _outline_json(draft.modules)))
-        except psycopg2.Error as exc:
-            raise _reference_error(exc) from exc
+        cur.execute("SELECT create_course(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (course_id, draft.instructor_id, draft.category_id, draft.title, draft.subtitle,
+                     draft.description, draft.language, draft.level, draft.price, draft.currency,
+                     _outline_json(draft.modules)))
         return self._course(cur, course_id)
 
     def _course(self, cur, course_id: int, with_outline: bool = True) -> Course | None:
@@ -177,24 +148,18 @@ class PgCourseStore:
         if archive and row[0] != "PUBLISHED" and row[0] != "ARCHIVED":
             raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {row[0]})",
                                      reason="COURSE_NOT_PUBLISHED")
-        try:
-            if archive:
-                changes = {**changes, "state": "ARCHIVED"}
-            if changes:
-                cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
-                            (*changes.values(), course_id))
-            if outline is not None:
-                cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
-        except psycopg2.Error as exc:
-            raise _reference_error(exc) from exc
+        if archive:
+            changes = {**changes, "state": "ARCHIVED"}
+        if changes:
+            cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
+                        (*changes.values(), course_id))
+        if outline is not None:
+            cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
         return self._course(cur, course_id)
 
     def publish_course(self, shard: str, course_id: int) -> Course:
         def body(cur) -> Course:
-            try:
-                cur.execute("SELECT publish_course(%s)", (course_id,))
-            except psycopg2.Error as exc:
-                raise _reference_error(exc) from exc
+            cur.execute("SELECT publish_course(%s)", (course_id,))
             return self._course(cur, course_id)
 
         return transactions.write(self.pools, shard, body)
@@ -247,13 +212,8 @@ class PgCourseStore:
             review_id, replay = idempotency.begin_create(cur, "courses.AddReview", request_id, fingerprint)
             if replay:
                 return self._review(cur, replay.resource_id)
-            try:
-                cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)",
-                            (review_id, course_id, student_id, rating, comment))
-            except psycopg2.errors.UniqueViolation as exc:
-                raise AlreadyExists("review", "student_id", student_id) from exc
-            except psycopg2.Error as exc:
-                raise _reference_error(exc) from exc
+            cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)",
+                        (review_id, course_id, student_id, rating, comment))
             return self._review(cur, review_id)
 
         return transactions.write(self.pools, shard, body)

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import psycopg2.errors
-
 from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress
 from shared import idempotency, transactions
-from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from shared.pg import ShardPools
 
 ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
@@ -18,21 +15,6 @@ ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
-
-
-def _schema_error(exc: psycopg2.Error) -> Exception:
-    """Errors raised by the schema's functions, as domain errors."""
-    message = exc.diag.message_primary or str(exc)
-    constraint = exc.diag.constraint_name or ""
-    if isinstance(exc, psycopg2.errors.ForeignKeyViolation):
-        if "lesson" in constraint:
-            return InvalidArgument("lesson_id", message)
-        return FailedPrecondition(message, reason="STUDENT_NOT_FOUND")
-    if isinstance(exc, psycopg2.errors.NoDataFound):
-        return NotFound("enrollment", "", message=message)
-    if isinstance(exc, psycopg2.errors.ObjectNotInPrerequisiteState):
-        return FailedPrecondition(message)
-    return exc
 
 
 class PgEnrollmentStore:
@@ -52,14 +34,9 @@ class PgEnrollmentStore:
             enrollment_id, replay = idempotency.begin_create(cur, ENROLL, request_id, fingerprint)
             if replay:
                 return self._enrollment(cur, replay.resource_id), False
-            try:
-                cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
-                            (enrollment_id, student_id, course.course_id, course.title, course.price,
-                             course.currency, list(course.lesson_ids)))
-            except psycopg2.errors.UniqueViolation as exc:
-                raise AlreadyExists("enrollment", "course_id", course.course_id) from exc
-            except psycopg2.Error as exc:
-                raise _schema_error(exc) from exc
+            cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
+                        (enrollment_id, student_id, course.course_id, course.title, course.price,
+                         course.currency, list(course.lesson_ids)))
             return self._enrollment(cur, enrollment_id), True
 
         return transactions.write(self.pools, shard, body)
@@ -100,11 +77,8 @@ class PgEnrollmentStore:
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]:
         """One round trip, the commit position included (the platform's hottest write)."""
-        try:
-            row = transactions.retrying(lambda: self.pools.committed_call(
-                shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
-        except psycopg2.Error as exc:
-            raise _schema_error(exc) from exc
+        row = transactions.retrying(lambda: self.pools.committed_call(
+            shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
@@ -115,10 +89,7 @@ class PgEnrollmentStore:
 
     def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment:
         def body(cur) -> Enrollment:
-            try:
-                cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
-            except psycopg2.Error as exc:
-                raise _schema_error(exc) from exc
+            cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
             return self._enrollment(cur, enrollment_id)
 
         return transactions.write(self.pools, shard, body)

@@ -1,7 +1,6 @@
 """The gRPC edge of the payments service: proto ↔ domain, nothing else."""
 from __future__ import annotations
 
-from datetime import timezone
 from decimal import Decimal
 
 from google.protobuf import empty_pb2
@@ -11,6 +10,8 @@ from elearning.payments.v1 import payments_service_pb2 as pb
 from elearning.payments.v1 import payments_service_pb2_grpc as pb_grpc
 from services.payments.domain import CurrencyRevenue, Invoice, PaymentMethod, RevenueReport, Transaction
 from services.payments.service import PaymentService
+from shared import validation
+from shared.errors import Violations
 from shared.money import format_amount
 from shared.proto_values import enum_name, region_name, region_value, timestamp
 
@@ -100,6 +101,9 @@ class PaymentApi(pb_grpc.PaymentServiceServicer):
             request.reason, request.request_id))
 
     def GetRevenueReport(self, request, context):
-        start = request.start_time.ToDatetime(tzinfo=timezone.utc) if request.HasField("start_time") else None
-        end = request.end_time.ToDatetime(tzinfo=timezone.utc) if request.HasField("end_time") else None
+        violations = Violations()
+        times = [validation.timestamp(getattr(request, name), name, violations) if request.HasField(name) else None
+                 for name in ("start_time", "end_time")]
+        violations.raise_if_any()
+        start, end = times
         return report_proto(self.service.revenue_report(region_name(request.region), start, end))

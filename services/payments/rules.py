@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.payments.countries import COUNTRIES
 from services.payments.domain import METHOD_KINDS, NewPaymentMethod
-from shared import idempotency
+from shared import idempotency, validation
 from shared.errors import InvalidArgument, Violations
 
 MAX_TOKEN = 512
@@ -17,12 +17,8 @@ _CARD_NUMBER = re.compile(r"[0-9]{12,19}")
 
 
 def text(value: str, field: str, violations: Violations, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    cleaned = value.strip()
-    if required and not cleaned:
-        violations.add(field, "must not be blank")
-    elif len(cleaned) > limit:
-        violations.add(field, f"must be at most {limit} characters (got {len(cleaned)})")
-    return cleaned
+    """The shared text rule, with the longer limit of payment texts."""
+    return validation.text(value, field, violations, required=required, limit=limit)
 
 
 def looks_like_card_number(value: str) -> bool:

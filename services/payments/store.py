@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, TypeVar
 
-import psycopg2
 
 from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, InvoiceLine,
                                       NewPaymentMethod, Payment, PaymentMethod, Position, Refund, StoredMethod,
                                       Transaction)
-from services.payments.sql_errors import domain_error
 from shared import idempotency, transactions
 from shared.errors import NotFound
 from shared.pg import ShardPools
@@ -80,13 +78,10 @@ class PgPaymentStore:
             method_id, replay = idempotency.begin_create(cur, ADD_METHOD, request_id, fingerprint)
             if replay:
                 return self._method(cur, replay.resource_id)
-            try:
-                cur.execute("SELECT add_payment_method(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            (method_id, method.user_id, method.kind, method.card_brand, method.last4,
-                             method.exp_month, method.exp_year, method.billing_name, method.country_code, token,
-                             method.is_default))
-            except psycopg2.Error as exc:
-                raise domain_error(exc) from exc
+            cur.execute("SELECT add_payment_method(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        (method_id, method.user_id, method.kind, method.card_brand, method.last4,
+                         method.exp_month, method.exp_year, method.billing_name, method.country_code, token,
+                         method.is_default))
             return self._method(cur, method_id)
 
         return transactions.write(self.pools, shard, body)
@@ -100,10 +95,7 @@ class PgPaymentStore:
 
     def delete_payment_method(self, shard: str, method_id: int) -> None:
         def body(cur) -> None:
-            try:
-                cur.execute("SELECT delete_payment_method(%s)", (method_id,))
-            except psycopg2.Error as exc:
-                raise domain_error(exc) from exc
+            cur.execute("SELECT delete_payment_method(%s)", (method_id,))
 
         transactions.write(self.pools, shard, body)
 
@@ -127,12 +119,9 @@ class PgPaymentStore:
                 row = cur.fetchone()
                 failure = ask(StoredMethod(*row), charge.amount, charge.currency) if row else ""
             # When the enrollment or the method cannot be charged, take_payment names the broken rule.
-            try:
-                cur.execute("SELECT take_payment(%s, %s, %s, %s, %s, %s, %s, %s)",
-                            (transaction_id, charge.user_id, charge.enrollment_id, charge.payment_method_id,
-                             charge.amount, charge.currency, charge.description, failure))
-            except psycopg2.Error as exc:
-                raise domain_error(exc) from exc
+            cur.execute("SELECT take_payment(%s, %s, %s, %s, %s, %s, %s, %s)",
+                        (transaction_id, charge.user_id, charge.enrollment_id, charge.payment_method_id,
+                         charge.amount, charge.currency, charge.description, failure))
             return self._payment(cur, transaction_id)
 
         return transactions.write(self.pools, shard, body)
@@ -149,11 +138,8 @@ class PgPaymentStore:
             if replay:
                 refund_id = replay.resource_id
             else:
-                try:
-                    cur.execute("SELECT refund_payment(%s, %s, %s, %s, %s)",
-                                (refund_id, refund.transaction_id, refund.amount, refund.currency, refund.reason))
-                except psycopg2.Error as exc:
-                    raise domain_error(exc) from exc
+                cur.execute("SELECT refund_payment(%s, %s, %s, %s, %s)",
+                            (refund_id, refund.transaction_id, refund.amount, refund.currency, refund.reason))
             found = self._transaction(cur, refund_id)
             if found is None:
                 raise NotFound("transaction", refund_id)

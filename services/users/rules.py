@@ -5,6 +5,7 @@ import re
 from urllib.parse import urlsplit
 
 from services.users.domain import PROFILE_FIELDS, ROLES, Profile
+from shared import validation
 from shared.errors import Violations
 
 MAX_NAME = 200
@@ -12,6 +13,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 PROFILE_LIMITS = {"headline": 200, "bio": 5000, "avatar_url": 2048, "website_url": 2048, "time_zone": 64,
                   "language": 35}
+SHARED_RULES = {"time_zone": validation.time_zone, "language": validation.language}
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
@@ -39,12 +41,7 @@ def email_problem(email: str) -> str | None:
 
 
 def check_full_name(raw: str, violations: Violations, field: str = "user.full_name") -> str:
-    name = raw.strip()
-    if not name:
-        violations.add(field, "must not be blank")
-    elif len(name) > MAX_NAME:
-        violations.add(field, f"must be at most {MAX_NAME} characters (got {len(name)})")
-    return name
+    return validation.text(raw, field, violations, limit=MAX_NAME)
 
 
 def check_email(raw: str, violations: Violations, field: str = "user.email") -> str:
@@ -79,9 +76,14 @@ def check_profile(values: dict[str, str], violations: Violations, prefix: str = 
         if len(value) > PROFILE_LIMITS[name]:
             violations.add(f"{prefix}.{name}", f"must be at most {PROFILE_LIMITS[name]} characters")
         if name.endswith("_url") and value:
-            parts = urlsplit(value)
+            try:
+                parts = urlsplit(value)
+            except ValueError:  # an unbalanced [ in the host, say
+                parts = urlsplit("")
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 violations.add(f"{prefix}.{name}", "must be an http(s) URL")
+        elif name in SHARED_RULES and len(value) <= PROFILE_LIMITS[name]:
+            SHARED_RULES[name](value, f"{prefix}.{name}", violations)
         cleaned[name] = value
     return cleaned
 

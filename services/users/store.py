@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-import psycopg2.errors
-
 from services.users.domain import PROFILE_FIELDS, NewUser, Profile, User, UserChanges
 from shared import idempotency
-from shared.errors import AlreadyExists, FailedPrecondition, NotFound
+from shared.errors import NotFound
 from shared.pg import ShardPools
 from shared.twophase import CrossShardWrite
 
@@ -42,17 +40,14 @@ class PgUserStore:
                 if existing is None:
                     raise NotFound("user", replay.resource_id)  # created, then deleted
                 return existing
-            try:
-                cur.execute("INSERT INTO users (id, email, full_name, region, role, password_hash) "
-                            "VALUES (%s, %s, %s, %s, %s, %s)",
-                            (user_id, user.email, user.full_name, user.region, user.role, password_hash))
-                cur.execute("INSERT INTO user_profiles (user_id, " + ", ".join(PROFILE_FIELDS) + ") "
-                            "VALUES (%s" + ", %s" * len(PROFILE_FIELDS) + ")",
-                            (user_id, *(getattr(user.profile, f) for f in PROFILE_FIELDS)))
-                write.cursor(directory).execute(
-                    "INSERT INTO email_directory (email, user_id) VALUES (%s, %s)", (user.email, user_id))
-            except psycopg2.errors.UniqueViolation as exc:
-                raise AlreadyExists("user", "email", user.email) from exc
+            cur.execute("INSERT INTO users (id, email, full_name, region, role, password_hash) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        (user_id, user.email, user.full_name, user.region, user.role, password_hash))
+            cur.execute("INSERT INTO user_profiles (user_id, " + ", ".join(PROFILE_FIELDS) + ") "
+                        "VALUES (%s" + ", %s" * len(PROFILE_FIELDS) + ")",
+                        (user_id, *(getattr(user.profile, f) for f in PROFILE_FIELDS)))
+            write.cursor(directory).execute(
+                "INSERT INTO email_directory (email, user_id) VALUES (%s, %s)", (user.email, user_id))
             created = self._fetch(cur, user_id)
             write.commit()
             return created
@@ -85,20 +80,17 @@ class PgUserStore:
             sets = {k: v for k, v in (("full_name", changes.full_name), ("email", changes.email),
                                       ("role", changes.role), ("password_hash", changes.password_hash))
                     if v is not None}
-            try:
-                if sets:
-                    cur.execute("UPDATE users SET " + ", ".join(f"{k} = %s" for k in sets) + " WHERE id = %s",
-                                (*sets.values(), user_id))
-                if changes.profile:
-                    cur.execute("UPDATE user_profiles SET " + ", ".join(f"{k} = %s" for k in changes.profile) +
-                                " WHERE user_id = %s", (*changes.profile.values(), user_id))
-                if changes.email is not None and changes.email != old_email:
-                    write.cursor(directory_for(changes.email)).execute(
-                        "INSERT INTO email_directory (email, user_id) VALUES (%s, %s)", (changes.email, user_id))
-                    write.cursor(directory_for(old_email)).execute(
-                        "DELETE FROM email_directory WHERE email = %s AND user_id = %s", (old_email, user_id))
-            except psycopg2.errors.UniqueViolation as exc:
-                raise AlreadyExists("user", "email", changes.email) from exc
+            if sets:
+                cur.execute("UPDATE users SET " + ", ".join(f"{k} = %s" for k in sets) + " WHERE id = %s",
+                            (*sets.values(), user_id))
+            if changes.profile:
+                cur.execute("UPDATE user_profiles SET " + ", ".join(f"{k} = %s" for k in changes.profile) +
+                            " WHERE user_id = %s", (*changes.profile.values(), user_id))
+            if changes.email is not None and changes.email != old_email:
+                write.cursor(directory_for(changes.email)).execute(
+                    "INSERT INTO email_directory (email, user_id) VALUES (%s, %s)", (changes.email, user_id))
+                write.cursor(directory_for(old_email)).execute(
+                    "DELETE FROM email_directory WHERE email = %s AND user_id = %s", (old_email, user_id))
             updated = self._fetch(cur, user_id)
             write.commit()
             return updated
@@ -106,11 +98,7 @@ class PgUserStore:
     def delete(self, home: str, user_id: int, directory_for: Callable[[str], str]) -> bool:
         with CrossShardWrite(self.pools, home) as write:
             cur = write.cursor(home)
-            try:
-                cur.execute("DELETE FROM users WHERE id = %s RETURNING email", (user_id,))
-            except psycopg2.errors.ForeignKeyViolation as exc:
-                raise FailedPrecondition(f"user {user_id} still owns courses, enrollments or payments",
-                                         reason="USER_HAS_DEPENDENTS") from exc
+            cur.execute("DELETE FROM users WHERE id = %s RETURNING email", (user_id,))
             row = cur.fetchone()
             if row is None:
                 return False

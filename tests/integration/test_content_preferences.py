@@ -1,6 +1,8 @@
 """Preferences over gRPC against the real local MongoDB: defaults, masked updates, versions, the user's shard."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
@@ -84,3 +86,36 @@ def test_a_malformed_user_id_is_invalid_argument(content_channel):
     with pytest.raises(grpc.RpcError) as caught:
         stub(content_channel).GetPreferences(pb.GetPreferencesRequest(user_id=7), timeout=5)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "user_id" in field_violations(caught.value)
+
+
+@pytest.mark.slow
+def test_concurrent_updates_without_a_version_all_succeed_and_each_counts(gateway_channel, content_channel, mongo):
+    """Version 0 means no check: 30 writers at once, in 3 rounds, are never ABORTED and every one bumps the
+    version once; the masked field of each lands (notifications of different writers are all kept)."""
+    names = ("email_enabled", "push_enabled", "weekly_digest", "course_updates")
+    for round_number in range(3):
+        user_id = a_user(gateway_channel, "EUROPE")
+
+        def write(n: int) -> str:
+            name = names[n % len(names)]
+            prefs = pb.UserPreferences(user_id=user_id, notifications=pb.NotificationSettings(**{name: n % 2 == 0}))
+            try:
+                update(content_channel, prefs, f"notifications.{name}")
+                return "OK"
+            except grpc.RpcError as error:
+                return error.code().name
+
+        with ThreadPoolExecutor(30) as pool:
+            outcomes = list(pool.map(write, range(30)))
+        assert outcomes.count("OK") == 30, (round_number, outcomes)
+        stored = mongo["eu"].user_preferences.find_one({"_id": user_id})
+        assert stored["version"] == 30
+
+
+def test_preferences_of_a_user_that_does_not_exist_are_not_found(gateway_channel, content_channel, mongo):
+    user_id = a_user(gateway_channel, "ASIA")
+    users_stub(gateway_channel).DeleteUser(users_pb.DeleteUserRequest(id=user_id), timeout=10)
+    with pytest.raises(grpc.RpcError) as caught:
+        update(content_channel, pb.UserPreferences(user_id=user_id, language="en"), "language")
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert all(db.user_preferences.find_one({"_id": user_id}) is None for db in mongo.values())

@@ -84,6 +84,14 @@ class FakeContentStore:
     def get_preferences(self, shard: str, user_id: int) -> Preferences | None:
         return self.preferences[shard].get(user_id)
 
+    def merge_preferences(self, shard: str, user_id: int, changes: dict, notification_changes: dict) -> Preferences:
+        current = self.preferences[shard].get(user_id) or Preferences(user_id)
+        notifications = dataclasses.replace(current.notifications, **notification_changes)
+        merged = dataclasses.replace(current, **changes, notifications=notifications, version=current.version + 1,
+                                     updated_at=self._now())
+        self.preferences[shard][user_id] = merged
+        return merged
+
     def save_preferences(self, shard: str, preferences: Preferences, expected_version: int) -> Preferences | None:
         stored = self.preferences[shard].get(preferences.user_id)
         if (stored.version if stored else 0) != expected_version:
@@ -91,6 +99,16 @@ class FakeContentStore:
         saved = dataclasses.replace(preferences, version=expected_version + 1, updated_at=self._now())
         self.preferences[shard][preferences.user_id] = saved
         return saved
+
+
+class FakeUserDirectory:
+    """Every user exists except those in `missing`."""
+
+    def __init__(self):
+        self.missing: set[int] = set()
+
+    def exists(self, user_id: int) -> bool:
+        return user_id not in self.missing
 
 
 class FakeCourseDirectory:
@@ -127,7 +145,7 @@ def make(shard_map: ShardMap) -> tuple[ContentService, FakeContentStore, FakeCou
     store, courses = FakeContentStore(shard_map), FakeCourseDirectory()
     courses.add(EU_COURSE, "EUROPE", LESSONS)
     courses.add(APAC_COURSE, "ASIA")
-    return ContentService(store, shard_map, courses), store, courses
+    return ContentService(store, shard_map, courses, FakeUserDirectory()), store, courses
 
 
 def video(**overrides) -> Video:

@@ -2,7 +2,7 @@
 import pytest
 
 from services.content.domain import Notifications, Preferences
-from shared.errors import Aborted, InvalidArgument
+from shared.errors import Aborted, InvalidArgument, NotFound
 from tests.unit.content_fakes import make, shard_id, violations
 
 USER = shard_id(3, 42)
@@ -65,21 +65,18 @@ def test_a_stale_version_is_aborted_and_zero_skips_the_check(service):
     assert service.update_preferences(USER, 0, ["language"], sent(language="de")).version == 3
 
 
-def test_a_concurrent_first_write_is_retried_when_no_version_was_sent(service, parts):
+def test_without_a_version_an_update_merges_into_what_another_writer_stored(service, parts):
     store = parts[1]
-    real_get = store.get_preferences
-    raced = []
-
-    def get_while_another_writer_stores(shard, user_id):
-        current = real_get(shard, user_id)
-        if not raced:
-            raced.append(True)
-            store.save_preferences(shard, Preferences(user_id, language="it"), 0)
-        return current
-
-    store.get_preferences = get_while_another_writer_stores
+    store.save_preferences("apac", Preferences(USER, language="it"), 0)  # another writer, just before
     saved = service.update_preferences(USER, 0, ["theme"], sent(theme="LIGHT"))
     assert (saved.language, saved.theme, saved.version) == ("it", "LIGHT", 2)
+
+
+def test_preferences_of_a_user_that_does_not_exist_are_not_found(service, parts):
+    service.users.missing.add(USER)
+    with pytest.raises(NotFound):
+        service.update_preferences(USER, 0, ["language"], sent(language="en"))
+    assert all(rows == {} for rows in parts[1].preferences.values())
 
 
 @pytest.mark.parametrize("mask, fields, field", [

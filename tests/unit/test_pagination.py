@@ -58,3 +58,18 @@ def test_token_whose_position_is_not_an_object_is_rejected():
     token = pagination.encode_token([1, 2], QUERY)  # right fingerprint, wrong shape
     with pytest.raises(InvalidArgument, match="is not a token returned by this method"):
         pagination.decode_token(token, QUERY)
+
+
+@pytest.mark.parametrize("key", [{"id": 2 ** 63}, {"id": -2 ** 63 - 1}, {"id": float("nan")}, {"id": True},
+                                 {"id": 5, "o": "x" * 500}])
+def test_a_forged_position_no_database_can_compare_is_invalid(key):
+    position = {"t": "2026-01-01T00:00:00+00:00", **key}
+    with pytest.raises(InvalidArgument) as err:
+        pagination.decode_time_key(pagination.encode_token(position, QUERY), QUERY)
+    assert err.value.violations[0].field == "page_token"
+
+
+@pytest.mark.parametrize("when", ["2026-01-01T00:00:00+23:59", "2026-01-01T00:00:00", "not a time"])
+def test_a_forged_time_with_an_impossible_or_missing_zone_is_invalid(when):
+    with pytest.raises(InvalidArgument):
+        pagination.decode_time_key(pagination.encode_token({"t": when, "id": 5}, QUERY), QUERY)

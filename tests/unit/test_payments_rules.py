@@ -1,17 +1,16 @@
 """Payments rules without I/O: payment method validation (never a card number), the sandbox processor's
-decisions, invoice totals, and the translation of the schema's errors into domain errors."""
+decisions and invoice totals."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import psycopg2.errors
 import pytest
 
-from services.payments import rules, sql_errors
+from services.payments import rules
 from services.payments.domain import CurrencyRevenue, Invoice, InvoiceLine, StoredMethod
 from services.payments.processor import SandboxProcessor
-from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.errors import Violations
 
 NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
 CARD = dict(user_id=1, kind="CARD", card_brand="Visa", last4="4242", exp_month=6, exp_year=2026,
@@ -105,32 +104,3 @@ def test_currency_revenue_adds_up_and_nets():
         "EUR", Decimal("5"), Decimal("0"), 1, 0, 3)
     assert (total.gross, total.refunded, total.net, total.charge_count, total.failed_count) == (
         Decimal("15"), Decimal("2"), Decimal("13"), 2, 3)
-
-
-class _Diag:
-    def __init__(self, **fields):
-        self.message_primary = fields.get("message", "boom")
-        self.table_name = fields.get("table")
-        self.constraint_name = fields.get("constraint")
-        self.message_hint = fields.get("hint")
-        self.column_name = fields.get("column")
-
-
-def _error(base: type, **fields) -> psycopg2.Error:
-    return type("Raised", (base,), {"diag": _Diag(**fields)})()
-
-
-def test_schema_errors_become_domain_errors():
-    assert isinstance(sql_errors.domain_error(_error(psycopg2.errors.NoDataFound, table="transactions")), NotFound)
-    fk = sql_errors.domain_error(_error(psycopg2.errors.ForeignKeyViolation,
-                                        constraint="transactions_enrollment_id_fkey"))
-    assert isinstance(fk, FailedPrecondition) and fk.reason == "ENROLLMENT_NOT_FOUND"
-    state = sql_errors.domain_error(_error(psycopg2.errors.ObjectNotInPrerequisiteState, hint="ALREADY_REFUNDED"))
-    assert isinstance(state, FailedPrecondition) and state.reason == "ALREADY_REFUNDED"
-    bad = sql_errors.domain_error(_error(psycopg2.errors.InvalidParameterValue, column="amount.amount"))
-    assert isinstance(bad, InvalidArgument) and bad.violations[0].field == "amount.amount"
-    check_violation = sql_errors.domain_error(_error(psycopg2.errors.CheckViolation,
-                                                     constraint="payment_methods_vault_token_check"))
-    assert check_violation.violations[0].field == "token"
-    other = _error(psycopg2.errors.DeadlockDetected)
-    assert sql_errors.domain_error(other) is other

@@ -123,3 +123,10 @@ def test_fan_out_tasks_see_the_callers_policy_and_trace():
 def test_context_outside_a_call_records_nothing():
     assert contextvars.copy_context().run(consistency.trace) is None
     assert consistency.trailers() == ()
+
+
+def test_a_token_naming_an_unknown_shard_is_invalid_argument():
+    assert ReadPolicy.from_metadata({"x-min-lsn": "eu:0/10"}, ("na", "eu", "apac")).min_lsn == {"eu": 0x10}
+    with pytest.raises(InvalidArgument) as caught:
+        ReadPolicy.from_metadata({"x-min-lsn": "eu:0/10,mars:0/1"}, ("na", "eu", "apac"))
+    assert caught.value.violations[0].field == "x-min-lsn" and "mars" in caught.value.violations[0].description
