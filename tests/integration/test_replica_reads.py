@@ -33,9 +33,24 @@ def get_user(channel, user_id: int, *metadata: tuple[str, str]) -> tuple[pb.User
 
 
 def list_eu_users(channel, *metadata: tuple[str, str]) -> tuple[set[int], dict]:
-    page, call = stub(channel).ListUsers.with_call(
-        pb.ListUsersRequest(region=common_pb2.EUROPE, page_size=1000), metadata=metadata, timeout=10)
-    return {u.id for u in page.users}, dict(call.trailing_metadata())
+    """Every EUROPE user, page by page (other tests of the session may have made thousands), and the trailers
+    of the last page, whose x-served-by reads "mixed" unless every page came from the same node."""
+    ids: set[int] = set()
+    served: set[str] = set()
+    token = ""
+    for _ in range(100):
+        page, call = stub(channel).ListUsers.with_call(
+            pb.ListUsersRequest(region=common_pb2.EUROPE, page_size=1000, page_token=token), metadata=metadata,
+            timeout=10)
+        ids.update(u.id for u in page.users)
+        trailers = dict(call.trailing_metadata())
+        served.add(trailers.get("x-served-by", ""))
+        token = page.next_page_token
+        if not token:
+            break
+    if len(served) > 1:
+        trailers["x-served-by"] = "mixed"
+    return ids, trailers
 
 
 @contextlib.contextmanager
