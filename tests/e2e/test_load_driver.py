@@ -22,7 +22,10 @@ def load_run(cluster, tmp_path_factory):
         [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--total", "600",
          "--concurrency", "8", "--invalid-ratio", "0.25", "--seed", "7", "--report", str(report), "--name", "e2e"],
         capture_output=True, text=True, timeout=300)
-    return result, report, json.loads(report.with_suffix(".json").read_text())
+    results = json.loads(report.with_suffix(".json").read_text())
+    with open(report.with_suffix(".csv"), newline="") as handle:
+        results["calls"] = list(csv.DictReader(handle))  # per-call data lives only in the CSV
+    return result, report, results
 
 
 def test_the_run_succeeds_with_no_unexpected_outcome(load_run):
@@ -44,11 +47,12 @@ def test_every_invalid_kind_is_rejected_with_its_status(load_run):
             assert call["code"] == call["expected"] != "OK" and call["outcome"] == "expected_rejection", call
 
 
-def test_the_csv_has_one_row_per_call_and_shards_are_named(load_run):
+def test_the_csv_has_one_row_per_call_and_the_json_only_the_summary(load_run):
     _, report, results = load_run
-    with open(report.with_suffix(".csv"), newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == len(results["calls"]) == 600
+    assert len(results["calls"]) == len({c["seq"] for c in results["calls"]}) == 600
+    document = json.loads(report.with_suffix(".json").read_text())
+    assert set(document) == {"format", "run", "summary"} and len(document["summary"]["unexpected"]) == 0
+    assert sum(1 for c in results["calls"] if c["code"] == "OK") == results["summary"]["latency"]["ok"]["count"]
     shards = {c["shard"] for c in results["calls"] if c["code"] == "OK"}
     assert {"na", "eu", "apac"} <= shards
 
@@ -91,3 +95,21 @@ def test_the_pdf_shows_the_numbers_of_the_json(load_run):
     for shard, counts in (*served["by_shard"].items(), ("all", served)):  # "all shards" is the totals row
         expected = [f"{counts[k]:,}" for k in ("shard_reads", "replica", "primary")] + [f"{counts['replica_rate']:.2%}"]
         assert rows[shard] == expected, (shard, rows.get(shard))
+
+
+@pytest.mark.slow
+def test_a_rate_far_above_capacity_fails_and_names_the_achieved_rate(cluster, tmp_path):
+    report = tmp_path / "overload.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--rps", "20000",
+         "--duration", "2", "--concurrency", "4", "--report", str(report), "--name", "overload"],
+        capture_output=True, text=True, timeout=300)
+    summary = json.loads(report.with_suffix(".json").read_text())["summary"]
+    rate = summary["rate"]
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert rate["missed"] and rate["ratio"] < 0.9 and rate["target_rps"] == 20000
+    assert f"achieved rate {rate['achieved_rps']:.1f} calls/s is below the target 20000/s" in result.stderr
+    assert "FAILED: achieved" in subprocess.run(["pdftotext", str(report), "-"], capture_output=True, text=True,
+                                                check=True, timeout=60).stdout.replace("\n", " ")
+    # Calls queued behind the schedule: timed from their slot they waited far longer than from their send.
+    assert summary["latency"]["ok_from_schedule"]["p50"] > summary["latency"]["ok"]["p50"] * 2
