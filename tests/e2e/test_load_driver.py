@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_the_pdf_renders_every_page(load_run, tmp_path):
     _, report, _ = load_run
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(report), str(tmp_path / "page")], check=True, timeout=60)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) >= 4 and all(p.stat().st_size > 2_000 for p in pages)
+    assert len(pages) >= 5 and all(p.stat().st_size > 2_000 for p in pages)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
@@ -89,6 +90,15 @@ def test_the_pdf_shows_the_numbers_of_the_json(load_run):
         assert kind in text, kind
     for rpc in {c["rpc"] for c in results["calls"]}:
         assert rpc in text, rpc
+    for heading in ("Rate, latency over time and the driver", "Latency over time (OK calls)",
+                    "Percentile curve (OK calls)", "The driver's own CPU", "Server side", "Warnings"):
+        assert heading in text, heading
+    # p99.9 of 600 calls rests on too few samples, and the report says so.
+    assert "p99.9 of OK calls rests on" in " ".join(text.split())
+    # Headers and codes are never broken inside a word (the columns are as wide as their longest word).
+    words = set(re.findall(r"[\w.]+", text))
+    for word in ("worker", "rejections", "unexpected", *results["summary"]["by_code"]):
+        assert word in words, word
     served = results["summary"]["served_by"]
     table = text.split("Reads served by", 1)[1].split("Status codes", 1)[0]
     rows = {words[0]: words[-4:] for words in map(str.split, table.splitlines()) if words}
