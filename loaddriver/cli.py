@@ -15,7 +15,7 @@ from loaddriver import export, server_side, served_by
 from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.report import write_pdf
-from loaddriver.stats import compare
+from loaddriver.compare import compare
 from shared.settings import SettingsError, parse_shard_map, read_topology
 
 

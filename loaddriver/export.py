@@ -6,7 +6,7 @@ import csv
 import json
 import pathlib
 
-from loaddriver.stats import compare
+from loaddriver.compare import compare
 
 CSV_COLUMNS = ("seq", "worker", "rpc", "kind", "region", "shard", "served_by", "start_s", "latency_ms",
                "scheduled_s", "scheduled_latency_ms", "code", "expected", "outcome", "reason", "detail", "warmup")
