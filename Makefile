@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover up down status clean
+.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver up down status clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench-failover: venv
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.failover --data-dir $(BENCH_DIR)
+
+## bench-loaddriver: the load driver's peak RSS beside the number of calls, against a fast fake backend.
+bench-loaddriver: venv
+	$(BIN)/python -m benchmarks.load_memory $(if $(CALLS),--calls $(CALLS))
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv
