@@ -18,8 +18,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from loaddriver import invalid
 from loaddriver.calls import Stubs, execute
-from loaddriver.export import CallWriter
 from loaddriver.data import DataMaker
+from loaddriver.export import CallWriter
+from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.mix import MIX, Context
 from loaddriver.pacing import Pacer
 from loaddriver.plan import Planned
@@ -49,7 +50,7 @@ class Options:
     deadline_s: float = 10.0
     seed: int = 1
     invalid_ratio: float = 0.1
-    min_rate_ratio: float = 0.9
+    min_rate_ratio: float = DEFAULT_MIN_RATE_RATIO
     name: str = "load"
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -80,6 +81,7 @@ class Run:
         self.pool = Pool()
         self.session = SessionToken()
         self.stats = RunStats()
+        self.writer: CallWriter | None = None  # opened when the measured run starts
         self.calls_made = 0
         self.stop = threading.Event()
         self.nonce = uuid.uuid4().hex[:10]
