@@ -42,6 +42,7 @@ def test_percentiles_are_within_0_4_percent_of_the_exact_ones(micros):
         want = exact(values, p)
         assert abs(got - want) <= want / 256 + 0.0005, (p, got, want)
     assert (histogram.count, histogram.min_ms, histogram.max_ms) == (len(values), min(values), max(values))
+    assert histogram.percentiles(("0", "100")) == [min(values), max(values)]  # the first and last rank, exact
 
 
 def test_memory_is_bounded_by_the_range_not_the_calls():
