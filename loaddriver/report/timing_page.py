@@ -84,7 +84,8 @@ def timing_page(summary: dict) -> list[Flowable]:
         Paragraph(f"{THIN} rests on too few samples: the p-th percentile needs at least 100 / (100 − p) of them "
                   "(1,000 for p99.9), or it is simply the slowest call.", s["note"]),
         KeepTogether([Paragraph("Latency over time (OK calls)", s["h2"]),
-                      latency_over_time_chart(timeline) if timeline else Paragraph("No calls.", s["note"])]),
+                      latency_over_time_chart(timeline) if any(row["p50"] is not None for row in timeline)
+                      else Paragraph("No OK calls.", s["note"])]),
         KeepTogether([Paragraph("Percentile curve (OK calls)", s["h2"]),
                       percentile_curve_chart(curve) if has_curve else Paragraph("No OK calls.", s["note"])]),
         KeepTogether([Paragraph("The driver's own CPU", s["h2"]), *_cpu(summary)]),
