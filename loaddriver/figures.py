@@ -10,10 +10,13 @@ DEFAULT_MIN_RATE_RATIO = 0.9
 BUSY_CORE_SHARE = 0.8
 
 
-def rate(options: dict, calls: int, last_start_s: float | None) -> dict | None:
-    """In a --rps run: the calls that were due between the end of the warm-up and the last measured send,
-    how many of them went out (ratio), the achieved and target rates, and whether the ratio is below
-    --min-rate-ratio (missed). None without --rps."""
+def rate(options: dict, calls: int, last_start_s: float | None, first_slot_s: float | None = None) -> dict | None:
+    """In a --rps run: the calls that were due from the first measured call's slot (`first_slot_s`; the end of
+    the warm-up when not given) to the last measured send, how many of them went out (ratio), the achieved
+    and target rates, and whether the ratio is below --min-rate-ratio (missed). None without --rps.
+
+    Counting from the first measured slot keeps a backlog left by the warm-up in both the calls due and the
+    calls sent, so a run that is still behind cannot pass by sending its backlog fast."""
     rps = options.get("rps") or 0.0
     if rps <= 0:
         return None
@@ -25,7 +28,8 @@ def rate(options: dict, calls: int, last_start_s: float | None) -> dict | None:
                 "min_ratio": min_ratio, "missed": True}
     # A slot k is due at slot_time(k); the calls sent by the last send cover one slot interval each.
     span = max(last_start_s - warmup_s, 0.0) + 1 / rps
-    due_calls = due(last_start_s, rps, ramp_s) - due(warmup_s - 1e-9, rps, ramp_s)
+    window_start = warmup_s if first_slot_s is None else min(first_slot_s, warmup_s)
+    due_calls = due(last_start_s, rps, ramp_s) - due(window_start - 1e-9, rps, ramp_s)
     ratio = min(1.0, calls / due_calls) if due_calls > 0 else 1.0
     return {"target_rps": rps, "achieved_rps": calls / span, "due_calls": due_calls, "sent_calls": calls,
             "ratio": ratio, "min_ratio": min_ratio, "missed": ratio < min_ratio}

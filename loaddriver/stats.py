@@ -84,6 +84,7 @@ class RunStats:
         self.seconds: dict[int, _Second] = defaultdict(_Second)
         self.buckets = [Counter() for _ in range(len(HISTOGRAM_EDGES_MS) + 1)]
         self.last_start_s: float | None = None
+        self.first_slot_s: float | None = None
 
     def add(self, call: dict) -> None:
         if call.get("warmup"):
@@ -124,6 +125,9 @@ class RunStats:
         self._timeline(call, ok, latency, scheduled)
         self.buckets[sum(1 for edge in HISTOGRAM_EDGES_MS if latency >= edge)]["ok" if ok else "not_ok"] += 1
         self.last_start_s = max(self.last_start_s or 0.0, call["start_s"])
+        if call.get("scheduled_s") is not None:
+            self.first_slot_s = min(self.first_slot_s, call["scheduled_s"]) if self.first_slot_s is not None \
+                else call["scheduled_s"]
 
     def _timeline(self, call: dict, ok: bool, latency: float, scheduled: float | None) -> None:
         second = self.seconds[math.floor(call["start_s"] + latency / 1000)]
@@ -150,7 +154,7 @@ class RunStats:
             "as_expected_rate": _rate(totals["successes"] + totals["expected_rejections"], totals["calls"]),
             "throughput": totals["calls"] / duration if duration > 0 else None,
             "ok_throughput": self.latency["ok"].count / duration if duration > 0 else None,
-            "rate": rate(options, totals["calls"], self.last_start_s),
+            "rate": rate(options, totals["calls"], self.last_start_s, self.first_slot_s),
             "driver": driver_cpu(run.get("driver") or {}),
             "latency": latency,
             "percentile_curve": self._curve(),

@@ -33,8 +33,9 @@ def _rate(summary: dict) -> list[Flowable]:
                    [[fmt.per_second(rate["target_rps"]), fmt.per_second(rate["achieved_rps"]),
                      fmt.count(rate["due_calls"]), fmt.count(rate["sent_calls"]), f"{rate['ratio']:.2f}",
                      f"{rate['min_ratio']:.2f}"]], widths=[80] * 6, right=tuple(range(6)), marks=[colour]),
-        Paragraph("Calls due are the slots of the schedule from the end of the warm-up to the last send; a "
-                  "ratio below --min-rate-ratio fails the run. A call that went out late is timed from its slot "
+        Paragraph("Calls due are the slots of the schedule from the first measured call's slot (before the end "
+                  "of the warm-up when it left a backlog) to the last send; a ratio below --min-rate-ratio fails "
+                  "the run. A call that went out late is timed from its slot "
                   "too: its wait for a free worker is part of its latency from the schedule.", s["note"]),
     ]
 

@@ -77,6 +77,13 @@ def test_the_rate_reports_how_many_due_calls_went_out():
     assert rate({"rps": 0}, 40, 1.0) is None
 
 
+def test_a_backlog_from_the_warm_up_counts_as_due():
+    # 1 s of warm-up fell 0.5 s behind; after it the 100 calls sent in 1 s were due from 0.5 s: 150 were due.
+    figures = rate({"rps": 100, "warmup_s": 1.0}, 100, last_start_s=1.99, first_slot_s=0.5)
+    assert figures["due_calls"] == 150 and figures["ratio"] == pytest.approx(100 / 150) and figures["missed"]
+    assert not rate({"rps": 100, "warmup_s": 1.0}, 100, last_start_s=1.99, first_slot_s=1.0)["missed"]
+
+
 def test_due_counts_the_slots_up_to_a_time():
     assert [due(t, 100) for t in (-0.1, 0.0, 0.005, 0.01, 0.995, 1.0)] == [0, 1, 1, 2, 100, 101]
     for t in (0.3, 1.0, 1.9, 2.0, 2.7):
