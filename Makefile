@@ -8,7 +8,8 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover up down status clean k8s-validate
+.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver up down status clean \
+        k8s-validate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +77,10 @@ k8s-validate: venv system-deps
 	    kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet -k $$version -; \
 	  done; echo "$$overlay: valid"; \
 	done
+
+## bench-loaddriver: the load driver's peak RSS beside the number of calls, against a fast fake backend.
+bench-loaddriver: venv
+	$(BIN)/python -m benchmarks.load_memory $(if $(CALLS),--calls $(CALLS))
 
 ## protos: regenerate the Python stubs in elearning/ from protos/.
 protos: venv

@@ -41,13 +41,22 @@ def outcome(code: str, expected: str) -> str:
     return "unexpected"
 
 
+def timing_from_schedule(scheduled: float | None, started: float, end: float) -> dict:
+    """The due time (s since the start) and the latency from it (ms), or None for both outside --rps runs."""
+    if scheduled is None:
+        return {"scheduled_s": None, "scheduled_latency_ms": None}
+    return {"scheduled_s": round(scheduled - started, 6), "scheduled_latency_ms": round((end - scheduled) * 1000, 3)}
+
+
 def execute(planned: Planned, stubs: Stubs, session: SessionToken, deadline_s: float, started: float, seq: int,
-            worker: int, warmup: bool) -> tuple[dict, object | None]:
+            worker: int, warmup: bool, scheduled: float | None = None,
+            clock=time.perf_counter) -> tuple[dict, object | None]:
     """Run the call with the session token; returns its record (the contract of loaddriver.stats) and the
     response, if any. The response's token is merged before this returns, so before anything the call
-    created reaches the Pool."""
+    created reaches the Pool. `scheduled` is the clock time the call was due in a --rps run: its latency is
+    then also timed from there (coordinated-omission corrected), so a stall also delays the calls behind it."""
     metadata = ((("x-region", planned.region),) if planned.region else ()) + session.metadata()
-    begin = time.perf_counter()
+    begin = clock()
     response, code, reason, detail, trailers = None, "OK", "", "", ()
     try:
         response, call = stubs.method(planned).with_call(planned.request, timeout=deadline_s, metadata=metadata)
@@ -56,14 +65,16 @@ def execute(planned: Planned, stubs: Stubs, session: SessionToken, deadline_s: f
         code, detail = error.code().name, error.details() or ""
         reason = error_reason(error)
         trailers = error.trailing_metadata() or ()
-    latency_ms = (time.perf_counter() - begin) * 1000
+    end = clock()
+    latency_ms = (end - begin) * 1000
     session.merge_trailers(trailers)
     trailer = dict(trailers)
     record = {
         "seq": seq, "worker": worker, "rpc": planned.rpc, "kind": planned.kind,
         "region": planned.region or (trailer.get("x-region", "") if trailer.get("x-region") != "any" else ""),
         "shard": trailer.get("x-shard", ""), "served_by": trailer.get(SERVED_BY, ""),
-        "start_s": round(begin - started, 6), "latency_ms": round(latency_ms, 3), "code": code,
+        "start_s": round(begin - started, 6), "latency_ms": round(latency_ms, 3),
+        **timing_from_schedule(scheduled, started, end), "code": code,
         "expected": planned.expected, "outcome": outcome(code, planned.expected), "reason": reason, "detail": detail,
         "warmup": warmup,
     }

@@ -1,6 +1,7 @@
 """`elearn load`: drive the load through the gateway, then write report.pdf with the JSON and CSV beside it.
 
-Exits 1 when any call had an unexpected outcome or a --max-p99-ms / --min-success-rate threshold is missed.
+Exits 1 when any call had an unexpected outcome, a --rps run achieved less than --min-rate-ratio of its
+target, or a --max-p99-ms / --min-success-rate threshold is missed.
 """
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import os
 import pathlib
 import sys
 
-from loaddriver import export, served_by, stats
+from loaddriver import export, server_side, served_by
+from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.report import write_pdf
+from loaddriver.compare import compare
 from shared.settings import SettingsError, parse_shard_map, read_topology
 
 
@@ -23,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="workers (default 16)")
     parser.add_argument("--connections", type=int, default=4, help="channels shared by the workers (default 4)")
     parser.add_argument("--rps", type=float, default=0.0, help="target calls per second (default: as fast as possible)")
+    parser.add_argument("--min-rate-ratio", type=float, default=DEFAULT_MIN_RATE_RATIO,
+                        help="with --rps, fail when fewer than this share of the due calls went out "
+                             f"(default {DEFAULT_MIN_RATE_RATIO})")
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds to ramp up to --rps")
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds of calls left out of the statistics")
     parser.add_argument("--deadline", type=float, default=10.0, help="deadline of each call in seconds")
@@ -54,6 +60,8 @@ def _cluster(args) -> tuple[str, dict[str, list[str]]]:
 def _validate(args, parser_error) -> None:
     if args.concurrency < 1 or args.connections < 1:
         parser_error("--concurrency and --connections must be at least 1")
+    if not 0 <= args.min_rate_ratio <= 1:
+        parser_error("--min-rate-ratio must be from 0 to 1")
     if not 0 <= args.invalid_ratio <= 1:
         parser_error("--invalid-ratio must be from 0 to 1")
     if (args.total is not None and args.total < 1) or (args.duration is not None and args.duration <= 0):
@@ -64,6 +72,11 @@ def _validate(args, parser_error) -> None:
 
 def thresholds_missed(summary: dict, args) -> list[str]:
     missed = []
+    rate = summary["rate"]
+    if rate and rate["missed"]:
+        missed.append(f"achieved rate {rate['achieved_rps']:.1f} calls/s is below the target {rate['target_rps']:g}/s "
+                      f"({rate['sent_calls']:,} of {rate['due_calls']:,} due calls went out, ratio "
+                      f"{rate['ratio']:.2f} < --min-rate-ratio {rate['min_ratio']:g})")
     p99 = summary["latency"]["ok"].get("p99")
     if args.max_p99_ms is not None and p99 is not None and p99 > args.max_p99_ms:
         missed.append(f"p99 {p99:.1f} ms is above --max-p99-ms {args.max_p99_ms}")
@@ -71,6 +84,23 @@ def thresholds_missed(summary: dict, args) -> list[str]:
     if args.min_success_rate is not None and rate is not None and rate < args.min_success_rate:
         missed.append(f"success rate of valid calls {rate:.4f} is below --min-success-rate {args.min_success_rate}")
     return missed
+
+
+def figure_lines(summary: dict) -> list[str]:
+    """The rate against the target, the latency from the schedule, and the driver's CPU, one line each."""
+    lines = []
+    rate, ok = summary["rate"], summary["latency"]["ok"]
+    if rate:
+        lines.append(f"rate: achieved {rate['achieved_rps']:.1f}/s of the target {rate['target_rps']:g}/s "
+                     f"({rate['ratio']:.0%} of the due calls went out)")
+        scheduled = summary["latency"]["ok_from_schedule"]
+        if scheduled["count"]:
+            lines.append(f"p99 of OK calls: {ok['p99']:.1f} ms from the send, {scheduled['p99']:.1f} ms from the "
+                         "schedule (coordinated omission corrected)")
+    cpu = summary["driver"]
+    if cpu and cpu["cpu_ms_per_call"] is not None:
+        lines.append(f"driver CPU: {cpu['cpu_ms_per_call']:.2f} ms a call, {cpu['core_share']:.0%} of one core")
+    return lines
 
 
 def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
@@ -82,24 +112,31 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     options = Options(gateway=gateway, concurrency=args.concurrency, connections=args.connections,
                       total=args.total if args.total or args.duration else 3000, duration_s=args.duration,
                       rps=args.rps, ramp_s=args.ramp, warmup_s=args.warmup, deadline_s=args.deadline, seed=args.seed,
-                      invalid_ratio=args.invalid_ratio, name=args.name,
+                      invalid_ratio=args.invalid_ratio, min_rate_ratio=args.min_rate_ratio, name=args.name,
                       tags=tuple(t for t in args.tags.split(",") if t))
-    load = Run(options, shards)
+    try:
+        baseline = export.load_baseline(args.baseline) if args.baseline else None
+    except export.BaselineError as exc:
+        parser_error(str(exc))
+    json_path, csv_path = export.result_paths(args.report)
+    load = Run(options, shards, csv_path)
     try:
         run_info = load.execute()
     except GatewayUnreachable as exc:
         print(f"elearn load: {exc} (is the cluster up? `elearn up`)", file=sys.stderr)
         return 2
-    summary = stats.summarize(load.calls, run_info)
-    baseline = json.loads(pathlib.Path(args.baseline).read_text()) if args.baseline else None
-    comparison = stats.compare(summary, baseline["summary"]) if baseline else None
-    json_path, csv_path = export.write_results(args.report, run_info, load.calls, summary, baseline=comparison)
+    run_info["server_side"] = server_side.collect()
+    summary = load.stats.summary(run_info)
+    comparison = compare(summary, baseline) if baseline else None
+    export.write_results(args.report, run_info, summary, baseline=baseline)
     write_pdf(args.report, run_info, summary, comparison)
     totals = summary["totals"]
     print(f"elearn load: {totals['calls']} calls in {run_info['duration_s']:.1f} s "
           f"({summary['throughput'] or 0:.0f}/s): {totals['successes']} ok, {totals['expected_rejections']} rejected "
           f"as expected, {totals['unexpected']} unexpected{' (interrupted)' if run_info['interrupted'] else ''}")
     print(f"elearn load: {served_by.headline(summary['served_by'])}")
+    for line in figure_lines(summary):
+        print(f"elearn load: {line}")
     print(f"elearn load: report {args.report}, results {json_path}, calls {csv_path}")
     problems = thresholds_missed(summary, args)
     if totals["unexpected"]:

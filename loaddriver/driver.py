@@ -1,8 +1,10 @@
 """Run the load: workers share a few channels to the gateway and one session token, draw calls from the mix
-(and a share of invalid ones), pace themselves to a target rate, and record every call."""
+(and a share of invalid ones), pace themselves to a target rate, and record every call: a CSV row written at
+once and a count in the streaming statistics, so memory does not grow with the number of calls."""
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import uuid
@@ -17,12 +19,15 @@ from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from loaddriver import invalid
 from loaddriver.calls import Stubs, execute
 from loaddriver.data import DataMaker
+from loaddriver.export import CallWriter
+from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.mix import MIX, Context
 from loaddriver.pacing import Pacer
 from loaddriver.plan import Planned
 from loaddriver.pool import Pool
 from loaddriver.progress import Progress
 from loaddriver.session import SessionToken
+from loaddriver.stats import RunStats
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 CATEGORIES = ("Data & AI", "Programming", "Cloud", "Design", "Business", "Languages", "Science", "Security")
@@ -45,6 +50,7 @@ class Options:
     deadline_s: float = 10.0
     seed: int = 1
     invalid_ratio: float = 0.1
+    min_rate_ratio: float = DEFAULT_MIN_RATE_RATIO
     name: str = "load"
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -59,13 +65,24 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process so far, every thread included."""
+    times = os.times()
+    return times.user + times.system
+
+
 class Run:
-    def __init__(self, options: Options, shards: dict[str, list[str]]):
+    """One run: `execute` drives it, writes each call to `csv_path` and counts it in `stats`."""
+
+    def __init__(self, options: Options, shards: dict[str, list[str]], csv_path):
         self.options = options
         self.shards = shards
+        self.csv_path = csv_path
         self.pool = Pool()
         self.session = SessionToken()
-        self.calls: list[dict] = []
+        self.stats = RunStats()
+        self.writer: CallWriter | None = None  # opened when the measured run starts
+        self.calls_made = 0
         self.stop = threading.Event()
         self.nonce = uuid.uuid4().hex[:10]
         self._ids = itertools.count()
@@ -124,14 +141,16 @@ class Run:
             seq = self._next_seq(time.perf_counter() - started)
             if seq is None:
                 return
-            pacer.wait(self.stop)
+            scheduled = pacer.wait(self.stop)
             planned = follow_up or self._choose(ctx)
             follow_up = None
             warmup = time.perf_counter() - started < self.options.warmup_s
             record, response = execute(planned, stubs, self.session, self.options.deadline_s, started, seq, worker,
-                                       warmup)
+                                       warmup, scheduled)
             with self._lock:
-                self.calls.append(record)
+                self.writer.write(record)
+                self.stats.add(record)
+                self.calls_made += 1
             self.progress.record(record["outcome"])
             if response is not None and record["code"] == "OK" and planned.on_ok:
                 follow_up = planned.on_ok(response)
@@ -139,9 +158,11 @@ class Run:
     def execute(self) -> dict:
         content_enabled = self._connect()
         self._setup()
+        self.writer = CallWriter(self.csv_path)
         started_at = datetime.now(timezone.utc)
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
-        pacer = Pacer(self.options.rps, self.options.ramp_s)
+        pacer = Pacer(self.options.rps, self.options.ramp_s, start=started)
         threads = []
         for worker in range(self.options.concurrency):
             ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled)
@@ -160,11 +181,12 @@ class Run:
             self.stop.set()
             for thread in threads:
                 thread.join(timeout=self.options.deadline_s + 1)
-        self.progress.finish()
         elapsed = time.perf_counter() - started
+        cpu_s = _cpu_seconds() - cpu_before
+        self.progress.finish()
+        self.writer.close()
         for channel in self.channels:
             channel.close()
-        self.calls.sort(key=lambda c: c["seq"])
         return {
             "name": self.options.name, "tags": list(self.options.tags), "started_at": started_at.isoformat(),
             "finished_at": datetime.now(timezone.utc).isoformat(),
@@ -172,4 +194,5 @@ class Run:
             "options": {**asdict(self.options), "tags": list(self.options.tags), "content": content_enabled},
             "versions": versions(), "cluster": {"gateway": self.options.gateway, "shards": self.shards},
             "session": {"token": self.session.text(), "malformed_trailers": self.session.malformed},
+            "driver": {"cpu_s": cpu_s, "calls": self.calls_made, "wall_s": elapsed},
         }

@@ -1,16 +1,16 @@
-"""The machine-readable results beside the PDF: one JSON document (run, summary, calls, comparison) and a
-per-call CSV, plus reading an earlier JSON back as a --baseline."""
+"""The machine-readable results beside the PDF: a per-call CSV written as the run goes, one JSON document
+(run, summary, comparison; no per-call data) at the end, and reading an earlier JSON back as a --baseline."""
 from __future__ import annotations
 
 import csv
 import json
 import pathlib
 
-from loaddriver.stats import compare
+from loaddriver.compare import compare
 
-CSV_COLUMNS = ("seq", "worker", "rpc", "kind", "region", "shard", "served_by", "start_s", "latency_ms", "code",
-               "expected", "outcome", "reason", "detail", "warmup")
-RESULTS_FORMAT = "elearn-load-results/1"
+CSV_COLUMNS = ("seq", "worker", "rpc", "kind", "region", "shard", "served_by", "start_s", "latency_ms",
+               "scheduled_s", "scheduled_latency_ms", "code", "expected", "outcome", "reason", "detail", "warmup")
+RESULTS_FORMAT = "elearn-load-results/2"
 
 
 class BaselineError(ValueError):
@@ -23,25 +23,38 @@ def result_paths(path_pdf: str | pathlib.Path) -> tuple[pathlib.Path, pathlib.Pa
     return pdf.with_suffix(".json"), pdf.with_suffix(".csv")
 
 
-def write_results(path_pdf, run: dict, calls: list[dict], summary: dict,
-                  baseline: dict | None = None) -> tuple[pathlib.Path, pathlib.Path]:
-    """Write the JSON and the CSV beside `path_pdf`; `baseline` is an earlier run's summary (see
-    load_baseline), compared with this one in the JSON's "comparison"."""
-    json_path, csv_path = result_paths(path_pdf)
-    document = {"format": RESULTS_FORMAT, "run": run, "summary": summary, "calls": calls}
+class CallWriter:
+    """The per-call CSV, one row per call as it completes (in completion order; sort by seq for the order
+    the calls were drawn), flushed by the operating system as it fills: nothing is kept in memory."""
+
+    def __init__(self, path: str | pathlib.Path):
+        self.path = pathlib.Path(path)
+        self._file = self.path.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(CSV_COLUMNS)
+
+    def write(self, call: dict) -> None:
+        self._writer.writerow([_cell(call.get(column, "")) for column in CSV_COLUMNS])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def write_results(path_pdf, run: dict, summary: dict, baseline: dict | None = None) -> pathlib.Path:
+    """Write the JSON beside `path_pdf`; `baseline` is an earlier run's summary (see load_baseline), compared
+    with this one in the JSON's "comparison"."""
+    json_path, _csv_path = result_paths(path_pdf)
+    document = {"format": RESULTS_FORMAT, "run": run, "summary": summary}
     if baseline is not None:
         document["comparison"] = compare(summary, baseline)
     # allow_nan=False: a NaN or infinity would make the file unreadable by strict JSON parsers.
     json_path.write_text(json.dumps(document, indent=1, allow_nan=False, default=str) + "\n", encoding="utf-8")
-    with csv_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for call in calls:
-            writer.writerow([_cell(call.get(column, "")) for column in CSV_COLUMNS])
-    return json_path, csv_path
+    return json_path
 
 
 def _cell(value):
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     return value

@@ -1,4 +1,8 @@
-"""What the run has created so far, shared by every worker: later calls use IDs that earlier calls made."""
+"""What the run has created so far, shared by every worker: later calls use IDs that earlier calls made.
+
+A sample, not a record: each list keeps at most `cap` items (a newer one then replaces a random one), and the
+claims of pairs no list can hand out again are dropped, so memory stays flat however long the run is.
+"""
 from __future__ import annotations
 
 import random
@@ -29,6 +33,9 @@ class EnrollmentRef:
     course: CourseRef
 
 
+CAP = 5_000
+
+
 @dataclass
 class Pool:
     students: list[Person] = field(default_factory=list)
@@ -41,11 +48,20 @@ class Pool:
     reviewed: set[tuple[int, int]] = field(default_factory=set)
     enrolled: set[tuple[int, int]] = field(default_factory=set)
     used_request_ids: list[tuple[str, str]] = field(default_factory=list)  # (rpc, request_id)
+    cap: int = CAP
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+    _claim_limits: dict[str, int] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, item) -> None:
         with self.lock:
-            getattr(self, name).append(item)
+            self._add(getattr(self, name), item)
+
+    def _add(self, items: list, item) -> None:
+        if len(items) < self.cap:
+            items.append(item)
+        else:
+            items[self._rng.randrange(len(items))] = item
 
     def pick(self, name: str, rng: random.Random):
         with self.lock:
@@ -64,6 +80,8 @@ class Pool:
 
     def set_card(self, user_id: int, method_id: int) -> None:
         with self.lock:
+            if len(self.cards) >= self.cap and user_id not in self.cards:
+                del self.cards[next(iter(self.cards))]  # its owner just adds another card if it pays again
             self.cards[user_id] = method_id
 
     def claim(self, name: str, key: tuple[int, int]) -> bool:
@@ -73,4 +91,17 @@ class Pool:
             if key in taken:
                 return False
             taken.add(key)
+            if len(taken) > self._claim_limits.get(name, 4 * self.cap):
+                self._prune(name, taken)
             return True
+
+    def _prune(self, name: str, taken: set[tuple[int, int]]) -> None:
+        """Keep only the claims a later pick could still make: enrolments of students still in the pool,
+        reviews of enrolments still in it. Runs when the set has doubled, so its cost per claim is constant."""
+        if name == "enrolled":
+            live_students = {person.id for person in self.students}
+            keep = {key for key in taken if key[0] in live_students}
+        else:
+            keep = taken & {(e.student_id, e.course.id) for e in self.enrollments}
+        taken.intersection_update(keep)
+        self._claim_limits[name] = max(4 * self.cap, 2 * len(taken))

@@ -27,21 +27,35 @@ def _counts(by_role: Counter) -> dict:
             "replica_rate": by_role["replica"] / reads if reads else None}
 
 
-def served_by(calls: list[dict]) -> dict:
-    """Shard reads served by a replica and by the primary, overall and per shard (most reads first), and the
-    share served by replicas (replica_rate, None without reads); `calls` counts the calls that read."""
-    overall: Counter = Counter()
-    per_shard: dict[str, Counter] = defaultdict(Counter)
-    reading_calls = 0
-    for call in calls:
-        found = roles(call.get("served_by") or "")
-        reading_calls += bool(found)
+class ServedBy:
+    """The served-by counts of a run, one call at a time (memory bounded by the number of shards)."""
+
+    def __init__(self) -> None:
+        self.overall: Counter = Counter()
+        self.per_shard: dict[str, Counter] = defaultdict(Counter)
+        self.reading_calls = 0
+
+    def add(self, trailer: str) -> None:
+        found = roles(trailer or "")
+        self.reading_calls += bool(found)
         for shard, role in found.items():
-            overall[role] += 1
-            per_shard[shard][role] += 1
-    ordered = sorted(per_shard.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    return {"calls": reading_calls, **_counts(overall),
-            "by_shard": {shard: _counts(counts) for shard, counts in ordered}}
+            self.overall[role] += 1
+            self.per_shard[shard][role] += 1
+
+    def summary(self) -> dict:
+        """Shard reads served by a replica and by the primary, overall and per shard (most reads first), and
+        the share served by replicas (replica_rate, None without reads); `calls` counts the calls that read."""
+        ordered = sorted(self.per_shard.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        return {"calls": self.reading_calls, **_counts(self.overall),
+                "by_shard": {shard: _counts(counts) for shard, counts in ordered}}
+
+
+def served_by(calls: list[dict]) -> dict:
+    """ServedBy's summary of a list of call records."""
+    counter = ServedBy()
+    for call in calls:
+        counter.add(call.get("served_by") or "")
+    return counter.summary()
 
 
 def headline(section: dict) -> str:

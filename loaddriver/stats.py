@@ -1,40 +1,39 @@
-"""The statistics of a load run: pure functions from the per-call records to one JSON-ready summary.
+"""The statistics of a load run, kept as the calls come in: counters and fixed-size histograms per RPC,
+status, region, shard, worker and second, so memory does not grow with the number of calls.
 
-Percentiles are nearest-rank: for n sorted latencies and 0 < p <= 100, the p-th percentile is the value
-at 1-based rank ceil(p/100 * n), computed exactly (p as a decimal fraction, no float rounding), so it is
-always a latency that was measured. Warm-up calls are left out of every figure here.
+Percentiles are nearest-rank (the p-th of n latencies is the one at rank ⌈p/100 · n⌉), read back from the
+histograms within 0.4 % (see loaddriver.histogram). In --rps runs every latency is also timed from the
+call's slot in the schedule ("from schedule", coordinated-omission corrected) beside the time from its
+send. Warm-up calls are left out of every figure here.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from fractions import Fraction
 
+from loaddriver.figures import driver_cpu, rate, warnings
+from loaddriver.histogram import LatencyHistogram, min_samples
 from loaddriver.invalid import KINDS
-from loaddriver.served_by import served_by
+from loaddriver.served_by import ServedBy
 
 PERCENTILES = (("p50", "50"), ("p90", "90"), ("p95", "95"), ("p99", "99"), ("p99.9", "99.9"))
+CURVE_POINTS = ("0", "25", "50", "75", "90", "95", "98", "99", "99.5", "99.9", "99.95", "99.99", "100")
 INVALID_KINDS = tuple(KINDS)  # every kind the driver can send, so the report names those that never ran
 # Six log-spaced histogram edges per decade (1, 1.5, 2, 3, 5, 7 x 10^k ms), from 0.1 ms to 70 s.
 HISTOGRAM_EDGES_MS = tuple(round(m * 10.0 ** e, 6) for e in range(-1, 5) for m in (1, 1.5, 2, 3, 5, 7))
+TIMELINE_MERGE_BITS = 4
+MAX_UNEXPECTED_KEPT = 1000  # listed in the JSON; every one is in the CSV
 NO_VALUE = "(none)"
 _NOT_NEW_ROWS = ("Update", "Get", "List", "Delete")
 
 
-def percentile(sorted_values: list[float], p: str | float) -> float | None:
-    """The nearest-rank p-th percentile of already sorted values; None when there are none."""
-    if not sorted_values:
-        return None
-    rank = math.ceil(Fraction(str(p)) * len(sorted_values) / 100)
-    return sorted_values[min(max(rank, 1), len(sorted_values)) - 1]
-
-
-def latency_stats(latencies: list[float]) -> dict:
-    """count, min, max, mean and the percentiles of PERCENTILES, in ms (None when there are no values)."""
-    values = sorted(latencies)
-    stats = {"count": len(values), "min": values[0] if values else None, "max": values[-1] if values else None,
-             "mean": sum(values) / len(values) if values else None}
-    stats.update((name, percentile(values, p)) for name, p in PERCENTILES)
+def latency_stats(histogram: LatencyHistogram) -> dict:
+    """count, min, max, mean and the percentiles of PERCENTILES in ms (None without values), and `thin`: the
+    percentiles that rest on too few samples to be more than the largest latencies."""
+    values = histogram.percentiles([p for _name, p in PERCENTILES])
+    stats = {"count": histogram.count, "min": histogram.min_ms, "max": histogram.max_ms, "mean": histogram.mean()}
+    stats.update((name, value) for (name, _p), value in zip(PERCENTILES, values))
+    stats["thin"] = [name for name, p in PERCENTILES if 0 < histogram.count < min_samples(p)]
     return stats
 
 
@@ -47,102 +46,203 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _outcomes(calls: list[dict]) -> dict:
-    counts = Counter(c["outcome"] for c in calls)
-    return {"calls": len(calls), "successes": counts["success"],
+def _outcomes(counts: Counter) -> dict:
+    return {"calls": counts["calls"], "successes": counts["success"],
             "expected_rejections": counts["expected_rejection"], "unexpected": counts["unexpected"]}
 
 
-def _group(calls: list[dict], key) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = defaultdict(list)
+class _Second:
+    """One second of the run (by completion time): calls OK and not, and the OK calls' latencies in coarse
+    histograms (within 6 %: a chart's resolution, in a sixteenth of the memory of a fine one)."""
+
+    __slots__ = ("ok", "not_ok", "sent", "scheduled")
+
+    def __init__(self) -> None:
+        self.ok = self.not_ok = 0
+        self.sent, self.scheduled = LatencyHistogram(TIMELINE_MERGE_BITS), LatencyHistogram(TIMELINE_MERGE_BITS)
+
+
+class RunStats:
+    """Everything the report and the JSON show, accumulated one call record at a time (add), then read as
+    one JSON-ready summary (summary). Not thread-safe: the driver adds under its lock."""
+
+    def __init__(self) -> None:
+        self.outcomes: Counter = Counter()
+        self.warmup_calls = 0
+        self.valid: Counter = Counter()
+        self.latency = {key: LatencyHistogram() for key in ("ok", "all", "ok_from_schedule", "all_from_schedule")}
+        self.per_rpc: dict[str, dict] = defaultdict(lambda: {"outcomes": Counter(), "ok": LatencyHistogram(),
+                                                               "all": LatencyHistogram()})
+        self.placement = {"region": defaultdict(Counter), "shard": defaultdict(Counter)}
+        self.served_by = ServedBy()
+        self.by_code: dict[str, Counter] = defaultdict(Counter)
+        self.reasons: Counter = Counter()
+        self.by_worker: dict[int, dict] = defaultdict(lambda: {"calls": 0, "ok": 0, "all": LatencyHistogram()})
+        self.invalid: dict[str, dict] = defaultdict(lambda: {"expected": Counter(), "returned": Counter(),
+                                                             "outcomes": Counter()})
+        self.unexpected: list[dict] = []
+        self.seconds: dict[int, _Second] = defaultdict(_Second)
+        self.buckets = [Counter() for _ in range(len(HISTOGRAM_EDGES_MS) + 1)]
+        self.last_start_s: float | None = None
+        self.first_slot_s: float | None = None
+
+    def add(self, call: dict) -> None:
+        if call.get("warmup"):
+            self.warmup_calls += 1
+            return
+        ok, latency, scheduled = call["code"] == "OK", call["latency_ms"], call.get("scheduled_latency_ms")
+        self.outcomes.update(("calls", call["outcome"]))
+        if call["kind"] == "valid":
+            self.valid.update(("calls", call["outcome"]))
+        for key, value in (("", latency), ("_from_schedule", scheduled)):
+            if value is not None:
+                self.latency["all" + key].record(value)
+                if ok:
+                    self.latency["ok" + key].record(value)
+        rpc = self.per_rpc[call["rpc"]]
+        rpc["outcomes"].update(("calls", call["outcome"]))
+        rpc["all"].record(latency)
+        if ok:
+            rpc["ok"].record(latency)
+        for field, counters in self.placement.items():
+            counters[call[field] or NO_VALUE].update(
+                ("calls", "ok" if ok else "not_ok") + (("rows",) if ok and writes_new_row(call["rpc"]) else ()))
+        self.served_by.add(call.get("served_by") or "")
+        self.by_code[call["code"]].update(("calls",) + (("unexpected",) if call["outcome"] == "unexpected" else ()))
+        if call["reason"]:
+            self.reasons[call["reason"]] += 1
+        worker = self.by_worker[call["worker"]]
+        worker["calls"] += 1
+        worker["ok"] += ok
+        worker["all"].record(latency)
+        if call["kind"] != "valid":
+            kind = self.invalid[call["kind"]]
+            kind["expected"][call["expected"]] += 1
+            kind["returned"][call["code"]] += 1
+            kind["outcomes"].update(("calls", call["outcome"]))
+        if call["outcome"] == "unexpected" and len(self.unexpected) < MAX_UNEXPECTED_KEPT:
+            self.unexpected.append(call)
+        self._timeline(call, ok, latency, scheduled)
+        self.buckets[sum(1 for edge in HISTOGRAM_EDGES_MS if latency >= edge)]["ok" if ok else "not_ok"] += 1
+        self.last_start_s = max(self.last_start_s or 0.0, call["start_s"])
+        if call.get("scheduled_s") is not None:
+            self.first_slot_s = min(self.first_slot_s, call["scheduled_s"]) if self.first_slot_s is not None \
+                else call["scheduled_s"]
+
+    def _timeline(self, call: dict, ok: bool, latency: float, scheduled: float | None) -> None:
+        second = self.seconds[math.floor(call["start_s"] + latency / 1000)]
+        if ok:
+            second.ok += 1
+            second.sent.record(latency)
+            if scheduled is not None:
+                second.scheduled.record(scheduled)
+        else:
+            second.not_ok += 1
+
+    def summary(self, run: dict) -> dict:
+        """The summary of the calls added so far, for the `run` record the driver returned."""
+        totals = _outcomes(self.outcomes) | {"warmup_calls": self.warmup_calls}
+        duration = run.get("duration_s") or 0.0
+        latency = {key: latency_stats(h) for key, h in self.latency.items()}
+        valid_success_rate = _rate(self.valid["success"], self.valid["calls"])
+        options = run.get("options") or {}
+        summary = {
+            "run": {key: run.get(key) for key in ("name", "started_at", "duration_s", "interrupted")},
+            "totals": totals,
+            "success_rate": _rate(totals["successes"], totals["calls"]),
+            "valid_success_rate": valid_success_rate,
+            "as_expected_rate": _rate(totals["successes"] + totals["expected_rejections"], totals["calls"]),
+            "throughput": totals["calls"] / duration if duration > 0 else None,
+            "ok_throughput": self.latency["ok"].count / duration if duration > 0 else None,
+            "rate": rate(options, totals["calls"], self.last_start_s, self.first_slot_s),
+            "driver": driver_cpu(run.get("driver") or {}),
+            "latency": latency,
+            "percentile_curve": self._curve(),
+            "per_rpc": {rpc: _outcomes(e["outcomes"]) | {"latency_ok": latency_stats(e["ok"]),
+                                                          "latency_all": latency_stats(e["all"])}
+                        for rpc, e in sorted(self.per_rpc.items())},
+            "by_region": self._placement("region"),
+            "by_shard": self._placement("shard"),
+            "served_by": self.served_by.summary(),
+            "by_code": {code: {"calls": c["calls"], "unexpected": c["unexpected"]} for code, c in
+                        sorted(self.by_code.items(), key=lambda kv: (-kv[1]["calls"], kv[0]))},
+            "by_reason": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "by_worker": {str(w): {"calls": e["calls"], "ok": e["ok"], **dict(zip(("p50", "p99"),
+                                                                                  e["all"].percentiles(("50", "99"))))}
+                          for w, e in sorted(self.by_worker.items())},
+            "invalid_kinds": self._invalid_kinds(),
+            "unexpected": self.unexpected,
+            "timeline": self._timeline_rows(),
+            "histogram": self._histogram(),
+            "server_side": run.get("server_side"),
+        }
+        summary["warnings"] = warnings(summary)
+        summary["verdict"] = verdict(totals, latency["ok"], valid_success_rate, options, summary["rate"])
+        return summary
+
+    def _curve(self) -> dict:
+        """Latency of OK calls at CURVE_POINTS percentiles, from the send and (in --rps runs) from the schedule."""
+        return {"percentiles": [float(p) for p in CURVE_POINTS],
+                "from_send": self.latency["ok"].percentiles(CURVE_POINTS),
+                "from_schedule": self.latency["ok_from_schedule"].percentiles(CURVE_POINTS)}
+
+    def _placement(self, field: str) -> dict:
+        """Calls, OK calls and new rows per value of `field` (region or shard), most calls first."""
+        ordered = sorted(self.placement[field].items(), key=lambda kv: -kv[1]["calls"])
+        return {value: {k: c[k] for k in ("calls", "ok", "not_ok", "rows")} for value, c in ordered}
+
+    def _invalid_kinds(self) -> dict:
+        """Per invalid kind: the expected status, the statuses that came back, and how many were as expected."""
+        return {kind: {"calls": e["outcomes"]["calls"], "expected": e["expected"].most_common(1)[0][0],
+                       "returned": dict(e["returned"].most_common()),
+                       "expected_rejections": e["outcomes"]["expected_rejection"],
+                       "unexpected": e["outcomes"]["unexpected"]} for kind, e in sorted(self.invalid.items())}
+
+    def _timeline_rows(self) -> list[dict]:
+        """Per second of completion (empty seconds kept): calls OK and not, and p50/p99 of the OK calls."""
+        if not self.seconds:
+            return []
+        rows = []
+        for t in range(min(self.seconds), max(self.seconds) + 1):
+            second = self.seconds.get(t) or _Second()
+            p50, p99 = second.sent.percentiles(("50", "99"))
+            rows.append({"t": t, "ok": second.ok, "not_ok": second.not_ok, "p50": p50, "p99": p99,
+                         "p99_from_schedule": second.scheduled.percentiles(("99",))[0]})
+        return rows
+
+    def _histogram(self) -> list[dict]:
+        """Latency counts in the log-spaced buckets [lo, hi) of HISTOGRAM_EDGES_MS, trimmed to the data.
+        The first bucket starts at 0 and the last one is open (hi None)."""
+        edges = (0.0,) + HISTOGRAM_EDGES_MS
+        used = [i for i, c in enumerate(self.buckets) if c]
+        if not used:
+            return []
+        return [{"lo": edges[i], "hi": edges[i + 1] if i + 1 < len(edges) else None,
+                 "ok": self.buckets[i]["ok"], "not_ok": self.buckets[i]["not_ok"]}
+                for i in range(used[0], used[-1] + 1)]
+
+
+def summarize(calls, run: dict) -> dict:
+    """The summary of a sequence of call records (RunStats in one go)."""
+    stats = RunStats()
     for call in calls:
-        groups[key(call)].append(call)
-    return groups
+        stats.add(call)
+    return stats.summary(run)
 
 
-def _placement(calls: list[dict], field: str) -> dict:
-    """Calls, OK calls and new rows per value of `field` (region or shard), most calls first."""
-    rows = {}
-    for value, group in sorted(_group(calls, lambda c: c[field] or NO_VALUE).items(), key=lambda kv: -len(kv[1])):
-        ok = [c for c in group if c["code"] == "OK"]
-        rows[value] = {"calls": len(group), "ok": len(ok), "not_ok": len(group) - len(ok),
-                       "rows": sum(1 for c in ok if writes_new_row(c["rpc"]))}
-    return rows
-
-
-def _per_rpc(calls: list[dict]) -> dict:
-    result = {}
-    for rpc, group in sorted(_group(calls, lambda c: c["rpc"]).items()):
-        result[rpc] = _outcomes(group) | {
-            "latency_ok": latency_stats([c["latency_ms"] for c in group if c["code"] == "OK"]),
-            "latency_all": latency_stats([c["latency_ms"] for c in group])}
-    return result
-
-
-def _per_worker(calls: list[dict]) -> dict:
-    result = {}
-    for worker, group in sorted(_group(calls, lambda c: c["worker"]).items()):
-        latencies = sorted(c["latency_ms"] for c in group)
-        result[str(worker)] = {"calls": len(group), "ok": sum(1 for c in group if c["code"] == "OK"),
-                               "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
-    return result
-
-
-def _per_code(calls: list[dict]) -> dict:
-    result = {}
-    for code, group in sorted(_group(calls, lambda c: c["code"]).items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        result[code] = {"calls": len(group), "unexpected": sum(1 for c in group if c["outcome"] == "unexpected")}
-    return result
-
-
-def _invalid_kinds(calls: list[dict]) -> dict:
-    """Per invalid kind: the expected status, the statuses that came back, and how many were as expected."""
-    result = {}
-    for kind, group in sorted(_group([c for c in calls if c["kind"] != "valid"], lambda c: c["kind"]).items()):
-        expected = Counter(c["expected"] for c in group)
-        returned = Counter(c["code"] for c in group)
-        result[kind] = {"calls": len(group), "expected": expected.most_common(1)[0][0],
-                        "returned": dict(returned.most_common()),
-                        "expected_rejections": sum(1 for c in group if c["outcome"] == "expected_rejection"),
-                        "unexpected": sum(1 for c in group if c["outcome"] == "unexpected")}
-    return result
-
-
-def _timeline(calls: list[dict]) -> list[dict]:
-    """Calls completed in each 1 s bucket (by start_s + latency), OK and not OK, with empty buckets kept."""
-    buckets: dict[int, Counter] = defaultdict(Counter)
-    for call in calls:
-        second = math.floor(call["start_s"] + call["latency_ms"] / 1000)
-        buckets[second]["ok" if call["code"] == "OK" else "not_ok"] += 1
-    if not buckets:
-        return []
-    return [{"t": t, "ok": buckets[t]["ok"], "not_ok": buckets[t]["not_ok"]}
-            for t in range(min(buckets), max(buckets) + 1)]
-
-
-def _histogram(calls: list[dict]) -> list[dict]:
-    """Latency counts in the log-spaced buckets [lo, hi) of HISTOGRAM_EDGES_MS, trimmed to the data.
-    The first bucket starts at 0 and the last one is open (hi None)."""
-    edges = (0.0,) + HISTOGRAM_EDGES_MS
-    counts = [Counter() for _ in edges]
-    for call in calls:
-        index = sum(1 for edge in HISTOGRAM_EDGES_MS if call["latency_ms"] >= edge)
-        counts[index]["ok" if call["code"] == "OK" else "not_ok"] += 1
-    used = [i for i, c in enumerate(counts) if c]
-    if not used:
-        return []
-    return [{"lo": edges[i], "hi": edges[i + 1] if i + 1 < len(edges) else None,
-             "ok": counts[i]["ok"], "not_ok": counts[i]["not_ok"]} for i in range(used[0], used[-1] + 1)]
-
-
-def verdict(totals: dict, latency_ok: dict, valid_success_rate: float | None, options: dict) -> dict:
-    """Passed unless there were no calls, any unexpected outcome, or a missed --max-p99-ms /
-    --min-success-rate threshold (the latter a fraction of the valid calls that succeeded)."""
+def verdict(totals: dict, latency_ok: dict, valid_success_rate: float | None, options: dict,
+            rate_figures: dict | None = None) -> dict:
+    """Passed unless there were no calls, any unexpected outcome, a --rps target missed by more than
+    --min-rate-ratio, or a missed --max-p99-ms / --min-success-rate threshold."""
     failures = []
     if not totals["calls"]:
         failures.append("no calls were measured")
     if totals["unexpected"]:
         failures.append(f"{totals['unexpected']:,} unexpected outcome(s)")
+    if rate_figures and rate_figures["missed"]:
+        failures.append(f"achieved {rate_figures['achieved_rps']:,.1f} calls/s of the target "
+                        f"{rate_figures['target_rps']:,.1f}/s (ratio {rate_figures['ratio']:.2f}, below "
+                        f"--min-rate-ratio {rate_figures['min_ratio']:.2f})")
     max_p99 = options.get("max_p99_ms")
     if max_p99 is not None and latency_ok["p99"] is not None and latency_ok["p99"] > max_p99:
         failures.append(f"p99 of OK calls {latency_ok['p99']:.2f} ms is above --max-p99-ms {max_p99}")
@@ -151,63 +251,3 @@ def verdict(totals: dict, latency_ok: dict, valid_success_rate: float | None, op
         failures.append(f"success rate of valid calls {valid_success_rate or 0.0:.2%} is below "
                         f"--min-success-rate {min_rate:.2%}")
     return {"passed": not failures, "failures": failures}
-
-
-def summarize(calls: list[dict], run: dict) -> dict:
-    """Everything the report and the JSON show, from the calls of one run (warm-up calls left out)."""
-    measured = [c for c in calls if not c.get("warmup")]
-    totals = _outcomes(measured) | {"warmup_calls": len(calls) - len(measured)}
-    valid = [c for c in measured if c["kind"] == "valid"]
-    duration = run.get("duration_s") or 0.0
-    ok_latencies = [c["latency_ms"] for c in measured if c["code"] == "OK"]
-    latency = {"ok": latency_stats(ok_latencies), "all": latency_stats([c["latency_ms"] for c in measured])}
-    valid_success_rate = _rate(sum(1 for c in valid if c["outcome"] == "success"), len(valid))
-    reasons = Counter(c["reason"] for c in measured if c["reason"])
-    return {
-        "run": {key: run.get(key) for key in ("name", "started_at", "duration_s", "interrupted")},
-        "totals": totals,
-        "success_rate": _rate(totals["successes"], totals["calls"]),
-        "valid_success_rate": valid_success_rate,
-        "as_expected_rate": _rate(totals["successes"] + totals["expected_rejections"], totals["calls"]),
-        "throughput": totals["calls"] / duration if duration > 0 else None,
-        "ok_throughput": len(ok_latencies) / duration if duration > 0 else None,
-        "latency": latency,
-        "per_rpc": _per_rpc(measured),
-        "by_region": _placement(measured, "region"),
-        "by_shard": _placement(measured, "shard"),
-        "served_by": served_by(measured),
-        "by_code": _per_code(measured),
-        "by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "by_worker": _per_worker(measured),
-        "invalid_kinds": _invalid_kinds(measured),
-        "unexpected": [c for c in measured if c["outcome"] == "unexpected"],
-        "timeline": _timeline(measured),
-        "histogram": _histogram(measured),
-        "verdict": verdict(totals, latency["ok"], valid_success_rate, run.get("options") or {}),
-    }
-
-
-def _delta(current: float | None, baseline: float | None) -> dict:
-    delta = current - baseline if current is not None and baseline is not None else None
-    pct = delta / baseline * 100 if delta is not None and baseline else None
-    return {"current": current, "baseline": baseline, "delta": delta, "delta_pct": pct}
-
-
-def compare(summary: dict, baseline: dict) -> dict:
-    """This run against a baseline run's summary: throughput, success rate, and p50/p99 of OK calls,
-    overall and per RPC (an RPC that only one of the runs made has None on the other side)."""
-    per_rpc = {}
-    for rpc in sorted(set(summary["per_rpc"]) | set(baseline["per_rpc"])):
-        mine = summary["per_rpc"].get(rpc, {}).get("latency_ok", {})
-        theirs = baseline["per_rpc"].get(rpc, {}).get("latency_ok", {})
-        per_rpc[rpc] = {p: _delta(mine.get(p), theirs.get(p)) for p in ("p50", "p99")}
-    return {
-        "baseline_run": baseline.get("run", {}),
-        "overall": {
-            "throughput": _delta(summary["throughput"], baseline["throughput"]),
-            "success_rate": _delta(summary["success_rate"], baseline["success_rate"]),
-            "p50": _delta(summary["latency"]["ok"]["p50"], baseline["latency"]["ok"]["p50"]),
-            "p99": _delta(summary["latency"]["ok"]["p99"], baseline["latency"]["ok"]["p99"]),
-        },
-        "per_rpc": per_rpc,
-    }

@@ -1,5 +1,6 @@
-"""The PDF report of a load run, drawn with reportlab: summary, latency, distribution and validation pages,
-and a comparison page when a baseline is given. write_pdf is the one entry point."""
+"""The PDF report of a load run, drawn with reportlab: summary, latency, timing (rate, latency over time,
+percentile curve, driver CPU, server side), distribution and validation pages, and a comparison page when a
+baseline is given. write_pdf is the one entry point."""
 from __future__ import annotations
 
 import pathlib
@@ -11,6 +12,7 @@ from loaddriver.report.comparison_page import comparison_page
 from loaddriver.report.distribution_page import distribution_page
 from loaddriver.report.latency_page import latency_page
 from loaddriver.report.summary_page import summary_page
+from loaddriver.report.timing_page import timing_page
 from loaddriver.report.styles import MARGIN, PAGE_SIZE
 from loaddriver.report.validation_page import validation_page
 
@@ -24,8 +26,8 @@ def write_pdf(path: str | pathlib.Path, run: dict, summary: dict, comparison: di
     doc = SimpleDocTemplate(str(path), pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN, bottomMargin=MARGIN * 1.2, title=f"Load report: {name}",
                             author="elearn load", subject="concurrent RPCs through the gateway")
-    sections = [summary_page(run, summary), latency_page(summary), distribution_page(run, summary),
-                validation_page(summary)]
+    sections = [summary_page(run, summary), latency_page(summary), timing_page(summary),
+                distribution_page(run, summary), validation_page(summary)]
     if comparison:
         sections.append(comparison_page(comparison))
     story = []

@@ -9,10 +9,11 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from loaddriver.report.styles import BAD_LINE, FRAME_WIDTH, GRID, MUTED, OK_LINE, fonts
 
-_LEFT, _BOTTOM, _TOP = 52, 58, 26
+LEFT, BOTTOM, TOP = 52, 58, 26
 
 
 def nice_step(top: float, ticks: int = 5) -> float:
@@ -24,25 +25,27 @@ def nice_step(top: float, ticks: int = 5) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def _frame(width: float, height: float, x_title: str, y_title: str) -> Drawing:
+def frame(width: float, height: float, x_title: str, y_title: str, legend_pairs=None) -> Drawing:
+    """A drawing with the axis titles and a legend (OK / not OK unless `legend_pairs` says otherwise)."""
     f = fonts()
     drawing = Drawing(width, height)
-    drawing.add(String(_LEFT + (width - _LEFT - 10) / 2, 6, x_title, fontName=f.regular, fontSize=8,
+    drawing.add(String(LEFT + (width - LEFT - 10) / 2, 6, x_title, fontName=f.regular, fontSize=8,
                        fillColor=MUTED, textAnchor="middle"))
     label = Group(String(0, 0, y_title, fontName=f.regular, fontSize=8, fillColor=MUTED, textAnchor="middle"))
-    label.translate(12, _BOTTOM + (height - _BOTTOM - _TOP) / 2)
+    label.translate(12, BOTTOM + (height - BOTTOM - TOP) / 2)
     label.rotate(90)
     drawing.add(label)
     legend = Legend()
     legend.x, legend.y = width - 10, height - 6
     legend.alignment, legend.columnMaximum, legend.boxAnchor = "right", 1, "ne"
     legend.fontName, legend.fontSize, legend.dx, legend.dy, legend.deltax = f.regular, 8, 8, 8, 70
-    legend.colorNamePairs = [(OK_LINE, "OK"), (BAD_LINE, "not OK")]
+    legend.colorNamePairs = legend_pairs or [(OK_LINE, "OK"), (BAD_LINE, "not OK")]
+    legend.deltax = 24 + max(stringWidth(name, f.regular, 8) for _colour, name in legend.colorNamePairs)
     drawing.add(legend)
     return drawing
 
 
-def _style_value_axis(axis, top: float) -> None:
+def style_value_axis(axis, top: float) -> None:
     step = nice_step(top)
     axis.valueMin, axis.valueStep = 0, step
     axis.valueMax = max(step, math.ceil(top / step) * step)
@@ -60,17 +63,17 @@ def bucket_label(bucket: dict) -> str:
 
 def histogram_chart(histogram: list[dict], width: float = FRAME_WIDTH, height: float = 210) -> Drawing:
     """Stacked bars of call counts per log-spaced latency bucket."""
-    drawing = _frame(width, height, "latency (ms), log-spaced buckets", "calls")
+    drawing = frame(width, height, "latency (ms), log-spaced buckets", "calls")
     chart = VerticalBarChart()
-    chart.x, chart.y = _LEFT, _BOTTOM
-    chart.width, chart.height = width - _LEFT - 10, height - _BOTTOM - _TOP
+    chart.x, chart.y = LEFT, BOTTOM
+    chart.width, chart.height = width - LEFT - 10, height - BOTTOM - TOP
     chart.data = [[b["ok"] for b in histogram], [b["not_ok"] for b in histogram]]
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.categoryNames = [bucket_label(b) for b in histogram]
     labels = chart.categoryAxis.labels
     labels.angle, labels.boxAnchor, labels.dx, labels.dy = 40, "ne", 3, -3
     labels.fontName, labels.fontSize = fonts().regular, 7
-    _style_value_axis(chart.valueAxis, max((b["ok"] + b["not_ok"] for b in histogram), default=1))
+    style_value_axis(chart.valueAxis, max((b["ok"] + b["not_ok"] for b in histogram), default=1))
     chart.bars[0].fillColor, chart.bars[1].fillColor = OK_LINE, BAD_LINE
     chart.bars.strokeWidth = 0
     chart.groupSpacing = 3
@@ -80,10 +83,10 @@ def histogram_chart(histogram: list[dict], width: float = FRAME_WIDTH, height: f
 
 def throughput_chart(timeline: list[dict], width: float = FRAME_WIDTH, height: float = 200) -> Drawing:
     """Calls completed per second over the run, one line for OK calls and one for the rest."""
-    drawing = _frame(width, height, "seconds since the run started", "calls per second")
+    drawing = frame(width, height, "seconds since the run started", "calls per second")
     plot = LinePlot()
-    plot.x, plot.y = _LEFT, _BOTTOM - 18
-    plot.width, plot.height = width - _LEFT - 10, height - _BOTTOM + 18 - _TOP
+    plot.x, plot.y = LEFT, BOTTOM - 18
+    plot.width, plot.height = width - LEFT - 10, height - BOTTOM + 18 - TOP
     plot.data = [[(b["t"], b["ok"]) for b in timeline], [(b["t"], b["not_ok"]) for b in timeline]]
     first, last = timeline[0]["t"], timeline[-1]["t"]
     x_axis = plot.xValueAxis
@@ -92,7 +95,7 @@ def throughput_chart(timeline: list[dict], width: float = FRAME_WIDTH, height: f
     x_axis.valueMax = first + max(x_step, math.ceil((last - first) / x_step) * x_step)
     x_axis.labelTextFormat = lambda v: f"{v:,.0f}"
     x_axis.labels.fontName, x_axis.labels.fontSize = fonts().regular, 7
-    _style_value_axis(plot.yValueAxis, max((max(b["ok"], b["not_ok"]) for b in timeline), default=1))
+    style_value_axis(plot.yValueAxis, max((max(b["ok"], b["not_ok"]) for b in timeline), default=1))
     for index, colour in enumerate((OK_LINE, BAD_LINE)):
         plot.lines[index].strokeColor, plot.lines[index].strokeWidth = colour, 1.4
         if len(timeline) <= 40:

@@ -8,6 +8,7 @@ from loaddriver.report import fmt
 from loaddriver.report.charts import histogram_chart, throughput_chart
 from loaddriver.report.styles import styles
 from loaddriver.report.tables import data_table
+from loaddriver.report.timing_page import THIN, percentile_cell
 from loaddriver.stats import PERCENTILES
 
 _COLUMNS = ["RPC", "calls"] + [name for name, _ in PERCENTILES] + ["min", "max", "mean"]
@@ -15,7 +16,8 @@ _WIDTHS = [110, 44] + [44] * (len(_COLUMNS) - 2)
 
 
 def _row(label: str, stats: dict) -> list[str]:
-    return [fmt.text(label), fmt.count(stats["count"])] + [fmt.ms(stats[c]) for c in _COLUMNS[2:]]
+    return ([fmt.text(label), fmt.count(stats["count"])] + [percentile_cell(stats, name) for name, _ in PERCENTILES]
+            + [fmt.ms(stats[c]) for c in ("min", "max", "mean")])
 
 
 def percentile_table(summary: dict, which: str) -> Flowable:
@@ -34,9 +36,10 @@ def latency_page(summary: dict) -> list[Flowable]:
     histogram, timeline = summary["histogram"], summary["timeline"]
     return [
         Paragraph("Latency", s["h1"]),
-        Paragraph("Milliseconds, measured by the driver around each call. Percentiles are nearest-rank: the "
-                  "p-th percentile of n latencies is the one at rank ⌈p/100 · n⌉ in ascending order, so "
-                  "it is always a latency that was measured.", s["note"]),
+        Paragraph("Milliseconds, measured by the driver around each call, from its send. Percentiles are "
+                  "nearest-rank (the p-th of n latencies is the one at rank ⌈p/100 · n⌉), read back from "
+                  f"fixed-size histograms within 0.4%. {THIN}: too few samples for that percentile (fewer than "
+                  "100 / (100 − p)); it is the slowest call or near it.", s["note"]),
         Paragraph("OK calls (status OK)", s["h2"]),
         percentile_table(summary, "ok"),
         Paragraph("All calls (OK or not, expected rejections included)", s["h2"]),

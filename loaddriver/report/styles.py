@@ -24,6 +24,7 @@ OK_FG = colors.HexColor("#1E6B2E")
 BAD_BG = colors.HexColor("#F8D7DA")
 BAD_FG = colors.HexColor("#9B1C24")
 MUTED = colors.HexColor("#5A6270")
+WARN_FG = colors.HexColor("#8A5A00")
 OK_LINE = colors.HexColor("#2E9E4F")
 BAD_LINE = colors.HexColor("#D0343F")
 

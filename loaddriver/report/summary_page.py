@@ -4,7 +4,7 @@ from __future__ import annotations
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from loaddriver.report import fmt
-from loaddriver.report.styles import BAD_BG, BAD_FG, FRAME_WIDTH, OK_BG, OK_FG, styles
+from loaddriver.report.styles import BAD_BG, BAD_FG, FRAME_WIDTH, OK_BG, OK_FG, WARN_FG, styles
 from loaddriver.report.tables import data_table, key_values
 
 
@@ -53,7 +53,31 @@ def _totals(summary: dict) -> list[tuple[str, str]]:
         ("Calls that behaved as expected", fmt.rate(summary["as_expected_rate"])),
         ("Warm-up calls (not counted)", fmt.count(totals["warmup_calls"])),
         ("Success rate, all calls", fmt.rate(summary["success_rate"])),
-    ]
+    ] + _truth(summary)
+
+
+def _truth(summary: dict) -> list[tuple[str, str]]:
+    """The achieved rate against the target and the driver's CPU, when the run has them."""
+    pairs = []
+    rate, cpu = summary.get("rate"), summary.get("driver")
+    if rate:
+        pairs += [("Target rate (--rps)", fmt.per_second(rate["target_rps"])),
+                  ("Achieved rate", f"{fmt.per_second(rate['achieved_rps'])} ({rate['ratio']:.0%} of the due calls)")]
+        scheduled = summary["latency"]["ok_from_schedule"]
+        pairs.append(("p99 of OK calls from the schedule", f"{fmt.ms(scheduled['p99'])} ms"))
+    if cpu and cpu["cpu_ms_per_call"] is not None:
+        pairs.append(("Driver CPU per call", f"{fmt.ms(cpu['cpu_ms_per_call'])} ms ({fmt.rate(cpu['core_share'])} "
+                                             "of one core)"))
+    return pairs
+
+
+def _warnings(summary: dict) -> list[Flowable]:
+    found = summary.get("warnings") or []
+    if not found:
+        return []
+    s = styles()
+    return [Paragraph("Warnings", s["h2"])] + [Paragraph("• " + fmt.text(w), s["body"].clone("warning",
+                                                         textColor=WARN_FG)) for w in found]
 
 
 def _cluster(run: dict) -> list[Flowable]:
@@ -77,6 +101,7 @@ def summary_page(run: dict, summary: dict) -> list[Flowable]:
         Paragraph(f"Load report: {fmt.text(run.get('name') or 'unnamed run')}", s["title"]),
         Paragraph(subtitle, s["subtitle"]),
         _banner(summary),
+        *_warnings(summary),
         Paragraph("Results", s["h2"]),
         key_values(_totals(summary), columns=2),
         Paragraph("Expected rejections are deliberately invalid requests that got the status they should; an "

@@ -1,8 +1,13 @@
 """Tables styled for reading: a dark header row, alternating row colours, green rows for success and red
-rows for failure, numbers right-aligned; plus the key/value grid of the summary page."""
+rows for failure, numbers right-aligned, columns wide enough that no word breaks; plus the key/value grid of
+the summary page."""
 from __future__ import annotations
 
+import html
+import re
+
 from reportlab.lib.enums import TA_RIGHT
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from loaddriver.report import fmt
@@ -10,13 +15,59 @@ from loaddriver.report.styles import (BAD_BG, BAD_FG, FRAME_WIDTH, GRID, HEADER_
                                       fonts, styles)
 
 OK, BAD = "ok", "bad"
+PADDING = 12  # a Table cell's default left and right padding together
+FONT_SIZES = (7.5, 7, 6.5, 6)  # a table too narrow for its longest words at one size tries the next
 
 
-def _cell(value, bold: bool = False) -> Paragraph:
-    """A Paragraph as is; a string as already formatted markup; anything else through fmt.text."""
+def _markup(value) -> str:
+    """A Paragraph's text; a string as already formatted markup; anything else through fmt.text."""
     if isinstance(value, Paragraph):
-        return value
-    return Paragraph(value if isinstance(value, str) else fmt.text(value), styles()["cell_bold" if bold else "cell"])
+        return value.text
+    return value if isinstance(value, str) else fmt.text(value)
+
+
+def longest_word(markup: str, font: str, size: float) -> float:
+    """The width in points of the widest word of `markup` (tags left out, entities read; a no-break space
+    joins two words into one, as it does on the page)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", markup))
+    return max((stringWidth(word, font, size) for word in re.split(r"[ \t\r\n]+", text)), default=0.0)
+
+
+def fit_widths(widths: list[float], need: list[float], room: float = FRAME_WIDTH) -> list[float] | None:
+    """Widen each column to what its longest word needs, taking the room from columns with slack so the
+    table stays within `room`; None when the words alone are wider than the room."""
+    widths = [max(w, n) for w, n in zip(widths, need)]
+    excess = sum(widths) - room
+    if excess <= 0:
+        return widths
+    slack = [w - n for w, n in zip(widths, need)]
+    if sum(slack) < excess:
+        return None
+    return [w - s * excess / sum(slack) for w, s in zip(widths, slack)]
+
+
+def _fitted(header: list[str], rows: list[list[str]], widths: list[float], bold_last: bool) -> tuple[list[float], float]:
+    """Column widths and a font size (the largest of FONT_SIZES that works) at which no word breaks."""
+    f = fonts()
+    for size in FONT_SIZES:
+        need = []
+        for column, head in enumerate(header):
+            words = [longest_word(head, f.bold, size)]
+            words += [longest_word(row[column], f.bold if bold_last and i == len(rows) - 1 else f.regular, size)
+                      for i, row in enumerate(rows)]
+            need.append(max(words) + PADDING + 0.5)
+        fitted = fit_widths(widths, need)
+        if fitted is not None:
+            return fitted, size
+    return widths, FONT_SIZES[-1]
+
+
+def _sized(style, size: float):
+    if style.fontSize == size:
+        return style
+    copy = style.clone(f"{style.name}_{size}")
+    copy.fontSize, copy.leading = size, size * 1.2
+    return copy
 
 
 def data_table(header: list[str], rows: list[list], widths: list[float] | None = None,
@@ -25,12 +76,16 @@ def data_table(header: list[str], rows: list[list], widths: list[float] | None =
     """A table with `header` repeated on every page it spans. Cells are strings (already formatted,
     XML-escaped) or Paragraphs; columns in `right` are right-aligned; marks[i] is OK or BAD to colour row i
     green or red; bold_last sets a totals row in bold."""
-    f, cell = fonts(), styles()["cell"]
+    f = fonts()
+    texts = [[_markup(v) for v in row] for row in rows]
+    widths = widths or [FRAME_WIDTH / len(header)] * len(header)
+    total = sum(widths)
+    widths = [w * FRAME_WIDTH / total for w in widths] if total > FRAME_WIDTH else widths
+    widths, size = _fitted([fmt.text(h) for h in header], texts, widths, bold_last)
+    cell, bold = _sized(styles()["cell"], size), _sized(styles()["cell_bold"], size)
     head = [Paragraph(f'<font color="white"><b>{fmt.text(h)}</b></font>', cell) for h in header]
-    body = [[_cell(v, bold_last and i == len(rows) - 1) for v in row] for i, row in enumerate(rows)]
-    if widths:
-        total = sum(widths)
-        widths = [w * FRAME_WIDTH / total for w in widths] if total > FRAME_WIDTH else widths
+    body = [[Paragraph(text, bold if bold_last and i == len(rows) - 1 else cell) for text in row]
+            for i, row in enumerate(texts)]
     commands = [
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
         ("FONTNAME", (0, 0), (-1, -1), f.regular),

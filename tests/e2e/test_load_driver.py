@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,10 @@ def load_run(cluster, tmp_path_factory):
         [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--total", "600",
          "--concurrency", "8", "--invalid-ratio", "0.25", "--seed", "7", "--report", str(report), "--name", "e2e"],
         capture_output=True, text=True, timeout=300)
-    return result, report, json.loads(report.with_suffix(".json").read_text())
+    results = json.loads(report.with_suffix(".json").read_text())
+    with open(report.with_suffix(".csv"), newline="") as handle:
+        results["calls"] = list(csv.DictReader(handle))  # per-call data lives only in the CSV
+    return result, report, results
 
 
 def test_the_run_succeeds_with_no_unexpected_outcome(load_run):
@@ -44,11 +48,12 @@ def test_every_invalid_kind_is_rejected_with_its_status(load_run):
             assert call["code"] == call["expected"] != "OK" and call["outcome"] == "expected_rejection", call
 
 
-def test_the_csv_has_one_row_per_call_and_shards_are_named(load_run):
+def test_the_csv_has_one_row_per_call_and_the_json_only_the_summary(load_run):
     _, report, results = load_run
-    with open(report.with_suffix(".csv"), newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == len(results["calls"]) == 600
+    assert len(results["calls"]) == len({c["seq"] for c in results["calls"]}) == 600
+    document = json.loads(report.with_suffix(".json").read_text())
+    assert set(document) == {"format", "run", "summary"} and len(document["summary"]["unexpected"]) == 0
+    assert sum(1 for c in results["calls"] if c["code"] == "OK") == results["summary"]["latency"]["ok"]["count"]
     shards = {c["shard"] for c in results["calls"] if c["code"] == "OK"}
     assert {"na", "eu", "apac"} <= shards
 
@@ -70,7 +75,7 @@ def test_the_pdf_renders_every_page(load_run, tmp_path):
     _, report, _ = load_run
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(report), str(tmp_path / "page")], check=True, timeout=60)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) >= 4 and all(p.stat().st_size > 2_000 for p in pages)
+    assert len(pages) >= 5 and all(p.stat().st_size > 2_000 for p in pages)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
@@ -85,9 +90,36 @@ def test_the_pdf_shows_the_numbers_of_the_json(load_run):
         assert kind in text, kind
     for rpc in {c["rpc"] for c in results["calls"]}:
         assert rpc in text, rpc
+    for heading in ("Rate, latency over time and the driver", "Latency over time (OK calls)",
+                    "Percentile curve (OK calls)", "The driver's own CPU", "Server side", "Warnings"):
+        assert heading in text, heading
+    # p99.9 of 600 calls rests on too few samples, and the report says so.
+    assert "p99.9 of OK calls rests on" in " ".join(text.split())
+    # Headers and codes are never broken inside a word (the columns are as wide as their longest word).
+    words = set(re.findall(r"[\w.]+", text))
+    for word in ("worker", "rejections", "unexpected", *results["summary"]["by_code"]):
+        assert word in words, word
     served = results["summary"]["served_by"]
     table = text.split("Reads served by", 1)[1].split("Status codes", 1)[0]
     rows = {words[0]: words[-4:] for words in map(str.split, table.splitlines()) if words}
     for shard, counts in (*served["by_shard"].items(), ("all", served)):  # "all shards" is the totals row
         expected = [f"{counts[k]:,}" for k in ("shard_reads", "replica", "primary")] + [f"{counts['replica_rate']:.2%}"]
         assert rows[shard] == expected, (shard, rows.get(shard))
+
+
+@pytest.mark.slow
+def test_a_rate_far_above_capacity_fails_and_names_the_achieved_rate(cluster, tmp_path):
+    report = tmp_path / "overload.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--rps", "20000",
+         "--duration", "2", "--concurrency", "4", "--report", str(report), "--name", "overload"],
+        capture_output=True, text=True, timeout=300)
+    summary = json.loads(report.with_suffix(".json").read_text())["summary"]
+    rate = summary["rate"]
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert rate["missed"] and rate["ratio"] < 0.9 and rate["target_rps"] == 20000
+    assert f"achieved rate {rate['achieved_rps']:.1f} calls/s is below the target 20000/s" in result.stderr
+    assert "FAILED: achieved" in subprocess.run(["pdftotext", str(report), "-"], capture_output=True, text=True,
+                                                check=True, timeout=60).stdout.replace("\n", " ")
+    # Calls queued behind the schedule: timed from their slot they waited far longer than from their send.
+    assert summary["latency"]["ok_from_schedule"]["p50"] > summary["latency"]["ok"]["p50"] * 2

@@ -1,5 +1,8 @@
-"""loaddriver.stats: nearest-rank percentiles, counts that add up, warm-up left out, invalid kinds."""
+"""loaddriver.stats: counts that add up, warm-up left out, invalid kinds, a summary whose size does not grow
+with the calls, and warnings where a percentile rests on too few samples."""
 from __future__ import annotations
+
+import json
 
 from loaddriver import stats
 
@@ -12,11 +15,10 @@ def call(seq, rpc="CreateUser", kind="valid", code="OK", expected="OK", latency=
 
 
 def test_nearest_rank_percentiles():
-    values = [float(v) for v in range(1, 101)]
-    assert stats.percentile(values, "50") == 50.0
-    assert stats.percentile(values, "99") == 99.0
-    assert stats.percentile(values, "99.9") == 100.0
-    assert stats.percentile([7.0], "50") == 7.0 and stats.percentile([], "50") is None
+    calls = [call(i, latency=i / 1000) for i in range(1, 101)]  # below 256 µs the histogram is exact
+    latency = stats.summarize(calls, {"duration_s": 1.0, "options": {}})["latency"]["ok"]
+    assert (latency["p50"], latency["p99"], latency["p99.9"]) == (0.05, 0.099, 0.1)
+    assert (latency["count"], latency["min"], latency["max"]) == (100, 0.001, 0.1)
 
 
 def test_counts_add_up_and_warmup_is_left_out():
@@ -43,3 +45,26 @@ def test_every_invalid_kind_reports_what_came_back():
     assert set(kinds) == {"blank_name", "duplicate_email"} and set(kinds) <= set(stats.INVALID_KINDS)
     assert kinds["duplicate_email"]["expected"] == "ALREADY_EXISTS"
     assert kinds["duplicate_email"]["expected_rejections"] == 1
+
+
+def test_the_summary_holds_no_call_list_and_does_not_grow_with_the_calls():
+    def summary_size(n):
+        calls = [call(i, rpc=f"Rpc{i % 7}", latency=1 + (i * 7919) % 500 / 10) for i in range(n)]
+        unexpected = stats.MAX_UNEXPECTED_KEPT + n // 10  # more than the JSON lists, in both runs
+        calls += [call(n + i, code="UNAVAILABLE") for i in range(unexpected)]
+        for c in calls:
+            c["start_s"] = (c["seq"] % 50) / 10  # the same 5 seconds, so only the number of calls changes
+        summary = stats.summarize(calls, {"duration_s": 5.0, "options": {}})
+        assert summary["totals"]["calls"] == n + unexpected
+        return len(json.dumps(summary))
+
+    small, large = summary_size(2_000), summary_size(40_000)
+    assert large < small * 1.1, (small, large)
+
+
+def test_a_percentile_from_too_few_samples_is_marked_and_warned_about():
+    few = stats.summarize([call(i, latency=float(i)) for i in range(600)], {"duration_s": 1.0, "options": {}})
+    assert few["latency"]["ok"]["thin"] == ["p99.9"]
+    assert any(w.startswith("p99.9 of OK calls rests on 600 samples (fewer than 1,000)") for w in few["warnings"])
+    enough = stats.summarize([call(i, latency=float(i)) for i in range(1000)], {"duration_s": 1.0, "options": {}})
+    assert enough["latency"]["ok"]["thin"] == [] and not enough["warnings"]
