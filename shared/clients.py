@@ -2,6 +2,7 @@
 every call, and the callee's failure translated into a domain error of the caller."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable, TypeVar
@@ -10,6 +11,8 @@ import grpc
 
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 Reply = TypeVar("Reply")
 
@@ -56,7 +59,10 @@ class ServiceClients:
                 raise InvalidArgument(what, details) from None
             if code == grpc.StatusCode.FAILED_PRECONDITION:
                 raise FailedPrecondition(f"{what}: {details}") from None
-            raise Unavailable(f"cannot check {what}: the {service} service answered {code.name}: {details}",
+            # The callee's text of a transport failure names addresses: the log gets it, the caller does not.
+            log.warning("inter-service call failed", extra={"service": service, "code": code.name,
+                                                            "detail": details})
+            raise Unavailable(f"cannot check {what}: the {service} service answered {code.name}",
                               reason="DEPENDENCY_UNAVAILABLE",
                               metadata={"service": service, "code": code.name}) from None
 

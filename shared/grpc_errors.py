@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 INTERNAL_TEXT = re.compile(
     r"SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|PL/pgSQL|relation \"|Process \d+ waits|on transaction \d+|"
     r"Traceback|File \"|/[\w.-]+/[\w./-]*\.py|psycopg|pymongo|violates [\w -]+ constraint|"
-    r"\"\w+_(fkey|pkey|key|check)\"|CONTEXT:|DETAIL:")  # PostgreSQL quotes the names of its constraints
+    r"\"\w+_(fkey|pkey|key|check)\"|CONTEXT:|DETAIL:|"  # PostgreSQL quotes the names of its constraints
+    r"\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|ipv[46]:|Connection refused")  # addresses of the cluster's nodes
 
 CODES: list[tuple[type[errors.DomainError], int]] = [
     (errors.InvalidArgument, code_pb2.INVALID_ARGUMENT),

@@ -33,8 +33,8 @@ ROLE = "mongo"
 def translate(exc: PyMongoError, shard: str) -> Exception:
     """The domain error for a driver error that no store handled itself (else `exc` unchanged)."""
     if isinstance(exc, ConnectionFailure):  # also ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ShardUnavailable(shard, ROLE, detail.split(", Timeout: ")[0][:300])  # not the topology dump
+        # The driver's text names hosts and ports: it stays on the exception chain, for the log only.
+        return ShardUnavailable(shard, ROLE)
     if isinstance(exc, (ExecutionTimeout, WTimeoutError)) or getattr(exc, "timeout", False):
         return Unavailable(f"shard {shard} ({ROLE}) did not answer in time", reason="SHARD_TIMEOUT",
                            metadata={"shard": shard, "role": ROLE})

@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 F = descriptor.FieldDescriptor
 INT64 = (-2**63, 2**63 - 1)
 INT32 = (-2**31, 2**31 - 1)
-# What an error may never show a caller: SQL, PL/pgSQL, relations, PIDs, stack traces, file paths.
+# What an error may never show a caller: SQL, PL/pgSQL, relations, PIDs, stack traces, file paths, addresses.
 INTERNAL_TEXT = re.compile(
     r"SELECT |INSERT |UPDATE \w+ SET|DELETE FROM|PL/pgSQL|relation \"|Process \d+ waits|on transaction \d+|"
     r"Traceback|File \"|/[\w.-]+/[\w./-]*\.py|psycopg|pymongo|violates [\w -]+ constraint|_fkey|_pkey|"
-    r"_check\b|CONTEXT:|DETAIL:|SQL statement|Exception deserializing|Exception calling application")
+    r"_check\b|CONTEXT:|DETAIL:|SQL statement|Exception deserializing|Exception calling application|"
+    r"\b\d{1,3}(?:\.\d{1,3}){3}:\d{2,5}\b|ipv[46]:|Connection refused")
 HOSTILE_TEXT = ["\x00", "a\x00b", "", " ", "\t\n", "x" * 5000, "١٢٣.٤٥", "𝟙𝟚.𝟛", "１２", "½", "²",
                 "'; DROP TABLE users; --", "%s%s%n", "{\"$gt\": \"\"}", "$where", "a.b$c", "\u202eevil",
                 "../../etc/passwd", "Europe/Nowhere", "9" * 400, "-1", "1e309", "NaN", "Infinity",

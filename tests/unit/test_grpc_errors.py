@@ -86,3 +86,11 @@ def test_violations_collect_then_raise_all():
     with pytest.raises(errors.InvalidArgument) as err:
         violations.raise_if_any()
     assert [(v.field, v.description) for v in err.value.violations] == [("a", "x"), ("b.c", "y")]
+
+
+@pytest.mark.parametrize("text", ["failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:50062",
+                                  "10.1.2.3:5432 refused", "[Errno 111] Connection refused"])
+def test_an_address_of_the_cluster_is_internal_text(text):
+    status = to_status(errors.Unavailable(f"cannot check course: {text}"), "elearning.test")
+    assert "127.0.0.1" not in status.details and "10.1.2.3" not in status.details
+    assert "Connection refused" not in status.details
