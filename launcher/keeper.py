@@ -43,6 +43,7 @@ class Keeper:
             code = self.child.wait()
             if self.stopping:
                 break
+            time.sleep(0.5)  # a host that dies takes its postmaster too: let that death land before judging
             node_alive = postmaster_pid(self.data) is not None
             print(f"elearn keeper: patroni exited ({code}), "
                   f"{'its PostgreSQL runs' if node_alive else 'the node is down'}; starting it again", flush=True)

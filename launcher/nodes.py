@@ -3,6 +3,9 @@
 over, stop, and report Patroni's view. Patroni alone promotes, demotes, rewinds and re-clones nodes."""
 from __future__ import annotations
 
+import os
+import pathlib
+import signal
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -85,15 +88,27 @@ class Nodes:
         """Stop the node's Patroni, which stops its PostgreSQL first (a leader hands its key over)."""
         return self.processes.stop(self.process(shard, node), timeout_s=90)
 
+    def kill_node(self, shard: str, role: str) -> str:
+        """SIGKILL the Patroni and the postmaster of the node that has `role` now, as if its host died (the
+        keeper stays, as the host's init would, and brings the node back as launcher.keeper says)."""
+        node = self.layout.node(shard, role)
+        config = str(self.layout.patroni_dir / f"{self.layout.member(shard, node)}.yml")
+        postmaster = postgres.postmaster_pid(self.layout.node_dir(shard, node))
+        for pid in [*([postmaster] if postmaster else []), *_pids_running(config, "bin/patroni")]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return node
+
     def stop(self) -> list[str]:
         """Every node (replicas first, so no leader key moves), any postmaster left by a killed Patroni, etcd."""
         stopped = []
         leaders = {s: self.layout.primary_node(s) for s in SHARD_NAMES}
         for leading in (False, True):
-            for shard in SHARD_NAMES:
-                for node in NODES:
-                    if (node == leaders[shard]) == leading and self.stop_node(shard, node):
-                        stopped.append(f"postgres {shard} {node}")
+            names = {self.process(s, n): f"postgres {s} {n}" for s in SHARD_NAMES for n in NODES
+                     if (n == leaders[s]) == leading}
+            stopped += [names[name] for name in self.processes.stop_all(list(names), timeout_s=90)]
         for shard in SHARD_NAMES:
             for node in NODES:
                 postgres.stop(self.layout.node_dir(shard, node), mode="fast", timeout_s=30)
@@ -205,3 +220,19 @@ def describe(member: dict) -> str:
     if member.get("role") != "leader":
         text += f", lag {member.get('lag', 'unknown')} B"
     return text
+
+
+def _pids_running(*words: str) -> list[int]:
+    """PIDs whose command line holds every one of `words`, leaving out the keeper (whose command line holds
+    Patroni's too)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if all(word in cmdline for word in words) and "launcher.keeper" not in cmdline and "setpriv" not in cmdline:
+            found.append(int(entry.name))
+    return found

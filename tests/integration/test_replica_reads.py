@@ -148,7 +148,7 @@ def test_a_replica_over_the_lag_limit_gets_no_reads_until_it_catches_up(gateway_
 
 def test_with_the_replica_stopped_reads_still_succeed_from_the_primary(gateway_channel, cluster):
     user, _ = create_eu_user(gateway_channel)
-    postgres.stop(cluster.layout.pg_dir("eu", "replica"))
+    node = cluster.cluster.stop_node("eu", "replica")
     try:
         for _ in range(3):
             found, trailers = get_user(gateway_channel, user.id)
@@ -156,6 +156,5 @@ def test_with_the_replica_stopped_reads_still_succeed_from_the_primary(gateway_c
             ids, trailers = list_eu_users(gateway_channel)
             assert user.id in ids and trailers["x-served-by"] == "eu:primary"
     finally:
-        cluster.cluster.start_replica("eu")
-        cluster.cluster.apply_replication_mode("eu")
+        cluster.cluster.start_node("eu", node)
     assert wait_for(lambda: list_eu_users(gateway_channel)[1]["x-served-by"] == "eu:replica", 10)
