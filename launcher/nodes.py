@@ -89,12 +89,14 @@ class Nodes:
         return self.processes.stop(self.process(shard, node), timeout_s=90)
 
     def kill_node(self, shard: str, role: str) -> str:
-        """SIGKILL the Patroni and the postmaster of the node that has `role` now, as if its host died (the
-        keeper stays, as the host's init would, and brings the node back as launcher.keeper says)."""
+        """SIGKILL the Patroni, the postmaster and every PostgreSQL process of the node that has `role` now, as
+        if its host died (a backend outlives its postmaster for a moment and could still commit). The keeper
+        stays, as the host's init would, and brings the node back as launcher.keeper says."""
         node = self.layout.node(shard, role)
         config = str(self.layout.patroni_dir / f"{self.layout.member(shard, node)}.yml")
         postmaster = postgres.postmaster_pid(self.layout.node_dir(shard, node))
-        for pid in [*([postmaster] if postmaster else []), *_pids_running(config, "bin/patroni")]:
+        server = [postmaster, *_children(postmaster)] if postmaster else []
+        for pid in [*server, *_pids_running(config, "bin/patroni")]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -220,6 +222,17 @@ def describe(member: dict) -> str:
     if member.get("role") != "leader":
         text += f", lag {member.get('lag', 'unknown')} B"
     return text
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def _pids_running(*words: str) -> list[int]:
