@@ -94,9 +94,8 @@ def _is_primary(dsn: str, limits: Limits) -> bool:
 
 def check_patroni(name: str, rest: list[str], limits: Limits) -> Check:
     """Patroni's view of one shard: a running leader, and in synchronous mode a streaming sync standby."""
-    ports = [int(address.rsplit(":", 1)[1]) for address in rest]
-    component, address = f"patroni {name}", ",".join(rest)
-    view = patroni.cluster_view(ports)
+    component, address = f"patroni {name}", rest[0] if len(rest) == 1 else f"{rest[0]} +{len(rest) - 1}"
+    view = patroni.cluster_view(rest)
     if view is None:
         return Check(component, address, False, "no member's REST API answers")
     members = view.get("members", [])
@@ -105,7 +104,7 @@ def check_patroni(name: str, rest: list[str], limits: Limits) -> Check:
     detail = "; ".join(f"{m['name']} {describe(m)}" for m in members) or "no members"
     if holder is None:
         return Check(component, address, False, f"no running leader: {detail}", facts)
-    if patroni.shard_config(ports).get("synchronous_mode") and standby is None:
+    if patroni.shard_config(rest).get("synchronous_mode") and standby is None:
         return Check(component, address, False, f"no streaming synchronous standby: {detail}", facts)
     return Check(component, address, True, detail, facts)
 

@@ -64,10 +64,12 @@ def keeper_spec(name: str, member: str, config: pathlib.Path, data: pathlib.Path
 
 
 # ---- the REST API --------------------------------------------------------------------------------------
-def _call(port: int, path: str, method: str = "GET", body: dict | None = None,
+def _call(where: int | str, path: str, method: str = "GET", body: dict | None = None,
           timeout_s: float = 2.0) -> tuple[int, object]:
+    """One REST call to a member at `where`: a local port, or "host:port"."""
+    address = f"127.0.0.1:{where}" if isinstance(where, int) else where
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+    request = urllib.request.Request(f"http://{address}{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as reply:
@@ -80,7 +82,7 @@ def _call(port: int, path: str, method: str = "GET", body: dict | None = None,
         return status, raw.decode(errors="replace").strip()
 
 
-def cluster_view(rest_ports: list[int]) -> dict | None:
+def cluster_view(rest_ports: list[int | str]) -> dict | None:
     """Patroni's view of one shard (GET /cluster) from the first member that answers, or None."""
     for port in rest_ports:
         try:
@@ -92,7 +94,7 @@ def cluster_view(rest_ports: list[int]) -> dict | None:
     return None
 
 
-def shard_config(rest_ports: list[int]) -> dict:
+def shard_config(rest_ports: list[int | str]) -> dict:
     """The shard's dynamic configuration in etcd (GET /config), or {} when no member answers."""
     for port in rest_ports:
         try:
