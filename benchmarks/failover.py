@@ -72,8 +72,9 @@ def fault_round(cluster: Cluster, stub, fault: str) -> dict:
         cluster.nodes.wait_ready(SHARD)
         whole = time.monotonic() - began
         time.sleep(0.5)
+        gap = eu.longest_gap(began)
     ids = eu.ids
-    return {"resumed_s": resumed, "gap_s": eu.longest_gap(began), "whole_s": whole, "acknowledged": len(ids),
+    return {"resumed_s": resumed, "gap_s": gap, "whole_s": whole, "acknowledged": len(ids),
             "missing": len(set(ids) - ids_on_primary(cluster, ids)), "other_failures": len(na.failures)}
 
 

@@ -46,9 +46,10 @@ class Writers:
             time.sleep(0.05)
         return None
 
-    def longest_gap(self, since: float) -> float:
-        """The longest time without an acknowledged write from `since` to the last acknowledgement."""
-        times = [since, *sorted(at for _began, at, _id in self.acknowledged if at > since)]
+    def longest_gap(self, since: float, until: float | None = None) -> float:
+        """The longest time without an acknowledged write between `since` and `until` (default: now)."""
+        until = time.monotonic() if until is None else until
+        times = [since, *sorted(at for _began, at, _id in self.acknowledged if since < at < until), until]
         return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
     def __enter__(self) -> "Writers":
