@@ -146,6 +146,11 @@ class Nodes:
         if bool(patroni.shard_config(ports).get("synchronous_mode")) != wanted:
             patroni.request(ports, "/config", {"synchronous_mode": wanted}, method="PATCH")
 
+    def set_maintenance(self, shard: str, on: bool) -> None:
+        """Patroni's maintenance mode (`patronictl pause`): it changes nothing on the shard's nodes meanwhile,
+        e.g. leaves a replica's paused WAL replay paused (it resumes one at its next loop otherwise)."""
+        patroni.request(self.layout.rest_ports(shard), "/config", {"pause": on}, method="PATCH")
+
     # ---- planned and forced changes of leader --------------------------------------------------
     def switchover(self, shard: str) -> Handover:
         """A planned change of leader: Patroni stops the old leader cleanly, promotes the synchronous standby,

@@ -67,7 +67,8 @@ def test_a_killed_primary_node_is_replaced_by_itself_and_rejoins_as_the_replica(
         killed = time.monotonic()  # after the signals: finding the node's processes takes a moment
         resumed = eu.wait_for_ack_after(killed, 40)
         time.sleep(0.5)
-    print(f"\nprimary node killed: first eu write {resumed} s after the kill; {len(eu.ids)} acknowledged")
+    print(f"\nprimary node killed: first eu write {resumed or float('nan'):.2f} s after the kill; "
+          f"{len(eu.ids)} acknowledged")
     assert resumed is not None and resumed < 30, "eu writes did not resume by themselves within 30 s"
     assert cluster.layout.primary_node("eu") != old
     assert on_primary(cluster, "eu", eu.ids) == set(eu.ids), "an acknowledged write was lost"

@@ -41,12 +41,14 @@ def list_eu_users(channel, *metadata: tuple[str, str]) -> tuple[set[int], dict]:
 @contextlib.contextmanager
 def replay_paused(cluster, shard: str = "eu"):
     """Replay paused on the shard's replica: it keeps receiving WAL (sync commits still return) but shows
-    nothing new."""
+    nothing new. Patroni resumes a paused replay at its next loop unless the shard is in maintenance mode."""
+    cluster.cluster.nodes.set_maintenance(shard, True)
     cluster.query(shard, "replica", "SELECT pg_wal_replay_pause()")
     try:
         yield
     finally:
         cluster.query(shard, "replica", "SELECT pg_wal_replay_resume()")
+        cluster.cluster.nodes.set_maintenance(shard, False)
 
 
 def wait_for(condition, seconds: float, step: float = 0.1):
