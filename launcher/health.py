@@ -4,8 +4,8 @@ Each service and the gateway answer grpc.health.v1 by full service name (the gat
 each shard must have one primary and one replica that is streaming from it, with its replay lag in bytes
 and seconds under the limits (which node has which role is Patroni's choice, so the topology's order is only
 a hint); where the topology names the shard's Patroni REST APIs, Patroni must report a running leader and,
-in synchronous mode, a streaming synchronous standby; each shard's MongoDB database must answer a ping. Addresses are shown as
-host:port only, never with credentials.
+in synchronous mode, a streaming synchronous standby; each shard's MongoDB database must answer a ping.
+Addresses are shown as host:port only, never with credentials.
 """
 from __future__ import annotations
 

@@ -175,7 +175,8 @@ class Nodes:
 
     def _hand_over(self, shard: str, old: str, path: str, body: dict) -> Handover:
         began = time.monotonic()
-        self.say(f"  {path.strip('/')} of shard {shard} (leader {old}): {patroni.request(self.layout.rest_ports(shard), path, body)}")
+        reply = patroni.request(self.layout.rest_ports(shard), path, body)
+        self.say(f"  {path.strip('/')} of shard {shard} (leader {old}): {reply}")
         give_up = began + READY_TIMEOUT_S
         new, leader_after = None, None
         while time.monotonic() < give_up:

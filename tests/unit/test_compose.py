@@ -1,6 +1,7 @@
 """docker-compose.yml, validated offline by `docker-compose config` (no container engine needed): it names every
-service, etcd and each shard's two Patroni-run nodes, MongoDB, the migration and the gateway on 50051, checks every container's
-health, orders start-up by health, and its environment is read by the same settings code as the local cluster."""
+service, etcd and each shard's two Patroni-run nodes, MongoDB, the migration and the gateway on 50051, checks
+every container's health, orders start-up by health, and its environment is read by the same settings code as
+the local cluster."""
 from __future__ import annotations
 
 import pathlib
@@ -43,7 +44,8 @@ def test_it_names_every_part(config):
     expected = {f"pg-{s}-{node}" for s in SHARDS for node in NODES}
     expected |= {"etcd", "mongo", "migrate", "gateway", *APPS}
     assert set(config) == expected
-    assert {config[f"pg-{s}-{n}"]["build"]["dockerfile"] for s in SHARDS for n in NODES} == {"deploy/patroni/Dockerfile"}
+    dockerfiles = {config[f"pg-{s}-{n}"]["build"]["dockerfile"] for s in SHARDS for n in NODES}
+    assert dockerfiles == {"deploy/patroni/Dockerfile"}
     assert config["mongo"]["image"] == "mongo:7"
     assert config["migrate"]["command"] == ["elearn", "migrate"]
 
