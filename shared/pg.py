@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import select
 import threading
 import time
 from typing import Callable, Iterator, TypeVar
@@ -53,6 +54,18 @@ def translate(exc: psycopg2.Error, shard: str, role: Role) -> Exception:
     if _lost_connection(exc):
         return ShardUnavailable(shard, role.value, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
     return exc
+
+
+def _died_idle(conn: psycopg2.extensions.connection) -> bool:
+    """Whether an idle connection's server has gone, checked without a round trip: an idle connection has
+    nothing to read unless the server closed it (end of file) or sent its last words (a FATAL at shutdown)."""
+    if conn.closed:
+        return True
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _lost_connection(exc: psycopg2.Error) -> bool:
@@ -113,8 +126,7 @@ class NodePool:
                               reason="POOL_EXHAUSTED", metadata={"shard": self.shard})
         conn = None
         try:
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
+            conn = self._checkout_idle()
             if conn is None:
                 conn = self._connect()
             yield conn
@@ -128,6 +140,16 @@ class NodePool:
             if conn is not None and not conn.closed:
                 self._return(conn)
             self._slots.release()
+
+    def _checkout_idle(self) -> psycopg2.extensions.connection | None:
+        """An idle connection still alive, or None. One whose server went away while it sat idle (a node
+        restarted, a leader demoted) is closed instead of costing the caller a failed call."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None or not _died_idle(conn):
+                return conn
+            conn.close()
 
     def _return(self, conn: psycopg2.extensions.connection) -> None:
         """Back to the idle list, clean; a connection that cannot be cleaned is closed instead."""
