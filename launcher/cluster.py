@@ -16,6 +16,7 @@ from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spe
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
+SERVING_TIMEOUT_S = 120
 
 
 class ClusterError(RuntimeError):
@@ -123,7 +124,8 @@ class Cluster:
         self.processes.start(service_spec(component.name, component.module, port), self.process_env())
         address = f"{self.layout.ports.host}:{port}"
         for name in component.health_names:
-            if not wait_serving(address, name, 60, alive=lambda: self.processes.alive(component.name) is not None):
+            # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
+            if not wait_serving(address, name, SERVING_TIMEOUT_S, alive=lambda: self.processes.alive(component.name) is not None):
                 raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
                                    + self.processes.log_tail(component.name))
         result.started.append(component.name)
