@@ -125,7 +125,8 @@ class Cluster:
         address = f"{self.layout.ports.host}:{port}"
         for name in component.health_names:
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
-            if not wait_serving(address, name, SERVING_TIMEOUT_S, alive=lambda: self.processes.alive(component.name) is not None):
+            if not wait_serving(address, name, SERVING_TIMEOUT_S,
+                                alive=lambda: self.processes.alive(component.name) is not None):
                 raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
                                    + self.processes.log_tail(component.name))
         result.started.append(component.name)
