@@ -18,21 +18,33 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Debian tools the tests use as a person would: pdftoppm (poppler-utils) renders the PDF report, and
-# docker-compose validates docker-compose.yml offline. Installed when missing (needs root, as on CI).
-SYSTEM_TOOLS := pdftoppm:poppler-utils docker-compose:docker-compose
+# Debian tools the cluster and the tests use: etcd (etcd-server) stores Patroni's leader keys, pdftoppm
+# (poppler-utils) renders the PDF report, docker-compose validates docker-compose.yml offline, and
+# python3-venv lets Debian's Python make Patroni's venv. Installed when missing (needs root, as on CI).
+SYSTEM_TOOLS := etcd:etcd-server pdftoppm:poppler-utils docker-compose:docker-compose
+# Patroni runs as the `postgres` user (PostgreSQL refuses root), so it lives in a venv of Debian's own
+# /usr/bin/python3 outside root's home, where that user can read and run it.
+PATRONI_HOME ?= /opt/elearn/patroni
+PATRONI_PINS := 'patroni[etcd3]==4.1.5' psycopg2-binary==2.9.13
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	dpkg -s python3-venv >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	  || echo "could not install$$missing: the tests that need them will fail"; \
 	fi
+	@if ! $(PATRONI_HOME)/bin/patroni --version 2>/dev/null | grep -q ' 4.1.5$$'; then \
+	  echo "installing Patroni 4.1.5 into $(PATRONI_HOME)"; \
+	  /usr/bin/python3 -m venv $(PATRONI_HOME) && \
+	  $(PATRONI_HOME)/bin/pip install --quiet --disable-pip-version-check $(PATRONI_PINS) && \
+	  chmod -R a+rX $(PATRONI_HOME); \
+	fi
 
 ## demo: boot the local cluster, drive a few thousand calls through the gateway, write report.pdf
 ## (with report.json and report.csv), shut down.
-demo: venv
+demo: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(DEMO_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(DEMO_DIR); \
@@ -46,21 +58,21 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 ## bench-gateway: the gateway's overhead (through gateway / direct) at concurrency 1 and 32.
-bench-gateway: venv
+bench-gateway: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
 
 ## bench: the hottest write (RecordLessonProgress) through the gateway and direct, beside pgbench.
-bench: venv
+bench: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
 
 ## bench-failover: kill -9 a shard primary under writes, fail over, time it; sync vs async write rate.
-bench-failover: venv
+bench-failover: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
@@ -86,7 +98,7 @@ bench-loaddriver: venv
 protos: venv
 	$(BIN)/python tools/codegen.py
 
-up: venv
+up: venv system-deps
 	$(BIN)/elearn up
 down: venv
 	$(BIN)/elearn down

@@ -1,4 +1,4 @@
-"""The `elearn` command: up, down, status, failover, migrate, seed, load and health."""
+"""The `elearn` command: up, down, status, switchover, failover, migrate, seed, load and health."""
 from __future__ import annotations
 
 import argparse
@@ -11,9 +11,9 @@ import sys
 from launcher import health, seed_cli
 from launcher.cluster import Cluster, ClusterError
 from loaddriver import cli as load_cli
-from launcher.failover import FailoverError
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
+from launcher.patroni import PatroniError
 from launcher.postgres import PostgresError
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
@@ -82,16 +82,17 @@ def cmd_status(args) -> int:
     return 0 if all(r["state"] == "running" for r in rows) else 1
 
 
-def cmd_failover(args) -> int:
+def cmd_handover(args) -> int:
+    """`elearn switchover` and `elearn failover`: Patroni's REST API does it; this reports how it went."""
     layout = _layout(args)
     if layout is None:
         print("elearn: no cluster in this data folder (run `elearn up`).")
         return 3
-    print(f"elearn: failing over shard {args.shard} ({layout.replication} replication)")
-    result = Cluster(layout).failover(args.shard)
-    steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.steps.items())
-    print(f"elearn: shard {args.shard}: primary is now {result.new_primary} (was {result.old_primary}); "
-          f"promoted after {result.promoted_after_s:.2f} s, done in {result.total_s:.2f} s ({steps})")
+    cluster = Cluster(layout)
+    print(f"elearn: {args.command} of shard {args.shard} ({layout.replication} replication)")
+    result = cluster.switchover(args.shard) if args.command == "switchover" else cluster.failover(args.shard)
+    print(f"elearn: shard {args.shard}: primary is now {result.new_leader} (was {result.old_leader}); "
+          f"new leader after {result.leader_after_s:.2f} s, shard whole again after {result.healthy_after_s:.2f} s")
     return 0
 
 
@@ -114,18 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port-offset", type=int, default=0, help="add N to every default port (first use only)")
     up.add_argument("--gateway-port", type=int, default=0, help="the gateway's port (default 50051)")
     up.add_argument("--replication", choices=REPLICATION_MODES,
-                    help="sync (the default): a commit returns once the replica has flushed it, so a failover "
-                         "loses no acknowledged write; async: at once, faster, may lose the last commits")
+                    help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
+                         "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "
+                         "from the synchronous set; async: at once, faster, may lose the last commits")
     up.set_defaults(func=cmd_up)
     with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
         func=cmd_down)
     status = with_data_dir(sub.add_parser("status", help="each process, and each replica's replay lag"))
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
-    over = with_data_dir(sub.add_parser("failover", help="promote a shard's replica to primary and rebuild "
-                                                          "the old primary as its replica"))
-    over.add_argument("--shard", required=True, choices=SHARD_NAMES)
-    over.set_defaults(func=cmd_failover)
+    for name, text in (("switchover", "planned: Patroni stops the shard's leader cleanly and promotes its "
+                                      "synchronous standby; the old leader rejoins as the replica"),
+                       ("failover", "forced: Patroni promotes the shard's other node now, leader alive or not "
+                                    "(a dead leader is replaced by itself after its 20 s ttl anyway)")):
+        over = with_data_dir(sub.add_parser(name, help=text))
+        over.add_argument("--shard", required=True, choices=SHARD_NAMES)
+        over.set_defaults(func=cmd_handover)
     sub.add_parser("migrate", help="apply sql/migrations to every shard primary of $ELEARN_CONFIG").set_defaults(
         func=cmd_migrate)
     load = sub.add_parser("load", help="drive concurrent RPC insertions through the gateway; write report.pdf")
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ClusterError, FailoverError, PostgresError, MigrationError, SettingsError) as exc:
+    except (ClusterError, PatroniError, PostgresError, MigrationError, SettingsError) as exc:
         print(f"elearn {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,19 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import psycopg2
-
 from launcher import postgres
-from launcher.failover import FailoverResult, failover
 from launcher.components import GATEWAY, SERVICES, Component
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
+from launcher.nodes import Handover, Nodes
 from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
                                 wait_for_port, wait_serving)
-from launcher.replication import node_facts
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
+SERVING_TIMEOUT_S = 120
 
 
 class ClusterError(RuntimeError):
@@ -38,13 +36,11 @@ class Cluster:
         self.layout = layout
         self.say = say
         self.processes = ProcessTable(layout.run, layout.logs)
+        self.nodes = Nodes(layout, self.processes, say)
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
         return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
-
-    def _pg_running(self, shard: str, role: str) -> bool:
-        return postgres.is_running(self.layout.pg_dir(shard, role))
 
     def _components(self) -> list[Component]:
         return [*SERVICES, GATEWAY]
@@ -53,7 +49,7 @@ class Cluster:
         return self.layout.ports.gateway if component is GATEWAY else self.layout.ports.service(component.name)
 
     def running_parts(self) -> dict[str, bool]:
-        parts = {f"postgres {s} {r}": self._pg_running(s, r) for s in SHARD_NAMES for r in ROLES}
+        parts = self.nodes.running()
         parts["mongo"] = self.processes.alive("mongo") is not None
         parts.update({c.name: self.processes.alive(c.name) is not None for c in self._components()})
         return parts
@@ -71,16 +67,14 @@ class Cluster:
             result.already_running = True
             return result
         busy = [f"{name} port {port}" for name, port in self.layout.all_ports().items()
-                if not running.get(name, False) and not port_is_free(port)]
+                if not running.get(_part(name), False) and not port_is_free(port)]
         if busy:
             raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
-        for shard, node in self.layout.adopt_legacy_dirs():
-            postgres.name_node(self.layout.node_dir(shard, node), self.layout.standby_name(shard, node))
+        result.cold = not any(postgres.is_initialized(self.layout.node_dir(s, n)) for s in SHARD_NAMES for n in NODES)
         self.layout.save()
-        result.cold = not postgres.is_initialized(self.layout.pg_dir(SHARD_NAMES[0], "primary"))
-        for shard in SHARD_NAMES:
-            self._up_shard(shard, result)
+        self.nodes.start(result.started)
+        self.layout.save_topology()  # the nodes in the roles Patroni gave them
         applied = migrate_all(parse_shard_map(self.layout.topology()))
         if any(applied.values()):
             self.say("  schema: " + "; ".join(f"{s}: {len(v)} migration(s)" for s, v in applied.items()))
@@ -89,51 +83,6 @@ class Cluster:
             self._up_component(component, result)
         result.seconds = time.monotonic() - begin
         return result
-
-    def _up_shard(self, shard: str, result: UpResult) -> None:
-        layout = self.layout
-        primary_node = layout.node(shard, "primary")
-        primary, primary_port = layout.node_dir(shard, primary_node), layout.node_port(shard, primary_node)
-        log_dir = layout.pg_root / "logs"
-        if not postgres.is_initialized(primary):
-            self.say(f"  postgres {shard} primary: initdb")
-            postgres.init_primary(primary, primary_port, layout.socket_dir, layout.standby_name(shard, primary_node))
-        if not postgres.is_running(primary):
-            postgres.own(layout.socket_dir)
-            postgres.start(primary, log_dir / f"{shard}-{primary_node}.log", layout.socket_dir)
-            postgres.create_database(primary_port)
-            result.started.append(f"postgres {shard} primary")
-        self.start_replica(shard, result)
-        self.apply_replication_mode(shard)
-
-    def start_replica(self, shard: str, result: UpResult | None = None) -> None:
-        """Start the shard's replica, first made from the primary by pg_basebackup when it has no data."""
-        layout = self.layout
-        node = layout.node(shard, "replica")
-        data, port = layout.node_dir(shard, node), layout.node_port(shard, node)
-        if postgres.is_initialized(data) and not postgres.is_standby(data) and not postgres.is_running(data):
-            # The old primary of a failover that stopped before rebuilding it: its data is the old timeline's.
-            self.say(f"  postgres {shard} replica: {data.name} holds a primary's data; rebuilding it")
-            postgres.remove_data(data)
-        if not postgres.is_initialized(data):
-            self.say(f"  postgres {shard} replica: pg_basebackup from the primary")
-            postgres.init_replica(data, port, layout.pg_port(shard, "primary"), slot=f"replica_{shard}",
-                                  name=layout.standby_name(shard, node))
-        if not postgres.is_running(data):
-            postgres.start(data, layout.pg_root / "logs" / f"{shard}-{node}.log", layout.socket_dir)
-            if result is not None:
-                result.started.append(f"postgres {shard} replica")
-
-    def apply_replication_mode(self, shard: str) -> None:
-        """Sync mode: once the replica streams, commits on either node wait for the other to flush."""
-        layout = self.layout
-        names = [layout.standby_name(shard, node) for node in NODES] if layout.replication == "sync" else []
-        if names and not postgres.wait_streaming(layout.pg_port(shard, "primary"),
-                                                 layout.standby_name(shard, layout.node(shard, "replica")), 60):
-            raise ClusterError(f"the {shard} replica does not stream from its primary; see "
-                               f"{layout.pg_root / 'logs'}")
-        for role in ROLES:
-            postgres.set_synchronous_standbys(layout.pg_port(shard, role), names)
 
     def _up_mongo(self, result: UpResult) -> None:
         if self.processes.alive("mongo"):
@@ -175,17 +124,33 @@ class Cluster:
         self.processes.start(service_spec(component.name, component.module, port), self.process_env())
         address = f"{self.layout.ports.host}:{port}"
         for name in component.health_names:
-            if not wait_serving(address, name, 60, alive=lambda: self.processes.alive(component.name) is not None):
+            # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
+            if not wait_serving(address, name, SERVING_TIMEOUT_S,
+                                alive=lambda: self.processes.alive(component.name) is not None):
                 raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
                                    + self.processes.log_tail(component.name))
         result.started.append(component.name)
 
-    # ---- failover ------------------------------------------------------------------------------
-    def failover(self, shard: str) -> FailoverResult:
-        """Promote the shard's replica and rebuild the old primary as its replica (see launcher.failover)."""
-        with PortHold(self.layout.all_ports().values(), self.layout.ports.host):
-            return failover(self.layout, shard, start_replica=self.start_replica,
-                            apply_replication_mode=self.apply_replication_mode, say=self.say)
+    # ---- shards ------------------------------------------------------------------------------
+    def switchover(self, shard: str) -> Handover:
+        return self.nodes.switchover(shard)
+
+    def failover(self, shard: str) -> Handover:
+        return self.nodes.failover(shard)
+
+    def stop_node(self, shard: str, role: str) -> str:
+        """Stop the Patroni (and so the PostgreSQL) of the node that has `role` now; returns the node."""
+        node = self.layout.node(shard, role)
+        self.nodes.stop_node(shard, node)
+        return node
+
+    def start_node(self, shard: str, node: str) -> None:
+        """Start a node stopped by `stop_node` and wait until its shard is whole again."""
+        self.nodes.start_node(shard, node)
+        self.nodes.wait_ready(shard)
+
+    def apply_replication_mode(self, shard: str) -> None:
+        self.nodes.apply_replication_mode(shard)
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:
@@ -195,12 +160,7 @@ class Cluster:
                 stopped.append(component.name)
         if self.processes.stop("mongo"):
             stopped.append("mongo")
-        for role in ("replica", "primary"):
-            for shard in SHARD_NAMES:
-                data = self.layout.pg_dir(shard, role)
-                if postgres.is_running(data):
-                    postgres.stop(data)
-                    stopped.append(f"postgres {shard} {role}")
+        stopped += self.nodes.stop()
         return stopped
 
     # ---- status --------------------------------------------------------------------------------
@@ -226,24 +186,11 @@ class Cluster:
         rows.append({"component": "mongo", "pid": pid, "address": f"127.0.0.1:{self.layout.ports.mongo}",
                      "state": "running" if pid else "stopped", "health": "-"})
         for shard in SHARD_NAMES:
-            rows.extend(self._shard_status(shard))
+            rows.extend(self.nodes.status_rows(shard))
         return rows
 
-    def _shard_status(self, shard: str) -> list[dict]:
-        rows, primary = [], None
-        for role in ROLES:
-            port = self.layout.pg_port(shard, role)
-            row = {"component": f"postgres {shard} {role}", "pid": None, "address": f"127.0.0.1:{port}",
-                   "state": "stopped", "health": "-"}
-            if postgres.is_running(self.layout.pg_dir(shard, role)):
-                row["state"] = "running"
-                try:
-                    node, facts = node_facts(postgres.dsn(port), primary)
-                except psycopg2.Error as exc:
-                    row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
-                else:
-                    if facts["role"] == "primary":
-                        primary = node
-                    row.update(facts)
-            rows.append(row)
-        return rows
+
+def _part(port_name: str) -> str:
+    """The part that owns a port of Layout.all_ports: a node's Patroni owns its REST port; etcd its peer port."""
+    return port_name.removesuffix(" rest").removesuffix(" peer")
+

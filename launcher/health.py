@@ -1,9 +1,11 @@
 """`elearn health`: check every part of a deployment named by its topology, local or not.
 
 Each service and the gateway answer grpc.health.v1 by full service name (the gateway once per public API);
-each shard's primary must be a primary and its replica a replica that is streaming, with its replay lag in
-bytes and seconds under the limits; each shard's MongoDB database must answer a ping. Addresses are shown as
-host:port only, never with credentials.
+each shard must have one primary and one replica that is streaming from it, with its replay lag in bytes
+and seconds under the limits (which node has which role is Patroni's choice, so the topology's order is only
+a hint); where the topology names the shard's Patroni REST APIs, Patroni must report a running leader and,
+in synchronous mode, a streaming synchronous standby; each shard's MongoDB database must answer a ping.
+Addresses are shown as host:port only, never with credentials.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from launcher import target
+from launcher import patroni, target
 from launcher.components import GATEWAY, SERVICES
 from launcher.processes import health_status
+from launcher.nodes import describe
 from launcher.replication import node_facts
+from shared.node_probe import probe_dsn
 from shared.settings import parse_shard_map
 from shared.sharding import Shard
 
@@ -62,9 +66,14 @@ def pg_address(dsn: str) -> str:
 
 
 def check_shard(shard: Shard, limits: Limits) -> list[Check]:
-    """The primary, then the replica (its byte lag is measured against the primary's current LSN)."""
+    """The primary, then the replica (its byte lag is measured against the primary's current LSN). The node
+    the topology lists second is taken as the primary when it is the only one not in recovery (Patroni failed
+    over since the topology was written)."""
     checks, primary = [], None
-    for role, dsn in (("primary", shard.primary_dsn), ("replica", shard.replica_dsn)):
+    first, second = shard.primary_dsn, shard.replica_dsn
+    if first != second and _is_primary(second, limits) and not _is_primary(first, limits):
+        first, second = second, first
+    for role, dsn in (("primary", first), ("replica", second)):
         component, address = f"postgres {shard.name} {role}", pg_address(dsn)
         try:
             node, facts = node_facts(dsn, primary, connect_timeout_s=limits.timeout_s)
@@ -76,6 +85,28 @@ def check_shard(shard: Shard, limits: Limits) -> list[Check]:
         summary = facts.pop("health")
         checks.append(Check(component, address, *_judge(role, facts, summary, limits), facts))
     return checks
+
+
+def _is_primary(dsn: str, limits: Limits) -> bool:
+    node = probe_dsn(dsn, limits.timeout_s)
+    return node.reachable and not node.in_recovery
+
+
+def check_patroni(name: str, rest: list[str], limits: Limits) -> Check:
+    """Patroni's view of one shard: a running leader, and in synchronous mode a streaming sync standby."""
+    component, address = f"patroni {name}", rest[0] if len(rest) == 1 else f"{rest[0]} +{len(rest) - 1}"
+    view = patroni.cluster_view(rest)
+    if view is None:
+        return Check(component, address, False, "no member's REST API answers")
+    members = view.get("members", [])
+    facts = {"members": {m["name"]: describe(m) for m in members}}
+    holder, standby = patroni.leader(view), patroni.sync_standby(view)
+    detail = "; ".join(f"{m['name']} {describe(m)}" for m in members) or "no members"
+    if holder is None:
+        return Check(component, address, False, f"no running leader: {detail}", facts)
+    if patroni.shard_config(rest).get("synchronous_mode") and standby is None:
+        return Check(component, address, False, f"no streaming synchronous standby: {detail}", facts)
+    return Check(component, address, True, detail, facts)
 
 
 def _judge(role: str, facts: dict, summary: str, limits: Limits) -> tuple[bool, str]:
@@ -122,6 +153,8 @@ def run_checks(topology: dict, limits: Limits = Limits()) -> list[Check]:
         jobs.append(lambda: [check_grpc("gateway", gateway, GATEWAY.health_names[0], limits)])
         jobs += [lambda n=n: [check_grpc(f"gateway {n}", gateway, names[n], limits)] for n in services if n in names]
     jobs += [lambda s=s: check_shard(s, limits) for s in shard_map.shards]
+    jobs += [lambda e=e: [check_patroni(e["name"], e["patroni"], limits)]
+             for e in topology.get("shards", []) if e.get("patroni")]
     jobs += [lambda s=s: [check_mongo(s, limits)] for s in shard_map.shards]
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="health") as pool:
         return [check for result in pool.map(lambda job: job(), jobs) for check in result]

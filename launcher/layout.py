@@ -1,8 +1,9 @@
 """Where the local cluster keeps its files and which ports it uses, recorded in <data-dir>/cluster.json.
 
-Each shard has two PostgreSQL nodes, "a" (first port range) and "b" (second). Which one is the primary is
-recorded in <data-dir>/roles.json (node "a" until a failover says otherwise), and the topology file the
-services read names them in their current roles.
+Each shard has two PostgreSQL nodes, "a" (first port range) and "b" (second), each run by its own Patroni
+(REST API on the node's port + 100), with one etcd for the whole cluster. Which node is the primary is
+Patroni's to decide: the layout asks it, and the topology file written at start-up names the nodes in the
+roles they had then (the services find the writable node by themselves afterwards).
 """
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import pathlib
 import stat
 from dataclasses import dataclass
 
+from launcher.patroni import cluster_view, leader
 from shared.settings import DEFAULT_SHARDS, SERVICES, LocalPorts, local_topology
 
 SHARD_NAMES = tuple(name for name, _number, _regions in DEFAULT_SHARDS)
 NODES = ("a", "b")
 REPLICATION_MODES = ("sync", "async")
+REST_OFFSET = 100     # a node's Patroni REST API listens on its PostgreSQL port + 100
+ETCD_OFFSET = 60      # etcd's client and peer ports: the first PostgreSQL port + 60 and + 61
 
 
 def default_data_dir() -> pathlib.Path:
@@ -66,31 +70,45 @@ class Layout:
         self.save_topology()
 
     def topology(self) -> dict:
-        """The local topology with each shard's nodes in their current roles."""
+        """The local topology with each shard's nodes in their current roles, and its Patroni REST APIs."""
         doc = local_topology(self.ports)
         for shard in doc["shards"]:
             if self.primary_node(shard["name"]) != NODES[0]:
                 shard["primary_dsn"], shard["replica_dsn"] = shard["replica_dsn"], shard["primary_dsn"]
+            shard["patroni"] = [f"127.0.0.1:{port}" for port in self.rest_ports(shard["name"])]
         return doc
 
     def save_topology(self) -> None:
         self.topology_file.write_text(json.dumps(self.topology(), indent=2) + "\n")
 
     # ---- nodes and roles -----------------------------------------------------------------------
-    @property
-    def roles_file(self) -> pathlib.Path:
-        return self.data_dir / "roles.json"
-
     def primary_node(self, shard: str) -> str:
-        if self.roles_file.exists():
-            return json.loads(self.roles_file.read_text()).get(shard, NODES[0])
-        return NODES[0]
+        """The node whose Patroni holds the shard's leader key and runs ("a" when there is none)."""
+        holder = leader(cluster_view(self.rest_ports(shard)))
+        return holder["name"].rsplit("_", 1)[-1] if holder else NODES[0]
 
-    def set_primary_node(self, shard: str, node: str) -> None:
-        roles = json.loads(self.roles_file.read_text()) if self.roles_file.exists() else {}
-        roles[shard] = node
-        self.roles_file.write_text(json.dumps(roles, indent=2) + "\n")
-        self.save_topology()
+    def member(self, shard: str, node: str) -> str:
+        """The node's Patroni member name, also its application name as a standby."""
+        return f"{shard}_{node}"
+
+    def rest_port(self, shard: str, node: str) -> int:
+        return self.node_port(shard, node) + REST_OFFSET
+
+    def rest_ports(self, shard: str) -> list[int]:
+        return [self.rest_port(shard, node) for node in NODES]
+
+    @property
+    def etcd_ports(self) -> tuple[int, int]:
+        """(client, peer)."""
+        return self.ports.pg_primary_base + ETCD_OFFSET, self.ports.pg_primary_base + ETCD_OFFSET + 1
+
+    @property
+    def etcd_dir(self) -> pathlib.Path:
+        return self.data_dir / "etcd"
+
+    @property
+    def patroni_dir(self) -> pathlib.Path:
+        return self.pg_root / "patroni"
 
     def node(self, shard: str, role: str) -> str:
         """The node ("a" or "b") that has `role` ("primary" or "replica") in `shard` now."""
@@ -103,22 +121,6 @@ class Layout:
     def node_port(self, shard: str, node: str) -> int:
         base = self.ports.pg_primary_base if node == NODES[0] else self.ports.pg_replica_base
         return base + SHARD_NAMES.index(shard)
-
-    def standby_name(self, shard: str, node: str) -> str:
-        """The node's application name as a standby (its cluster_name), listed in synchronous_standby_names."""
-        return f"{shard}_{node}"
-
-    def adopt_legacy_dirs(self) -> list[tuple[str, str]]:
-        """Rename data folders of clusters made before nodes had names ({shard}-primary, {shard}-replica);
-        returns the (shard, node) pairs renamed."""
-        adopted = []
-        for shard in SHARD_NAMES:
-            for old, node in (("primary", "a"), ("replica", "b")):
-                legacy, current = self.pg_root / f"{shard}-{old}", self.node_dir(shard, node)
-                if legacy.exists() and not current.exists():
-                    legacy.rename(current)
-                    adopted.append((shard, node))
-        return adopted
 
     @property
     def topology_file(self) -> pathlib.Path:
@@ -148,8 +150,13 @@ class Layout:
         return self.node_port(shard, self.node(shard, role))
 
     def all_ports(self) -> dict[str, int]:
-        """Every port the cluster listens on, by component name."""
-        ports = {f"postgres {s} {r}": self.pg_port(s, r) for s in SHARD_NAMES for r in ("primary", "replica")}
+        """Every port the cluster listens on, by the name of the part that owns it (a node's Patroni owns its
+        PostgreSQL port and its REST port)."""
+        ports = {"etcd": self.etcd_ports[0], "etcd peer": self.etcd_ports[1]}
+        for shard in SHARD_NAMES:
+            for node in NODES:
+                ports[f"postgres {shard} {node}"] = self.node_port(shard, node)
+                ports[f"postgres {shard} {node} rest"] = self.rest_port(shard, node)
         ports["mongo"] = self.ports.mongo
         ports.update({name: self.ports.service(name) for name in SERVICES})
         ports["gateway"] = self.ports.gateway

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
+import time
 from dataclasses import dataclass
 
 import psycopg2
 
+from shared.node_probe import probe_dsn
 from shared.sharding import Shard, ShardMap
 
 MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "sql" / "migrations"
 LOCK_KEY = 0x656C6561  # "elea"
+LEADER_WAIT_S = 60
 
 
 class MigrationError(RuntimeError):
@@ -48,11 +51,25 @@ def load_migrations(folder: pathlib.Path = MIGRATIONS) -> list[Migration]:
     return found
 
 
+def writable_dsn(shard: Shard, timeout_s: float = LEADER_WAIT_S) -> str:
+    """The DSN of the shard's node that accepts writes: the topology lists two nodes, and which one leads is
+    Patroni's choice (a shard just started may take a few seconds to elect one)."""
+    give_up = time.monotonic() + timeout_s
+    while True:
+        for dsn in dict.fromkeys((shard.primary_dsn, shard.replica_dsn)):
+            node = probe_dsn(dsn, 3)
+            if node.reachable and not node.in_recovery:
+                return dsn
+        if time.monotonic() >= give_up:
+            return shard.primary_dsn  # connecting to it names the problem
+        time.sleep(0.5)
+
+
 def migrate_shard(shard: Shard, migrations: list[Migration]) -> list[str]:
     """Bring one shard's primary up to date; returns the names applied now."""
     applied_now = []
     try:
-        conn = psycopg2.connect(shard.primary_dsn, connect_timeout=5)
+        conn = psycopg2.connect(writable_dsn(shard), connect_timeout=5)
     except psycopg2.OperationalError as exc:
         raise MigrationError(f"shard {shard.name}: cannot reach its primary ({str(exc).strip().splitlines()[0]})"
                              ) from exc

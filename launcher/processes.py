@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -132,6 +133,18 @@ class ProcessTable:
             terminate(pid, timeout_s)
         self._write(table)
         return pid is not None
+
+    def stop_all(self, names: list[str], timeout_s: float = 15.0) -> list[str]:
+        """Stop several at once (SIGTERM to all, then wait for all); returns the names that were running."""
+        pids = {name: self.alive(name) for name in names}
+        running = {name: pid for name, pid in pids.items() if pid is not None}
+        with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
+            list(pool.map(lambda pid: terminate(pid, timeout_s), running.values()))
+        table = self.read()
+        for name in names:
+            table.pop(name, None)
+        self._write(table)
+        return list(running)
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         path = self.log_dir / f"{name}.log"

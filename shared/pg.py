@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import select
 import threading
 import time
 from typing import Callable, Iterator, TypeVar
@@ -41,6 +42,18 @@ class Role(str, enum.Enum):
 def translate(exc: psycopg2.Error, shard: str, role: Role) -> Exception:
     """The domain error for a driver error, from the one table in `shared.pg_errors` (else `exc` unchanged)."""
     return pg_errors.domain_error(exc, shard, role.value)
+
+
+def _died_idle(conn: psycopg2.extensions.connection) -> bool:
+    """Whether an idle connection's server has gone, checked without a round trip: an idle connection has
+    nothing to read unless the server closed it (end of file) or sent its last words (a FATAL at shutdown)."""
+    if conn.closed:
+        return True
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class NodePool:
@@ -86,8 +99,7 @@ class NodePool:
                               reason="POOL_EXHAUSTED", metadata={"shard": self.shard})
         conn = None
         try:
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
+            conn = self._checkout_idle()
             if conn is None:
                 conn = self._connect()
             yield conn
@@ -101,6 +113,16 @@ class NodePool:
             if conn is not None and not conn.closed:
                 self._return(conn)
             self._slots.release()
+
+    def _checkout_idle(self) -> psycopg2.extensions.connection | None:
+        """An idle connection still alive, or None. One whose server went away while it sat idle (a node
+        restarted, a leader demoted) is closed instead of costing the caller a failed call."""
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None or not _died_idle(conn):
+                return conn
+            conn.close()
 
     def _return(self, conn: psycopg2.extensions.connection) -> None:
         """Back to the idle list, clean; a connection that cannot be cleaned is closed instead."""

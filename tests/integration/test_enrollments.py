@@ -151,6 +151,7 @@ def test_progress_answers_with_its_commit_position(cluster, gateway_channel, apa
         enrollment_id=made.id, lesson_id=lesson, watched_seconds=10), timeout=5)
     wait_until_replayed(cluster, "eu")
     (before,) = cluster.query("eu", "primary", "SELECT pg_current_wal_insert_lsn()::text")[0]
+    cluster.cluster.nodes.set_maintenance("eu", True)  # or Patroni resumes the paused replay at its next loop
     cluster.query("eu", "replica", "SELECT pg_wal_replay_pause()")
     try:
         reply, call = stub.RecordLessonProgress.with_call(pb.RecordLessonProgressRequest(
@@ -168,6 +169,7 @@ def test_progress_answers_with_its_commit_position(cluster, gateway_channel, apa
         assert [p.watched_seconds for p in stale.lesson_progress] == [10]
     finally:
         cluster.query("eu", "replica", "SELECT pg_wal_replay_resume()")
+        cluster.cluster.nodes.set_maintenance("eu", False)
 
 
 def test_list_enrollments_pages_a_students_enrollments(gateway_channel, apac_course):

@@ -19,7 +19,6 @@ from elearning.payments.v1 import payments_service_pb2 as payments_pb
 from elearning.payments.v1 import payments_service_pb2_grpc as payments_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
-from launcher import postgres
 from launcher.components import SERVICES
 from shared import ids
 
@@ -38,6 +37,7 @@ def test_every_part_is_checked_and_healthy(cluster):
     checks = {c["component"]: c for c in report["checks"]}
     expected = {c.name for c in SERVICES} | {f"gateway {c.name}" for c in SERVICES} | {"gateway"}
     expected |= {f"postgres {s} {r}" for s in SHARDS for r in ("primary", "replica")} | {f"mongo {s}" for s in SHARDS}
+    expected |= {f"patroni {s}" for s in SHARDS}
     assert set(checks) == expected
     assert report["healthy"] and all(c["healthy"] for c in checks.values())
     assert checks["users"]["address"] == cluster.service("users")
@@ -46,6 +46,8 @@ def test_every_part_is_checked_and_healthy(cluster):
         assert checks[f"postgres {shard} primary"]["role"] == "primary"
         replica = checks[f"postgres {shard} replica"]
         assert replica["role"] == "replica" and replica["receiving"] and replica["lag_bytes"] >= 0
+        assert "leader running" in checks[f"patroni {shard}"]["detail"]
+        assert "sync_standby streaming" in checks[f"patroni {shard}"]["detail"]
 
 
 def test_the_topology_alone_is_enough(cluster):
@@ -53,7 +55,7 @@ def test_the_topology_alone_is_enough(cluster):
     env.pop("ELEARN_DATA_DIR", None)
     result = run_health(env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "elearn health: all 20 checks healthy"
+    assert result.stdout.splitlines()[-1] == "elearn health: all 23 checks healthy"
 
 
 def _green_within(cluster, seconds: float) -> bool:
@@ -94,16 +96,17 @@ def _read_from_each_service_until_it_answers(cluster, shard_number: int, region:
 
 
 def test_a_stopped_replica_turns_it_red_with_a_clear_line(cluster):
-    replica = cluster.layout.pg_dir("eu", "replica")
-    postgres.stop(replica)
+    node = cluster.cluster.stop_node("eu", "replica")
     try:
         result = run_health("--data-dir", str(cluster.layout.data_dir))
         assert result.returncode == 1
         lines = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
         assert "UNHEALTHY" in lines["postgres eu replica"] and "unreachable" in lines["postgres eu replica"]
         assert "UNHEALTHY" not in lines["postgres eu primary"] and "UNHEALTHY" not in lines["users"]
-        assert result.stdout.splitlines()[-1] == "elearn health: 1 of 20 checks unhealthy: postgres eu replica"
+        assert "UNHEALTHY" in lines["patroni eu"] and "no streaming synchronous standby" in lines["patroni eu"]
+        assert result.stdout.splitlines()[-1] == ("elearn health: 2 of 23 checks unhealthy: postgres eu replica, "
+                                                  "patroni eu")
     finally:
-        postgres.start(replica, cluster.layout.pg_root / "logs" / "eu-replica.log")
+        cluster.cluster.start_node("eu", node)
         _read_from_each_service_until_it_answers(cluster, 2, common_pb2.EUROPE)
     assert _green_within(cluster, 30), run_health("--data-dir", str(cluster.layout.data_dir)).stdout

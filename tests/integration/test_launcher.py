@@ -38,9 +38,10 @@ def test_status_lists_every_part_with_replica_lag(cluster):
     rows = {row["component"]: row for row in json.loads(result.stdout)}
     assert rows["users"]["health"] == "SERVING" and rows["gateway"]["health"] == "SERVING"
     for shard in ("na", "eu", "apac"):
-        assert rows[f"postgres {shard} primary"]["role"] == "primary"
-        replica = rows[f"postgres {shard} replica"]
+        primary, replica = rows[f"postgres {shard} primary"], rows[f"postgres {shard} replica"]
+        assert primary["role"] == "primary" and primary["patroni_role"] == "leader" and primary["timeline"] >= 1
         assert replica["role"] == "replica" and replica["lag_bytes"] is not None and replica["lag_bytes"] >= 0
+        assert replica["patroni_role"] == "sync_standby" and replica["patroni_state"] == "streaming"
 
 
 def test_up_with_a_port_in_use_says_which(tmp_path):
@@ -75,7 +76,7 @@ def test_down_keeps_the_data_and_a_warm_up_finds_it(spare_cluster):
                     "RETURNING id")
         user_id = cur.fetchone()[0]
     stopped = spare_cluster.down()
-    assert "users" in stopped and "postgres eu primary" in stopped and "mongo" in stopped
+    assert {"users", "postgres eu a", "postgres eu b", "etcd", "mongo"} <= set(stopped)
     assert not any(spare_cluster.running_parts().values())
     warm = spare_cluster.up()
     assert not warm.cold and all(spare_cluster.running_parts().values())

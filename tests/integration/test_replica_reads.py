@@ -15,7 +15,6 @@ from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from elearning.users.v1 import users_service_pb2 as pb
-from launcher import postgres
 from shared import lsn
 from tests.integration.users_client import field_violations, new_user, stub
 
@@ -56,12 +55,14 @@ def list_eu_users(channel, *metadata: tuple[str, str]) -> tuple[set[int], dict]:
 @contextlib.contextmanager
 def replay_paused(cluster, shard: str = "eu"):
     """Replay paused on the shard's replica: it keeps receiving WAL (sync commits still return) but shows
-    nothing new."""
+    nothing new. Patroni resumes a paused replay at its next loop unless the shard is in maintenance mode."""
+    cluster.cluster.nodes.set_maintenance(shard, True)
     cluster.query(shard, "replica", "SELECT pg_wal_replay_pause()")
     try:
         yield
     finally:
         cluster.query(shard, "replica", "SELECT pg_wal_replay_resume()")
+        cluster.cluster.nodes.set_maintenance(shard, False)
 
 
 def wait_for(condition, seconds: float, step: float = 0.1):
@@ -163,7 +164,7 @@ def test_a_replica_over_the_lag_limit_gets_no_reads_until_it_catches_up(gateway_
 
 def test_with_the_replica_stopped_reads_still_succeed_from_the_primary(gateway_channel, cluster):
     user, _ = create_eu_user(gateway_channel)
-    postgres.stop(cluster.layout.pg_dir("eu", "replica"))
+    node = cluster.cluster.stop_node("eu", "replica")
     try:
         for _ in range(3):
             found, trailers = get_user(gateway_channel, user.id)
@@ -171,6 +172,5 @@ def test_with_the_replica_stopped_reads_still_succeed_from_the_primary(gateway_c
             ids, trailers = list_eu_users(gateway_channel)
             assert user.id in ids and trailers["x-served-by"] == "eu:primary"
     finally:
-        cluster.cluster.start_replica("eu")
-        cluster.cluster.apply_replication_mode("eu")
+        cluster.cluster.start_node("eu", node)
     assert wait_for(lambda: list_eu_users(gateway_channel)[1]["x-served-by"] == "eu:replica", 10)

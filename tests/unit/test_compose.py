@@ -1,6 +1,7 @@
 """docker-compose.yml, validated offline by `docker-compose config` (no container engine needed): it names every
-service, shard primary and replica, MongoDB, the migration and the gateway on 50051, checks every container's
-health, orders start-up by health, and its environment is read by the same settings code as the local cluster."""
+service, etcd and each shard's two Patroni-run nodes, MongoDB, the migration and the gateway on 50051, checks
+every container's health, orders start-up by health, and its environment is read by the same settings code as
+the local cluster."""
 from __future__ import annotations
 
 import pathlib
@@ -18,6 +19,7 @@ COMPOSE = shutil.which("docker-compose")
 pytestmark = pytest.mark.skipif(COMPOSE is None, reason="docker-compose is not installed (`make system-deps` "
                                                         "installs Debian's docker-compose)")
 SHARDS = [name for name, _number, _regions in DEFAULT_SHARDS]
+NODES = ("a", "b")
 APPS = {c.name: c for c in SERVICES}
 
 
@@ -39,10 +41,11 @@ def test_the_file_is_valid():
 
 
 def test_it_names_every_part(config):
-    expected = {f"pg-{s}-{role}" for s in SHARDS for role in ("primary", "replica")}
-    expected |= {"mongo", "migrate", "gateway", *APPS}
+    expected = {f"pg-{s}-{node}" for s in SHARDS for node in NODES}
+    expected |= {"etcd", "mongo", "migrate", "gateway", *APPS}
     assert set(config) == expected
-    assert {config[f"pg-{s}-{r}"]["image"] for s in SHARDS for r in ("primary", "replica")} == {"postgres:15"}
+    dockerfiles = {config[f"pg-{s}-{n}"]["build"]["dockerfile"] for s in SHARDS for n in NODES}
+    assert dockerfiles == {"deploy/patroni/Dockerfile"}
     assert config["mongo"]["image"] == "mongo:7"
     assert config["migrate"]["command"] == ["elearn", "migrate"]
 
@@ -68,28 +71,31 @@ def test_start_up_is_ordered_by_health(config):
         return {dep: spec["condition"] for dep, spec in config[name]["depends_on"].items()}
 
     for shard in SHARDS:
-        assert needs(f"pg-{shard}-replica") == {f"pg-{shard}-primary": "service_healthy"}
-        assert needs("migrate")[f"pg-{shard}-primary"] == "service_healthy"
+        for node in NODES:
+            assert needs(f"pg-{shard}-{node}") == {"etcd": "service_healthy"}
+            assert needs("migrate")[f"pg-{shard}-{node}"] == "service_healthy"
     for name in APPS:
         assert needs(name)["migrate"] == "service_completed_successfully"
         assert needs(name)["mongo"] == "service_healthy"
     assert needs("gateway") == {name: "service_healthy" for name in APPS}
 
 
-def test_replication_and_two_phase_commit_are_configured(config):
+def test_patroni_runs_every_node_and_decides_who_leads(config):
+    """Two Patroni members per shard in one scope; the shared settings fix synchronous mode, the ttl, the
+    server limits two-phase commit needs, and pg_rewind; no restart policy can bring back a stale primary,
+    because no node starts as a primary by itself (nothing like the image's own entrypoint runs)."""
+    settings = yaml.safe_load((ROOT / "deploy/patroni/patroni.yml").read_text())
+    dcs = settings["bootstrap"]["dcs"]
+    assert dcs["synchronous_mode"] is True and dcs["synchronous_mode_strict"] is False and dcs["ttl"] == 20
+    assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["parameters"]["max_prepared_transactions"] == 100
+    dockerfile = (ROOT / "deploy/patroni/Dockerfile").read_text()
+    assert "patroni[etcd3]==4.1.5" in dockerfile and "USER postgres" in dockerfile
     for shard in SHARDS:
-        for role in ("primary", "replica"):
-            command = " ".join(config[f"pg-{shard}-{role}"]["command"])
-            assert "wal_level=replica" in command and "max_prepared_transactions=100" in command
-        assert "SELECT NOT pg_is_in_recovery()" in config[f"pg-{shard}-primary"]["healthcheck"]["test"][1]
-        assert "SELECT pg_is_in_recovery()" in config[f"pg-{shard}-replica"]["healthcheck"]["test"][1]
-        replica = config[f"pg-{shard}-replica"]
-        assert replica["environment"]["PRIMARY_HOST"] == f"pg-{shard}-primary"
-        assert replica["entrypoint"] == ["bash", "/deploy/replica-entrypoint.sh"]
-        mounts = " ".join(map(str, config[f"pg-{shard}-primary"]["volumes"]))
-        assert "primary-init.sh:/docker-entrypoint-initdb.d/" in mounts
-    script = (ROOT / "deploy/postgres/replica-entrypoint.sh").read_text()
-    assert "pg_basebackup" in script and "--write-recovery-conf" in script and "--wal-method=stream" in script
+        for node in NODES:
+            env = config[f"pg-{shard}-{node}"]["environment"]
+            assert env["PATRONI_SCOPE"] == shard and env["PATRONI_NAME"] == f"{shard}_{node}"
+            assert env["PATRONI_ETCD3_HOSTS"] == "etcd:2379"
+            assert "8008/health" in " ".join(config[f"pg-{shard}-{node}"]["healthcheck"]["test"])
 
 
 def test_the_settings_code_reads_each_container_environment(config):
@@ -105,6 +111,6 @@ def test_the_settings_code_reads_each_container_environment(config):
             assert settings.service_addresses[name] == f"{name}:{port}"
     shards = load_settings("users", {"ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json")}).shard_map.shards
     for shard in shards:
-        assert f"host=pg-{shard.name}-primary " in shard.primary_dsn
-        assert f"host=pg-{shard.name}-replica " in shard.replica_dsn
+        assert f"host=pg-{shard.name}-a " in shard.primary_dsn
+        assert f"host=pg-{shard.name}-b " in shard.replica_dsn
         assert shard.mongo_uri == "mongodb://mongo:27017/"
