@@ -89,7 +89,7 @@ def test_patroni_runs_every_node_and_decides_who_leads(config):
     assert dcs["synchronous_mode"] is True and dcs["synchronous_mode_strict"] is False and dcs["ttl"] == 20
     assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["parameters"]["max_prepared_transactions"] == 100
     dockerfile = (ROOT / "deploy/patroni/Dockerfile").read_text()
-    assert "patroni[etcd3]==4.1.5" in dockerfile and "USER postgres" in dockerfile
+    assert "patroni[etcd3,kubernetes]==4.1.5" in dockerfile and "USER postgres" in dockerfile
     for shard in SHARDS:
         for node in NODES:
             env = config[f"pg-{shard}-{node}"]["environment"]
