@@ -82,11 +82,11 @@ def _call(where: int | str, path: str, method: str = "GET", body: dict | None = 
         return status, raw.decode(errors="replace").strip()
 
 
-def cluster_view(rest_ports: list[int | str]) -> dict | None:
-    """Patroni's view of one shard (GET /cluster) from the first member that answers, or None."""
+def _first_answer(rest_ports: list[int | str], path: str, timeout_s: float) -> dict | None:
+    """GET `path` from the first member whose REST API answers it with a JSON object, or None."""
     for port in rest_ports:
         try:
-            status, body = _call(port, "/cluster", timeout_s=1.0)
+            status, body = _call(port, path, timeout_s=timeout_s)
         except OSError:
             continue
         if status == 200 and isinstance(body, dict):
@@ -94,16 +94,14 @@ def cluster_view(rest_ports: list[int | str]) -> dict | None:
     return None
 
 
+def cluster_view(rest_ports: list[int | str]) -> dict | None:
+    """Patroni's view of one shard (GET /cluster) from the first member that answers, or None."""
+    return _first_answer(rest_ports, "/cluster", timeout_s=1.0)
+
+
 def shard_config(rest_ports: list[int | str]) -> dict:
     """The shard's dynamic configuration in etcd (GET /config), or {} when no member answers."""
-    for port in rest_ports:
-        try:
-            status, body = _call(port, "/config", timeout_s=2.0)
-        except OSError:
-            continue
-        if status == 200 and isinstance(body, dict):
-            return body
-    return {}
+    return _first_answer(rest_ports, "/config", timeout_s=2.0) or {}
 
 
 def leader(view: dict | None) -> dict | None:

@@ -14,6 +14,9 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Metadata of an inter-service read a decision depends on: served by the callee's primary, never a lagging replica.
+STRONG_READ = (("x-consistency", "strong"),)
+
 Reply = TypeVar("Reply")
 
 CHANNEL_OPTIONS = [

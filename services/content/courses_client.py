@@ -4,12 +4,9 @@ from __future__ import annotations
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from services.content.domain import Course
-from shared.clients import ServiceClients
+from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import NotFound
 from shared.proto_values import region_name
-
-# Read on the course's primary: a course or lesson created a moment ago must be seen, a deleted one refused.
-STRONG = (("x-consistency", "strong"),)
 
 
 class GrpcCourseDirectory:
@@ -22,7 +19,7 @@ class GrpcCourseDirectory:
     def find(self, course_id: int) -> Course | None:
         try:
             course = self.clients.call("courses", self.stub.GetCourse, courses_pb.GetCourseRequest(id=course_id),
-                                       what="course", key=course_id, metadata=STRONG)
+                                       what="course", key=course_id, metadata=STRONG_READ)
         except NotFound:
             return None
         return Course(id=course.id, region=region_name(course.region),

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
-from shared.clients import ServiceClients
+from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import NotFound
-
-# Read on the user's primary: a user created a moment ago must be seen, a deleted one refused.
-STRONG = (("x-consistency", "strong"),)
 
 
 class GrpcUserDirectory:
@@ -20,7 +17,7 @@ class GrpcUserDirectory:
     def exists(self, user_id: int) -> bool:
         try:
             self.clients.call("users", self.stub.GetUser, users_pb.GetUserRequest(id=user_id), what="user",
-                              key=user_id, metadata=STRONG)
+                              key=user_id, metadata=STRONG_READ)
         except NotFound:
             return False
         return True

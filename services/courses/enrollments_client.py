@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
-from shared.clients import ServiceClients
+from shared.clients import STRONG_READ, ServiceClients
 
 CANCELLED = pb.ENROLLMENT_STATE_CANCELLED
 
@@ -19,7 +19,7 @@ class GrpcEnrollmentChecker:
         while True:
             page = self.clients.call("enrollments", self.stub.ListEnrollments, pb.ListEnrollmentsRequest(
                 student_id=student_id, page_size=1000, page_token=token), what="student", key=student_id,
-                metadata=(("x-consistency", "strong"),))
+                metadata=STRONG_READ)
             if any(e.course_id == course_id and e.state != CANCELLED for e in page.enrollments):
                 return True
             token = page.next_page_token

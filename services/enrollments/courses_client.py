@@ -6,7 +6,7 @@ from decimal import Decimal
 from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
 from services.enrollments.domain import CourseSnapshot
-from shared.clients import ServiceClients
+from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import NotFound
 
 
@@ -18,7 +18,7 @@ class GrpcCourseCatalog:
     def snapshot(self, course_id: int) -> CourseSnapshot:
         """The course as it is now (read on its primary: a course just published must be seen)."""
         course = self.clients.call("courses", self.stub.GetCourse, pb.GetCourseRequest(id=course_id),
-                                   what="course", key=course_id, metadata=(("x-consistency", "strong"),))
+                                   what="course", key=course_id, metadata=STRONG_READ)
         return CourseSnapshot(course_id=course.id, title=course.title, price=Decimal(course.price.amount or "0"),
                               currency=course.price.currency_code, state=pb.CourseState.Name(course.state),
                               lesson_ids=tuple(l.id for m in course.modules for l in m.lessons))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
-from shared.clients import ServiceClients
+from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import FailedPrecondition, NotFound
 
 
@@ -16,7 +16,7 @@ class GrpcCourseGate:
         """Refuses (FAILED_PRECONDITION) a charge for a course that is deleted or not open, read on its primary."""
         try:
             course = self.clients.call("courses", self.stub.GetCourse, pb.GetCourseRequest(id=course_id),
-                                       what="course", key=course_id, metadata=(("x-consistency", "strong"),))
+                                       what="course", key=course_id, metadata=STRONG_READ)
         except NotFound:
             raise FailedPrecondition(f"course {course_id} no longer exists", reason="COURSE_NOT_OPEN") from None
         if course.state != pb.PUBLISHED:
