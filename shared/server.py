@@ -25,11 +25,15 @@ log = logging.getLogger(__name__)
 
 
 class DeadlineInterceptor(UnaryWrapInterceptor):
-    """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time."""
+    """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time; a call
+    whose deadline passed while it waited for a worker does no work (its caller has given up on it)."""
 
     def wrap(self, behavior, method):
         def bounded(request, context):
-            with deadlines.within(context.time_remaining()):
+            remaining = context.time_remaining()
+            if remaining <= 0:
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call started")
+            with deadlines.within(remaining):
                 return behavior(request, context)
 
         return bounded

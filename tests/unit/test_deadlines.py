@@ -36,3 +36,30 @@ def test_the_interceptor_records_the_calls_deadline():
     wrapped = DeadlineInterceptor().intercept_service(lambda _details: handler, details)
     assert wrapped.unary_unary("ping", Context()) == "ping"
     assert 2.4 < seen[0] <= 2.5 and deadlines.remaining() is None
+
+
+class _ExpiredContext:
+    """A servicer context whose deadline has passed: abort raises, as grpcio's does."""
+
+    def __init__(self, remaining: float):
+        self.remaining = remaining
+        self.aborted = None
+
+    def time_remaining(self) -> float:
+        return self.remaining
+
+    def abort(self, code, details):
+        self.aborted = (code, details)
+        raise RuntimeError("aborted")
+
+
+def test_a_call_whose_deadline_passed_in_the_queue_does_no_work():
+    ran = []
+    bounded = DeadlineInterceptor().wrap(lambda request, context: ran.append(request), "/x.Y/Z")
+    context = _ExpiredContext(0)
+    with pytest.raises(RuntimeError, match="aborted"):
+        bounded("request", context)
+    assert ran == [] and context.aborted[0] is grpc.StatusCode.DEADLINE_EXCEEDED
+    live = _ExpiredContext(1.5)
+    bounded("request", live)
+    assert ran == ["request"] and live.aborted is None
