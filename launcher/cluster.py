@@ -125,9 +125,13 @@ class Cluster:
         address = f"{self.layout.ports.host}:{port}"
         for name in component.health_names:
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
+            began = time.monotonic()
             if not wait_serving(address, name, SERVING_TIMEOUT_S,
                                 alive=lambda: self.processes.alive(component.name) is not None):
-                raise ClusterError(f"{component.name} did not report SERVING on {address}; its log ends:\n"
+                state = ("still running" if self.processes.alive(component.name) is not None
+                         else "no longer running")
+                raise ClusterError(f"{component.name} did not report SERVING on {address} after "
+                                   f"{time.monotonic() - began:.1f} s ({state}); its log ends:\n"
                                    + self.processes.log_tail(component.name))
         result.started.append(component.name)
 
