@@ -17,6 +17,7 @@ from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
 SERVING_TIMEOUT_S = 120
+START_ATTEMPTS = 3
 
 
 class ClusterError(RuntimeError):
@@ -121,18 +122,24 @@ class Cluster:
         if self.processes.alive(component.name):
             return
         port = self._port_of(component)
-        self.processes.start(service_spec(component.name, component.module, port), self.process_env())
         address = f"{self.layout.ports.host}:{port}"
-        for name in component.health_names:
-            # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.processes.start(service_spec(component.name, component.module, port), self.process_env())
             began = time.monotonic()
-            if not wait_serving(address, name, SERVING_TIMEOUT_S,
-                                alive=lambda: self.processes.alive(component.name) is not None):
-                state = ("still running" if self.processes.alive(component.name) is not None
-                         else "no longer running")
+            # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
+            if all(wait_serving(address, name, SERVING_TIMEOUT_S,
+                                alive=lambda: self.processes.alive(component.name) is not None)
+                   for name in component.health_names):
+                break
+            running = self.processes.alive(component.name) is not None
+            ended = "still running" if running else self.processes.how_it_ended(component.name)
+            if running or attempt == START_ATTEMPTS:
                 raise ClusterError(f"{component.name} did not report SERVING on {address} after "
-                                   f"{time.monotonic() - began:.1f} s ({state}); its log ends:\n"
+                                   f"{time.monotonic() - began:.1f} s ({ended}); its log ends:\n"
                                    + self.processes.log_tail(component.name))
+            # Seen in full test runs: a service killed by a signal before its first line of output (PIDs wrap
+            # at 32768 here, so a stale PID signalled elsewhere can be this new process). Start it again.
+            self.say(f"  {component.name} ended before it served ({ended}); starting it again")
         result.started.append(component.name)
 
     # ---- shards ------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class ProcessTable:
     def __init__(self, run_dir: pathlib.Path, log_dir: pathlib.Path):
         self.file = run_dir / "processes.json"
         self.log_dir = log_dir
+        self._children: dict[str, subprocess.Popen] = {}  # what this process started, to read how it ended
         run_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -120,10 +121,19 @@ class ProcessTable:
         proc = subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True, cwd=os.getcwd())
         log.close()
+        self._children[spec.name] = proc
         table = self.read()
         table[spec.name] = {"pid": proc.pid, "port": spec.port, "marker": spec.marker, "started": time.time()}
         self._write(table)
         return proc.pid
+
+    def how_it_ended(self, name: str) -> str:
+        """How a process this table started ended: its exit code, or the signal that killed it."""
+        proc = self._children.get(name)
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return "not started here, or still running"
+        return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
 
     def stop(self, name: str, timeout_s: float = 15.0) -> bool:
         pid = self.alive(name)
