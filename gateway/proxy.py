@@ -16,7 +16,7 @@ from gateway.catalog import split_method
 from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared import request_ids
-from shared.grpc_errors import Status, error_reason, to_status
+from shared.grpc_errors import Status, error_reason, leaks, to_status
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,20 @@ class Forwarder(grpc.GenericRpcHandler):
                     time.sleep(BACKOFF_S[attempt])
                     attempt += 1
                     continue
-                context.abort_with_status(Status(err.code(), err.details() or "", (
+                context.abort_with_status(Status(err.code(), self._public_details(err, method), (
                     *(err.trailing_metadata() or ()), *route_metadata(target))))
         context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
         return response
+
+    @staticmethod
+    def _public_details(err: grpc.RpcError, method: str) -> str:
+        """The backend's message, unless it is the channel's own (a transport failure names the backend's
+        address): that goes to the log, and the caller learns only that the service could not be reached."""
+        details = err.details() or ""
+        if not leaks(details):
+            return details
+        log.warning("backend call failed", extra={"method": method, "code": err.code().name, "detail": details})
+        return "the service of this method could not be reached in time; retry later"
 
     def _should_retry(self, err: grpc.RpcError, method: str, request: bytes, attempt: int, deadline: float) -> bool:
         if err.code() != grpc.StatusCode.UNAVAILABLE or attempt >= len(BACKOFF_S):

@@ -1,6 +1,7 @@
 """gateway.proxy over real in-process gRPC servers: retries, deadlines, trailers and error details."""
 from __future__ import annotations
 
+import socket
 import threading
 from collections import defaultdict
 
@@ -154,3 +155,23 @@ def test_a_bad_x_region_never_reaches_the_backend(setup):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert backend.attempts["GetUser"] == 0
     assert dict(caught.value.trailing_metadata())["x-region"] == "MARS"
+
+
+def test_a_backend_that_cannot_be_reached_is_unavailable_without_its_address():
+    settings = load_settings("gateway", {})
+    with socket.socket() as unused:  # bound, never listening: connecting to it is refused
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+        routes = Routes({"users": {"default": f"127.0.0.1:{port}"}}, settings.shard_map)
+        backends = Backends()
+        gateway, gateway_port, _ = create_server(
+            settings, "127.0.0.1:0", [], handlers=[Forwarder(MethodRouter(routes, public_methods()), backends)])
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{gateway_port}") as channel:
+                with pytest.raises(grpc.RpcError) as err:
+                    pb_grpc.UserServiceStub(channel).GetUser(pb.GetUserRequest(id=1), timeout=3)
+        finally:
+            gateway.stop(0)
+            backends.close()
+    assert err.value.code() is UNAVAILABLE
+    assert str(port) not in err.value.details() and "127.0.0.1" not in err.value.details()
