@@ -12,7 +12,7 @@ from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
 from launcher.nodes import Handover, Nodes
 from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
-                                wait_for_port, wait_serving)
+                                supervised, wait_for_port, wait_serving)
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
@@ -89,7 +89,7 @@ class Cluster:
             return
         self.layout.mongo_dir.mkdir(parents=True, exist_ok=True)
         spec = mongo_spec(self.layout.mongo_dir, self.layout.logs / "mongo-commands.log", self.layout.ports.mongo)
-        self.processes.start(spec, self.process_env())
+        self.processes.start(supervised(spec, self.layout.run), self.process_env())
         if not wait_for_port(spec.port, 30):
             raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
         result.started.append("mongo")
@@ -103,7 +103,7 @@ class Cluster:
         self._up_mongo(UpResult())
 
     def stop_service(self, name: str) -> bool:
-        """Stop one service process alone (tests of a dependency outage)."""
+        """Stop one service process alone (tests of a dependency outage); its supervisor first, so it stays down."""
         return self.processes.stop(name)
 
     def start_service(self, name: str) -> None:
@@ -121,7 +121,8 @@ class Cluster:
         if self.processes.alive(component.name):
             return
         port = self._port_of(component)
-        self.processes.start(service_spec(component.name, component.module, port), self.process_env())
+        self.processes.start(supervised(service_spec(component.name, component.module, port), self.layout.run),
+                             self.process_env())
         address = f"{self.layout.ports.host}:{port}"
         for name in component.health_names:
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
@@ -174,20 +175,33 @@ class Cluster:
         return rows
 
     def status(self) -> list[dict]:
-        """One row per component: what it is, whether it runs, and for replicas their replay lag."""
+        """One row per component: what it is, whether it runs, its restarts by its supervisor, and for replicas
+        their replay lag."""
         rows = []
         for component in self._components():
-            pid = self.processes.alive(component.name)
             address = f"{self.layout.ports.host}:{self._port_of(component)}"
-            health = health_status(address, component.health_names[0]) if pid else "-"
-            rows.append({"component": component.name, "pid": pid, "address": address,
-                         "state": "running" if pid else "stopped", "health": health})
-        pid = self.processes.alive("mongo")
-        rows.append({"component": "mongo", "pid": pid, "address": f"127.0.0.1:{self.layout.ports.mongo}",
-                     "state": "running" if pid else "stopped", "health": "-"})
+            row = self._process_row(component.name, address)
+            row["health"] = health_status(address, component.health_names[0]) if row["pid"] else "-"
+            rows.append(row)
+        rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})
         for shard in SHARD_NAMES:
             rows.extend(self.nodes.status_rows(shard))
         return rows
+
+
+    def _process_row(self, name: str, address: str) -> dict:
+        """A supervised process is "restarting" while its supervisor waits out a backoff, and "gave-up" once
+        its supervisor stopped trying (then it is stopped)."""
+        pid = self.processes.worker(name)
+        supervision = self.processes.supervision(name)
+        if pid:
+            state = "running"
+        elif self.processes.alive(name):
+            state = "restarting"
+        else:
+            state = "gave-up" if supervision.get("state") == "gave-up" else "stopped"
+        return {"component": name, "pid": pid, "address": address, "state": state,
+                "restarts": supervision.get("restarts", 0)}
 
 
 def _part(port_name: str) -> str:
