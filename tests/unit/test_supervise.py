@@ -18,9 +18,9 @@ from launcher.supervise import BACKOFF_CAP_S, CRASH_LOOP_LIMIT, backoff_s, read_
 def supervise(tmp_path: pathlib.Path, child: str) -> tuple[subprocess.Popen, pathlib.Path, pathlib.Path]:
     """A supervisor of `sh -c child`; each start of the child appends its PID to the returned file."""
     pids, state = tmp_path / "pids", tmp_path / "state.json"
-    proc = subprocess.Popen([sys.executable, "-m", "launcher.supervise", "--name", "toy", "--state", str(state),
-                             "--", "sh", "-c", f"echo $$ >> {pids}; {child}"],
-                            stdout=open(tmp_path / "log", "wb"))
+    with open(tmp_path / "log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "launcher.supervise", "--name", "toy", "--state", str(state),
+                                 "--", "sh", "-c", f"echo $$ >> {pids}; {child}"], stdout=log)
     return proc, pids, state
 
 
