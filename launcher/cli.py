@@ -75,10 +75,10 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:
-        print(f"{'component':<24} {'state':<8} {'pid':>7}  {'address':<22} health")
+        print(f"{'component':<24} {'state':<10} {'pid':>7} {'restarts':>8}  {'address':<22} health")
         for row in rows:
-            print(f"{row['component']:<24} {row['state']:<8} {row['pid'] or '-':>7}  {row['address']:<22} "
-                  f"{row['health']}")
+            print(f"{row['component']:<24} {row['state']:<10} {row['pid'] or '-':>7} {row.get('restarts', '-'):>8}  "
+                  f"{row['address']:<22} {row['health']}")
     return 0 if all(r["state"] == "running" for r in rows) else 1
 
 

@@ -12,7 +12,7 @@ from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
 from launcher.nodes import Handover, Nodes
 from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
-                                wait_for_port, wait_serving)
+                                supervised, wait_for_port, wait_serving)
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
@@ -90,7 +90,7 @@ class Cluster:
             return
         self.layout.mongo_dir.mkdir(parents=True, exist_ok=True)
         spec = mongo_spec(self.layout.mongo_dir, self.layout.logs / "mongo-commands.log", self.layout.ports.mongo)
-        self.processes.start(spec, self.process_env())
+        self.processes.start(supervised(spec, self.layout.run), self.process_env())
         if not wait_for_port(spec.port, 30):
             raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
         result.started.append("mongo")
@@ -104,7 +104,7 @@ class Cluster:
         self._up_mongo(UpResult())
 
     def stop_service(self, name: str) -> bool:
-        """Stop one service process alone (tests of a dependency outage)."""
+        """Stop one service process alone (tests of a dependency outage); its supervisor first, so it stays down."""
         return self.processes.stop(name)
 
     def start_service(self, name: str) -> None:
@@ -124,7 +124,8 @@ class Cluster:
         port = self._port_of(component)
         address = f"{self.layout.ports.host}:{port}"
         for attempt in range(1, START_ATTEMPTS + 1):
-            self.processes.start(service_spec(component.name, component.module, port), self.process_env())
+            self.processes.start(supervised(service_spec(component.name, component.module, port), self.layout.run),
+                                 self.process_env())
             began = time.monotonic()
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
             if all(wait_serving(address, name, SERVING_TIMEOUT_S,
@@ -137,8 +138,9 @@ class Cluster:
                 raise ClusterError(f"{component.name} did not report SERVING on {address} after "
                                    f"{time.monotonic() - began:.1f} s ({ended}); its log ends:\n"
                                    + self.processes.log_tail(component.name))
-            # Seen in full test runs: a service killed by a signal before its first line of output (PIDs wrap
-            # at 32768 here, so a stale PID signalled elsewhere can be this new process). Start it again.
+            # Seen in full test runs: a process killed by a signal before its first line of output (PIDs wrap
+            # at 32768 here, so a stale PID signalled elsewhere can be this new one). Its supervisor restarts a
+            # killed service; this covers the supervisor itself.
             self.say(f"  {component.name} ended before it served ({ended}); starting it again")
         result.started.append(component.name)
 
@@ -185,20 +187,33 @@ class Cluster:
         return rows
 
     def status(self) -> list[dict]:
-        """One row per component: what it is, whether it runs, and for replicas their replay lag."""
+        """One row per component: what it is, whether it runs, its restarts by its supervisor, and for replicas
+        their replay lag."""
         rows = []
         for component in self._components():
-            pid = self.processes.alive(component.name)
             address = f"{self.layout.ports.host}:{self._port_of(component)}"
-            health = health_status(address, component.health_names[0]) if pid else "-"
-            rows.append({"component": component.name, "pid": pid, "address": address,
-                         "state": "running" if pid else "stopped", "health": health})
-        pid = self.processes.alive("mongo")
-        rows.append({"component": "mongo", "pid": pid, "address": f"127.0.0.1:{self.layout.ports.mongo}",
-                     "state": "running" if pid else "stopped", "health": "-"})
+            row = self._process_row(component.name, address)
+            row["health"] = health_status(address, component.health_names[0]) if row["pid"] else "-"
+            rows.append(row)
+        rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})
         for shard in SHARD_NAMES:
             rows.extend(self.nodes.status_rows(shard))
         return rows
+
+
+    def _process_row(self, name: str, address: str) -> dict:
+        """A supervised process is "restarting" while its supervisor waits out a backoff, and "gave-up" once
+        its supervisor stopped trying (then it is stopped)."""
+        pid = self.processes.worker(name)
+        supervision = self.processes.supervision(name)
+        if pid:
+            state = "running"
+        elif self.processes.alive(name):
+            state = "restarting"
+        else:
+            state = "gave-up" if supervision.get("state") == "gave-up" else "stopped"
+        return {"component": name, "pid": pid, "address": address, "state": state,
+                "restarts": supervision.get("restarts", 0)}
 
 
 def _part(port_name: str) -> str:

@@ -1,7 +1,8 @@
 """Background processes of the local cluster (MongoDB stand-in, services, gateway): start, record, stop.
 
 Each runs in its own session with its output in <data-dir>/logs/<name>.log; its PID is recorded in
-<data-dir>/run/processes.json so `elearn down` stops exactly what `elearn up` started.
+<data-dir>/run/processes.json so `elearn down` stops exactly what `elearn up` started. A supervised one
+(`supervised`) is recorded as its supervisor, which restarts it; `worker` finds the process doing the work.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from launcher.supervise import read_state, state_file
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,14 @@ def mongo_spec(data_dir: pathlib.Path, log_file: pathlib.Path, port: int) -> Pro
     argv = [str(nx), "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port),
             "--log-file", str(log_file), "--pid-file", str(data_dir / "nx-27017.pid")]
     return ProcessSpec("mongo", argv, port, "nx-27017")
+
+
+def supervised(spec: ProcessSpec, run_dir: pathlib.Path) -> ProcessSpec:
+    """The same process run under launcher.supervise, which starts it again when it dies; the marker
+    stays valid, since the supervisor's command line holds the child's."""
+    argv = [sys.executable, "-m", "launcher.supervise", "--name", spec.name,
+            "--state", str(state_file(run_dir, spec.name)), "--", *spec.argv]
+    return ProcessSpec(spec.name, argv, spec.port, spec.marker)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -116,14 +127,30 @@ class ProcessTable:
             return None
         return entry["pid"] if is_our_process(entry["pid"], entry["marker"]) else None
 
+    def supervision(self, name: str) -> dict:
+        """What the supervisor of `name` last recorded (child PID, restarts, state), or {} when unsupervised."""
+        return read_state(state_file(self.file.parent, name))
+
+    def worker(self, name: str) -> int | None:
+        """The PID doing the work: a supervised process's live child, else the recorded process itself."""
+        pid = self.alive(name)
+        entry = self.read().get(name, {})
+        if pid is None or not entry.get("supervised"):
+            return pid
+        child = self.supervision(name).get("child")
+        return child if child and is_our_process(child, entry["marker"]) and child != pid else None
+
     def start(self, spec: ProcessSpec, env: dict[str, str]) -> int:
+        if "launcher.supervise" in spec.argv:  # a state left by an earlier run names a PID that is not ours now
+            state_file(self.file.parent, spec.name).unlink(missing_ok=True)
         log = open(self.log_dir / f"{spec.name}.log", "ab")
         proc = subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True, cwd=os.getcwd())
         log.close()
         self._children[spec.name] = proc
         table = self.read()
-        table[spec.name] = {"pid": proc.pid, "port": spec.port, "marker": spec.marker, "started": time.time()}
+        table[spec.name] = {"pid": proc.pid, "port": spec.port, "marker": spec.marker, "started": time.time(),
+                            "supervised": "launcher.supervise" in spec.argv}
         self._write(table)
         return proc.pid
 

@@ -38,8 +38,8 @@ def sign_up() -> bytes:
 @pytest.mark.parametrize("via", ["users", "gateway"])
 def test_excess_calls_are_shed_at_once_while_health_stays_serving(cluster, via):
     address = cluster.gateway if via == "gateway" else cluster.service("users")
-    pid = cluster.cluster.processes.alive(via)
-    users_pid = cluster.cluster.processes.alive("users")
+    pid = cluster.cluster.processes.worker(via)  # the server itself, not its supervisor
+    users_pid = cluster.cluster.processes.worker("users")
     before_kb, users_before_kb = rss_kb(pid), rss_kb(users_pid)
 
     outcomes, seen = storm(address, CREATE_USER, sign_up, callers=CALLERS, rounds=ROUNDS, deadline_s=DEADLINE_S,
