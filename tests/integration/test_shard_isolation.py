@@ -1,6 +1,7 @@
 """A stalled shard on the real cluster: eu's primary frozen (SIGSTOP of its postmaster and every backend) while
-many callers write to eu and a few to na and apac through the users and payments services. na and apac lose
-no call, eu's calls fail within their deadline, and eu writes again once its primary is thawed."""
+many callers write to eu and a few to na and apac through the users service. na and apac lose
+no call, eu's calls fail within their deadline, and eu writes again once its primary is thawed. And a commit
+waiting for a frozen synchronous standby ends within its deadline as COMMIT_UNCONFIRMED."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,7 @@ import pathlib
 import signal
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,7 +19,7 @@ import pytest
 from elearning.users.v1 import users_service_pb2 as pb
 from launcher import postgres
 from tests.integration.test_failover import email_kept_off, whole_again
-from tests.integration.users_client import new_user, stub, unique_email
+from tests.integration.users_client import error_info, new_user, stub, unique_email
 
 pytestmark = pytest.mark.slow
 
@@ -53,11 +55,11 @@ def _loop(call, calls: Calls, stop: threading.Event) -> None:
             time.sleep(0.02)
 
 
-def _server_pids(cluster, shard: str) -> list[int]:
-    """The postmaster of the shard's primary and all its children (backends, walsender, checkpointer...)."""
-    node_dir = cluster.layout.node_dir(shard, cluster.layout.primary_node(shard))
+def _server_pids(cluster, shard: str, node: str | None = None) -> list[int]:
+    """The postmaster of a node (default: the shard's primary) and all its children (backends, walsender...)."""
+    node_dir = cluster.layout.node_dir(shard, node or cluster.layout.primary_node(shard))
     postmaster = postgres.postmaster_pid(node_dir)
-    assert postmaster, "the eu primary is not running"
+    assert postmaster, f"the {shard} node is not running"
     children = []
     for entry in pathlib.Path("/proc").iterdir():
         try:
@@ -129,3 +131,33 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
     assert eu_stalled and slowest < DEADLINE_S + SLACK_S, f"an eu call took {slowest:.2f} s"
     assert [code for _s, _t, code in eu.during(thawed + DEADLINE_S, time.monotonic())][-1:] == ["OK"], \
         "eu writes did not recover after the thaw"
+
+
+def test_a_commit_waiting_for_a_frozen_standby_is_cancelled_within_its_deadline(cluster):
+    """PostgreSQL ignores statement_timeout while a COMMIT waits for the synchronous standby: with the standby
+    frozen (still connected, so it stays in the synchronous set) the watchdog cancels the wait before the
+    call's deadline and the call answers COMMIT_UNCONFIRMED; a retry with the same request_id settles it."""
+    whole_again(cluster, "eu")
+    channel = grpc.insecure_channel(cluster.service("users"))
+    users = stub(channel)
+    requests = [pb.CreateUserRequest(user=new_user("EUROPE", email=email_kept_off("eu")),
+                                     request_id=str(uuid.uuid4())) for _ in range(4)]
+    outcomes = []
+    pids = _server_pids(cluster, "eu", cluster.layout.node("eu", "replica"))
+    try:
+        _signal(pids, signal.SIGSTOP)
+        for request in requests:
+            began = time.monotonic()
+            with pytest.raises(grpc.RpcError) as failed:
+                users.CreateUser(request, timeout=DEADLINE_S)
+            info = error_info(failed.value)
+            outcomes.append((time.monotonic() - began, failed.value.code().name, info.reason if info else None))
+    finally:
+        _signal(pids, signal.SIGCONT)
+    print(f"\nfrozen standby: {outcomes}")
+    whole_again(cluster, "eu")
+    assert all(code == "UNAVAILABLE" and reason == "COMMIT_UNCONFIRMED" for _t, code, reason in outcomes), outcomes
+    assert max(taken for taken, _c, _r in outcomes) < DEADLINE_S
+    settled = [users.CreateUser(request, timeout=10).id for request in requests]
+    assert len(set(settled)) == len(requests)
+    channel.close()
