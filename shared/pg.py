@@ -108,6 +108,7 @@ class NodePool:
                     try:
                         yield conn
                     finally:
+                        watch.finish()  # first: the watchdog must never touch a descriptor closed and reused
                         if watch.cancelled:  # a late cancel must not hit the next call's statement
                             conn.close()
 
