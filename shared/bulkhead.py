@@ -1,9 +1,10 @@
 """Per-shard bulkheads: a bound on one service's calls in flight on each shard, and a watchdog that ends a
 call's wait on a shard before the call's deadline, so a stalled shard fails its own calls and no other's.
 
-A shard's gate admits at most `limit` calls at once (all its nodes together); a call that finds it full waits
-briefly, within its deadline, then fails UNAVAILABLE (SHARD_BUSY, naming the shard) instead of taking one
-more of the server's worker threads. The watchdog cancels a statement still running when the call's deadline
+A shard's gate admits at most `limit` calls at once (all its nodes together); a call that finds it full
+waits while the shard's calls keep finishing, within its deadline, and fails UNAVAILABLE (SHARD_BUSY,
+naming the shard) at once when none has finished for a while, instead of taking one more worker thread.
+The watchdog cancels a statement still running when the call's deadline
 nears (PostgreSQL ignores statement_timeout while a COMMIT waits for the synchronous standby) and, if the
 node does not answer the cancel either (a frozen host), shuts the connection's socket so the driver returns.
 """
@@ -28,20 +29,39 @@ log = logging.getLogger(__name__)
 SHARD_BUSY = "SHARD_BUSY"
 NO_DEADLINE_LIMIT_S = 30.0  # the bound of a call that carries no deadline (a script, a background task)
 MIN_MARGIN_S, MAX_MARGIN_S = 0.15, 1.0  # kept back before the deadline for the cancel and the reply
+NO_DEADLINE_WAIT_S = 5.0  # how long a call without a deadline may wait for a busy shard's gate
+WAIT_SLICE_S = 0.05  # how often a waiting call looks whether the shard has stalled
 
 _held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("shards_held", default=frozenset())
 
 
 class ShardGate:
     """At most `limit` calls of this process in flight on one shard; re-entered freely by a call holding it
-    (a read confirming a miss on the primary, a write opening a second connection), so it cannot deadlock."""
+    (a read confirming a miss on the primary, a write opening a second connection), so it cannot deadlock.
 
-    def __init__(self, shard: str, limit: int, wait_s: float):
-        self.shard, self.limit, self.wait_s = shard, limit, wait_s
+    A full gate whose calls keep finishing is only busy: a new call waits for a slot, within its deadline, as
+    it would for a worker. A full gate where no call has finished for `stall_s` is stalled: new calls are
+    refused at once, so they never pile up on the server's worker threads."""
+
+    def __init__(self, shard: str, limit: int, stall_s: float):
+        self.shard, self.limit, self.stall_s = shard, limit, stall_s
         self._slots = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
+        self._progress = time.monotonic()  # the last release, or the moment the gate filled up
         self.in_flight = 0
         self.refused = 0
+
+    def _stalled(self) -> bool:
+        with self._lock:
+            return self.in_flight >= self.limit and time.monotonic() - self._progress > self.stall_s
+
+    def _admit(self) -> bool:
+        left = deadlines.remaining()
+        give_up = time.monotonic() + (NO_DEADLINE_WAIT_S if left is None else max(0.0, left - MIN_MARGIN_S))
+        while not self._slots.acquire(timeout=max(0.0, min(WAIT_SLICE_S, give_up - time.monotonic()))):
+            if self._stalled() or time.monotonic() >= give_up:
+                return False
+        return True
 
     @contextlib.contextmanager
     def entered(self, role: str) -> Iterator[None]:
@@ -49,17 +69,15 @@ class ShardGate:
         if self.shard in held:
             yield
             return
-        wait = self.wait_s
-        left = deadlines.remaining()
-        if left is not None:
-            wait = max(0.0, min(wait, left - MIN_MARGIN_S))
-        if not self._slots.acquire(timeout=wait):
+        if not self._admit():
             with self._lock:
                 self.refused += 1
-            raise ShardUnavailable(self.shard, role, "too many calls in flight on this shard; retry later",
+            raise ShardUnavailable(self.shard, role, "no call on this shard is finishing; retry later",
                                    reason=SHARD_BUSY)
         with self._lock:
             self.in_flight += 1
+            if self.in_flight == self.limit:
+                self._progress = time.monotonic()
         token = _held.set(held | {self.shard})
         try:
             yield
@@ -67,6 +85,7 @@ class ShardGate:
             _held.reset(token)
             with self._lock:
                 self.in_flight -= 1
+                self._progress = time.monotonic()
             self._slots.release()
 
 

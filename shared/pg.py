@@ -222,14 +222,14 @@ class ShardPools:
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
                  lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits(),
-                 max_in_flight: int | None = None, busy_wait_ms: int = 100):
+                 max_in_flight: int | None = None, stall_ms: int = 250):
         self.shard_map = shard_map
         self.limits = limits
         self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
                                   statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
                                   application_name=application_name)
         # One gate per shard, kept across promotions (the pools change, the shard's bound does not).
-        self.gates = {shard.name: ShardGate(shard.name, max_in_flight, busy_wait_ms / 1000)
+        self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
                       for shard in shard_map.shards} if max_in_flight else {}
         self._watchdog = Watchdog()
         self._pools: dict[tuple[str, Role], NodePool] = {}
@@ -246,7 +246,8 @@ class ShardPools:
         pools = cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
                     application_name=f"elearn-{settings.process}", limits=settings.replica_limits,
-                    max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)), busy_wait_ms=settings.shard_busy_wait_ms)
+                    max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)),
+                    stall_ms=settings.shard_stall_ms)
         if monitor:
             pools.start_monitor()
         return pools

@@ -15,15 +15,15 @@ from shared.errors import ShardUnavailable
 
 
 def test_the_gate_admits_its_limit_and_refuses_the_next_naming_the_shard():
-    gate = ShardGate("eu", 3, wait_s=0.05)
+    gate = ShardGate("eu", 3, stall_s=0.05)
     entered = [(contextvars.Context(), gate.entered("primary")) for _ in range(3)]  # three calls' contexts
     for context, held in entered:
         context.run(held.__enter__)
     started = time.monotonic()
-    with pytest.raises(ShardUnavailable) as refused:
+    with deadlines.within(3.0), pytest.raises(ShardUnavailable) as refused:
         with gate.entered("primary"):
             pass
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.0  # stalled: nothing finished, so no wait for the deadline
     assert refused.value.reason == SHARD_BUSY and refused.value.shard == "eu" and "eu" in refused.value.message
     for context, held in entered:
         context.run(held.__exit__, None, None, None)
@@ -33,7 +33,7 @@ def test_the_gate_admits_its_limit_and_refuses_the_next_naming_the_shard():
 
 
 def test_a_call_holding_the_gate_reenters_it_even_when_full():
-    gate = ShardGate("na", 1, wait_s=0.0)
+    gate = ShardGate("na", 1, stall_s=0.0)
     with gate.entered("replica"):
         with gate.entered("primary"):
             assert gate.in_flight == 1
@@ -42,7 +42,7 @@ def test_a_call_holding_the_gate_reenters_it_even_when_full():
 
 
 def test_the_gate_waits_no_longer_than_the_call_has_left():
-    gate = ShardGate("apac", 1, wait_s=5.0)
+    gate = ShardGate("apac", 1, stall_s=5.0)
     blocker = threading.Event()
     holding = threading.Event()
 
@@ -65,7 +65,7 @@ def test_the_gate_waits_no_longer_than_the_call_has_left():
 
 
 def test_the_gates_are_per_thread_context_so_other_threads_still_count():
-    gate = ShardGate("eu", 2, wait_s=0.0)
+    gate = ShardGate("eu", 2, stall_s=0.0)
     results = []
     barrier = threading.Barrier(4)
     release = threading.Event()
@@ -87,6 +87,26 @@ def test_the_gates_are_per_thread_context_so_other_threads_still_count():
     for thread in threads:
         thread.join()
     assert sorted(results) == ["busy", "busy", "in", "in"]
+
+
+def test_a_full_gate_whose_calls_keep_finishing_makes_a_new_call_wait_not_fail():
+    gate = ShardGate("eu", 1, stall_s=0.3)
+    releases = threading.Event()
+
+    def steady_calls():  # each holds the only slot 0.1 s, well inside the stall window
+        for _ in range(5):
+            with gate.entered("primary"):
+                time.sleep(0.1)
+            time.sleep(0.001)
+        releases.set()
+
+    holder = threading.Thread(target=steady_calls)
+    holder.start()
+    time.sleep(0.05)
+    with deadlines.within(3.0), gate.entered("primary"):
+        pass
+    holder.join()
+    assert gate.refused == 0
 
 
 @pytest.mark.parametrize("left, expected", [(0.2, 0.15), (2.0, 0.5), (30.0, 1.0)])
