@@ -20,7 +20,8 @@ from typing import Callable, Iterator, TypeVar
 import psycopg2
 import psycopg2.extensions
 
-from shared import consistency, pg_errors
+from shared import consistency, deadlines, pg_errors
+from shared.bulkhead import ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
@@ -60,8 +61,10 @@ class NodePool:
     """A blocking pool of connections to one PostgreSQL node; connections are opened lazily."""
 
     def __init__(self, shard: str, role: Role, dsn: str, size: int, *, connect_timeout_s: float,
-                 statement_timeout_ms: int, lock_timeout_ms: int, application_name: str):
+                 statement_timeout_ms: int, lock_timeout_ms: int, application_name: str,
+                 gate: ShardGate | None = None, watchdog: Watchdog | None = None):
         self.shard, self.role, self.dsn = shard, role, dsn
+        self._gate, self._watchdog = gate, watchdog
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[psycopg2.extensions.connection] = []
         self._lock = threading.Lock()
@@ -94,7 +97,41 @@ class NodePool:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
-        if not self._slots.acquire(timeout=self.acquire_timeout_s):
+        """A connection for one call, inside the shard's bulkhead and bounded by the call's deadline."""
+        with self._gate.entered(self.role.value) if self._gate else contextlib.nullcontext():
+            with self._pooled() as conn:
+                if self._watchdog is None:
+                    yield conn
+                    return
+                pid = conn.get_backend_pid()
+                with self._watchdog.watching(conn.fileno(), lambda: self._cancel_backend(pid)) as watch:
+                    try:
+                        yield conn
+                    finally:
+                        watch.finish()  # first: the watchdog must never touch a descriptor closed and reused
+                        if watch.cancelled:  # a late cancel must not hit the next call's statement
+                            conn.close()
+
+    def _cancel_backend(self, pid: int) -> None:
+        """Cancel the statement of backend `pid` from a connection of its own (run by the watchdog's helper
+        thread: against a frozen node it waits out the connect timeout, never a caller)."""
+        try:
+            with contextlib.closing(psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout,
+                                                     application_name=self._application_name)) as conn:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
+            log.warning("statement cancelled at the call's deadline", extra={"shard": self.shard, "pid": pid})
+        except psycopg2.Error as exc:
+            log.warning("could not cancel a statement", extra={"shard": self.shard, "error": str(exc).strip()})
+
+    @contextlib.contextmanager
+    def _pooled(self) -> Iterator[psycopg2.extensions.connection]:
+        wait = self.acquire_timeout_s
+        left = deadlines.remaining()
+        if left is not None:
+            wait = max(0.0, min(wait, left))
+        if not self._slots.acquire(timeout=wait):
             raise Unavailable(f"no free connection to shard {self.shard} ({self.role.value})",
                               reason="POOL_EXHAUSTED", metadata={"shard": self.shard})
         conn = None
@@ -163,16 +200,38 @@ def _refuse_unconfirmed_commit(shard: str, conn: psycopg2.extensions.connection)
                                reason=COMMIT_UNCONFIRMED)
 
 
+def _unconfirmed_if_lost(shard: str, exc: psycopg2.Error) -> None:
+    """A connection lost (or cut at the deadline) while a COMMIT was on its way leaves the outcome unknown:
+    UNAVAILABLE COMMIT_UNCONFIRMED, never a plain SHARD_UNAVAILABLE that would invite a blind retry."""
+    if pg_errors.lost_connection(exc):
+        log.error("commit outcome unknown: connection lost", extra={"shard": shard})
+        raise ShardUnavailable(shard, Role.PRIMARY.value, "the commit's outcome is unknown; retry with the same "
+                               "request_id", reason=COMMIT_UNCONFIRMED) from exc
+
+
+def _commit(shard: str, conn: psycopg2.extensions.connection) -> None:
+    try:
+        conn.commit()
+    except psycopg2.Error as exc:
+        _unconfirmed_if_lost(shard, exc)
+        raise
+
+
 class ShardPools:
     """All node pools of the shard map; the only way services reach PostgreSQL."""
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
-                 lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits()):
+                 lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits(),
+                 max_in_flight: int | None = None, stall_ms: int = 250):
         self.shard_map = shard_map
         self.limits = limits
         self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
                                   statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
                                   application_name=application_name)
+        # One gate per shard, kept across promotions (the pools change, the shard's bound does not).
+        self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
+                      for shard in shard_map.shards} if max_in_flight else {}
+        self._watchdog = Watchdog()
         self._pools: dict[tuple[str, Role], NodePool] = {}
         self._roles_lock = threading.Lock()
         for shard in shard_map.shards:
@@ -186,15 +245,18 @@ class ShardPools:
         """Pools for a service process, with the replica monitor running unless `monitor` is False."""
         pools = cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
-                    application_name=f"elearn-{settings.process}", limits=settings.replica_limits)
+                    application_name=f"elearn-{settings.process}", limits=settings.replica_limits,
+                    max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)),
+                    stall_ms=settings.shard_stall_ms)
         if monitor:
             pools.start_monitor()
         return pools
 
     # ---- roles ---------------------------------------------------------------------------------
     def _assign(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
-        self._pools[(shard, Role.PRIMARY)] = NodePool(shard, Role.PRIMARY, primary_dsn, **self._pool_options)
-        self._pools[(shard, Role.REPLICA)] = NodePool(shard, Role.REPLICA, replica_dsn, **self._pool_options)
+        guards = dict(gate=self.gates.get(shard), watchdog=self._watchdog)
+        self._pools[(shard, Role.PRIMARY)] = NodePool(shard, Role.PRIMARY, primary_dsn, **self._pool_options, **guards)
+        self._pools[(shard, Role.REPLICA)] = NodePool(shard, Role.REPLICA, replica_dsn, **self._pool_options, **guards)
 
     def promote(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
         """Writes of `shard` go to `primary_dsn` from now on (the monitor saw a promotion)."""
@@ -254,7 +316,7 @@ class ShardPools:
                 try:
                     with conn.cursor() as cur:
                         yield cur
-                    conn.commit()
+                    _commit(shard, conn)
                 except BaseException:
                     if not conn.closed:
                         conn.rollback()
@@ -276,9 +338,13 @@ class ShardPools:
         try:
             with self.pool(shard, Role.PRIMARY).connection() as conn:
                 conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute(statement, params)
-                    row = cur.fetchone()
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute(statement, params)
+                        row = cur.fetchone()
+                except psycopg2.Error as exc:  # the procedure commits by itself: it may have, before the loss
+                    _unconfirmed_if_lost(shard, exc)
+                    raise
                 _refuse_unconfirmed_commit(shard, conn)
         except psycopg2.Error as exc:
             mapped = translate(exc, shard, Role.PRIMARY)

@@ -1,0 +1,163 @@
+"""A stalled shard on the real cluster: eu's primary frozen (SIGSTOP of its postmaster and every backend) while
+many callers write to eu and a few to na and apac through the users service. na and apac lose
+no call, eu's calls fail within their deadline, and eu writes again once its primary is thawed. And a commit
+waiting for a frozen synchronous standby ends within its deadline as COMMIT_UNCONFIRMED."""
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+
+from elearning.users.v1 import users_service_pb2 as pb
+from launcher import postgres
+from tests.integration.test_failover import email_kept_off, whole_again
+from tests.integration.users_client import error_info, new_user, stub, unique_email
+
+pytestmark = pytest.mark.slow
+
+DEADLINE_S = 3.0
+STALL_S = 8.0  # below Patroni's 20 s ttl, so the frozen leader is not failed over meanwhile
+EU_CALLERS = 40  # more than a service's 32 worker threads
+SLACK_S = 0.5  # what a reply may take past its deadline to travel back
+
+
+@dataclass
+class Calls:
+    """Every call one group of threads made: (start, seconds taken, status code name or "OK")."""
+
+    made: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def during(self, since: float, until: float) -> list[tuple[float, float, str]]:
+        return [call for call in self.made if since <= call[0] < until]
+
+    def failed(self, since: float, until: float) -> list[tuple[float, float, str]]:
+        return [call for call in self.during(since, until) if call[2] != "OK"]
+
+
+def _loop(call, calls: Calls, stop: threading.Event) -> None:
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            call()
+            code = "OK"
+        except grpc.RpcError as exc:
+            code = exc.code().name
+        calls.made.append((began, time.monotonic() - began, code))
+        if code != "OK":
+            time.sleep(0.02)
+
+
+def _server_pids(cluster, shard: str, node: str | None = None) -> list[int]:
+    """The postmaster of a node (default: the shard's primary) and all its children (backends, walsender...)."""
+    node_dir = cluster.layout.node_dir(shard, node or cluster.layout.primary_node(shard))
+    postmaster = postgres.postmaster_pid(node_dir)
+    assert postmaster, f"the {shard} node is not running"
+    children = []
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return [postmaster, *children]
+
+
+def _signal(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def _codes(*groups: Calls, since: float, until: float) -> list[dict[str, int]]:
+    return [dict(Counter(code for _s, _t, code in calls.during(since, until))) for calls in groups]
+
+
+def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
+    whole_again(cluster, "eu")
+    channel = grpc.insecure_channel(cluster.service("users"))
+    users = stub(channel)
+
+    def create(region: str):
+        def call():
+            email = unique_email() if region == "EUROPE" else email_kept_off("eu")
+            users.CreateUser(pb.CreateUserRequest(user=new_user(region, email=email)), timeout=DEADLINE_S)
+        return call
+
+    groups = {"eu": (Calls(), create("EUROPE"), EU_CALLERS), "na": (Calls(), create("NORTH_AMERICA"), 2),
+              "apac": (Calls(), create("ASIA"), 2)}
+    stop = threading.Event()
+    threads = [threading.Thread(target=_loop, args=(lambda c=call: c(), calls, stop), daemon=True)
+               for calls, call, count in groups.values() for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    pids: list[int] = []
+    try:
+        time.sleep(1.0)
+        pids = _server_pids(cluster, "eu")
+        _signal(pids, signal.SIGSTOP)
+        stalled = time.monotonic()
+        time.sleep(STALL_S)
+    finally:
+        _signal(pids, signal.SIGCONT)
+        thawed = time.monotonic()
+    try:
+        time.sleep(4.0)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(DEADLINE_S + 5)
+        channel.close()
+    whole_again(cluster, "eu")
+    eu, na, apac = (groups[name][0] for name in ("eu", "na", "apac"))
+    eu_stalled = eu.during(stalled, thawed)
+    slowest = max((taken for _start, taken, _code in eu_stalled), default=0.0)
+    print(f"\nstalled eu {STALL_S:.0f} s: eu {len(eu_stalled)} calls, {len(eu.failed(stalled, thawed))} failed, "
+          f"slowest {slowest:.2f} s; na {len(na.during(stalled, thawed))} calls, "
+          f"{len(na.failed(stalled, thawed))} failed; apac {len(apac.during(stalled, thawed))} calls, "
+          f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
+    for name, calls in (("na", na), ("apac", apac)):
+        assert calls.during(stalled, thawed), f"no {name} call ran during the stall"
+        assert calls.failed(stalled, thawed + DEADLINE_S) == [], (name, calls.failed(stalled, thawed)[:5])
+    assert eu_stalled and slowest < DEADLINE_S + SLACK_S, f"an eu call took {slowest:.2f} s"
+    assert [code for _s, _t, code in eu.during(thawed + DEADLINE_S, time.monotonic())][-1:] == ["OK"], \
+        "eu writes did not recover after the thaw"
+
+
+def test_a_commit_waiting_for_a_frozen_standby_is_cancelled_within_its_deadline(cluster):
+    """PostgreSQL ignores statement_timeout while a COMMIT waits for the synchronous standby: with the standby
+    frozen (still connected, so it stays in the synchronous set) the watchdog cancels the wait before the
+    call's deadline and the call answers COMMIT_UNCONFIRMED; a retry with the same request_id settles it."""
+    whole_again(cluster, "eu")
+    channel = grpc.insecure_channel(cluster.service("users"))
+    users = stub(channel)
+    requests = [pb.CreateUserRequest(user=new_user("EUROPE", email=email_kept_off("eu")),
+                                     request_id=str(uuid.uuid4())) for _ in range(4)]
+    outcomes = []
+    pids = _server_pids(cluster, "eu", cluster.layout.node("eu", "replica"))
+    try:
+        _signal(pids, signal.SIGSTOP)
+        for request in requests:
+            began = time.monotonic()
+            with pytest.raises(grpc.RpcError) as failed:
+                users.CreateUser(request, timeout=DEADLINE_S)
+            info = error_info(failed.value)
+            outcomes.append((time.monotonic() - began, failed.value.code().name, info.reason if info else None))
+    finally:
+        _signal(pids, signal.SIGCONT)
+    print(f"\nfrozen standby: {outcomes}")
+    whole_again(cluster, "eu")
+    assert all(code == "UNAVAILABLE" and reason == "COMMIT_UNCONFIRMED" for _t, code, reason in outcomes), outcomes
+    assert max(taken for taken, _c, _r in outcomes) < DEADLINE_S
+    settled = [users.CreateUser(request, timeout=10).id for request in requests]
+    assert len(set(settled)) == len(requests)
+    channel.close()
