@@ -12,32 +12,25 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import signal
 import subprocess
 import sys
 import time
 
 from launcher.patroni import cluster_view, leader
 from launcher.postgres import postmaster_pid
+from launcher.supervise import ChildKeeper
 
 STOP_TIMEOUT_S = 60
 
 
-class Keeper:
+class Keeper(ChildKeeper):
     def __init__(self, command: list[str], member: str, data: pathlib.Path, peers: list[int], node_down_s: float):
-        self.command, self.member, self.data = command, member, data
+        super().__init__(command)
+        self.member, self.data = member, data
         self.peers, self.node_down_s = peers, node_down_s
-        self.child: subprocess.Popen | None = None
-        self.stopping = False
-
-    def stop(self, *_signal) -> None:
-        self.stopping = True
-        if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signal.SIGTERM)
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        self.stop_on_signals()
         while not self.stopping:
             self.child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, cwd="/")
             code = self.child.wait()

@@ -49,21 +49,33 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-class Supervisor:
-    def __init__(self, name: str, command: list[str], state: pathlib.Path):
-        self.name, self.command, self.state = name, command, state
+class ChildKeeper:
+    """What every loop that keeps a child running shares: the child, and a stop on SIGTERM/SIGINT that passes
+    SIGTERM on to it and ends the loop. Subclasses decide when and how to start the child again."""
+
+    def __init__(self, command: list[str]):
+        self.command = command
         self.child: subprocess.Popen | None = None
         self.stopping = False
-        self.restarts = 0
 
     def stop(self, *_signal) -> None:
         self.stopping = True
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signal.SIGTERM)
 
-    def run(self) -> int:
+    def stop_on_signals(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+
+
+class Supervisor(ChildKeeper):
+    def __init__(self, name: str, command: list[str], state: pathlib.Path):
+        super().__init__(command)
+        self.name, self.state = name, state
+        self.restarts = 0
+
+    def run(self) -> int:
+        self.stop_on_signals()
         failures = 0
         while not self.stopping:
             started = time.monotonic()
