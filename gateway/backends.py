@@ -1,6 +1,7 @@
 """The gateway's connections to its backends, and the watcher that turns their health into the gateway's.
 
-Channels reconnect quickly (100 ms to 1 s backoff) so a backend that comes back is used again at once.
+A backend is a gRPC target: one address, or several instances balanced round_robin (`shared.balancing`);
+channels reconnect quickly (100 ms to 1 s backoff) so a backend that comes back is used again at once.
 """
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Mapping
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from gateway.readiness import Readiness
+from shared import balancing
+
 log = logging.getLogger(__name__)
 
 CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
+    *balancing.CHANNEL_OPTIONS,  # round_robin over a backend's instances, dead ones dropped
     ("grpc.enable_retries", 0),  # the gateway decides what to retry
 ]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -29,6 +31,7 @@ class Backends:
     def __init__(self):
         self._channels: dict[str, grpc.Channel] = {}
         self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable] = {}
+        self._readiness: dict[str, Readiness] = {}
         self._lock = threading.Lock()
 
     def channel(self, address: str) -> grpc.Channel:
@@ -37,6 +40,16 @@ class Backends:
             with self._lock:
                 channel = self._channels.setdefault(address, grpc.insecure_channel(address, CHANNEL_OPTIONS))
         return channel
+
+    def wait_ready(self, address: str, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the backend's channel to be READY (at once when it is): the first call
+        after a backend restarts then goes out when the channel reconnects, not during its backoff."""
+        readiness = self._readiness.get(address)
+        if readiness is None:
+            channel = self.channel(address)
+            with self._lock:
+                readiness = self._readiness.setdefault(address, Readiness(channel))
+        return readiness.wait(timeout_s)
 
     def callable(self, address: str, method: str) -> grpc.UnaryUnaryMultiCallable:
         key = (address, method)

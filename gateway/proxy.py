@@ -13,6 +13,7 @@ import grpc
 
 from gateway.backends import Backends
 from gateway.catalog import split_method
+from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared import request_ids
@@ -64,6 +65,8 @@ class Forwarder(grpc.GenericRpcHandler):
         timeout = remaining if remaining is not None and remaining < 1e6 else self.default_timeout_s
         deadline = time.monotonic() + timeout
         call = self.backends.callable(target.address, method)
+        # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
+        self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
         attempt = 0
         while True:
             try:

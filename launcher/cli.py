@@ -10,6 +10,7 @@ import sys
 
 from launcher import health, seed_cli
 from launcher.cluster import Cluster, ClusterError
+from launcher.components import SERVICES
 from loaddriver import cli as load_cli
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
@@ -28,7 +29,7 @@ def _layout(args, *, creating: bool = False) -> Layout | None:
             gateway=args.gateway_port or defaults.gateway + offset,
             service_base=defaults.service_base + offset, pg_primary_base=defaults.pg_primary_base + offset,
             pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
-        layout = Layout.create(data_dir, ports)
+        layout = Layout.create(data_dir, ports, instances=getattr(args, "instances", None) or 1)
     return layout
 
 
@@ -37,6 +38,12 @@ def cmd_up(args) -> int:
     mode_changed = bool(args.replication) and args.replication != layout.replication
     if mode_changed:
         layout = dataclasses.replace(layout, replication=args.replication)
+    if args.instances and args.instances != layout.instances:
+        if Cluster(layout).running_parts().get(SERVICES[0].name):
+            raise ClusterError(f"the cluster runs {layout.instances} instance(s) per service; run `elearn down` "
+                               f"first to change it to {args.instances}")
+        layout = dataclasses.replace(layout, instances=args.instances)
+        layout.save()
     cluster = Cluster(layout)
     print(f"elearn: starting the local cluster in {layout.data_dir}")
     result = cluster.up()
@@ -103,6 +110,12 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 9:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 9")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elearn", description="elearn-data: the local cluster and its tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = with_data_dir(sub.add_parser("up", help="boot the local cluster (created on first use) and return"))
     up.add_argument("--port-offset", type=int, default=0, help="add N to every default port (first use only)")
     up.add_argument("--gateway-port", type=int, default=0, help="the gateway's port (default 50051)")
+    up.add_argument("--instances", type=_positive, default=0,
+                    help="processes per service, each on its own port, balanced round_robin by the gateway and "
+                         "the services (default 1, or what the data folder last used)")
     up.add_argument("--replication", choices=REPLICATION_MODES,
                     help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
                          "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "

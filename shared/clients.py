@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 
 import grpc
 
+from shared import balancing
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
 
@@ -19,11 +20,7 @@ STRONG_READ = (("x-consistency", "strong"),)
 
 Reply = TypeVar("Reply")
 
-CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-]
+CHANNEL_OPTIONS = balancing.CHANNEL_OPTIONS  # round_robin over a service's instances, dead ones dropped
 
 
 class ServiceClients:

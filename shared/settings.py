@@ -36,14 +36,37 @@ class LocalPorts:
     pg_replica_base: int = 54331   # their replicas
     mongo: int = 27027
 
-    def service(self, name: str) -> int:
-        return self.service_base + SERVICES.index(name)
+    def service(self, name: str, instance: int = 0) -> int:
+        """The port of a service's instance: instance i listens INSTANCE_STRIDE * i above the first."""
+        return self.service_base + SERVICES.index(name) + INSTANCE_STRIDE * instance
 
 
-def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres") -> dict:
-    """The topology document of the local cluster that `elearn up` boots."""
+INSTANCE_STRIDE = 10  # ports between two instances of a service (the gateway sits 10 below the first)
+
+
+def service_target(addresses: list[str]) -> str:
+    """A gRPC target for a service's instances: the address itself for one, an `ipv4:` list for several (the
+    channel balances round_robin over it)."""
+    return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+
+
+def target_addresses(target: str) -> list[str]:
+    """The host:port addresses a gRPC target names: `ipv4:a,b` gives both, `dns:///name:port` the name."""
+    if target.startswith(("ipv4:", "ipv6:")):
+        return [a.removeprefix("//") for a in target.split(":", 1)[1].split(",") if a]
+    if target.startswith("dns:"):
+        return [target.removeprefix("dns:").lstrip("/").split("/")[-1]]
+    return [target]
+
+
+def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres",
+                   instances: int = 1) -> dict:
+    """The topology document of the local cluster that `elearn up` boots, with `instances` processes per
+    service: "services" holds each service's target, "instances" each instance's address."""
     def dsn(port: int) -> str:
         return f"host={ports.host} port={port} dbname={database} user={user}"
+
+    addresses = {name: [f"{ports.host}:{ports.service(name, i)}" for i in range(instances)] for name in SERVICES}
 
     return {
         "shards": [
@@ -52,7 +75,8 @@ def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning"
              "mongo_uri": f"mongodb://{ports.host}:{ports.mongo}/", "mongo_db": f"elearning_{name}"}
             for i, (name, number, regions) in enumerate(DEFAULT_SHARDS)
         ],
-        "services": {name: f"{ports.host}:{ports.service(name)}" for name in SERVICES},
+        "services": {name: service_target(found) for name, found in addresses.items()},
+        "instances": addresses,
         "gateway": f"{ports.host}:{ports.gateway}",
     }
 
@@ -91,6 +115,8 @@ class Settings:
     # Calls of this process in flight on one shard: below max_workers, so a stalled shard keeps the rest.
     shard_max_in_flight: int = 12
     shard_stall_ms: int = 250  # a full shard where no call finished for this long refuses new calls at once
+    # A write finding no writable node (its leader moving) is held this long for the new one (0: fail at once).
+    primary_hold_ms: int = 10000
     drain_s: float = 1.0
     grace_s: float = 5.0
     replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
@@ -187,6 +213,9 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     default_listen = gateway if process == "gateway" else services.get(process)
     if default_listen is None:
         raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
+    if len(target_addresses(default_listen)) > 1 and not env.get("ELEARN_LISTEN"):
+        raise SettingsError(f"topology: {process} has several instances ({default_listen}); set ELEARN_LISTEN "
+                            "to the address this one listens on")
     level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
@@ -209,6 +238,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
         shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", 12, minimum=1),
         shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", 250),
+        primary_hold_ms=_number(env, "ELEARN_PRIMARY_HOLD_MS", 10000),
         drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
         grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
         replica_limits=ReplicaLimits(

@@ -4,6 +4,7 @@ every container's health, orders start-up by health, and its environment is read
 the local cluster."""
 from __future__ import annotations
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from launcher.components import SERVICES
-from shared.settings import DEFAULT_SHARDS, load_settings
+from shared.settings import DEFAULT_SHARDS, load_settings, target_addresses
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COMPOSE = shutil.which("docker-compose")
@@ -104,13 +105,22 @@ def test_the_settings_code_reads_each_container_environment(config):
         assert env["ELEARN_CONFIG"] == "/etc/elearn/topology.json"
         env["ELEARN_CONFIG"] = str(ROOT / "deploy" / "topology.json")
         settings = load_settings(name, env)
-        port = (settings.gateway_address if name == "gateway" else settings.service_addresses[name]).split(":")[1]
+        target = settings.gateway_address if name == "gateway" else settings.service_addresses[name]
+        port = target_addresses(target)[0].split(":")[1]
         assert settings.listen == f"0.0.0.0:{port}"
         if name in APPS:
             assert config[name]["healthcheck"]["test"][4] == f"127.0.0.1:{port}"
-            assert settings.service_addresses[name] == f"{name}:{port}"
+            assert settings.service_addresses[name] == f"dns:///{name}:{port}"
     shards = load_settings("users", {"ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json")}).shard_map.shards
     for shard in shards:
         assert f"host=pg-{shard.name}-a " in shard.primary_dsn
         assert f"host=pg-{shard.name}-b " in shard.replica_dsn
         assert shard.mongo_uri == "mongodb://mongo:27017/"
+
+
+def test_every_service_runs_two_replicas_balanced_by_dns(config):
+    topology = json.loads((ROOT / "deploy" / "topology.json").read_text())
+    for name in APPS:
+        assert config[name]["deploy"]["replicas"] >= 2, name
+        # One DNS name whose records are every replica: the channels balance round_robin over them.
+        assert topology["services"][name].startswith("dns:///"), name
