@@ -23,6 +23,7 @@ import psycopg2.extensions
 from shared import consistency, deadlines, pg_errors
 from shared.bulkhead import ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
+from shared.holds import PrimaryHolds
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
@@ -57,6 +58,11 @@ def _died_idle(conn: psycopg2.extensions.connection) -> bool:
     return bool(readable)
 
 
+class NotConnected(ShardUnavailable):
+    """No connection to the node could be opened (refused, shutting down, or not the writable node): nothing of
+    the call was sent, so trying it again cannot apply it twice."""
+
+
 class NodePool:
     """A blocking pool of connections to one PostgreSQL node; connections are opened lazily."""
 
@@ -79,6 +85,10 @@ class NodePool:
         self._application_name = application_name
         self.acquire_timeout_s = max(connect_timeout_s, statement_timeout_ms / 1000)
 
+    @property
+    def connect_timeout_s(self) -> float:
+        return float(self._connect_timeout)
+
     def _connect(self) -> psycopg2.extensions.connection:
         try:
             return psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
@@ -86,7 +96,8 @@ class NodePool:
                                     target_session_attrs=self._session_attrs,
                                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
         except psycopg2.Error as exc:
-            raise translate(exc, self.shard, self.role) from exc
+            # No session, so nothing of the call reached the node: it may be tried again on another.
+            raise NotConnected(self.shard, self.role.value) from exc
 
     def discard_idle(self) -> None:
         """Close every idle connection (after one failed, the others are likely dead too)."""
@@ -222,7 +233,7 @@ class ShardPools:
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
                  lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits(),
-                 max_in_flight: int | None = None, stall_ms: int = 250):
+                 max_in_flight: int | None = None, stall_ms: int = 250, hold_ms: int = 0):
         self.shard_map = shard_map
         self.limits = limits
         self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
@@ -232,6 +243,10 @@ class ShardPools:
         self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
                       for shard in shard_map.shards} if max_in_flight else {}
         self._watchdog = Watchdog()
+        # Writes held while a shard has no writable node, within `hold_ms` of the outage's start and at most
+        # half `max_in_flight` at once per shard (held calls keep worker threads: a shard without a leader must
+        # not take the others').
+        self.holds = PrimaryHolds(shard_map.names, hold_ms / 1000, max(1, (max_in_flight or size) // 2))
         self._pools: dict[tuple[str, Role], NodePool] = {}
         self._roles_lock = threading.Lock()
         for shard in shard_map.shards:
@@ -247,7 +262,7 @@ class ShardPools:
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
                     application_name=f"elearn-{settings.process}", limits=settings.replica_limits,
                     max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)),
-                    stall_ms=settings.shard_stall_ms)
+                    stall_ms=settings.shard_stall_ms, hold_ms=settings.primary_hold_ms)
         if monitor:
             pools.start_monitor()
         return pools
@@ -307,11 +322,34 @@ class ShardPools:
             self.monitor.poke(shard)  # maybe the primary moved: look now, not at the next tick
 
     @contextlib.contextmanager
+    def primary_connection(self, shard: str) -> Iterator[psycopg2.extensions.connection]:
+        """A connection to the shard's writable node. While none can be opened (a switchover or failover is
+        moving the leader) the call is held and tried again as the replica monitor finds the new leader, up
+        to the hold limit and the call's deadline (`PrimaryHolds`); only a failure to connect is retried,
+        since then nothing of the call was sent."""
+        with self.holds.held(shard) as hold:
+            while True:
+                pool = self.pool(shard, Role.PRIMARY)  # the monitor may have swapped it since the last try
+                stack = contextlib.ExitStack()
+                try:
+                    conn = stack.enter_context(pool.connection())
+                except NotConnected:
+                    stack.close()
+                    if self.monitor is not None:
+                        self.monitor.poke(shard)
+                    if not hold.wait(pool.connect_timeout_s):
+                        raise
+                    continue
+                hold.connected()
+                with stack:
+                    yield conn
+                return
+
+    @contextlib.contextmanager
     def write(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
         """A cursor in one transaction on the shard's primary: committed on success, rolled back on error."""
-        pool = self.pool(shard, Role.PRIMARY)
         try:
-            with pool.connection() as conn:
+            with self.primary_connection(shard) as conn:
                 conn.autocommit = False
                 try:
                     with conn.cursor() as cur:
@@ -336,7 +374,7 @@ class ShardPools:
         insert position just after that COMMIT, which goes into the call's token with no second round trip.
         Returns the procedure's other OUT parameters. Errors the caller does not handle become domain errors."""
         try:
-            with self.pool(shard, Role.PRIMARY).connection() as conn:
+            with self.primary_connection(shard) as conn:
                 conn.autocommit = True
                 try:
                     with conn.cursor() as cur:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from typing import Iterator
+
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 GID_PREFIX = "elearn"
 IN_DOUBT_AFTER_S = 30.0
 FORGET_DECISIONS_AFTER_S = 3600.0
+RECOVERY_LOCK = 0x656C6561726E  # the advisory lock key of a recovery pass on one shard ("elearn")
 
 
 class ShardCursor(psycopg2.extensions.cursor):
@@ -56,7 +59,8 @@ class CrossShardWrite:
         conn = self._conns.get(shard)
         if conn is None:
             try:
-                conn = self._stack.enter_context(self.pools.pool(shard, Role.PRIMARY).connection())
+                # Held while the shard's leader moves, like every write (ShardPools.primary_connection).
+                conn = self._stack.enter_context(self.pools.primary_connection(shard))
                 conn.autocommit = False
                 if shard != self.home:
                     conn.tpc_begin(self.gid)
@@ -129,7 +133,10 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
         try:
             with pools.pool(shard, Role.PRIMARY).connection() as conn:
                 conn.autocommit = True
-                with conn.cursor() as cur:
+                with conn.cursor() as cur, _sole_recoverer(cur) as sole:
+                    if not sole:  # another process's pass is on this shard now; its outcome is as good
+                        complete = False
+                        continue
                     cur.execute("SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
                                 "WHERE gid LIKE %s AND database = current_database()", (GID_PREFIX + ":%",))
                     for gid, age_s in cur.fetchall():
@@ -154,6 +161,19 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
     return counts
 
 
+@contextlib.contextmanager
+def _sole_recoverer(cur: psycopg2.extensions.cursor) -> Iterator[bool]:
+    """With several instances of a service, one recovery pass at a time per shard: the others skip it (a
+    session advisory lock, released at once after the pass so the pooled connection does not keep it)."""
+    cur.execute("SELECT pg_try_advisory_lock(%s)", (RECOVERY_LOCK,))
+    sole = bool(cur.fetchone()[0])
+    try:
+        yield sole
+    finally:
+        if sole:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+
+
 def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: float) -> str:
     home = gid.split(":")[1]
     with pools.read(home, primary=True) as home_cur:
@@ -165,4 +185,6 @@ def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: f
         cur.execute(("COMMIT PREPARED %s" if decided else "ROLLBACK PREPARED %s"), (gid,))
     except psycopg2.errors.UndefinedObject:
         pass  # another process finished it first
+    except psycopg2.errors.ObjectInUse:
+        return "waiting"  # its coordinator is finishing it right now
     return "committed" if decided else "rolled_back"

@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Protocol
 from services.users import rules
 from services.users.domain import NewUser, User, UserChanges
 from shared import field_masks, idempotency, pagination
-from shared.errors import InvalidArgument, NotFound, Violations
+from shared.errors import InvalidArgument, NotFound, ShardUnavailable, Unavailable, Violations
 from shared.sharding import ShardMap
 
 
@@ -61,8 +61,14 @@ class UserService:
         fingerprint = idempotency.fingerprint({**new.__dict__, "profile": new.profile.__dict__,
                                                "has_password": bool(password)})
         password_hash = self.hasher.hash(password) if password else None
-        return self.store.create(home, self._directory_for(new.email), new, password_hash, request_id,
-                                 fingerprint)
+        directory = self._directory_for(new.email)
+        try:
+            return self.store.create(home, directory, new, password_hash, request_id, fingerprint)
+        except ShardUnavailable as exc:
+            refused = directory_unavailable(exc, home, directory)
+            if refused is None:
+                raise
+            raise refused from exc
 
     def get_user(self, user_id: int) -> User:
         shard = self.shards.for_id(user_id).name
@@ -127,3 +133,15 @@ class UserService:
         home = self.shards.for_id(user_id).name
         if not self.store.delete(home, user_id, self._directory_for):
             raise NotFound("user", user_id)
+
+
+def directory_unavailable(exc: ShardUnavailable, home: str, directory: str) -> Unavailable | None:
+    """A sign-up needs its email's directory entry (the uniqueness check of every email, on the shard its hash
+    picks): while that shard has no writable node, sign-ups whose emails hash there are refused with this
+    reason, naming the shard, and no user is created (the home shard's part is rolled back with it). Only a
+    directory shard that could not be reached is named: an unconfirmed commit keeps its own reason."""
+    if exc.shard != directory or directory == home or exc.reason != ShardUnavailable.reason:
+        return None
+    return Unavailable(f"cannot sign up this email now: its directory shard {directory} has no writable node; "
+                       "retry with the same request_id in a few seconds", reason="EMAIL_DIRECTORY_UNAVAILABLE",
+                       metadata={"shard": directory})

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from shared.pg import ShardPools
-from shared.twophase import CrossShardWrite, recover_in_doubt
+from shared.twophase import RECOVERY_LOCK, CrossShardWrite, recover_in_doubt
 
 
 @pytest.fixture
@@ -83,3 +83,28 @@ def test_a_participant_that_fails_to_prepare_rolls_back_everything(cluster, pool
                          (f"probe-{email}",)) == [(0,)]
     assert cluster.query("eu", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
                          (email,)) == [(0,)]
+
+
+def test_two_recoverers_do_not_fight_over_a_shard(cluster, pools):
+    """While another instance's pass holds a shard, this pass leaves that shard (and every decision) alone;
+    once it is free the next pass finishes the work."""
+    gid = f"elearn:eu:{uuid.uuid4().hex}"
+    email = f"{uuid.uuid4().hex}@contended.test"
+    prepare_claim(cluster, "na", gid, email)
+    cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (gid,))
+    other = cluster.pg("na")
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (RECOVERY_LOCK,))
+        recover_in_doubt(pools, in_doubt_after_s=0.0)
+        assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s",
+                             (gid,)) == [(1,)]
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+    finally:
+        other.close()
+    recover_in_doubt(pools, in_doubt_after_s=0.0)
+    assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (gid,)) == [(0,)]
+    assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(1,)]
+    cluster.execute("na", "DELETE FROM email_directory WHERE email = %s", (email,))
