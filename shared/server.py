@@ -8,17 +8,19 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
+from shared.bulkhead import ShardGate
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
 from shared.interceptors import UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
+from shared.shard_health import ShardHealth
 from shared.shedding import Shedder, ShedLimits
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,8 @@ class ProcessParts:
     reflection_names: list[str] = field(default_factory=list)
     on_start: Callable[[health.HealthServicer], None] = lambda _health: None
     on_stop: Callable[[], None] = lambda: None
+    # Each shard's bulkhead, reported as `<service>/shard/<shard>` health (shared.shard_health).
+    shard_gates: Mapping[str, ShardGate] = field(default_factory=dict)
 
 
 def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
@@ -151,5 +155,12 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         parts.on_stop()
         return 2
     parts.on_start(health_servicer)
-    serve_until_signalled(server, health_servicer, settings, on_stop=parts.on_stop)
+    shard_health = ShardHealth(parts.shard_gates, [b.full_name for b in parts.bindings])
+    shard_health.start(health_servicer)
+
+    def stop() -> None:
+        shard_health.stop()
+        parts.on_stop()
+
+    serve_until_signalled(server, health_servicer, settings, on_stop=stop)
     return 0

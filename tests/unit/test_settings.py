@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from shared.settings import SERVICES, LocalPorts, SettingsError, load_settings, local_topology
+from shared.settings import SERVICES, LocalPorts, SettingsError, load_settings, local_topology, target_addresses
 
 
 def topology(**overrides):
@@ -145,3 +145,17 @@ def test_topology_without_shards_says_so():
 def test_zero_pool_or_workers_is_rejected(name):
     with pytest.raises(SettingsError, match=name):
         load_settings("users", {name: "0"})
+
+
+def test_several_instances_make_a_round_robin_target_and_each_needs_its_listen_address():
+    topology = local_topology(LocalPorts(), instances=2)
+    assert topology["services"]["users"] == "ipv4:127.0.0.1:50061,127.0.0.1:50071"
+    assert topology["instances"]["content"] == ["127.0.0.1:50065", "127.0.0.1:50075"]
+    assert target_addresses(topology["services"]["users"]) == ["127.0.0.1:50061", "127.0.0.1:50071"]
+    assert target_addresses("dns:///users:50061") == ["users:50061"]
+    assert target_addresses("users:50061") == ["users:50061"]
+    env = {"ELEARN_TOPOLOGY": json.dumps(topology)}
+    with pytest.raises(SettingsError, match="users has several instances.*ELEARN_LISTEN"):
+        load_settings("users", env)
+    assert load_settings("users", {**env, "ELEARN_LISTEN": "127.0.0.1:50071"}).listen == "127.0.0.1:50071"
+    assert load_settings("gateway", env).service_addresses["users"].startswith("ipv4:")
