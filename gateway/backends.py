@@ -1,7 +1,7 @@
 """The gateway's connections to its backends, and the watcher that turns their health into the gateway's.
 
 A backend is a gRPC target: one address, or several instances balanced round_robin (`shared.balancing`);
-channels reconnect quickly (100 ms to 1 s backoff) so a backend that comes back is used again at once.
+channels reconnect quickly (100 to 300 ms backoff) so a backend that comes back is used again at once.
 """
 from __future__ import annotations
 

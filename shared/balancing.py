@@ -4,7 +4,7 @@ Every channel to a service (the gateway's to its backends, a service's to anothe
 over the addresses its target names (`ipv4:a,b` or a DNS name with several records), watches each instance
 with grpc.health.v1 (an instance that is stopping goes NOT_SERVING first, so it leaves the rotation before
 it stops taking calls; a killed one leaves when its connection breaks) and reconnects to a restarted one
-within 100 ms to 1 s.
+within 100 to 300 ms.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ CHANNEL_OPTIONS: list[tuple[str, str | int]] = [
     ("grpc.service_config_disable_resolution", 1),
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
+    # A dead instance costs a refused connect every 300 ms at most; a restarted one is found that quickly.
+    ("grpc.max_reconnect_backoff_ms", 300),
     # Re-resolve a DNS name at most this often (ms), so replicas added by the orchestrator join quickly.
     ("grpc.dns_min_time_between_resolutions_ms", 5000),
 ]
