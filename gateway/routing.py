@@ -27,6 +27,7 @@ FAN_OUT = {
 # which splits them by shard; the gateway never splits, nor retries a part of, a batch.
 BATCH = {
     "elearning.enrollments.v1.EnrollmentService/BatchRecordLessonProgress",
+    "elearning.users.v1.UserService/BatchCreateUsers",
 }
 
 

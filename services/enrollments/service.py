@@ -115,7 +115,7 @@ class EnrollmentService:
                             lambda i, item, v: self._check_progress(item, v, f"{batches.FIELD}[{i}]."))
         parts = batches.split_by_shard([(self._shard(item.enrollment_id, "enrollment_id"), item)
                                         for item in items])
-        fingerprint = batches.batch_fingerprint("BatchRecordLessonProgress", items)
+        fingerprint = batches.batch_fingerprint("BatchRecordLessonProgress", items) if request_id else b""
 
         def write(shard: str) -> list[ProgressOutcome]:
             try:

@@ -24,6 +24,21 @@ CREATE TYPE progress_batch_result AS (
     enrolled_at timestamptz, completed_at timestamptz, cancelled_at timestamptz, cancel_reason text,
     updated_at timestamptz);
 
+-- Each item's outcome after the writes: the lesson's and enrollment's rows, or its error code.
+CREATE FUNCTION batch_progress_rows(p_index integer[], p_enrollment bigint[], p_lesson bigint[], p_error text[])
+RETURNS SETOF progress_batch_result
+LANGUAGE sql STABLE AS $$
+    SELECT i.idx, i.error, lp.enrollment_id, lp.lesson_id, lp.state, lp.watched_seconds, lp.last_position_seconds,
+           lp.updated_at, lp.completed_at, e.id, e.student_id, e.course_id, e.region, e.state, e.payment_state,
+           e.progress_percent::float8, e.course_title, e.course_price, e.course_currency, e.enrolled_at,
+           e.completed_at, e.cancelled_at, e.cancel_reason, e.updated_at
+      FROM unnest(p_index, p_enrollment, p_lesson, p_error) AS i(idx, enrollment_id, lesson_id, error)
+      LEFT JOIN lesson_progress lp
+             ON i.error IS NULL AND lp.enrollment_id = i.enrollment_id AND lp.lesson_id = i.lesson_id
+      LEFT JOIN enrollments e ON i.error IS NULL AND e.id = i.enrollment_id
+     ORDER BY i.idx
+$$;
+
 -- Runs inside the caller's transaction (which has claimed p_request_id in batch_results when it is not
 -- empty). The results go through jsonb whether new or replayed, so a replay returns exactly the same values.
 CREATE FUNCTION record_lesson_progress_batch(p_request_id text, p_index integer[], p_enrollment bigint[],
@@ -65,22 +80,16 @@ BEGIN
            last_position_seconds = EXCLUDED.last_position_seconds,
            state = CASE WHEN lp.state = 'COMPLETED' THEN 'COMPLETED' ELSE EXCLUDED.state END,
            completed_at = coalesce(lp.completed_at, EXCLUDED.completed_at);
-    -- A statement of its own, so it sees what the completion triggers wrote.
-    SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.item_index), '[]')
-      INTO v_results
-      FROM (SELECT i.idx AS item_index, i.error, lp.enrollment_id, lp.lesson_id, lp.state AS progress_state,
-                   lp.watched_seconds, lp.last_position_seconds, lp.updated_at AS progress_updated_at,
-                   lp.completed_at AS progress_completed_at, e.id, e.student_id, e.course_id, e.region, e.state,
-                   e.payment_state, e.progress_percent::float8 AS progress_percent, e.course_title, e.course_price,
-                   e.course_currency, e.enrolled_at, e.completed_at, e.cancelled_at, e.cancel_reason, e.updated_at
-              FROM unnest(p_index, p_enrollment, p_lesson, v_error) AS i(idx, enrollment_id, lesson_id, error)
-              LEFT JOIN lesson_progress lp
-                     ON i.error IS NULL AND lp.enrollment_id = i.enrollment_id AND lp.lesson_id = i.lesson_id
-              LEFT JOIN enrollments e ON i.error IS NULL AND e.id = i.enrollment_id) x;
-    IF p_request_id <> '' THEN
-        UPDATE batch_results SET results = v_results
-         WHERE method = 'enrollments.BatchRecordLessonProgress' AND request_id = p_request_id;
+    -- A statement of its own, so it sees what the completion triggers wrote. An idempotent batch keeps its
+    -- results as jsonb and returns them through the same conversion a replay uses, so both return the same.
+    IF p_request_id = '' THEN
+        RETURN QUERY SELECT * FROM batch_progress_rows(p_index, p_enrollment, p_lesson, v_error);
+        RETURN;
     END IF;
+    SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.item_index), '[]') INTO v_results
+      FROM batch_progress_rows(p_index, p_enrollment, p_lesson, v_error) x;
+    UPDATE batch_results SET results = v_results
+     WHERE method = 'enrollments.BatchRecordLessonProgress' AND request_id = p_request_id;
     RETURN QUERY SELECT * FROM jsonb_populate_recordset(NULL::progress_batch_result, v_results);
 END;
 $$;
