@@ -47,6 +47,7 @@ class SeedResult:
     seconds: float
     per_shard: dict[str, dict[str, int]]
     notes: list[str] = field(default_factory=list)
+    imported: dict[str, tuple[int, float]] = field(default_factory=dict)  # batch phase → (rows, seconds)
 
 
 def call(what: str, method, request, timeout: float = CALL_TIMEOUT_S, **kwargs):
@@ -68,6 +69,7 @@ class Seeder:
         self.data = SampleData(seed)
         self.tally = Tally(shard_map.names)
         self.notes: list[str] = []
+        self.imported: dict[str, tuple[int, float]] = {}
         self.users = users_grpc.UserServiceStub(channel)
         self.courses = courses_grpc.CourseServiceStub(channel)
         self.enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
@@ -97,7 +99,7 @@ class Seeder:
             else:
                 self.notes.append("content items and preferences skipped: the gateway does not report "
                                   "elearning.content.v1.ContentService SERVING")
-        return SeedResult(self.seed, time.monotonic() - began, self.tally.per_shard(), self.notes)
+        return SeedResult(self.seed, time.monotonic() - began, self.tally.per_shard(), self.notes, self.imported)
 
     # ---- phases ------------------------------------------------------------------------------------------
     def _chunks(self, items: list) -> list[list]:
@@ -130,7 +132,9 @@ class Seeder:
                 self.tally.add(self.shard(user.id), "users")
                 made.append(user)
             return made
+        began = time.monotonic()
         batches = self.phases.run("users", self._chunks(list(range(len(keys)))), create)
+        self.imported["users"] = (len(keys), time.monotonic() - began)
         return dict(zip(keys, (user for batch in batches for user in batch)))
 
     def _categories(self) -> list[int]:
@@ -244,7 +248,9 @@ class Seeder:
                 if result.status.code != 0:
                     raise SeedError(f"progress of enrollment {sent.enrollment_id}: {result.status.message}")
                 self.tally.add(self.shard(sent.enrollment_id), "lesson progress")
+        began = time.monotonic()
         self.phases.run("lesson progress", self._chunks(items), record)
+        self.imported["lesson progress"] = (len(items), time.monotonic() - began)
 
     def _pay(self, key: EnrollmentKey, user_id: int, enrollment, method_id: int) -> None:
         made = call(f"payment of {key.name}", self.payments.CreatePayment, payments_pb.CreatePaymentRequest(

@@ -38,7 +38,7 @@ def batch_fingerprint(method: str, items: Sequence[Any]) -> bytes:
     return fingerprint({"method": method, "items": [list(item) for item in items]})
 
 
-def claim(cur, method: str, request_id: str, request_fingerprint: bytes) -> bool:
+def claim(cur: Any, method: str, request_id: str, request_fingerprint: bytes) -> bool:
     """Claim `request_id` for this shard's part of a batch in the current transaction: True when new; False
     when an earlier batch with the same items holds it (its results are stored); INVALID_ARGUMENT when
     another batch does. A concurrent batch with the same key waits here until the first one ends."""
