@@ -70,7 +70,7 @@ def seed_to(gateway: str, layout: Layout, factor: int, already: int, seed: int) 
     counts = replace(DEFAULT, **{name: getattr(DEFAULT, name) * extra for name in SCALED})
     shard_map = load_settings("users", {"ELEARN_CONFIG": str(layout.topology_file)}).shard_map
     with grpc.insecure_channel(gateway) as channel:
-        result = Seeder(channel, shard_map, counts, seed, with_content=False, batch_size=1000).run()
+        result = Seeder(channel, shard_map, counts, seed, with_content=False).run()
     return result.seconds, result.imported
 
 

@@ -37,7 +37,7 @@ from shared.sharding import ShardMap
 
 CALL_TIMEOUT_S = 20.0  # generous: a few users are created with a password, hashed with scrypt on purpose
 BATCH_TIMEOUT_S = 120.0  # a batch of 1,000 on a busy machine
-BATCH_SIZE = 500
+BATCH_SIZE = 200  # a shard's part must finish within the statement timeout (5 s) on a busy machine
 PREFERENCE_PATHS = ["language", "playback_speed", "captions_enabled", "caption_language", "notifications", "theme"]
 
 
@@ -124,11 +124,7 @@ class Seeder:
                             timeout=BATCH_TIMEOUT_S)
             made = []
             for i, result in zip(batch, response.results):
-                # ALREADY_EXISTS: maybe made by an earlier seed run one at a time, whose request ID replays it.
-                user = result.user if result.status.code == 0 else call(
-                    f"user {requests[i].user.email}", self.users.CreateUser,
-                    users_pb.CreateUserRequest(user=requests[i].user, password=requests[i].password,
-                                               request_id=self.rid(keys[i].name)))
+                user = result.user if result.status.code == 0 else self._made_earlier(keys[i], requests[i])
                 self.tally.add(self.shard(user.id), "users")
                 made.append(user)
             return made
@@ -136,6 +132,22 @@ class Seeder:
         batches = self.phases.run("users", self._chunks(list(range(len(keys)))), create)
         self.imported["users"] = (len(keys), time.monotonic() - began)
         return dict(zip(keys, (user for batch in batches for user in batch)))
+
+    def _made_earlier(self, key: UserKey, request: users_pb.CreateUserRequest) -> users_pb.User:
+        """A user whose email a batch found taken: made by an earlier run of this seed (one call at a time, whose
+        request ID replays it, or in batches of another size), else someone else's email: a SeedError."""
+        try:
+            return self.users.CreateUser(users_pb.CreateUserRequest(
+                user=request.user, password=request.password, request_id=self.rid(key.name)), timeout=CALL_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise SeedError(f"user {request.user.email}: {exc.code().name}: {exc.details()}") from exc
+        found = call(f"user {request.user.email}", self.users.GetUserByEmail,
+                     users_pb.GetUserByEmailRequest(email=request.user.email))
+        if (found.full_name, found.region, found.role) != (request.user.full_name, request.user.region,
+                                                           request.user.role):
+            raise SeedError(f"user {request.user.email}: ALREADY_EXISTS, made by someone else")
+        return found
 
     def _categories(self) -> list[int]:
         ids: list[int] = [0] * self.counts.categories
