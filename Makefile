@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver up down status clean \
+.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver bench-scale up down status clean \
         k8s-validate
 
 $(STAMP): pyproject.toml
@@ -70,6 +70,15 @@ bench: venv system-deps
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
+
+## bench-scale: p50/p99 of the main calls at 1x, 10x, 100x the default data (FACTORS=1,10 for a shorter run).
+SCALE_DIR ?= .elearn/bench-scale
+FACTORS ?= 1,10,100
+bench-scale: venv system-deps
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(SCALE_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(SCALE_DIR) --port-offset 300 > /dev/null; \
+	$(BIN)/python -m benchmarks.scale --data-dir $(SCALE_DIR) --factors $(FACTORS)
 
 ## bench-failover: kill -9 a shard primary under writes, fail over, time it; sync vs async write rate.
 bench-failover: venv system-deps

@@ -23,6 +23,12 @@ FAN_OUT = {
     "elearning.courses.v1.CourseService/CreateCategory",
     "elearning.courses.v1.CourseService/GetCategory",
 }
+# Batches (issue 18): their items may name every shard, so they go whole to the service's default backend,
+# which splits them by shard; the gateway never splits, nor retries a part of, a batch.
+BATCH = {
+    "elearning.enrollments.v1.EnrollmentService/BatchRecordLessonProgress",
+    "elearning.users.v1.UserService/BatchCreateUsers",
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ class MethodRouter:
                 raise InvalidArgument("x-region", f"unknown region {region_header!r}; expected one of "
                                                   + ", ".join(REGIONS))
             return self.routes.resolve(service, region, None)
-        if method.lstrip("/") in FAN_OUT or not (key.region_paths or key.id_paths):
+        if method.lstrip("/") in FAN_OUT or method.lstrip("/") in BATCH or not (key.region_paths or key.id_paths):
             return self.routes.resolve(service, None, None)
         message = self._parse(cls, request)
         for path in key.region_paths:

@@ -12,7 +12,7 @@ from launcher import target
 from launcher.components import SERVICES
 from launcher.processes import health_status
 from launcher.progress import Progress
-from launcher.seed import Seeder
+from launcher.seed import BATCH_SIZE, Seeder
 from launcher.seed_plan import Counts, SeedError
 from launcher.seed_report import render
 
@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(option, dest=name, type=int, default=default, metavar="N",
                             help=f"{text} (default {'every user' if default is None else default})")
     parser.add_argument("--workers", type=int, default=8, help="concurrent calls (default 8)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+                        help=f"users and lesson progress per batch call, 1 to 1000 (default {BATCH_SIZE})")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -77,7 +79,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         with grpc.insecure_channel(where.gateway) as channel:
             result = Seeder(channel, where.shard_map, counts, seed, with_content=with_content,
-                            workers=max(1, args.workers), progress=Progress(sys.stderr)).run()
+                            workers=max(1, args.workers), progress=Progress(sys.stderr),
+                            batch_size=min(max(1, args.batch_size), 1000)).run()
     except SeedError as exc:
         print(f"elearn seed: {exc}", file=sys.stderr)
         print(f"elearn seed: run again with --seed {seed} to finish: what was made is replayed, not duplicated",

@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds of calls left out of the statistics")
     parser.add_argument("--deadline", type=float, default=10.0, help="deadline of each call in seconds")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data")
+    parser.add_argument("--batch-size", type=int, default=1,
+                        help="above 1: students and lesson progress written by batch calls of this many items")
     parser.add_argument("--invalid-ratio", type=float, default=0.1, help="share of deliberately invalid calls")
     parser.add_argument("--gateway", help="gateway address (default 127.0.0.1:50051, or the --data-dir cluster's)")
     parser.add_argument("--data-dir", help="a local cluster's data folder: its gateway and shard map")
@@ -113,7 +115,7 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
                       total=args.total if args.total or args.duration else 3000, duration_s=args.duration,
                       rps=args.rps, ramp_s=args.ramp, warmup_s=args.warmup, deadline_s=args.deadline, seed=args.seed,
                       invalid_ratio=args.invalid_ratio, min_rate_ratio=args.min_rate_ratio, name=args.name,
-                      tags=tuple(t for t in args.tags.split(",") if t))
+                      tags=tuple(t for t in args.tags.split(",") if t), batch_size=args.batch_size)
     try:
         baseline = export.load_baseline(args.baseline) if args.baseline else None
     except export.BaselineError as exc:
@@ -134,6 +136,9 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     print(f"elearn load: {totals['calls']} calls in {run_info['duration_s']:.1f} s "
           f"({summary['throughput'] or 0:.0f}/s): {totals['successes']} ok, {totals['expected_rejections']} rejected "
           f"as expected, {totals['unexpected']} unexpected{' (interrupted)' if run_info['interrupted'] else ''}")
+    rows = summary["rows"]
+    print(f"elearn load: {rows['rows']} rows written by {rows['calls']} calls ({rows['rows_per_s'] or 0:.0f} rows/s), "
+          f"{rows['batch_rows']} of them by {rows['batch_calls']} batch calls")
     print(f"elearn load: {served_by.headline(summary['served_by'])}")
     for line in figure_lines(summary):
         print(f"elearn load: {line}")

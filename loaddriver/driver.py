@@ -53,6 +53,7 @@ class Options:
     min_rate_ratio: float = DEFAULT_MIN_RATE_RATIO
     name: str = "load"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    batch_size: int = 1
 
 
 def versions() -> dict[str, str]:
@@ -165,7 +166,8 @@ class Run:
         pacer = Pacer(self.options.rps, self.options.ramp_s, start=started)
         threads = []
         for worker in range(self.options.concurrency):
-            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled)
+            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled,
+                          self.options.batch_size)
             threads.append(threading.Thread(target=self._worker, args=(worker, ctx, pacer, started),
                                             name=f"load-{worker}", daemon=True))
         self.progress.start()

@@ -66,9 +66,13 @@ def negative_price(ctx: Context) -> Planned:
 
 def nonpositive_quantity(ctx: Context) -> Planned:
     planned = mix.record_progress(ctx)
-    if planned.rpc != "RecordLessonProgress":
+    if planned.rpc == "BatchRecordLessonProgress":  # one bad item rejects the whole batch
+        bad = ctx.data.rng.choice(planned.request.requests)
+        bad.watched_seconds = -ctx.data.rng.randint(1, 600)
+    elif planned.rpc == "RecordLessonProgress":
+        planned.request.watched_seconds = -ctx.data.rng.randint(0, 600) or -1
+    else:
         return planned
-    planned.request.watched_seconds = -ctx.data.rng.randint(0, 600) or -1
     planned.kind, planned.expected, planned.on_ok = "nonpositive_quantity", "INVALID_ARGUMENT", None
     return planned
 

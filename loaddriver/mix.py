@@ -28,9 +28,12 @@ class Context:
     pool: Pool
     new_request_id: Callable[[], str]
     content_enabled: bool = True
+    batch_size: int = 1  # above 1, users and lesson progress are written by batch calls of this many items
 
 
 def create_user(ctx: Context, role: int = users_pb.STUDENT) -> Planned:
+    if ctx.batch_size > 1 and role == users_pb.STUDENT:
+        return batch_create_users(ctx)
     region = ctx.data.region()
     request_id = ctx.new_request_id()
     name, email = ctx.data.person(region, request_id)
@@ -43,6 +46,25 @@ def create_user(ctx: Context, role: int = users_pb.STUDENT) -> Planned:
     return Planned("CreateUser", "users", users_pb.CreateUserRequest(
         user=users_pb.User(email=email, full_name=name, region=common_pb2.Region.Value(region), role=role),
         request_id=request_id), region=region, on_ok=remember)
+
+
+def batch_create_users(ctx: Context) -> Planned:
+    """BatchCreateUsers of `batch_size` students over every region (a school's sign-ups)."""
+    people = []
+    for _ in range(ctx.batch_size):
+        region = ctx.data.region()
+        name, email = ctx.data.person(region, ctx.new_request_id())
+        people.append((region, users_pb.CreateUserRequest(user=users_pb.User(
+            email=email, full_name=name, region=common_pb2.Region.Value(region), role=users_pb.STUDENT))))
+
+    def remember(response: users_pb.BatchCreateUsersResponse) -> None:
+        for (region, _), result in zip(people, response.results):
+            if result.status.code == 0:
+                ctx.pool.add("students", Person(result.user.id, region, result.user.email))
+
+    return Planned("BatchCreateUsers", "users", users_pb.BatchCreateUsersRequest(
+        requests=[request for _, request in people], request_id=ctx.new_request_id()), on_ok=remember,
+        items=ctx.batch_size)
 
 
 def create_instructor(ctx: Context) -> Planned:
@@ -94,11 +116,27 @@ def record_progress(ctx: Context) -> Planned:
     enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
     if enrollment is None:
         return enroll(ctx)
+    if ctx.batch_size > 1:
+        return batch_record_progress(ctx)
     rng = ctx.data.rng
     watched = rng.randint(30, 1500)
     return Planned("RecordLessonProgress", "enrollments", enrollments_pb.RecordLessonProgressRequest(
         enrollment_id=enrollment.id, lesson_id=rng.choice(enrollment.course.lesson_ids), watched_seconds=watched,
         position_seconds=watched, completed=rng.random() < 0.4))
+
+
+def batch_record_progress(ctx: Context) -> Planned:
+    """BatchRecordLessonProgress of `batch_size` heartbeats of enrollments of any students (any shards)."""
+    rng = ctx.data.rng
+    items = []
+    for _ in range(ctx.batch_size):
+        enrollment = ctx.pool.pick("enrollments", rng)
+        watched = rng.randint(30, 1500)
+        items.append(enrollments_pb.RecordLessonProgressRequest(
+            enrollment_id=enrollment.id, lesson_id=rng.choice(enrollment.course.lesson_ids),
+            watched_seconds=watched, position_seconds=watched, completed=rng.random() < 0.4))
+    return Planned("BatchRecordLessonProgress", "enrollments", enrollments_pb.BatchRecordLessonProgressRequest(
+        requests=items), items=ctx.batch_size)
 
 
 def pay(ctx: Context) -> Planned:

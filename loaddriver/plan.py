@@ -16,3 +16,4 @@ class Planned:
     kind: str = "valid"           # or the invalid kind's name
     region: str = ""              # sent as x-region when set (the gateway then skips parsing the request)
     on_ok: Optional[Callable[[Message], Optional["Planned"]]] = None  # may return a follow-up call
+    items: int = 0                # a batch call's items (0: not a batch); its report counts rows apart

@@ -77,6 +77,7 @@ class RunStats:
         self.served_by = ServedBy()
         self.by_code: dict[str, Counter] = defaultdict(Counter)
         self.reasons: Counter = Counter()
+        self.rows: Counter = Counter()
         self.by_worker: dict[int, dict] = defaultdict(lambda: {"calls": 0, "ok": 0, "all": LatencyHistogram()})
         self.invalid: dict[str, dict] = defaultdict(lambda: {"expected": Counter(), "returned": Counter(),
                                                              "outcomes": Counter()})
@@ -108,6 +109,11 @@ class RunStats:
             counters[call[field] or NO_VALUE].update(
                 ("calls", "ok" if ok else "not_ok") + (("rows",) if ok and writes_new_row(call["rpc"]) else ()))
         self.served_by.add(call.get("served_by") or "")
+        # A batch is one call and many rows: the report counts the two apart.
+        rows = call.get("rows", 1) if ok and writes_new_row(call["rpc"]) else 0
+        self.rows.update({"calls": 1, "rows": rows})
+        if call.get("items"):
+            self.rows.update({"batch_calls": 1, "batch_rows": rows})
         self.by_code[call["code"]].update(("calls",) + (("unexpected",) if call["outcome"] == "unexpected" else ()))
         if call["reason"]:
             self.reasons[call["reason"]] += 1
@@ -153,6 +159,8 @@ class RunStats:
             "valid_success_rate": valid_success_rate,
             "as_expected_rate": _rate(totals["successes"] + totals["expected_rejections"], totals["calls"]),
             "throughput": totals["calls"] / duration if duration > 0 else None,
+            "rows": {key: self.rows[key] for key in ("calls", "rows", "batch_calls", "batch_rows")} | {
+                "rows_per_s": self.rows["rows"] / duration if duration > 0 else None},
             "ok_throughput": self.latency["ok"].count / duration if duration > 0 else None,
             "rate": rate(options, totals["calls"], self.last_start_s, self.first_slot_s),
             "driver": driver_cpu(run.get("driver") or {}),

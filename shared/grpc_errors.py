@@ -18,6 +18,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from elearning.common.v1 import common_pb2
 from shared import consistency, errors, request_ids
 from shared.interceptors import UnaryWrapInterceptor
 
@@ -69,6 +70,14 @@ def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
         metadata["request_id"] = request_ids.current()
     details.append(_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=metadata)))
     return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=details))
+
+
+def item_status(exc: errors.DomainError) -> common_pb2.ItemStatus:
+    """One item's outcome in a batch response: the code and message the single call would have answered
+    (a shard's failure included), free of internals like every status."""
+    code = next((c for cls, c in CODES if isinstance(exc, cls)), code_pb2.INTERNAL)
+    message = exc.message if not leaks(exc.message) else exc.reason.lower().replace("_", " ")
+    return common_pb2.ItemStatus(code=code, message=message, reason=exc.reason)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ class Settings:
     shard_stall_ms: int = 250  # a full shard where no call finished for this long refuses new calls at once
     # A write finding no writable node (its leader moving) is held this long for the new one (0: fail at once).
     primary_hold_ms: int = 10000
+    hash_workers: int = 2  # passwords of one BatchCreateUsers hashed at once (scrypt: 128 MiB and a core each)
     drain_s: float = 1.0
     grace_s: float = 5.0
     replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
@@ -239,6 +240,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", 12, minimum=1),
         shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", 250),
         primary_hold_ms=_number(env, "ELEARN_PRIMARY_HOLD_MS", 10000),
+        hash_workers=_number(env, "ELEARN_HASH_WORKERS", 2, minimum=1),
         drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
         grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
         replica_limits=ReplicaLimits(

@@ -5,8 +5,10 @@ from google.protobuf import empty_pb2
 
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from services.users.domain import PROFILE_FIELDS, User
+from elearning.common.v1 import common_pb2
+from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUserRequest, User
 from services.users.service import UPDATABLE, UserService
+from shared.grpc_errors import item_status
 from shared.proto_values import enum_name, region_name, region_value, timestamp
 
 
@@ -28,6 +30,27 @@ def _populated(user: pb.User, password: str) -> list[str]:
     return paths + (["password"] if password else [])
 
 
+def _name_or_number(enum_type, value: int) -> str:
+    """An enum value's name, or its number as text (the service names the field of an unknown one)."""
+    try:
+        return enum_type.Name(value)
+    except ValueError:
+        return str(value)
+
+
+def _batch_item(request: pb.CreateUserRequest) -> NewUserRequest:
+    user = request.user
+    return NewUserRequest(user.full_name, user.email, _name_or_number(common_pb2.Region, user.region),
+                          _name_or_number(pb.UserRole, user.role), _profile(user.profile), request.password,
+                          request.request_id)
+
+
+def _batch_result(outcome: CreatedOutcome) -> pb.BatchCreateUsersResult:
+    if outcome.error is not None:
+        return pb.BatchCreateUsersResult(status=item_status(outcome.error))
+    return pb.BatchCreateUsersResult(status=common_pb2.ItemStatus(), user=to_proto(outcome.user))
+
+
 class UserApi(pb_grpc.UserServiceServicer):
     def __init__(self, service: UserService):
         self.service = service
@@ -38,6 +61,10 @@ class UserApi(pb_grpc.UserServiceServicer):
             full_name=user.full_name, email=user.email, region=region_name(user.region, "user.region"),
             role=enum_name(pb.UserRole, user.role, "user.role"), profile=_profile(user.profile),
             password=request.password, request_id=request.request_id))
+
+    def BatchCreateUsers(self, request: pb.BatchCreateUsersRequest, context) -> pb.BatchCreateUsersResponse:
+        outcomes = self.service.batch_create_users([_batch_item(r) for r in request.requests], request.request_id)
+        return pb.BatchCreateUsersResponse(results=[_batch_result(o) for o in outcomes])
 
     def GetUser(self, request: pb.GetUserRequest, context) -> pb.User:
         return to_proto(self.service.get_user(request.id))

@@ -20,7 +20,8 @@ def build(settings: Settings) -> ProcessParts:
     pools = ShardPools.from_settings(settings)
     recovery = RecoveryLoop(pools)
     recovery.start()
-    api = UserApi(UserService(PgUserStore(pools), settings.shard_map, ScryptHasher()))
+    api = UserApi(UserService(PgUserStore(pools), settings.shard_map, ScryptHasher(),
+                               hash_workers=settings.hash_workers))
 
     def stop() -> None:
         recovery.stop()

@@ -29,3 +29,13 @@ class Money(_message.Message):
     currency_code: str
     amount: str
     def __init__(self, currency_code: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
+
+class ItemStatus(_message.Message):
+    __slots__ = ("code", "message", "reason")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    reason: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

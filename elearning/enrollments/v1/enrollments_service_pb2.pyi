@@ -152,6 +152,30 @@ class RecordLessonProgressResponse(_message.Message):
     enrollment: Enrollment
     def __init__(self, lesson_progress: _Optional[_Union[LessonProgress, _Mapping]] = ..., enrollment: _Optional[_Union[Enrollment, _Mapping]] = ...) -> None: ...
 
+class BatchRecordLessonProgressRequest(_message.Message):
+    __slots__ = ("requests", "request_id")
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[RecordLessonProgressRequest]
+    request_id: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[RecordLessonProgressRequest, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class BatchRecordLessonProgressResult(_message.Message):
+    __slots__ = ("status", "lesson_progress", "enrollment")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LESSON_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    ENROLLMENT_FIELD_NUMBER: _ClassVar[int]
+    status: _common_pb2.ItemStatus
+    lesson_progress: LessonProgress
+    enrollment: Enrollment
+    def __init__(self, status: _Optional[_Union[_common_pb2.ItemStatus, _Mapping]] = ..., lesson_progress: _Optional[_Union[LessonProgress, _Mapping]] = ..., enrollment: _Optional[_Union[Enrollment, _Mapping]] = ...) -> None: ...
+
+class BatchRecordLessonProgressResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[BatchRecordLessonProgressResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[BatchRecordLessonProgressResult, _Mapping]]] = ...) -> None: ...
+
 class ListLessonProgressRequest(_message.Message):
     __slots__ = ("enrollment_id", "page_size", "page_token")
     ENROLLMENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -40,6 +40,11 @@ class UserServiceStub:
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.SerializeToString,
                 response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.User.FromString,
                 _registered_method=True)
+        self.BatchCreateUsers = channel.unary_unary(
+                '/elearning.users.v1.UserService/BatchCreateUsers',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.FromString,
+                _registered_method=True)
         self.GetUser = channel.unary_unary(
                 '/elearning.users.v1.UserService/GetUser',
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetUserRequest.SerializeToString,
@@ -72,6 +77,23 @@ class UserServiceServicer:
 
     def CreateUser(self, request, context):
         """Creates a user. The email must be unique across all regions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateUsers(self, request, context):
+        """Creates up to 1,000 users in one call (AIP-233), for imports: single
+        sign-on accounts, or passwords hashed a few at a time. Every item is
+        validated first (emails unique within the batch too): one bad item
+        rejects the whole batch with INVALID_ARGUMENT naming it
+        (`requests[17].user.email`) and nothing is written. Then the users of
+        each home shard are created in ONE transaction, with their email
+        directory entries on the emails' hash shards (two-phase commit, as
+        CreateUser); the home shards in parallel and independent of each other.
+        Each item has its own result: OK with the user, ALREADY_EXISTS for an
+        email already taken (the others are still created), or UNAVAILABLE when
+        its shard could not be written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -119,6 +141,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.CreateUser,
                     request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.FromString,
                     response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.User.SerializeToString,
+            ),
+            'BatchCreateUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateUsers,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.SerializeToString,
             ),
             'GetUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUser,
@@ -173,6 +200,33 @@ class UserService:
             '/elearning.users.v1.UserService/CreateUser',
             elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.SerializeToString,
             elearning_dot_users_dot_v1_dot_users__service__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/BatchCreateUsers',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,
