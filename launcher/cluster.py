@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from launcher import postgres
+from launcher import postgres, prometheus
 from launcher.components import GATEWAY, SERVICES, Component
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
@@ -41,7 +41,8 @@ class Cluster:
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
-        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file),
+                "ELEARN_TRACE_DIR": str(self.layout.data_dir / "traces")}
 
     def _components(self) -> list[Component]:
         return [*SERVICES, GATEWAY]
@@ -94,6 +95,17 @@ class Cluster:
         if not wait_for_port(spec.port, 30):
             raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
         result.started.append("mongo")
+
+    def up_prometheus(self) -> str:
+        """Start Debian's Prometheus scraping every process (a no-op when it runs); returns its address."""
+        address = f"{self.layout.ports.host}:{self.layout.ports.prometheus}"
+        if self.processes.alive("prometheus"):
+            return address
+        spec = prometheus.spec(self.layout)
+        self.processes.start(spec, self.process_env())
+        if not wait_for_port(spec.port, 30):
+            raise ClusterError("Prometheus did not start:\n" + self.processes.log_tail("prometheus"))
+        return address
 
     def stop_mongo(self) -> bool:
         """Stop the MongoDB stand-in alone (tests of a MongoDB outage); its data stays."""
@@ -171,8 +183,9 @@ class Cluster:
         for component in reversed(self._components()):
             if self.processes.stop(component.name):
                 stopped.append(component.name)
-        if self.processes.stop("mongo"):
-            stopped.append("mongo")
+        for name in ("prometheus", "mongo"):
+            if self.processes.stop(name):
+                stopped.append(name)
         stopped += self.nodes.stop()
         return stopped
 
@@ -180,6 +193,8 @@ class Cluster:
     def endpoints(self) -> list[tuple[str, str]]:
         rows = [("gateway", f"{self.layout.ports.host}:{self.layout.ports.gateway}")]
         rows += [(c.name, f"{self.layout.ports.host}:{self.layout.ports.service(c.name)}") for c in SERVICES]
+        rows += [(f"{c.name} metrics", f"http://{self.layout.ports.host}:{self.layout.ports.metrics(c.name)}/metrics")
+                 for c in self._components()]
         rows.append(("mongo", f"mongodb://{self.layout.ports.host}:{self.layout.ports.mongo}/"))
         for shard in SHARD_NAMES:
             for role in ROLES:
@@ -194,6 +209,7 @@ class Cluster:
             address = f"{self.layout.ports.host}:{self._port_of(component)}"
             row = self._process_row(component.name, address)
             row["health"] = health_status(address, component.health_names[0]) if row["pid"] else "-"
+            row["metrics"] = f"http://{self.layout.ports.host}:{self.layout.ports.metrics(component.name)}/metrics"
             rows.append(row)
         rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})
         for shard in SHARD_NAMES:
@@ -218,5 +234,5 @@ class Cluster:
 
 def _part(port_name: str) -> str:
     """The part that owns a port of Layout.all_ports: a node's Patroni owns its REST port; etcd its peer port."""
-    return port_name.removesuffix(" rest").removesuffix(" peer")
+    return port_name.removesuffix(" rest").removesuffix(" peer").removesuffix(" metrics")
 

@@ -160,4 +160,6 @@ class Layout:
         ports["mongo"] = self.ports.mongo
         ports.update({name: self.ports.service(name) for name in SERVICES})
         ports["gateway"] = self.ports.gateway
+        ports.update({f"{name} metrics": self.ports.metrics(name) for name in (*SERVICES, "gateway")})
+        ports["prometheus"] = self.ports.prometheus
         return ports
