@@ -76,21 +76,27 @@ def sampled_parent() -> tuple[str, str, str]:
     return trace_id, span_id, f"00-{trace_id}-{span_id}-01"
 
 
-def spans_of(cluster, trace_id: str, wanted: int, seconds: float = 20.0) -> list[dict]:
-    """The exported spans of one trace, once at least `wanted` are in the files (they are written in batches)."""
-    folder = cluster.layout.data_dir / "traces"
+def read_spans(cluster, trace_id: str) -> list[dict]:
+    found = []
+    for path in (cluster.layout.data_dir / "traces").glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            if trace_id in line:
+                span = json.loads(line)
+                if span["context"]["trace_id"] == f"0x{trace_id}":
+                    found.append(span)
+    return found
+
+
+def spans_of(cluster, trace_id: str, root: str, seconds: float = 20.0) -> list[dict]:
+    """The exported spans of one trace. Each process writes its spans in batches every 0.5 s: once the
+    gateway's server span (the last to end) is out, the others are at most one batch away."""
     give_up = time.monotonic() + seconds
-    while True:
-        found = []
-        for path in folder.glob("*.jsonl"):
-            for line in path.read_text().splitlines():
-                if trace_id in line:
-                    span = json.loads(line)
-                    if span["context"]["trace_id"] == f"0x{trace_id}":
-                        found.append(span)
-        if len(found) >= wanted or time.monotonic() > give_up:
-            return found
+    while time.monotonic() < give_up:
+        if any(s["parent_id"] == f"0x{root}" for s in read_spans(cluster, trace_id)):
+            time.sleep(2)
+            break
         time.sleep(0.2)
+    return read_spans(cluster, trace_id)
 
 
 def test_one_enroll_is_one_trace_from_the_gateway_to_the_sql(cluster, gateway_channel):
@@ -104,7 +110,7 @@ def test_one_enroll_is_one_trace_from_the_gateway_to_the_sql(cluster, gateway_ch
         pb.EnrollRequest(student_id=learner.id, course_id=course.id), timeout=10,
         metadata=(("traceparent", traceparent),))
 
-    spans = spans_of(cluster, trace_id, wanted=7)
+    spans = spans_of(cluster, trace_id, root)
     by_id = {s["context"]["span_id"]: s for s in spans}
 
     def where(span: dict) -> str:
