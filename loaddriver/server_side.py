@@ -131,7 +131,8 @@ def figures(before: Mapping[str, Samples], after: Mapping[str, Samples]) -> dict
             "at the gateway (mean, p99)": f"{_ms(total['mean_ms'])}, {_ms(total['p99_ms'])}",
             "in the backends (mean, p99)": f"{_ms(behind['mean_ms'])}, {_ms(behind['p99_ms'])}",
             # per call through the gateway: its time less the time its backend attempts took
-            "the gateway's own share (mean)": _ms(total["mean_ms"] - behind["mean_ms"] * behind["count"] / total["count"]),
+            "the gateway's own share (mean)": _ms(
+                total["mean_ms"] - behind["mean_ms"] * behind["count"] / total["count"]),
         }
     return {name: rows for name, rows in out.items() if rows}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from typing import Any, Iterator, Sequence
 
 from google.rpc import error_details_pb2, status_pb2
 
@@ -20,7 +21,7 @@ _DROPPED = ACCESS_LOG_DROPPED
 
 
 class AccessLog:
-    def __init__(self, sample: float, max_per_s: float):
+    def __init__(self, sample: float, max_per_s: float) -> None:
         self.sample = sample
         self.max_per_s = max_per_s
         self._second = 0
@@ -41,7 +42,7 @@ class AccessLog:
         return True
 
     def write(self, *, request_id: str, trace_id: str, method: str, code: str, seconds: float,
-              trailers: tuple, caller: str = "") -> None:
+              trailers: Sequence[tuple[str, Any]] | None, caller: str = "") -> None:
         found = dict(_text(trailers))
         served_by = found.get("x-served-by", "")
         shards = found.get("x-shard") or ",".join(sorted(
@@ -53,13 +54,13 @@ class AccessLog:
             "shard": shards, "served_by": served_by, "caller": caller})
 
 
-def _text(trailers: tuple):
+def _text(trailers: Sequence[tuple[str, Any]] | None) -> Iterator[tuple[str, str]]:
     for key, value in trailers or ():
         if isinstance(value, str) and key.startswith("x-"):
             yield key, value
 
 
-def reason(trailers: tuple) -> str:
+def reason(trailers: Sequence[tuple[str, Any]] | None) -> str:
     """The google.rpc.ErrorInfo reason in a status's rich details, or ""."""
     raw = next((v for k, v in trailers or () if k == _DETAILS), None)
     if not isinstance(raw, bytes):
@@ -72,5 +73,5 @@ def reason(trailers: tuple) -> str:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return info.reason
+            return str(info.reason)
     return ""

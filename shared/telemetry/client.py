@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 import grpc
 
@@ -16,12 +16,12 @@ from shared.telemetry.step import split_method
 class ClientCall:
     """The metric children of one (method, backend), bound once; `attempt()` observes one call."""
 
-    def __init__(self, method: str, backend: str):
+    def __init__(self, method: str, backend: str) -> None:
         self.span_name = method.lstrip("/")
         self.service, self.name = split_method(method)
         self.backend = backend
         self.started = CLIENT_STARTED.labels(self.service, self.name, "unary", backend)
-        self._by_code: dict[grpc.StatusCode, tuple] = {}
+        self._by_code: dict[grpc.StatusCode, tuple[Any, Any]] = {}
 
     def _record(self, code: grpc.StatusCode, seconds: float) -> None:
         bound = self._by_code.get(code)

@@ -36,7 +36,7 @@ def _statement(query: Any) -> str:
 
 
 class ObservedCursor(psycopg2.extensions.cursor):
-    def execute(self, query: Any, vars: Any = None) -> None:
+    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 (psycopg2's own name)
         conn = self.connection
         histogram = getattr(conn, "query_seconds", None)
         begin = time.perf_counter()
@@ -48,8 +48,9 @@ class ObservedCursor(psycopg2.extensions.cursor):
                         attributes={"db.system": "postgresql", "db.statement": text,
                                     "elearn.shard": getattr(conn, "shard", ""),
                                     "elearn.role": getattr(conn, "role", "")}):
-                    return super().execute(query, vars)
-            return super().execute(query, vars)
+                    super().execute(query, vars)
+            else:
+                super().execute(query, vars)
         finally:
             if histogram is not None:
                 histogram.observe(time.perf_counter() - begin)
@@ -59,7 +60,7 @@ class MongoListener(monitoring.CommandListener):
     """Times each MongoDB command of one client, per shard (named by its database: `shards` maps database
     names to shard names); a sampled call gets a span per command."""
 
-    def __init__(self, shards: dict[str, str]):
+    def __init__(self, shards: dict[str, str]) -> None:
         self._shards = shards
         self._seconds = {database: MONGO_SECONDS.labels(shard) for database, shard in shards.items()}
         self._spans: dict[tuple[int, Any], Span] = {}

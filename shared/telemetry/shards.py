@@ -16,7 +16,7 @@ _commits: dict[str, Any] = {}
 class PoolMetrics:
     """The gauges of one node pool, bound once."""
 
-    def __init__(self, shard: str, role: str):
+    def __init__(self, shard: str, role: str) -> None:
         self.in_use = POOL_IN_USE.labels(shard, role)
         self.waiting = POOL_WAITING.labels(shard, role)
         self.timeouts = POOL_TIMEOUTS.labels(shard, role)

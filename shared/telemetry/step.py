@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 
 from shared import request_ids
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 from shared.telemetry import tracing
 from shared.telemetry.access_log import AccessLog
 from shared.telemetry.metrics import SERVER_HANDLED, SERVER_SECONDS, SERVER_STARTED, SHED
@@ -23,10 +23,10 @@ def split_method(method: str) -> tuple[str, str]:
 class _Outcomes:
     """The metric children of one method, per status code, bound on first use."""
 
-    def __init__(self, method: str):
+    def __init__(self, method: str) -> None:
         self.service, self.name = split_method(method)
         self.started = SERVER_STARTED.labels(self.service, self.name, "unary")
-        self._by_code: dict[grpc.StatusCode, tuple] = {}
+        self._by_code: dict[grpc.StatusCode, tuple[Any, Any]] = {}
 
     def record(self, code: grpc.StatusCode, seconds: float) -> None:
         bound = self._by_code.get(code)
@@ -41,8 +41,8 @@ class _Outcomes:
 UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
-def _counted(behavior, outcomes: _Outcomes):
-    def counted(request, context: grpc.ServicerContext):
+def _counted(behavior: Behavior, outcomes: _Outcomes) -> Behavior:
+    def counted(request: object, context: grpc.ServicerContext) -> object:
         outcomes.started.inc()
         begin = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN
@@ -60,18 +60,18 @@ def _counted(behavior, outcomes: _Outcomes):
 
 
 class TelemetryStep(UnaryWrapInterceptor):
-    def __init__(self, access_log: AccessLog):
+    def __init__(self, access_log: AccessLog) -> None:
         super().__init__()
         self.access_log = access_log
 
-    def wrap(self, behavior, method):
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
         outcomes = _Outcomes(method)
         if method.startswith(UNTRACED):
             return _counted(behavior, outcomes)
         span_name = method.lstrip("/")
         access_log = self.access_log
 
-        def observed(request, context: grpc.ServicerContext):
+        def observed(request: object, context: grpc.ServicerContext) -> object:
             outcomes.started.inc()
             begin = time.perf_counter()
             code = grpc.StatusCode.UNKNOWN  # an exception grpc turns into a status itself

@@ -34,7 +34,7 @@ _configured = threading.Lock()
 class JsonLinesExporter(SpanExporter):
     """Each finished span as one JSON line (OpenTelemetry's own span JSON), appended to `path`."""
 
-    def __init__(self, path: pathlib.Path):
+    def __init__(self, path: pathlib.Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()

@@ -147,7 +147,8 @@ def test_one_enroll_is_one_trace_from_the_gateway_to_the_sql(cluster, gateway_ch
     sql = [s for s in spans if s["attributes"].get("db.system") == "postgresql"]
     enroll_sql = [s for s in sql if where(s) == "enrollments" and under(s, enroll)]
     course_sql = [s for s in sql if where(s) == "courses" and under(s, get_course)]
-    assert any(s["name"] == "INSERT" and s["attributes"]["elearn.shard"] == "eu" for s in enroll_sql), enroll_sql
+    assert any("enroll_student(" in s["attributes"]["db.statement"] and s["attributes"]["elearn.shard"] == "eu"
+               and s["attributes"]["elearn.role"] == "primary" for s in enroll_sql), enroll_sql  # the write
     assert any("FROM courses" in s["attributes"]["db.statement"] for s in course_sql), course_sql
     assert all(str(learner.id) not in s["attributes"]["db.statement"] for s in sql)  # statements, never values
     assert all(under(s, gateway_in) for s in spans if s is not gateway_in)

@@ -55,7 +55,8 @@ def test_only_the_gateway_is_published_on_50051_and_prometheus_on_the_loopback(c
     published = {name: service["ports"] for name, service in config.items() if service.get("ports")}
     assert sorted(published) == ["gateway", "prometheus"]
     assert [(p["host_ip"], p["target"], str(p["published"])) if isinstance(p, dict) else p
-            for p in published["prometheus"]] in ([("127.0.0.1", 9090, "9090")], ["127.0.0.1:9090:9090"], ["127.0.0.1:9090:9090/tcp"])
+            for p in published["prometheus"]] in ([("127.0.0.1", 9090, "9090")], ["127.0.0.1:9090:9090"],
+                                                   ["127.0.0.1:9090:9090/tcp"])
     assert [(p["target"], p["published"]) if isinstance(p, dict) else p.split(":")[-2:] for p in published["gateway"]
             ] in ([(50051, 50051)], [(50051, "50051")], [["50051", "50051/tcp"]])
 
