@@ -131,3 +131,17 @@ class _Collect(logging.Handler):
 
     def emit(self, record):
         self.records.append(record)
+
+
+def test_a_metrics_port_in_use_leaves_the_process_serving(caplog):
+    """A second instance on the same topology (as a test's extra server is) must start all the same."""
+    import socket
+
+    from shared.telemetry import setup
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        address = f"127.0.0.1:{busy.getsockname()[1]}"
+        with caplog.at_level(logging.WARNING):
+            setup.start(load_settings("users", {"ELEARN_METRICS_LISTEN": address}))
+    assert "metrics endpoint not served" in caplog.text
