@@ -10,6 +10,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import grpc
 import pytest
 
 from elearning.users.v1 import users_service_pb2 as users_pb
@@ -52,13 +53,16 @@ def test_the_rules_are_valid():
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_prometheus_sees_call_rates_query_latency_and_replica_lag(cluster, gateway_channel, prometheus):
-    users = users_grpc.UserServiceStub(gateway_channel)
+def test_prometheus_sees_call_rates_query_latency_and_replica_lag(cluster, prometheus):
+    # A channel of its own: the session's may be in a reconnect backoff after the tests that stop processes.
+    channel = grpc.insecure_channel(cluster.gateway)
+    grpc.channel_ready_future(channel).result(timeout=30)
+    users = users_grpc.UserServiceStub(channel)
 
     def caller(n: int) -> int:
         made = 0
         while time.monotonic() < stop:
-            user = courses_client.instructor(gateway_channel, ("EUROPE", "ASIA")[n % 2], role=users_pb.STUDENT)
+            user = courses_client.instructor(channel, ("EUROPE", "ASIA")[n % 2], role=users_pb.STUDENT)
             users.GetUser(users_pb.GetUserRequest(id=user.id), timeout=10)
             made += 1
         return made
@@ -67,6 +71,7 @@ def test_prometheus_sees_call_rates_query_latency_and_replica_lag(cluster, gatew
     stop = time.monotonic() + 8
     with ThreadPoolExecutor(6) as pool:
         assert sum(pool.map(caller, range(6))) > 0
+    channel.close()
 
     rates = until(lambda: (lambda r: r if r.get("CreateUser", 0) > 0 and r.get("GetUser", 0) > 0 else None)(
         query(prometheus, f'sum by (grpc_method) (rate(grpc_server_handled_total{{process="gateway",'
