@@ -92,6 +92,8 @@ bench-failover: venv system-deps
 K8S_OVERLAYS := $(wildcard deploy/k8s/overlays/*)
 # The tests run deploy/k8s/dev-secrets.sh, which makes its keys and certificates with openssl.
 SYSTEM_TOOLS += openssl:openssl kubectl:kubectl
+# `elearn up --with-prometheus` and its test run Debian's Prometheus; promtool (same package) checks the rules.
+SYSTEM_TOOLS += prometheus:prometheus
 k8s-validate: venv system-deps
 	@set -e; for overlay in $(K8S_OVERLAYS); do \
 	  for version in 1.29.0 1.37.0; do \

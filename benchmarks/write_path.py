@@ -16,7 +16,7 @@ import uuid
 
 import grpc
 
-from benchmarks import batch_path, grpc_floor, pgbench
+from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead
 from benchmarks.measure import Figures, drive, side_by_side
 from launcher.layout import Layout
 from elearning.common.v1 import common_pb2
@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
               f"empty proxy p99 {empty_proxy.p99_ms:.1f} ms")
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
+    telemetry_overhead.measure(layout, lambda address, label, c, s: asyncio.run(
+        progress(address, label, targets, c, s)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
     for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds)):
         print(line)

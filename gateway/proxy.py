@@ -18,13 +18,16 @@ from gateway.routing import ANY, MethodRouter, Target
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared import request_ids
 from shared.grpc_errors import Status, error_reason, leaks, to_status
+from shared.telemetry.client import calls as client_calls
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
-# Metadata that describes the incoming connection, not the call, and must not be forwarded.
-HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type"}
+# Metadata that describes the incoming connection, not the call, and must not be forwarded (the trace
+# context names the caller's span: the backend's parent is the gateway's own, sent with each attempt).
+HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type",
+              "traceparent", "tracestate"}
 
 
 def is_read(method: str) -> bool:
@@ -67,11 +70,13 @@ class Forwarder(grpc.GenericRpcHandler):
         call = self.backends.callable(target.address, method)
         # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
         self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
+        observed = client_calls(method, target.address)
         attempt = 0
         while True:
             try:
-                response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
-                                                   metadata=metadata)
+                with observed.attempt() as trace_context:
+                    response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
+                                                       metadata=(*metadata, *trace_context))
                 break
             except grpc.RpcError as err:
                 if self._should_retry(err, method, request, attempt, deadline):

@@ -16,6 +16,7 @@ from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data
 from launcher.migrate import MigrationError, migrate_all
 from launcher.patroni import PatroniError
 from launcher.postgres import PostgresError
+from launcher.prometheus import PrometheusMissing
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
 
@@ -59,6 +60,8 @@ def cmd_up(args) -> int:
               f"started {len(result.started)} part(s)")
     for name, address in cluster.endpoints():
         print(f"  {name:<24} {address}")
+    if args.with_prometheus:
+        print(f"  {'prometheus':<24} http://{cluster.up_prometheus()}/")
     return 0
 
 
@@ -82,10 +85,10 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:
-        print(f"{'component':<24} {'state':<10} {'pid':>7} {'restarts':>8}  {'address':<22} health")
+        print(f"{'component':<24} {'state':<10} {'pid':>7} {'restarts':>8}  {'address':<22} {'health':<12} metrics")
         for row in rows:
             print(f"{row['component']:<24} {row['state']:<10} {row['pid'] or '-':>7} {row.get('restarts', '-'):>8}  "
-                  f"{row['address']:<22} {row['health']}")
+                  f"{row['address']:<22} {row['health']:<12} {row.get('metrics', '')}")
     return 0 if all(r["state"] == "running" for r in rows) else 1
 
 
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
                          "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "
                          "from the synchronous set; async: at once, faster, may lose the last commits")
+    up.add_argument("--with-prometheus", action="store_true",
+                    help="also run Prometheus (Debian's package) scraping every process, with the alerting rules "
+                         "of deploy/prometheus/rules.yml")
     up.set_defaults(func=cmd_up)
     with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
         func=cmd_down)
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ClusterError, PatroniError, PostgresError, MigrationError, SettingsError) as exc:
+    except (ClusterError, PatroniError, PostgresError, MigrationError, SettingsError, PrometheusMissing) as exc:
         print(f"elearn {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

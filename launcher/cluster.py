@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from launcher import postgres
+from launcher import postgres, prometheus
 from launcher.components import GATEWAY, SERVICES, Component, Instance, instances_of
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
@@ -41,7 +41,8 @@ class Cluster:
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
-        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file),
+                "ELEARN_TRACE_DIR": str(self.layout.data_dir / "traces")}
 
     def _instances(self, components: list[Component] | None = None) -> list[Instance]:
         """Every process that serves gRPC: `layout.instances` per service, then the gateway."""
@@ -54,6 +55,9 @@ class Cluster:
 
     def _address_of(self, instance: Instance) -> str:
         return f"{self.layout.ports.host}:{self._port_of(instance)}"
+
+    def _metrics_address_of(self, instance: Instance) -> str:
+        return f"{self.layout.ports.host}:{self.layout.ports.metrics(instance.component.name, instance.index)}"
 
     def instance_names(self, service: str) -> list[str]:
         """The process names of a service's instances ("users", "users-2", ...)."""
@@ -105,6 +109,17 @@ class Cluster:
             raise ClusterError("the MongoDB stand-in (nx-27017) did not start:\n" + self.processes.log_tail("mongo"))
         result.started.append("mongo")
 
+    def up_prometheus(self) -> str:
+        """Start Debian's Prometheus scraping every process (a no-op when it runs); returns its address."""
+        address = f"{self.layout.ports.host}:{self.layout.ports.prometheus}"
+        if self.processes.alive("prometheus"):
+            return address
+        spec = prometheus.spec(self.layout)
+        self.processes.start(spec, self.process_env())
+        if not wait_for_port(spec.port, 30):
+            raise ClusterError("Prometheus did not start:\n" + self.processes.log_tail("prometheus"))
+        return address
+
     def stop_mongo(self) -> bool:
         """Stop the MongoDB stand-in alone (tests of a MongoDB outage); its data stays."""
         return self.processes.stop("mongo")
@@ -141,7 +156,8 @@ class Cluster:
 
     def _start(self, instance: Instance) -> None:
         spec = service_spec(instance.name, instance.component.module, self._port_of(instance))
-        env = {**self.process_env(), "ELEARN_LISTEN": self._address_of(instance)}
+        env = {**self.process_env(), "ELEARN_LISTEN": self._address_of(instance),
+               "ELEARN_METRICS_LISTEN": self._metrics_address_of(instance)}
         self.processes.start(supervised(spec, self.layout.run), env)
 
     def _wait_serving(self, instance: Instance) -> None:
@@ -191,8 +207,9 @@ class Cluster:
         stopped = []
         stopped += self.processes.stop_all([i.name for i in self._instances() if i.component is GATEWAY])
         stopped += self.processes.stop_all([i.name for i in self._instances() if i.component is not GATEWAY])
-        if self.processes.stop("mongo"):
-            stopped.append("mongo")
+        for name in ("prometheus", "mongo"):
+            if self.processes.stop(name):
+                stopped.append(name)
         stopped += self.nodes.stop()
         return stopped
 
@@ -200,6 +217,7 @@ class Cluster:
     def endpoints(self) -> list[tuple[str, str]]:
         rows = [("gateway", f"{self.layout.ports.host}:{self.layout.ports.gateway}")]
         rows += [(i.name, self._address_of(i)) for i in self._instances(list(SERVICES))]
+        rows += [(f"{i.name} metrics", f"http://{self._metrics_address_of(i)}/metrics") for i in self._instances()]
         rows.append(("mongo", f"mongodb://{self.layout.ports.host}:{self.layout.ports.mongo}/"))
         for shard in SHARD_NAMES:
             for role in ROLES:
@@ -214,6 +232,7 @@ class Cluster:
             address = self._address_of(instance)
             row = self._process_row(instance.name, address)
             row["health"] = health_status(address, instance.component.health_names[0]) if row["pid"] else "-"
+            row["metrics"] = f"http://{self._metrics_address_of(instance)}/metrics"
             rows.append(row)
         rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})
         for shard in SHARD_NAMES:
@@ -238,5 +257,5 @@ class Cluster:
 
 def _part(port_name: str) -> str:
     """The part that owns a port of Layout.all_ports: a node's Patroni owns its REST port; etcd its peer port."""
-    return port_name.removesuffix(" rest").removesuffix(" peer")
+    return port_name.removesuffix(" rest").removesuffix(" peer").removesuffix(" metrics")
 

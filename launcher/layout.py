@@ -150,6 +150,14 @@ class Layout:
     def pg_port(self, shard: str, role: str) -> int:
         return self.node_port(shard, self.node(shard, role))
 
+    def metrics_ports(self) -> dict[str, tuple[str, int]]:
+        """Every process's /metrics port, by process name ("users", "users-2", ..., "gateway"), with the name of
+        the component it belongs to."""
+        found = {name if i == 0 else f"{name}-{i + 1}": (name, self.ports.metrics(name, i))
+                 for name in SERVICES for i in range(self.instances)}
+        found["gateway"] = ("gateway", self.ports.metrics("gateway"))
+        return found
+
     def all_ports(self) -> dict[str, int]:
         """Every port the cluster listens on, by the name of the part that owns it (a node's Patroni owns its
         PostgreSQL port and its REST port)."""
@@ -162,4 +170,6 @@ class Layout:
         ports.update({name if i == 0 else f"{name}-{i + 1}": self.ports.service(name, i)
                       for name in SERVICES for i in range(self.instances)})
         ports["gateway"] = self.ports.gateway
+        ports.update({f"{name} metrics": port for name, (_, port) in self.metrics_ports().items()})
+        ports["prometheus"] = self.ports.prometheus
         return ports

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail when the share of valid calls that succeeded is below this (0 to 1)")
 
 
-def _cluster(args) -> tuple[str, dict[str, list[str]]]:
+def _cluster(args) -> tuple[str, dict[str, list[str]], dict]:
     env = dict(os.environ)
     gateway = args.gateway
     if args.data_dir:
@@ -55,8 +55,9 @@ def _cluster(args) -> tuple[str, dict[str, list[str]]]:
         env["ELEARN_CONFIG"] = str(data_dir / "topology.json")
         if gateway is None and (data_dir / "cluster.json").exists():
             gateway = f"127.0.0.1:{json.loads((data_dir / 'cluster.json').read_text())['ports']['gateway']}"
-    shard_map = parse_shard_map(read_topology(env))
-    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}
+    topology = read_topology(env)
+    shard_map = parse_shard_map(topology)
+    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}, topology
 
 
 def _validate(args, parser_error) -> None:
@@ -108,7 +109,7 @@ def figure_lines(summary: dict) -> list[str]:
 def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     _validate(args, parser_error)
     try:
-        gateway, shards = _cluster(args)
+        gateway, shards, topology = _cluster(args)
     except SettingsError as exc:
         parser_error(str(exc))
     options = Options(gateway=gateway, concurrency=args.concurrency, connections=args.connections,
@@ -122,12 +123,14 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
         parser_error(str(exc))
     json_path, csv_path = export.result_paths(args.report)
     load = Run(options, shards, csv_path)
+    metrics = server_side.endpoints(topology)
+    before = server_side.scrape(metrics)
     try:
         run_info = load.execute()
     except GatewayUnreachable as exc:
         print(f"elearn load: {exc} (is the cluster up? `elearn up`)", file=sys.stderr)
         return 2
-    run_info["server_side"] = server_side.collect()
+    run_info["server_side"] = server_side.collect(metrics, before, server_side.scrape(metrics))
     summary = load.stats.summary(run_info)
     comparison = compare(summary, baseline) if baseline else None
     export.write_results(args.report, run_info, summary, baseline=baseline)

@@ -12,6 +12,7 @@ import grpc
 from shared import balancing
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
+from shared.telemetry.client import calls as client_calls
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class ServiceClients:
         exceeded, internal) is UNAVAILABLE naming the service, since the caller cannot check `what` now.
         """
         try:
-            return self._read(method, request, metadata)
+            return self._read(method, request, metadata, service)
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.NOT_FOUND:
@@ -66,18 +67,22 @@ class ServiceClients:
                               reason="DEPENDENCY_UNAVAILABLE",
                               metadata={"service": service, "code": code.name}) from None
 
-    def _read(self, method, request, metadata):
+    def _read(self, method, request, metadata, service: str = ""):
         """Every call between services is a read, so one UNAVAILABLE (a callee's pooled connection to a
         restarted database node, say) is retried once within the deadline. wait_for_ready gives a callee
         that is restarting the deadline to come back instead of failing during the reconnect backoff."""
         deadline = time.monotonic() + self.timeout_s
+        observed = client_calls(getattr(method, "_method", b"/unknown/unknown").decode(), service)
         try:
-            return method(request, timeout=self.timeout_s, metadata=metadata, wait_for_ready=True)
+            with observed.attempt() as trace_context:
+                return method(request, timeout=self.timeout_s, metadata=(*metadata, *trace_context),
+                              wait_for_ready=True)
         except grpc.RpcError as exc:
             remaining = deadline - time.monotonic()
             if exc.code() != grpc.StatusCode.UNAVAILABLE or remaining < 0.1:
                 raise
-            return method(request, timeout=remaining, metadata=metadata, wait_for_ready=True)
+            with observed.attempt() as trace_context:
+                return method(request, timeout=remaining, metadata=(*metadata, *trace_context), wait_for_ready=True)
 
     def close(self) -> None:
         for channel in self._channels.values():

@@ -26,6 +26,7 @@ from pymongo.read_concern import ReadConcern
 from shared import deadlines
 from shared.errors import ShardUnavailable, Unavailable
 from shared.sharding import ShardMap
+from shared.telemetry.db import MongoListener
 
 ROLE = "mongo"
 
@@ -68,7 +69,8 @@ class MongoShards:
             if client is None:  # connect=False: nothing touches the network before the first operation
                 client = MongoClient(shard.mongo_uri, serverSelectionTimeoutMS=timeout_ms,
                                      connectTimeoutMS=timeout_ms, maxPoolSize=pool_size, appname=app_name,
-                                     tz_aware=True, connect=False)
+                                     tz_aware=True, connect=False, event_listeners=[MongoListener(
+                                         {s.mongo_db: s.name for s in shard_map.shards})])
                 self._clients[shard.mongo_uri] = client
             self._databases[shard.name] = client.get_database(
                 shard.mongo_db, write_concern=WriteConcern("majority", wtimeout=int(operation_timeout_s * 1000)),

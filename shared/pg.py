@@ -29,6 +29,8 @@ from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
 from shared.settings import ReplicaLimits
 from shared.sharding import ShardMap
+from shared.telemetry import shards as shard_metrics
+from shared.telemetry.db import ObservedConnection, ObservedCursor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,6 +86,7 @@ class NodePool:
         self._session_attrs = "read-write" if role is Role.PRIMARY else "any"
         self._application_name = application_name
         self.acquire_timeout_s = max(connect_timeout_s, statement_timeout_ms / 1000)
+        self._metrics = shard_metrics.PoolMetrics(shard, role.value)
 
     @property
     def connect_timeout_s(self) -> float:
@@ -91,13 +94,15 @@ class NodePool:
 
     def _connect(self) -> psycopg2.extensions.connection:
         try:
-            return psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
+            conn = psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
                                     application_name=self._application_name,
-                                    target_session_attrs=self._session_attrs,
+                                    target_session_attrs=self._session_attrs, connection_factory=ObservedConnection,
                                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
         except psycopg2.Error as exc:
             # No session, so nothing of the call reached the node: it may be tried again on another.
             raise NotConnected(self.shard, self.role.value) from exc
+        conn.observe(self.shard, self.role.value)
+        return conn
 
     def discard_idle(self) -> None:
         """Close every idle connection (after one failed, the others are likely dead too)."""
@@ -142,10 +147,14 @@ class NodePool:
         left = deadlines.remaining()
         if left is not None:
             wait = max(0.0, min(wait, left))
-        if not self._slots.acquire(timeout=wait):
+        with self._metrics.waiting_for_slot():
+            acquired = self._slots.acquire(timeout=wait)
+        if not acquired:
+            self._metrics.timeouts.inc()
             raise Unavailable(f"no free connection to shard {self.shard} ({self.role.value})",
                               reason="POOL_EXHAUSTED", metadata={"shard": self.shard})
         conn = None
+        self._metrics.in_use.inc()
         try:
             conn = self._checkout_idle()
             if conn is None:
@@ -160,6 +169,7 @@ class NodePool:
         finally:
             if conn is not None and not conn.closed:
                 self._return(conn)
+            self._metrics.in_use.dec()
             self._slots.release()
 
     def _checkout_idle(self) -> psycopg2.extensions.connection | None:
@@ -187,7 +197,7 @@ class NodePool:
         self.discard_idle()
 
 
-class ReadCursor(psycopg2.extensions.cursor):
+class ReadCursor(ObservedCursor):
     """A cursor that knows which node (primary or replica) served it."""
 
     role: Role = Role.REPLICA
@@ -222,7 +232,8 @@ def _unconfirmed_if_lost(shard: str, exc: psycopg2.Error) -> None:
 
 def _commit(shard: str, conn: psycopg2.extensions.connection) -> None:
     try:
-        conn.commit()
+        with shard_metrics.commit(shard):
+            conn.commit()
     except psycopg2.Error as exc:
         _unconfirmed_if_lost(shard, exc)
         raise
@@ -455,6 +466,7 @@ class ShardPools:
                 trace = consistency.trace()
                 if trace is not None:
                     trace.read_from(shard, role.value)
+                shard_metrics.read_served(shard, role.value)
                 with conn.cursor(cursor_factory=ReadCursor) as cur:
                     cur.role = role
                     yield cur

@@ -23,6 +23,7 @@ import psycopg2
 from shared.node_probe import NodeProbe, lag_bytes, probe, unreachable
 from shared.settings import ReplicaLimits
 from shared.sharding import Shard
+from shared.telemetry.shards import shard_seen
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ class ShardWatch:
         primary, replica = nodes[0], nodes[-1]
         now = time.monotonic()
         view = self._view(primary, replica, now)
+        shard_seen(self.shard.name, primary_up=primary.is_primary, readable=view.readable, lag_bytes=view.lag_bytes,
+                   lag_s=view.lag_s)
         self.on_view(view)
         return view
 

@@ -22,6 +22,7 @@ from shared.interceptors import UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
 from shared.shard_health import ShardHealth
 from shared.shedding import Shedder, ShedLimits
+from shared.telemetry import native_logs, setup as telemetry
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
         shedder,
         # deadline: the caller's deadline, recorded for the stores
         DeadlineInterceptor(),
+        # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line
+        telemetry.step(settings),
         # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
         # that metadata through untouched)
         None if settings.process == "gateway" else ConsistencyInterceptor(
@@ -144,7 +147,8 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
     except SettingsError as exc:
         print(f"{process}: bad settings: {exc}", file=sys.stderr)
         return 2
-    logs.configure(process, settings.log_level)
+    logs.configure(process, settings.log_level, stream=native_logs.capture())
+    telemetry.start(settings)
     parts = build(settings)
     try:
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
@@ -161,6 +165,7 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
     def stop() -> None:
         shard_health.stop()
         parts.on_stop()
+        telemetry.stop()
 
     serve_until_signalled(server, health_servicer, settings, on_stop=stop)
     return 0

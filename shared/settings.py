@@ -40,8 +40,20 @@ class LocalPorts:
         """The port of a service's instance: instance i listens INSTANCE_STRIDE * i above the first."""
         return self.service_base + SERVICES.index(name) + INSTANCE_STRIDE * instance
 
+    def metrics(self, process: str, instance: int = 0) -> int:
+        """The /metrics port of a process: METRICS_SHIFT above its gRPC port (the gateway's sits 10 below the
+        first service's, as its gRPC port does by default), so instances never collide."""
+        grpc_port = self.service_base - INSTANCE_STRIDE if process == "gateway" else self.service(process, instance)
+        return grpc_port + METRICS_SHIFT
+
+    @property
+    def prometheus(self) -> int:
+        """Prometheus's own port, when `elearn up --with-prometheus` runs it."""
+        return self.service_base + 16
+
 
 INSTANCE_STRIDE = 10  # ports between two instances of a service (the gateway sits 10 below the first)
+METRICS_SHIFT = 1000  # a process's /metrics port, above its gRPC port
 
 
 def service_target(addresses: list[str]) -> str:
@@ -78,6 +90,9 @@ def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning"
         "services": {name: service_target(found) for name, found in addresses.items()},
         "instances": addresses,
         "gateway": f"{ports.host}:{ports.gateway}",
+        "metrics": {**{name if i == 0 else f"{name}-{i + 1}": f"{ports.host}:{ports.metrics(name, i)}"
+                       for name in SERVICES for i in range(instances)},
+                    "gateway": f"{ports.host}:{ports.metrics('gateway')}"},
     }
 
 
@@ -121,6 +136,13 @@ class Settings:
     drain_s: float = 1.0
     grace_s: float = 5.0
     replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
+    # Telemetry (shared.telemetry): off only to measure what it costs.
+    telemetry: bool = True
+    metrics_listen: str = ""         # host:port of /metrics; "" serves none
+    trace_dir: str = ""              # spans as JSON lines here when no OTLP endpoint is set; "" exports none
+    trace_sample_ratio: float = 0.01  # share of calls traced where a trace starts (the gateway, mostly)
+    access_log_sample: float = 1.0   # share of successful calls logged (failed ones always are)
+    access_log_max_per_s: int = 100  # access log lines per second at most; 0 switches the access log off
 
 
 def read_topology(env: Mapping[str, str]) -> dict:
@@ -220,6 +242,12 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+    metrics = topology.get("metrics", {})
+    if not isinstance(metrics, Mapping) or not all(isinstance(v, str) for v in metrics.values()):
+        raise SettingsError("topology: 'metrics' must map process names to the host:port of their /metrics")
+    switch = (env.get("ELEARN_TELEMETRY") or "on").lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"ELEARN_TELEMETRY={switch!r}: expected on or off")
     return Settings(
         process=process,
         listen=env.get("ELEARN_LISTEN") or default_listen,
@@ -248,4 +276,17 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
             max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),
             check_ms=_number(env, "ELEARN_REPLICA_CHECK_MS", ReplicaLimits.check_ms, minimum=10),
             session_wait_ms=_number(env, "ELEARN_SESSION_WAIT_MS", ReplicaLimits.session_wait_ms)),
+        telemetry=switch == "on",
+        metrics_listen=env.get("ELEARN_METRICS_LISTEN") or metrics.get(process, ""),
+        trace_dir=env.get("ELEARN_TRACE_DIR", ""),
+        trace_sample_ratio=_ratio(env, "ELEARN_TRACE_SAMPLE_RATIO", 0.01),
+        access_log_sample=_ratio(env, "ELEARN_ACCESS_LOG_SAMPLE", 1.0),
+        access_log_max_per_s=_number(env, "ELEARN_ACCESS_LOG_MAX_PER_S", 100),
     )
+
+
+def _ratio(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default, float)
+    if value > 1:
+        raise SettingsError(f"{name}={env[name]!r}: must be between 0 and 1")
+    return value

@@ -26,6 +26,8 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from shared.telemetry.step import shed_metric
+
 log = logging.getLogger(__name__)
 
 REASON = "OVERLOADED"
@@ -191,6 +193,7 @@ class Shedder(grpc.ServerInterceptor):
     def _count_shed(self, method: str) -> None:
         # Runs on the server's one polling thread, so the counters need no lock.
         self.shed_total += 1
+        shed_metric(method).inc()
         self._unlogged += 1
         now = time.monotonic()
         if now - self._logged_at >= LOG_EVERY_S:

@@ -18,6 +18,8 @@ import psycopg2.extensions
 
 from shared.errors import DomainError
 from shared.pg import Role, ShardPools, translate
+from shared.telemetry import shards as shard_metrics
+from shared.telemetry.db import ObservedCursor
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ FORGET_DECISIONS_AFTER_S = 3600.0
 RECOVERY_LOCK = 0x656C6561726E  # the advisory lock key of a recovery pass on one shard ("elearn")
 
 
-class ShardCursor(psycopg2.extensions.cursor):
+class ShardCursor(ObservedCursor):
     """A cursor that turns driver errors into domain errors naming its shard (`shared.pg_errors`' table)."""
 
     shard = ""
@@ -139,11 +141,13 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
                         continue
                     cur.execute("SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
                                 "WHERE gid LIKE %s AND database = current_database()", (GID_PREFIX + ":%",))
+                    waiting_before = counts["waiting"]
                     for gid, age_s in cur.fetchall():
                         outcome = _resolve(pools, cur, gid, float(age_s), in_doubt_after_s)
                         counts[outcome] += 1
                         if outcome == "waiting":
                             still_prepared.add(gid)
+                    shard_metrics.in_doubt(shard, counts["waiting"] - waiting_before)
         except (psycopg2.Error, DomainError) as exc:
             log.warning("in-doubt recovery skipped a shard", extra={"shard": shard, "error": str(exc)})
             complete = False

@@ -66,6 +66,8 @@ def test_every_deployment_probes_grpc_health_and_drains_before_it_is_killed(obje
         port = next(p["containerPort"] for p in app["ports"] if p["name"] == "grpc")
         env = env_of(app)
         assert env["ELEARN_LISTEN"]["value"] == f"0.0.0.0:{port}", name
+        metrics = next(p["containerPort"] for p in app["ports"] if p["name"] == "metrics")
+        assert env["ELEARN_METRICS_LISTEN"]["value"] == f"0.0.0.0:{metrics}", name  # the port Prometheus scrapes
         expected = "" if name == "gateway" else _health_name(name)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert app[probe]["grpc"]["port"] == port, f"{name} {probe}"
