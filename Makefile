@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The buf CLI (lints the protos, checks them for breaking changes) from npm, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+venv: $(STAMP) $(NODE_STAMP)
 
 # Debian tools the cluster and the tests use: etcd (etcd-server) stores Patroni's leader keys, pdftoppm
 # (poppler-utils) renders the PDF report, docker-compose validates docker-compose.yml offline, and

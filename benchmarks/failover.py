@@ -35,13 +35,13 @@ SHARD = "eu"
 SHARDS = parse_shard_map(local_topology())  # names and count decide where an email's directory entry lives
 
 
-def new_user(region: int = common_pb2.EUROPE, avoid: str = "") -> pb.CreateUserRequest:
+def new_user(region: int = common_pb2.REGION_EUROPE, avoid: str = "") -> pb.CreateUserRequest:
     """A new user; with `avoid`, one whose email's directory entry is not on that shard."""
     while True:
         email = f"fo-{uuid.uuid4().hex[:12]}@example.com"
         if not avoid or SHARDS.for_key(email).name != avoid:
             return pb.CreateUserRequest(user=pb.User(email=email, full_name="Bench User", region=region,
-                                                     role=pb.STUDENT))
+                                                     role=pb.USER_ROLE_STUDENT))
 
 
 def writers(stub, region: int, threads: int, avoid: str = "") -> Writers:
@@ -60,7 +60,8 @@ def ids_on_primary(cluster: Cluster, ids: list[int]) -> set[int]:
 
 def fault_round(cluster: Cluster, stub, fault: str) -> dict:
     """One fault ("primary", "replica" or "switchover") under writers; the shard is whole again after it."""
-    with writers(stub, common_pb2.EUROPE, 4) as eu, writers(stub, common_pb2.NORTH_AMERICA, 1, SHARD) as na:
+    with (writers(stub, common_pb2.REGION_EUROPE, 4) as eu,
+          writers(stub, common_pb2.REGION_NORTH_AMERICA, 1, SHARD) as na):
         time.sleep(1.0)
         if fault == "switchover":
             began = time.monotonic()

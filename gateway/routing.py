@@ -3,19 +3,20 @@ in the resource ID it names), then the backend configured for (service, region o
 service's default backend. Pure functions over descriptors and configuration; no I/O."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from google.protobuf import descriptor, message_factory
 from google.protobuf.message import DecodeError
 
 from elearning.common.v1 import common_pb2
 from shared.errors import InvalidArgument, Unavailable
+from shared.proto_values import region_name
 from shared.sharding import REGIONS, ShardMap
 
 ANY = "any"
 REGION_ENUM = common_pb2.Region.DESCRIPTOR.full_name
-REGION_NAMES = {v.number: v.name for v in common_pb2.Region.DESCRIPTOR.values if v.number}
+REGION_NAMES = {v.number: region_name(v.number) for v in common_pb2.Region.DESCRIPTOR.values if v.number}
 # Calls that read or write every shard; they go to the service's default backend, which fans out.
 FAN_OUT = {
     "elearning.courses.v1.CourseService/ListCourses",

@@ -7,8 +7,8 @@ a request ID derived from the seed (launcher.seed_plan), so running again with t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import grpc
 from google.protobuf import field_mask_pb2
@@ -29,6 +29,7 @@ from launcher.progress import Progress
 from launcher.seed_data import SampleData
 from launcher.seed_plan import Counts, CourseKey, EnrollmentKey, SeedError, UserKey
 from launcher.seed_report import Tally
+from shared.proto_values import enum_name
 from shared.sharding import ShardMap
 
 CALL_TIMEOUT_S = 20.0  # generous: a few users are created with a password, hashed with scrypt on purpose
@@ -104,7 +105,7 @@ class Seeder:
             user = call(f"user {request.user.email}", self.users.CreateUser, request)
             self.tally.add(self.shard(user.id), "users")
             return user
-        return dict(zip(keys, self.phases.run("users", requests, create)))
+        return dict(zip(keys, self.phases.run("users", requests, create), strict=True))
 
     def _categories(self) -> list[int]:
         ids: list[int] = [0] * self.counts.categories
@@ -113,7 +114,7 @@ class Seeder:
         reused: list[str] = []
         for label, batch in (("categories", tops), ("subcategories", children)):
             made = self.phases.run(label, batch, self._category_with(ids, reused))
-            for j, category_id in zip(batch, made):
+            for j, category_id in zip(batch, made, strict=True):
                 ids[j] = category_id
         if reused:
             self.notes.append(f"{len(reused)} categories already existed (another seed made them) and are reused, "
@@ -164,7 +165,7 @@ class Seeder:
             self.tally.add(shard, "modules", len(course.modules))
             self.tally.add(shard, "lessons", sum(len(m.lessons) for m in course.modules))
             return course
-        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish)))
+        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish), strict=True))
 
     def _payment_methods(self, students: set[int], users: dict) -> dict[int, int]:
         order = sorted(students)
@@ -177,7 +178,7 @@ class Seeder:
                                                             request_id=self.rid(f"card-{key.name}")))
             self.tally.add(self.shard(made.id), "payment methods")
             return made.id
-        return dict(zip(order, self.phases.run("payment methods", order, add)))
+        return dict(zip(order, self.phases.run("payment methods", order, add), strict=True))
 
     def _enroll(self, keys: list[EnrollmentKey], paid: set[int], users: dict, courses: dict,
                 methods: dict[int, int]) -> None:
@@ -208,8 +209,9 @@ class Seeder:
             user_id=user_id, enrollment_id=enrollment.id, payment_method_id=method_id,
             amount=enrollment.course_price, description=f"Course: {enrollment.course_title}"[:500],
             request_id=self.rid(f"pay-{key.name}")))
-        if made.transaction.status != payments_pb.SUCCEEDED:
-            raise SeedError(f"payment of {key.name} was {payments_pb.TransactionStatus.Name(made.transaction.status)}"
+        if made.transaction.status != payments_pb.TRANSACTION_STATUS_SUCCEEDED:
+            status = enum_name(payments_pb.TransactionStatus, made.transaction.status, "status")
+            raise SeedError(f"payment of {key.name} was {status}"
                             f" ({made.transaction.failure_reason})")
         self.tally.add(self.shard(made.transaction.id), "payments")
         self.tally.add(self.shard(made.invoice.id), "invoices")

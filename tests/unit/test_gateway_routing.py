@@ -42,7 +42,7 @@ def test_route_keys_follow_the_request_shape():
 
 
 def test_the_x_region_header_wins_over_the_body(router):
-    body = users.CreateUserRequest(user=users.User(region=common_pb2.ASIA)).SerializeToString()
+    body = users.CreateUserRequest(user=users.User(region=common_pb2.REGION_ASIA)).SerializeToString()
     target = router.target(USERS + "CreateUser", body, "europe")
     assert (target.address, target.region, target.shard) == ("users-europe", "EUROPE", "eu")
 
@@ -54,8 +54,8 @@ def test_an_unknown_x_region_is_invalid_argument_naming_it(router):
 
 
 def test_the_request_region_routes_by_region_then_shard(router):
-    asia = users.CreateUserRequest(user=users.User(region=common_pb2.ASIA)).SerializeToString()
-    africa = users.ListUsersRequest(region=common_pb2.AFRICA).SerializeToString()
+    asia = users.CreateUserRequest(user=users.User(region=common_pb2.REGION_ASIA)).SerializeToString()
+    africa = users.ListUsersRequest(region=common_pb2.REGION_AFRICA).SerializeToString()
     assert router.target(USERS + "CreateUser", asia, None).address == "users-apac"  # by shard apac
     target = router.target(USERS + "ListUsers", africa, None)
     assert (target.address, target.region, target.shard) == ("users-any", "AFRICA", "eu")  # default
