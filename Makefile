@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver up down status clean \
+.PHONY: venv system-deps demo test unit lint protos bench bench-gateway bench-failover bench-loaddriver up down status clean \
         k8s-validate
 
 $(STAMP): pyproject.toml
@@ -63,6 +63,12 @@ test: venv system-deps
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## lint: what tests/unit/test_lint.py and test_protos_*.py check, on their own (make test runs them too).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	node_modules/.bin/buf lint
 
 ## bench-gateway: the gateway's overhead (through gateway / direct) at concurrency 1 and 32.
 bench-gateway: venv system-deps

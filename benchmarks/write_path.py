@@ -26,8 +26,6 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
 
-REGION = "EUROPE"  # every student on the eu shard, so pgbench runs on the same primary
-
 
 def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
     """Enrollments of `students` EU students in one published course of 40 lessons."""

@@ -45,7 +45,7 @@ class Layout:
     replication: str = "sync"  # sync: a commit returns once the replica has the WAL too; async: at once
 
     @classmethod
-    def create(cls, data_dir: pathlib.Path, ports: LocalPorts) -> "Layout":
+    def create(cls, data_dir: pathlib.Path, ports: LocalPorts) -> Layout:
         """A new layout; PostgreSQL's folders go where its system user can reach them."""
         pg_root = data_dir / "pg"
         if os.geteuid() == 0 and not postgres_can_reach(data_dir):
@@ -54,7 +54,7 @@ class Layout:
         return cls(data_dir, ports, pg_root)
 
     @classmethod
-    def load(cls, data_dir: pathlib.Path) -> "Layout | None":
+    def load(cls, data_dir: pathlib.Path) -> Layout | None:
         record = data_dir / "cluster.json"
         if not record.exists():
             return None

@@ -3,7 +3,7 @@ the services' metrics endpoints before and after it. No process exports metrics 
 the summary and the report say "not collected" rather than show figures the driver cannot know."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 NOT_COLLECTED = ("Not collected: the services export no metrics endpoint yet. Once they do, list the "
                  "endpoints here and the figures scraped before and after the run fill this section.")

@@ -10,8 +10,9 @@ import json
 import math
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from shared.sharding import Shard, ShardMap
 
@@ -40,7 +41,8 @@ class LocalPorts:
         return self.service_base + SERVICES.index(name)
 
 
-def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres") -> dict:
+def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning",
+                   user: str = "postgres") -> dict[str, Any]:
     """The topology document of the local cluster that `elearn up` boots."""
     def dsn(port: int) -> str:
         return f"host={ports.host} port={port} dbname={database} user={user}"
@@ -93,14 +95,15 @@ class Settings:
     shard_stall_ms: int = 250  # a full shard where no call finished for this long refuses new calls at once
     drain_s: float = 1.0
     grace_s: float = 5.0
-    replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
+    replica_limits: ReplicaLimits = field(default_factory=lambda: ReplicaLimits())
 
 
-def read_topology(env: Mapping[str, str]) -> dict:
+def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("ELEARN_CONFIG")
     if path:
         try:
-            return json.loads(pathlib.Path(path).read_text())
+            topology: dict[str, Any] = json.loads(pathlib.Path(path).read_text())
+            return topology
         except OSError as exc:
             raise SettingsError(f"ELEARN_CONFIG={path}: cannot read the file ({exc.strerror})") from exc
         except json.JSONDecodeError as exc:
@@ -108,7 +111,8 @@ def read_topology(env: Mapping[str, str]) -> dict:
     inline = env.get("ELEARN_TOPOLOGY")
     if inline:
         try:
-            return json.loads(inline)
+            inline_topology: dict[str, Any] = json.loads(inline)
+            return inline_topology
         except json.JSONDecodeError as exc:
             raise SettingsError(f"ELEARN_TOPOLOGY: not valid JSON ({exc})") from exc
     return local_topology()
@@ -131,7 +135,7 @@ def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
         raise SettingsError(f"topology: {exc}") from exc
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0):
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0) -> Any:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -172,7 +176,8 @@ def _parse_routes(raw: Any, services: Mapping[str, str], shard_map: ShardMap) ->
 
 
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings of `process` (a service name or "gateway") from the environment."""
+    """Build the settings of `process` (a service name or "gateway") from the environment; every default is
+    the one `Settings` (or `ReplicaLimits`) declares."""
     env = os.environ if env is None else env
     topology = read_topology(env)
     shard_map = parse_shard_map(topology)
@@ -187,7 +192,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     default_listen = gateway if process == "gateway" else services.get(process)
     if default_listen is None:
         raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
-    level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
+    level = (env.get("ELEARN_LOG_LEVEL") or Settings.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
     return Settings(
@@ -198,19 +203,19 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         gateway_address=gateway,
         routes=routes,
         log_level=level,
-        pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
-        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
-        max_queue=_number(env, "ELEARN_MAX_QUEUE", 128),
-        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", 500),
-        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", 200, minimum=1),
-        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
-        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
-        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),
-        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
-        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", 12, minimum=1),
-        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", 250),
-        drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
-        grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
+        pool_size=_number(env, "ELEARN_POOL_SIZE", Settings.pool_size, minimum=1),
+        max_workers=_number(env, "ELEARN_MAX_WORKERS", Settings.max_workers, minimum=1),
+        max_queue=_number(env, "ELEARN_MAX_QUEUE", Settings.max_queue),
+        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", Settings.max_queue_wait_ms),
+        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", Settings.shed_retry_ms, minimum=1),
+        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", Settings.connect_timeout_s, float),
+        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", Settings.statement_timeout_ms),
+        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", Settings.lock_timeout_ms),
+        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", Settings.call_timeout_s, float),
+        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", Settings.shard_max_in_flight, minimum=1),
+        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", Settings.shard_stall_ms),
+        drain_s=_number(env, "ELEARN_DRAIN_S", Settings.drain_s, float),
+        grace_s=_number(env, "ELEARN_GRACE_S", Settings.grace_s, float),
         replica_limits=ReplicaLimits(
             max_lag_ms=_number(env, "ELEARN_REPLICA_MAX_LAG_MS", ReplicaLimits.max_lag_ms),
             max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from types import TracebackType
+from typing import Any
+
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
@@ -29,7 +32,7 @@ class ShardCursor(psycopg2.extensions.cursor):
 
     shard = ""
 
-    def execute(self, query, vars=None):
+    def execute(self, query: Any, vars: Any = None) -> None:
         try:
             return super().execute(query, vars)
         except psycopg2.Error as exc:
@@ -109,10 +112,11 @@ class CrossShardWrite:
             except psycopg2.Error:
                 log.warning("rollback failed; recovery will roll back", extra={"gid": self.gid, "shard": shard})
 
-    def __enter__(self) -> "CrossShardWrite":
+    def __enter__(self) -> CrossShardWrite:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if not self._done:
                 self.rollback()
@@ -154,7 +158,7 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
     return counts
 
 
-def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: float) -> str:
+def _resolve(pools: ShardPools, cur: Any, gid: str, age_s: float, in_doubt_after_s: float) -> str:
     home = gid.split(":")[1]
     with pools.read(home, primary=True) as home_cur:
         home_cur.execute("SELECT 1 FROM tpc_decisions WHERE gid = %s", (gid,))

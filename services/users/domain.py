@@ -51,6 +51,3 @@ class UserChanges:
     role: str | None = None
     profile: dict[str, str] = field(default_factory=dict)
     password_hash: str | None = None
-
-    def touches_user_row(self) -> bool:
-        return any(v is not None for v in (self.full_name, self.email, self.role, self.password_hash))

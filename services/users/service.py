@@ -1,7 +1,8 @@
 """The rules of the users service: validation, placement, idempotency, email uniqueness. No gRPC, no SQL."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from services.users import rules
 from services.users.domain import NewUser, User, UserChanges

@@ -1,7 +1,7 @@
 """PostgreSQL storage of users: rows on the home shard, the email directory on the email's hash shard."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from services.users.domain import PROFILE_FIELDS, NewUser, Profile, User, UserChanges
 from shared import idempotency
