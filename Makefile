@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver bench-scale up down status clean \
+.PHONY: venv system-deps demo test unit lint protos bench bench-gateway bench-failover bench-loaddriver bench-scale up down status clean \
         k8s-validate
 
 $(STAMP): pyproject.toml
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The buf CLI (lints the protos, checks them for breaking changes) from npm, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+venv: $(STAMP) $(NODE_STAMP)
 
 # Debian tools the cluster and the tests use: etcd (etcd-server) stores Patroni's leader keys, pdftoppm
 # (poppler-utils) renders the PDF report, docker-compose validates docker-compose.yml offline, and
@@ -56,6 +63,12 @@ test: venv system-deps
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## lint: what tests/unit/test_lint.py and test_protos_*.py check, on their own (make test runs them too).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	node_modules/.bin/buf lint
 
 ## bench-gateway: the gateway's overhead (through gateway / direct) at concurrency 1 and 32.
 bench-gateway: venv system-deps

@@ -23,7 +23,7 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
 
-REGIONS = (common_pb2.EUROPE, common_pb2.ASIA, common_pb2.NORTH_AMERICA)  # one per shard
+REGIONS = (common_pb2.REGION_EUROPE, common_pb2.REGION_ASIA, common_pb2.REGION_NORTH_AMERICA)  # one per shard
 BATCH_SIZE = 100
 CONCURRENCY = 8
 
@@ -35,15 +35,15 @@ def setup(gateway: str, students_per_shard: int) -> list[tuple[int, list[int]]]:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
-            email=f"batch-teacher-{tag}@example.com", full_name="Batch Teacher", region=common_pb2.EUROPE,
-            role=users_pb.INSTRUCTOR)), timeout=10)
+            email=f"batch-teacher-{tag}@example.com", full_name="Batch Teacher", region=common_pb2.REGION_EUROPE,
+            role=users_pb.USER_ROLE_INSTRUCTOR)), timeout=10)
         category = courses.CreateCategory(courses_pb.CreateCategoryRequest(category=courses_pb.Category(
             name=f"Batch {tag}", slug=f"batch-{tag}")), timeout=10)
         course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
             instructor_id=teacher.id, category_id=category.id, title="Batch bench course", language="en",
-            level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
+            level=courses_pb.COURSE_LEVEL_BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
             modules=[courses_pb.Module(title=f"M{m}", lessons=[courses_pb.Lesson(
-                title=f"L{m}.{n}", kind=courses_pb.VIDEO, duration_seconds=60) for n in range(8)])
+                title=f"L{m}.{n}", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=60) for n in range(8)])
                 for m in range(5)])), timeout=10)
         courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
         lessons = [lesson.id for module in course.modules for lesson in module.lessons]

@@ -37,14 +37,14 @@ SWITCHOVER_DEADLINE_S = 10.0
 SHARDS = parse_shard_map(local_topology())  # names and count decide where an email's directory entry lives
 
 
-def new_user(region: int = common_pb2.EUROPE, avoid: str = "") -> pb.CreateUserRequest:
+def new_user(region: int = common_pb2.REGION_EUROPE, avoid: str = "") -> pb.CreateUserRequest:
     """A new user, with a request_id (so a retry of it is safe); with `avoid`, one whose email's directory entry
     is not on that shard."""
     while True:
         email = f"fo-{uuid.uuid4().hex[:12]}@example.com"
         if not avoid or SHARDS.for_key(email).name != avoid:
             return pb.CreateUserRequest(user=pb.User(email=email, full_name="Bench User", region=region,
-                                                     role=pb.STUDENT), request_id=uuid.uuid4().hex)
+                                                     role=pb.USER_ROLE_STUDENT), request_id=uuid.uuid4().hex)
 
 
 def writers(stub, region: int, threads: int, avoid: str = "", deadline_s: float = 3.0) -> Writers:
@@ -65,8 +65,8 @@ def fault_round(cluster: Cluster, stub, fault: str) -> dict:
     """One fault ("primary", "replica" or "switchover") under writers; the shard is whole again after it."""
     # A switchover's writes are held for the new leader within their deadline: the gateway's default 10 s.
     deadline_s = SWITCHOVER_DEADLINE_S if fault == "switchover" else 3.0
-    with writers(stub, common_pb2.EUROPE, 4, deadline_s=deadline_s) as eu, \
-            writers(stub, common_pb2.NORTH_AMERICA, 1, SHARD) as na:
+    with writers(stub, common_pb2.REGION_EUROPE, 4, deadline_s=deadline_s) as eu, \
+            writers(stub, common_pb2.REGION_NORTH_AMERICA, 1, SHARD) as na:
         time.sleep(1.0)
         if fault == "switchover":
             began = time.monotonic()

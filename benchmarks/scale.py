@@ -12,8 +12,8 @@ import pathlib
 import random
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Awaitable, Callable
 
 import grpc
 import psycopg2

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from benchmarks.measure import Figures, side_by_side
 from launcher.layout import Layout

@@ -2,8 +2,9 @@
 direct to the enrollments service, beside pgbench's raw one-row INSERT on the same shard primary, at
 concurrency 8 and 32. Prints rates, p50 and p99, and the ratios, then `gateway/pgbench = R` at the best
 concurrency. Then the batch path (`benchmarks.batch_path`): batches of 100 items over every shard through the
-gateway beside pgbench, the last line `batch rows/s / pgbench = R`. Beside them, the floor of Python gRPC on the same machine (`benchmarks.grpc_floor`: an empty
-server, and an empty proxy in front of it), which no gateway written with it can beat. Run against a local
+gateway beside pgbench, the last line `batch rows/s / pgbench = R`. Beside them, the floor of Python gRPC on
+the same machine (`benchmarks.grpc_floor`: an empty server, and an empty proxy in front of it), which no gateway
+written with it can beat. Run against a local
 cluster (`elearn up`), which `make bench` boots and stops.
 """
 from __future__ import annotations
@@ -18,7 +19,6 @@ import grpc
 
 from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead
 from benchmarks.measure import Figures, drive, side_by_side
-from launcher.layout import Layout
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
@@ -26,8 +26,7 @@ from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
-
-REGION = "EUROPE"  # every student on the eu shard, so pgbench runs on the same primary
+from launcher.layout import Layout
 
 
 def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
@@ -37,22 +36,22 @@ def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
-            email=f"bench-teacher-{tag}@example.com", full_name="Bench Teacher", region=common_pb2.EUROPE,
-            role=users_pb.INSTRUCTOR)), timeout=10)
+            email=f"bench-teacher-{tag}@example.com", full_name="Bench Teacher", region=common_pb2.REGION_EUROPE,
+            role=users_pb.USER_ROLE_INSTRUCTOR)), timeout=10)
         category = courses.CreateCategory(courses_pb.CreateCategoryRequest(category=courses_pb.Category(
             name=f"Bench {tag}", slug=f"bench-{tag}")), timeout=10)
         course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
             instructor_id=teacher.id, category_id=category.id, title="Bench course", language="en",
-            level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
+            level=courses_pb.COURSE_LEVEL_BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
             modules=[courses_pb.Module(title=f"M{m}", lessons=[courses_pb.Lesson(
-                title=f"L{m}.{n}", kind=courses_pb.VIDEO, duration_seconds=60) for n in range(8)])
+                title=f"L{m}.{n}", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=60) for n in range(8)])
                 for m in range(5)])), timeout=10)
         courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
-        lessons = [l.id for m in course.modules for l in m.lessons]
+        lessons = [lesson.id for m in course.modules for lesson in m.lessons]
         made = []
         for i in range(students):
             student = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
-                email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.EUROPE)),
+                email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.REGION_EUROPE)),
                 timeout=10)
             made.append((enrollments.Enroll(pb.EnrollRequest(student_id=student.id, course_id=course.id),
                                             timeout=10).id, lessons))

@@ -26,6 +26,7 @@ from elearning.payments.v1 import payments_service_pb2 as payments_pb
 from elearning.payments.v1 import payments_service_pb2_grpc as payments_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
+from shared.proto_values import enum_name
 
 STRONG = (("x-consistency", "strong"),)  # read-your-writes: this read goes to the shard's primary
 TIMEOUT_S = 10
@@ -38,22 +39,22 @@ def new_request_id() -> str:
 def published_course(channel: grpc.Channel, tag: str) -> courses_pb.Course:
     """A published course: the first one listed, or a small one made here on an empty cluster."""
     courses = courses_grpc.CourseServiceStub(channel)
-    listed = courses.ListCourses(courses_pb.ListCoursesRequest(state=courses_pb.PUBLISHED, page_size=1),
+    listed = courses.ListCourses(courses_pb.ListCoursesRequest(state=courses_pb.COURSE_STATE_PUBLISHED, page_size=1),
                                  timeout=TIMEOUT_S).courses
     if listed:
         return listed[0]
     teacher = users_grpc.UserServiceStub(channel).CreateUser(users_pb.CreateUserRequest(
         user=users_pb.User(email=f"teacher-{tag}@example.com", full_name="Walkthrough Teacher",
-                           region=common_pb2.ASIA, role=users_pb.INSTRUCTOR),
+                           region=common_pb2.REGION_ASIA, role=users_pb.USER_ROLE_INSTRUCTOR),
         request_id=new_request_id()), timeout=TIMEOUT_S)
     category = courses.CreateCategory(courses_pb.CreateCategoryRequest(
         category=courses_pb.Category(name="Walkthrough", slug=f"walkthrough-{tag}"), request_id=new_request_id()),
         timeout=TIMEOUT_S)
     course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
         instructor_id=teacher.id, category_id=category.id, title="gRPC in Practice", language="en",
-        level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="29.00"),
+        level=courses_pb.COURSE_LEVEL_BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="29.00"),
         modules=[courses_pb.Module(title="Basics", lessons=[
-            courses_pb.Lesson(title="Channels and stubs", kind=courses_pb.VIDEO, duration_seconds=420)])]),
+            courses_pb.Lesson(title="Channels and stubs", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=420)])]),
         request_id=new_request_id()), timeout=TIMEOUT_S)
     return courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=TIMEOUT_S)
 
@@ -66,9 +67,9 @@ def walk(gateway: str) -> None:
         payments = payments_grpc.PaymentServiceStub(channel)
 
         user = users.CreateUser(users_pb.CreateUserRequest(
-            user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.EUROPE),
+            user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.REGION_EUROPE),
             request_id=new_request_id()), timeout=TIMEOUT_S)
-        print(f"1. created user {user.id} ({user.email}) in {common_pb2.Region.Name(user.region)}")
+        print(f"1. created user {user.id} ({user.email}) in {enum_name(common_pb2.Region, user.region, 'region')}")
 
         course = published_course(channel, tag)
         print(f"2. chose course {course.id} \"{course.title}\" at {course.price.amount} {course.price.currency_code}")
@@ -76,20 +77,20 @@ def walk(gateway: str) -> None:
         enrollment = enrollments.Enroll(enrollments_pb.EnrollRequest(
             student_id=user.id, course_id=course.id, request_id=new_request_id()), timeout=TIMEOUT_S)
         print(f"3. enrolled: enrollment {enrollment.id}, "
-              f"{enrollments_pb.PaymentState.Name(enrollment.payment_state)}, to pay "
+              f"{enum_name(enrollments_pb.PaymentState, enrollment.payment_state, 'payment_state')}, to pay "
               f"{enrollment.course_price.amount} {enrollment.course_price.currency_code}")
 
         method = payments.AddPaymentMethod(payments_pb.AddPaymentMethodRequest(
             payment_method=payments_pb.PaymentMethod(
-                user_id=user.id, kind=payments_pb.CARD, card_brand="visa", last4="4242", exp_month=12,
-                exp_year=2035, billing_name=user.full_name, country_code="PT"),
+                user_id=user.id, kind=payments_pb.PAYMENT_METHOD_KIND_CARD, card_brand="visa", last4="4242",
+                exp_month=12, exp_year=2035, billing_name=user.full_name, country_code="PT"),
             token=f"tok_visa_{tag}", request_id=new_request_id()), timeout=TIMEOUT_S)
         paid = payments.CreatePayment(payments_pb.CreatePaymentRequest(
             user_id=user.id, enrollment_id=enrollment.id, payment_method_id=method.id,
             amount=enrollment.course_price, description=f"Course: {enrollment.course_title}",
             request_id=new_request_id()), timeout=TIMEOUT_S)
         print(f"4. paid with card ...{method.last4}: charge {paid.transaction.id} "
-              f"{payments_pb.TransactionStatus.Name(paid.transaction.status)}, "
+              f"{enum_name(payments_pb.TransactionStatus, paid.transaction.status, 'status')}, "
               f"invoice {paid.invoice.invoice_number}")
 
         # Read-your-writes: without STRONG these reads could come from a replica that has not replayed the
@@ -100,7 +101,8 @@ def walk(gateway: str) -> None:
                                       metadata=STRONG)
         again = users.GetUser(users_pb.GetUserRequest(id=user.id), timeout=TIMEOUT_S)
         print(f"5. read back: {again.full_name} has {len(mine)} enrollment(s): "
-              + ", ".join(f"{e.course_title} ({enrollments_pb.PaymentState.Name(e.payment_state)})" for e in mine)
+              + ", ".join(f"{e.course_title} ({enum_name(enrollments_pb.PaymentState, e.payment_state, 'state')})"
+                          for e in mine)
               + f"; invoice {invoice.invoice_number} totals {invoice.total.amount} {invoice.total.currency_code}")
 
 

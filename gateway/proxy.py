@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 import grpc
 
@@ -15,12 +16,14 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
-from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared import request_ids
+from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared.grpc_errors import Status, error_reason, leaks, to_status
 from shared.telemetry.client import calls as client_calls
 
 log = logging.getLogger(__name__)
+
+Metadata = tuple[tuple[str, str | bytes], ...]
 
 DEFAULT_TIMEOUT_S = 10.0
 BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
@@ -47,7 +50,7 @@ class Forwarder(grpc.GenericRpcHandler):
         self.backends = backends
         self.default_timeout_s = default_timeout_s
 
-    def service(self, handler_call_details):
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[bytes, bytes] | None:
         method = handler_call_details.method
         if not self.router.knows(method):
             return None  # UNIMPLEMENTED, as a server without the method would answer
@@ -57,7 +60,7 @@ class Forwarder(grpc.GenericRpcHandler):
         # The backend logs and answers under the request ID this gateway's own errors carry.
         metadata = (*((k, v) for k, v in context.invocation_metadata()
                       if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
-        region_header = next((v for k, v in metadata if k == "x-region"), None)
+        region_header = next((v for k, v in metadata if k == "x-region" and isinstance(v, str)), None)
         try:
             target = self.router.target(method, request, region_header)
         except DomainError as exc:
@@ -83,8 +86,9 @@ class Forwarder(grpc.GenericRpcHandler):
                     time.sleep(BACKOFF_S[attempt])
                     attempt += 1
                     continue
+                trailers = cast(Metadata, err.trailing_metadata() or ())  # the stubs' _Metadatum is a pair
                 context.abort_with_status(Status(err.code(), self._public_details(err, method), (
-                    *(err.trailing_metadata() or ()), *route_metadata(target))))
+                    *trailers, *route_metadata(target))))
         context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
         return response
 

@@ -11,12 +11,12 @@ import sys
 from launcher import health, seed_cli
 from launcher.cluster import Cluster, ClusterError
 from launcher.components import SERVICES
-from loaddriver import cli as load_cli
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
 from launcher.patroni import PatroniError
 from launcher.postgres import PostgresError
 from launcher.prometheus import PrometheusMissing
+from loaddriver import cli as load_cli
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
 

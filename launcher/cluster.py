@@ -3,16 +3,25 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from launcher import postgres, prometheus
 from launcher.components import GATEWAY, SERVICES, Component, Instance, instances_of
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
 from launcher.nodes import Handover, Nodes
-from launcher.processes import (PortHold, ProcessTable, health_status, mongo_spec, port_is_free, service_spec,
-                                supervised, wait_for_port, wait_serving)
+from launcher.processes import (
+    PortHold,
+    ProcessTable,
+    health_status,
+    mongo_spec,
+    port_is_free,
+    service_spec,
+    supervised,
+    wait_for_port,
+    wait_serving,
+)
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")

@@ -24,8 +24,8 @@ from pymongo.uri_parser import parse_uri
 
 from launcher import patroni, target
 from launcher.components import GATEWAY, SERVICES
-from launcher.processes import health_status
 from launcher.nodes import describe
+from launcher.processes import health_status
 from launcher.replication import node_facts
 from shared.node_probe import probe_dsn
 from shared.settings import parse_shard_map, target_addresses

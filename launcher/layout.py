@@ -46,7 +46,7 @@ class Layout:
     instances: int = 1  # processes per service, each on its own port (LocalPorts.service)
 
     @classmethod
-    def create(cls, data_dir: pathlib.Path, ports: LocalPorts, instances: int = 1) -> "Layout":
+    def create(cls, data_dir: pathlib.Path, ports: LocalPorts, instances: int = 1) -> Layout:
         """A new layout; PostgreSQL's folders go where its system user can reach them."""
         pg_root = data_dir / "pg"
         if os.geteuid() == 0 and not postgres_can_reach(data_dir):
@@ -55,7 +55,7 @@ class Layout:
         return cls(data_dir, ports, pg_root, instances=instances)
 
     @classmethod
-    def load(cls, data_dir: pathlib.Path) -> "Layout | None":
+    def load(cls, data_dir: pathlib.Path) -> Layout | None:
         record = data_dir / "cluster.json"
         if not record.exists():
             return None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import grpc
 from google.protobuf import field_mask_pb2
@@ -33,6 +33,7 @@ from launcher.progress import Progress
 from launcher.seed_data import SampleData
 from launcher.seed_plan import Counts, CourseKey, EnrollmentKey, SeedError, UserKey
 from launcher.seed_report import Tally
+from shared.proto_values import enum_name
 from shared.sharding import ShardMap
 
 CALL_TIMEOUT_S = 20.0  # generous: a few users are created with a password, hashed with scrypt on purpose
@@ -123,7 +124,7 @@ class Seeder:
                                 request_id=self._batch_rid("users", [keys[i].name for i in batch])),
                             timeout=BATCH_TIMEOUT_S)
             made = []
-            for i, result in zip(batch, response.results):
+            for i, result in zip(batch, response.results, strict=False):
                 user = result.user if result.status.code == 0 else self._made_earlier(keys[i], requests[i])
                 self.tally.add(self.shard(user.id), "users")
                 made.append(user)
@@ -131,7 +132,7 @@ class Seeder:
         began = time.monotonic()
         batches = self.phases.run("users", self._chunks(list(range(len(keys)))), create)
         self.imported["users"] = (len(keys), time.monotonic() - began)
-        return dict(zip(keys, (user for batch in batches for user in batch)))
+        return dict(zip(keys, (user for batch in batches for user in batch), strict=False))
 
     def _made_earlier(self, key: UserKey, request: users_pb.CreateUserRequest) -> users_pb.User:
         """A user whose email a batch found taken: made by an earlier run of this seed (one call at a time, whose
@@ -156,7 +157,7 @@ class Seeder:
         reused: list[str] = []
         for label, batch in (("categories", tops), ("subcategories", children)):
             made = self.phases.run(label, batch, self._category_with(ids, reused))
-            for j, category_id in zip(batch, made):
+            for j, category_id in zip(batch, made, strict=True):
                 ids[j] = category_id
         if reused:
             self.notes.append(f"{len(reused)} categories already existed (another seed made them) and are reused, "
@@ -207,7 +208,7 @@ class Seeder:
             self.tally.add(shard, "modules", len(course.modules))
             self.tally.add(shard, "lessons", sum(len(m.lessons) for m in course.modules))
             return course
-        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish)))
+        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish), strict=True))
 
     def _payment_methods(self, students: set[int], users: dict) -> dict[int, int]:
         order = sorted(students)
@@ -220,7 +221,7 @@ class Seeder:
                                                             request_id=self.rid(f"card-{key.name}")))
             self.tally.add(self.shard(made.id), "payment methods")
             return made.id
-        return dict(zip(order, self.phases.run("payment methods", order, add)))
+        return dict(zip(order, self.phases.run("payment methods", order, add), strict=True))
 
     def _enroll(self, keys: list[EnrollmentKey], paid: set[int], users: dict, courses: dict,
                 methods: dict[int, int]) -> None:
@@ -256,7 +257,7 @@ class Seeder:
             response = call(f"lesson progress of enrollment {batch[0].enrollment_id}",
                             self.enrollments.BatchRecordLessonProgress,
                             enrollments_pb.BatchRecordLessonProgressRequest(requests=batch), timeout=BATCH_TIMEOUT_S)
-            for sent, result in zip(batch, response.results):
+            for sent, result in zip(batch, response.results, strict=False):
                 if result.status.code != 0:
                     raise SeedError(f"progress of enrollment {sent.enrollment_id}: {result.status.message}")
                 self.tally.add(self.shard(sent.enrollment_id), "lesson progress")
@@ -269,8 +270,9 @@ class Seeder:
             user_id=user_id, enrollment_id=enrollment.id, payment_method_id=method_id,
             amount=enrollment.course_price, description=f"Course: {enrollment.course_title}"[:500],
             request_id=self.rid(f"pay-{key.name}")))
-        if made.transaction.status != payments_pb.SUCCEEDED:
-            raise SeedError(f"payment of {key.name} was {payments_pb.TransactionStatus.Name(made.transaction.status)}"
+        if made.transaction.status != payments_pb.TRANSACTION_STATUS_SUCCEEDED:
+            status = enum_name(payments_pb.TransactionStatus, made.transaction.status, "status")
+            raise SeedError(f"payment of {key.name} was {status}"
                             f" ({made.transaction.failure_reason})")
         self.tally.add(self.shard(made.transaction.id), "payments")
         self.tally.add(self.shard(made.invoice.id), "invoices")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from launcher.layout import Layout, default_data_dir
 from shared.settings import LocalPorts, SettingsError, local_topology, parse_shard_map, read_topology

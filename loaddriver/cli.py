@@ -11,11 +11,11 @@ import os
 import pathlib
 import sys
 
-from loaddriver import export, server_side, served_by
-from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
-from loaddriver.driver import GatewayUnreachable, Options, Run
-from loaddriver.report import write_pdf
+from loaddriver import export, served_by, server_side
 from loaddriver.compare import compare
+from loaddriver.driver import GatewayUnreachable, Options, Run
+from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
+from loaddriver.report import write_pdf
 from shared.settings import SettingsError, parse_shard_map, read_topology
 
 

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 import grpc
@@ -160,7 +160,7 @@ class Run:
         content_enabled = self._connect()
         self._setup()
         self.writer = CallWriter(self.csv_path)
-        started_at = datetime.now(timezone.utc)
+        started_at = datetime.now(UTC)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         pacer = Pacer(self.options.rps, self.options.ramp_s, start=started)
@@ -191,7 +191,7 @@ class Run:
             channel.close()
         return {
             "name": self.options.name, "tags": list(self.options.tags), "started_at": started_at.isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
             "duration_s": max(elapsed - self.options.warmup_s, 1e-9), "interrupted": interrupted,
             "options": {**asdict(self.options), "tags": list(self.options.tags), "content": content_enabled},
             "versions": versions(), "cluster": {"gateway": self.options.gateway, "shards": self.shards},

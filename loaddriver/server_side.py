@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import urllib.error
 import urllib.request
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from prometheus_client.parser import text_string_to_metric_families
 

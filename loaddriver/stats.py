@@ -32,7 +32,7 @@ def latency_stats(histogram: LatencyHistogram) -> dict:
     percentiles that rest on too few samples to be more than the largest latencies."""
     values = histogram.percentiles([p for _name, p in PERCENTILES])
     stats = {"count": histogram.count, "min": histogram.min_ms, "max": histogram.max_ms, "mean": histogram.mean()}
-    stats.update((name, value) for (name, _p), value in zip(PERCENTILES, values))
+    stats.update((name, value) for (name, _p), value in zip(PERCENTILES, values, strict=True))
     stats["thin"] = [name for name, p in PERCENTILES if 0 < histogram.count < min_samples(p)]
     return stats
 
@@ -176,7 +176,8 @@ class RunStats:
                         sorted(self.by_code.items(), key=lambda kv: (-kv[1]["calls"], kv[0]))},
             "by_reason": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             "by_worker": {str(w): {"calls": e["calls"], "ok": e["ok"], **dict(zip(("p50", "p99"),
-                                                                                  e["all"].percentiles(("50", "99"))))}
+                                                                                  e["all"].percentiles(("50", "99")),
+                                                                                  strict=True))}
                           for w, e in sorted(self.by_worker.items())},
             "invalid_kinds": self._invalid_kinds(),
             "unexpected": self.unexpected,

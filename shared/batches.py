@@ -1,7 +1,8 @@
 """What every AIP-233 batch method shares: its size limit, the split by shard and its one request_id."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from shared.errors import InvalidArgument, Violations
 from shared.idempotency import check_request_id, fingerprint

@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from shared import deadlines
 from shared.errors import ShardUnavailable

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
-from shared import balancing
+from shared import balancing, deadlines
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
 from shared.telemetry.client import calls as client_calls
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 STRONG_READ = (("x-consistency", "strong"),)
 
 Reply = TypeVar("Reply")
+Stub = TypeVar("Stub")
 
 CHANNEL_OPTIONS = balancing.CHANNEL_OPTIONS  # round_robin over a service's instances, dead ones dropped
 
@@ -39,11 +42,11 @@ class ServiceClients:
                 self._channels[service] = grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS)
             return self._channels[service]
 
-    def stub(self, service: str, stub_class: Callable[[grpc.Channel], object]):
+    def stub(self, service: str, stub_class: Callable[[grpc.Channel], Stub]) -> Stub:
         return stub_class(self.channel(service))
 
-    def call(self, service: str, method: Callable[..., Reply], request, *, what: str, key: object = "",
-             metadata: tuple = ()) -> Reply:
+    def call(self, service: str, method: Callable[..., Reply], request: Message, *, what: str, key: object = "",
+             metadata: tuple[tuple[str, str], ...] = ()) -> Reply:
         """`method(request)` with the configured deadline; errors become domain errors about `what`.
 
         NOT_FOUND stays NOT_FOUND (the caller may turn it into FAILED_PRECONDITION); INVALID_ARGUMENT and
@@ -67,15 +70,19 @@ class ServiceClients:
                               reason="DEPENDENCY_UNAVAILABLE",
                               metadata={"service": service, "code": code.name}) from None
 
-    def _read(self, method, request, metadata, service: str = ""):
+    def _read(self, method: Callable[..., Reply], request: Message, metadata: tuple[tuple[str, str], ...],
+              service: str = "") -> Reply:
         """Every call between services is a read, so one UNAVAILABLE (a callee's pooled connection to a
-        restarted database node, say) is retried once within the deadline. wait_for_ready gives a callee
-        that is restarting the deadline to come back instead of failing during the reconnect backoff."""
-        deadline = time.monotonic() + self.timeout_s
+        restarted database node, say) is retried once within the deadline: the configured one, or less when
+        the caller of this service has less time left (`deadlines.budget`), so a retry never outlives it.
+        wait_for_ready gives a callee that is restarting the deadline to come back instead of failing during
+        the reconnect backoff."""
+        timeout_s = deadlines.budget(self.timeout_s)
+        deadline = time.monotonic() + timeout_s
         observed = client_calls(getattr(method, "_method", b"/unknown/unknown").decode(), service)
         try:
             with observed.attempt() as trace_context:
-                return method(request, timeout=self.timeout_s, metadata=(*metadata, *trace_context),
+                return method(request, timeout=timeout_s, metadata=(*metadata, *trace_context),
                               wait_for_ready=True)
         except grpc.RpcError as exc:
             remaining = deadline - time.monotonic()

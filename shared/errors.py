@@ -40,7 +40,7 @@ class InvalidArgument(DomainError):
         super().__init__(message, reason=reason, metadata={"field": field})
 
     @classmethod
-    def of(cls, violations: list[FieldViolation]) -> "InvalidArgument":
+    def of(cls, violations: list[FieldViolation]) -> InvalidArgument:
         first, *rest = violations
         return cls(first.field, first.description, more=rest)
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from elearning.common.v1 import common_pb2
 from shared import consistency, errors, request_ids
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ CODES: list[tuple[type[errors.DomainError], int]] = [
 ]
 
 
-def _pack(message) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed
@@ -86,10 +88,10 @@ class Status(grpc.Status):
 
     code: grpc.StatusCode
     details: str
-    trailing_metadata: tuple
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
 
 
-def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
+def with_trailers(status: grpc.Status, extra: tuple[tuple[str, str | bytes], ...]) -> grpc.Status:
     """`status` with more trailing metadata (the consistency trailers of the call, say)."""
     if not extra:
         return status
@@ -99,14 +101,14 @@ def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
 def error_reason(error: grpc.RpcError) -> str:
     """The google.rpc.ErrorInfo reason of a failed call's rich status, or "" (callers of this API use it)."""
     try:
-        status = rpc_status.from_call(error)
+        status = rpc_status.from_call(cast(grpc.Call, error))  # a failed call's error is its Call too
     except ValueError:
         return ""
     for detail in status.details if status else []:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return info.reason
+            return str(info.reason)
     return ""
 
 
@@ -127,18 +129,18 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
     """Wraps every unary handler so a raised DomainError becomes its gRPC status (with the call's
     consistency trailers and request ID)."""
 
-    def __init__(self, domain: str):
+    def __init__(self, domain: str) -> None:
         super().__init__()
         self.domain = domain
 
-    def wrap(self, behavior, method):
-        def guarded(request, context):
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def guarded(request: Any, context: grpc.ServicerContext) -> Any:
             with request_ids.scope(context):
                 return self._guarded(behavior, method, request, context)
 
         return guarded
 
-    def _guarded(self, behavior, method, request, context):
+    def _guarded(self, behavior: Behavior, method: str, request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
         except errors.DomainError as exc:
@@ -146,7 +148,7 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
                                             "request_id": request_ids.current(), "cause": _cause(exc)})
             context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
         except Exception:
-            if context.code() is not None:  # the handler aborted on purpose
+            if cast(Any, context).code() is not None:  # the handler aborted on purpose (code(): not in the stubs)
                 raise
             log.exception("rpc failed", extra={"method": method, "request_id": request_ids.current()})
             context.abort_with_status(internal_status(self.domain))

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from shared import deadlines
 
@@ -29,7 +29,7 @@ class PrimaryHolds:
         self._lock = threading.Lock()
         self.longest_s = 0.0  # the longest hold that ended with a connection, for the logs and benchmarks
 
-    def held(self, shard: str) -> "contextlib.AbstractContextManager[Hold]":
+    def held(self, shard: str) -> contextlib.AbstractContextManager[Hold]:
         return _held(self, shard)
 
     def _outage_s(self, shard: str) -> float:

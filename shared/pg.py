@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import logging
 import select
 import threading
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -27,7 +29,7 @@ from shared.holds import PrimaryHolds
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
-from shared.settings import ReplicaLimits
+from shared.settings import ReplicaLimits, Settings
 from shared.sharding import ShardMap
 from shared.telemetry import shards as shard_metrics
 from shared.telemetry.db import ObservedConnection, ObservedCursor
@@ -206,6 +208,13 @@ class ReadCursor(ObservedCursor):
 SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
 
 
+def _one(cur: psycopg2.extensions.cursor) -> tuple[Any, ...]:
+    """The row a statement that always returns one row returned."""
+    row = cur.fetchone()
+    assert row is not None, "the statement returned no row"
+    return row
+
+
 def _refuse_unconfirmed_commit(shard: str, conn: psycopg2.extensions.connection) -> None:
     """A commit whose wait for the synchronous replica was cancelled (the statement timeout, while the replica
     was away) is durable on the primary alone, and PostgreSQL reports it only as a WARNING. It is not
@@ -247,9 +256,9 @@ class ShardPools:
                  max_in_flight: int | None = None, stall_ms: int = 250, hold_ms: int = 0):
         self.shard_map = shard_map
         self.limits = limits
-        self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
-                                  statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
-                                  application_name=application_name)
+        self._pool_options = functools.partial(
+            NodePool, size=size, connect_timeout_s=connect_timeout_s, statement_timeout_ms=statement_timeout_ms,
+            lock_timeout_ms=lock_timeout_ms, application_name=application_name)
         # One gate per shard, kept across promotions (the pools change, the shard's bound does not).
         self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
                       for shard in shard_map.shards} if max_in_flight else {}
@@ -267,7 +276,7 @@ class ShardPools:
         self.monitor: ReplicaMonitor | None = None
 
     @classmethod
-    def from_settings(cls, settings, *, monitor: bool = True) -> "ShardPools":
+    def from_settings(cls, settings: Settings, *, monitor: bool = True) -> ShardPools:
         """Pools for a service process, with the replica monitor running unless `monitor` is False."""
         pools = cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
@@ -280,9 +289,11 @@ class ShardPools:
 
     # ---- roles ---------------------------------------------------------------------------------
     def _assign(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
-        guards = dict(gate=self.gates.get(shard), watchdog=self._watchdog)
-        self._pools[(shard, Role.PRIMARY)] = NodePool(shard, Role.PRIMARY, primary_dsn, **self._pool_options, **guards)
-        self._pools[(shard, Role.REPLICA)] = NodePool(shard, Role.REPLICA, replica_dsn, **self._pool_options, **guards)
+        gate = self.gates.get(shard)
+        self._pools[(shard, Role.PRIMARY)] = self._pool_options(shard, Role.PRIMARY, primary_dsn, gate=gate,
+                                                                watchdog=self._watchdog)
+        self._pools[(shard, Role.REPLICA)] = self._pool_options(shard, Role.REPLICA, replica_dsn, gate=gate,
+                                                                watchdog=self._watchdog)
 
     def promote(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
         """Writes of `shard` go to `primary_dsn` from now on (the monitor saw a promotion)."""
@@ -324,7 +335,7 @@ class ShardPools:
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_current_wal_insert_lsn()::text")
-                trace.committed(shard, parse_lsn(cur.fetchone()[0]))
+                trace.committed(shard, parse_lsn(_one(cur)[0]))
         except psycopg2.Error as exc:
             log.warning("commit position unknown", extra={"shard": shard, "error": str(exc).strip()})
 
@@ -379,7 +390,7 @@ class ShardPools:
             self._write_failed(shard, exc)
             raise
 
-    def committed_call(self, shard: str, statement: str, params: tuple) -> tuple:
+    def committed_call(self, shard: str, statement: str, params: tuple[object, ...]) -> tuple[Any, ...]:
         """One round trip for a write made by a procedure that commits by itself: `statement` CALLs it
         (outside any transaction block, so its COMMIT is allowed) and its last OUT parameter is the WAL
         insert position just after that COMMIT, which goes into the call's token with no second round trip.
@@ -390,7 +401,7 @@ class ShardPools:
                 try:
                     with conn.cursor() as cur:
                         cur.execute(statement, params)
-                        row = cur.fetchone()
+                        row = _one(cur)
                 except psycopg2.Error as exc:  # the procedure commits by itself: it may have, before the loss
                     _unconfirmed_if_lost(shard, exc)
                     raise
@@ -423,7 +434,7 @@ class ShardPools:
         with conn.cursor() as cur:
             while True:
                 cur.execute("SELECT pg_last_wal_replay_lsn()::text")
-                replayed = cur.fetchone()[0]
+                replayed = _one(cur)[0]
                 position = parse_lsn(replayed) if replayed else 0
                 self._note_replayed(shard, position)
                 if position >= token:
@@ -433,7 +444,7 @@ class ShardPools:
                 time.sleep(0.002)
 
     @contextlib.contextmanager
-    def _read_connection(self, shard: str, route: Route):
+    def _read_connection(self, shard: str, route: Route) -> Iterator[tuple[psycopg2.extensions.connection, Role]]:
         """A connection for a read and the role of its node; a replica that cannot be reached is skipped
         for a while, and one that has not replayed the session token in time hands the read to the primary."""
         with contextlib.ExitStack() as stack:
@@ -457,7 +468,7 @@ class ShardPools:
             yield conn, role
 
     @contextlib.contextmanager
-    def read(self, shard: str, *, primary: bool = False) -> Iterator["ReadCursor"]:
+    def read(self, shard: str, *, primary: bool = False) -> Iterator[ReadCursor]:
         """An autocommit cursor for reads on the node the call's read policy picks (`primary`: a read a
         write decision depends on, always the primary). The cursor's `role` says which node served it."""
         role = Role.PRIMARY if primary else Role.REPLICA

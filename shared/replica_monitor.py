@@ -15,8 +15,8 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
 
 import psycopg2
 
@@ -190,7 +190,7 @@ def _where(dsn: str) -> str:
 class ReplicaMonitor:
     """A ShardWatch per shard; the latest view of each, and the hooks the pools react to."""
 
-    def __init__(self, shards, limits: ReplicaLimits, *, on_primary: Callable[[str, str, str], None],
+    def __init__(self, shards: Iterable[Shard], limits: ReplicaLimits, *, on_primary: Callable[[str, str, str], None],
                  on_view: Callable[[ReplicaView], None] = lambda _v: None):
         self._views: dict[str, ReplicaView] = {}
         self._on_view = on_view

@@ -7,8 +7,9 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -18,11 +19,12 @@ from shared import deadlines, logs
 from shared.bulkhead import ShardGate
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
 from shared.shard_health import ShardHealth
 from shared.shedding import Shedder, ShedLimits
-from shared.telemetry import native_logs, setup as telemetry
+from shared.telemetry import native_logs
+from shared.telemetry import setup as telemetry
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,8 @@ class DeadlineInterceptor(UnaryWrapInterceptor):
     """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time; a call
     whose deadline passed while it waited for a worker does no work (its caller has given up on it)."""
 
-    def wrap(self, behavior, method):
-        def bounded(request, context):
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def bounded(request: Any, context: grpc.ServicerContext) -> Any:
             remaining = context.time_remaining()
             if remaining <= 0:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call started")

@@ -10,8 +10,9 @@ import json
 import math
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from shared.sharding import Shard, ShardMap
 
@@ -72,7 +73,7 @@ def target_addresses(target: str) -> list[str]:
 
 
 def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres",
-                   instances: int = 1) -> dict:
+                   instances: int = 1) -> dict[str, Any]:
     """The topology document of the local cluster that `elearn up` boots, with `instances` processes per
     service: "services" holds each service's target, "instances" each instance's address."""
     def dsn(port: int) -> str:
@@ -135,7 +136,7 @@ class Settings:
     hash_workers: int = 2  # passwords of one BatchCreateUsers hashed at once (scrypt: 128 MiB and a core each)
     drain_s: float = 1.0
     grace_s: float = 5.0
-    replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
+    replica_limits: ReplicaLimits = field(default_factory=lambda: ReplicaLimits())
     # Telemetry (shared.telemetry): off only to measure what it costs.
     telemetry: bool = True
     metrics_listen: str = ""         # host:port of /metrics; "" serves none
@@ -145,11 +146,12 @@ class Settings:
     access_log_max_per_s: int = 100  # access log lines per second at most; 0 switches the access log off
 
 
-def read_topology(env: Mapping[str, str]) -> dict:
+def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("ELEARN_CONFIG")
     if path:
         try:
-            return json.loads(pathlib.Path(path).read_text())
+            topology: dict[str, Any] = json.loads(pathlib.Path(path).read_text())
+            return topology
         except OSError as exc:
             raise SettingsError(f"ELEARN_CONFIG={path}: cannot read the file ({exc.strerror})") from exc
         except json.JSONDecodeError as exc:
@@ -157,7 +159,8 @@ def read_topology(env: Mapping[str, str]) -> dict:
     inline = env.get("ELEARN_TOPOLOGY")
     if inline:
         try:
-            return json.loads(inline)
+            inline_topology: dict[str, Any] = json.loads(inline)
+            return inline_topology
         except json.JSONDecodeError as exc:
             raise SettingsError(f"ELEARN_TOPOLOGY: not valid JSON ({exc})") from exc
     return local_topology()
@@ -180,7 +183,7 @@ def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
         raise SettingsError(f"topology: {exc}") from exc
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0):
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0) -> Any:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -221,7 +224,8 @@ def _parse_routes(raw: Any, services: Mapping[str, str], shard_map: ShardMap) ->
 
 
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings of `process` (a service name or "gateway") from the environment."""
+    """Build the settings of `process` (a service name or "gateway") from the environment; every default is
+    the one `Settings` (or `ReplicaLimits`) declares."""
     env = os.environ if env is None else env
     topology = read_topology(env)
     shard_map = parse_shard_map(topology)
@@ -239,7 +243,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     if len(target_addresses(default_listen)) > 1 and not env.get("ELEARN_LISTEN"):
         raise SettingsError(f"topology: {process} has several instances ({default_listen}); set ELEARN_LISTEN "
                             "to the address this one listens on")
-    level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
+    level = (env.get("ELEARN_LOG_LEVEL") or Settings.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
     metrics = topology.get("metrics", {})
@@ -256,21 +260,21 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         gateway_address=gateway,
         routes=routes,
         log_level=level,
-        pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
-        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
-        max_queue=_number(env, "ELEARN_MAX_QUEUE", 128),
-        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", 500),
-        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", 200, minimum=1),
-        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
-        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
-        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),
-        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
-        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", 12, minimum=1),
-        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", 250),
-        primary_hold_ms=_number(env, "ELEARN_PRIMARY_HOLD_MS", 10000),
-        hash_workers=_number(env, "ELEARN_HASH_WORKERS", 2, minimum=1),
-        drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
-        grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
+        pool_size=_number(env, "ELEARN_POOL_SIZE", Settings.pool_size, minimum=1),
+        max_workers=_number(env, "ELEARN_MAX_WORKERS", Settings.max_workers, minimum=1),
+        max_queue=_number(env, "ELEARN_MAX_QUEUE", Settings.max_queue),
+        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", Settings.max_queue_wait_ms),
+        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", Settings.shed_retry_ms, minimum=1),
+        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", Settings.connect_timeout_s, float),
+        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", Settings.statement_timeout_ms),
+        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", Settings.lock_timeout_ms),
+        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", Settings.call_timeout_s, float),
+        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", Settings.shard_max_in_flight, minimum=1),
+        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", Settings.shard_stall_ms),
+        primary_hold_ms=_number(env, "ELEARN_PRIMARY_HOLD_MS", Settings.primary_hold_ms),
+        hash_workers=_number(env, "ELEARN_HASH_WORKERS", Settings.hash_workers, minimum=1),
+        drain_s=_number(env, "ELEARN_DRAIN_S", Settings.drain_s, float),
+        grace_s=_number(env, "ELEARN_GRACE_S", Settings.grace_s, float),
         replica_limits=ReplicaLimits(
             max_lag_ms=_number(env, "ELEARN_REPLICA_MAX_LAG_MS", ReplicaLimits.max_lag_ms),
             max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),
@@ -286,7 +290,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
 
 
 def _ratio(env: Mapping[str, str], name: str, default: float) -> float:
-    value = _number(env, name, default, float)
+    value: float = _number(env, name, default, float)
     if value > 1:
         raise SettingsError(f"{name}={env[name]!r}: must be between 0 and 1")
     return value

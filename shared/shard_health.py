@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from grpc_health.v1 import health, health_pb2
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -34,7 +36,7 @@ class ShardCursor(ObservedCursor):
 
     shard = ""
 
-    def execute(self, query, vars=None):
+    def execute(self, query: Any, vars: Any = None) -> None:
         try:
             return super().execute(query, vars)
         except psycopg2.Error as exc:
@@ -115,10 +117,11 @@ class CrossShardWrite:
             except psycopg2.Error:
                 log.warning("rollback failed; recovery will roll back", extra={"gid": self.gid, "shard": shard})
 
-    def __enter__(self) -> "CrossShardWrite":
+    def __enter__(self) -> CrossShardWrite:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if not self._done:
                 self.rollback()
@@ -170,7 +173,8 @@ def _sole_recoverer(cur: psycopg2.extensions.cursor) -> Iterator[bool]:
     """With several instances of a service, one recovery pass at a time per shard: the others skip it (a
     session advisory lock, released at once after the pass so the pooled connection does not keep it)."""
     cur.execute("SELECT pg_try_advisory_lock(%s)", (RECOVERY_LOCK,))
-    sole = bool(cur.fetchone()[0])
+    row = cur.fetchone()
+    sole = bool(row and row[0])
     try:
         yield sole
     finally:
@@ -178,7 +182,7 @@ def _sole_recoverer(cur: psycopg2.extensions.cursor) -> Iterator[bool]:
             cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
 
 
-def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: float) -> str:
+def _resolve(pools: ShardPools, cur: Any, gid: str, age_s: float, in_doubt_after_s: float) -> str:
     home = gid.split(":")[1]
     with pools.read(home, primary=True) as home_cur:
         home_cur.execute("SELECT 1 FROM tpc_decisions WHERE gid = %s", (gid,))

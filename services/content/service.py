@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from services.content import rules
-from services.content.domain import (NOTIFICATION_FIELDS, Content, ContentItem, Course, Document, ListPosition,
-                                     Preferences, Video)
+from services.content.domain import (
+    NOTIFICATION_FIELDS,
+    Content,
+    ContentItem,
+    Course,
+    Document,
+    ListPosition,
+    Preferences,
+    Video,
+)
 from shared import field_masks, idempotency, ids, pagination
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap

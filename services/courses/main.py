@@ -34,8 +34,8 @@ def build(settings: Settings) -> ProcessParts:
         pools.close()
 
     return ProcessParts(
-        bindings=[ServiceBinding(SERVICE_NAME, lambda server: courses_service_pb2_grpc.add_CourseServiceServicer_to_server(
-            api, server))],
+        bindings=[ServiceBinding(
+            SERVICE_NAME, lambda server: courses_service_pb2_grpc.add_CourseServiceServicer_to_server(api, server))],
         on_stop=stop, shard_gates=pools.gates)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import uuid
-from shared.fan_out import FanOut
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from services.courses import rules
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
 from shared import field_masks, idempotency, money, pagination
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 # A claim older than this was left by a DeleteCourse that died; another one may take it over.

@@ -8,14 +8,14 @@ from services.enrollments.domain import Enrollment, LessonProgress, ProgressItem
 from services.enrollments.service import EnrollmentService
 from shared.grpc_errors import item_status
 from shared.money import format_amount
-from shared.proto_values import enum_name, region_value, timestamp
+from shared.proto_values import enum_name, enum_value, region_value, timestamp
 
 
 def enrollment_proto(e: Enrollment) -> pb.Enrollment:
     return pb.Enrollment(
         id=e.id, student_id=e.student_id, course_id=e.course_id, region=region_value(e.region),
         state=pb.EnrollmentState.Value(f"ENROLLMENT_STATE_{e.state}"),
-        payment_state=pb.PaymentState.Value(e.payment_state), progress_percent=e.progress_percent,
+        payment_state=enum_value(pb.PaymentState, e.payment_state), progress_percent=e.progress_percent,
         course_title=e.course_title,
         course_price=common_pb2.Money(currency_code=e.course_currency, amount=format_amount(e.course_price)),
         enroll_time=timestamp(e.enrolled_at), complete_time=timestamp(e.completed_at),

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from services.enrollments.domain import (STATES, CourseSnapshot, Enrollment, LessonProgress, ProgressItem,
-                                        ProgressOutcome)
+from services.enrollments.domain import (
+    STATES,
+    CourseSnapshot,
+    Enrollment,
+    LessonProgress,
+    ProgressItem,
+    ProgressOutcome,
+)
 from shared import batches, idempotency, pagination
 from shared.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut

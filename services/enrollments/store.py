@@ -93,7 +93,7 @@ class PgEnrollmentStore:
                               fingerprint: bytes) -> list[BatchRow]:
         """This shard's part of a batch in one transaction; a replay of `request_id` reads the stored results
         and writes nothing."""
-        columns = list(zip(*((index, *item) for index, item in items)))
+        columns = list(zip(*((index, *item) for index, item in items), strict=False))
 
         def body(cur) -> list[BatchRow]:
             if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):

@@ -2,17 +2,30 @@
 revenue report gathered from every shard. No gRPC, no SQL."""
 from __future__ import annotations
 
-from shared.fan_out import FanOut
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Callable, Protocol
+from typing import Protocol
 
 from services.payments import rules
-from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, NewPaymentMethod,
-                                      Payment, PaymentMethod, Position, Refund, RevenueReport, StoredMethod,
-                                      Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CheckCourse,
+    CurrencyRevenue,
+    Invoice,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    RevenueReport,
+    StoredMethod,
+    Transaction,
+)
 from shared import idempotency, money, pagination
 from shared.errors import InvalidArgument, NotFound, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 
@@ -55,7 +68,7 @@ class PaymentStore(Protocol):
 
 class PaymentService:
     def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: FanOut,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *, courses: CourseGate):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, courses: CourseGate):
         self.store = store
         self.shards = shard_map
         self.processor = processor

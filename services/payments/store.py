@@ -2,13 +2,25 @@
 functions (sql/migrations/0006_payments.sql) in one local transaction, run again after a lost race."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
-
-from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, InvoiceLine,
-                                      NewPaymentMethod, Payment, PaymentMethod, Position, Refund, StoredMethod,
-                                      Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CheckCourse,
+    CurrencyRevenue,
+    Invoice,
+    InvoiceLine,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    StoredMethod,
+    Transaction,
+)
 from shared import idempotency, transactions
 from shared.errors import NotFound
 from shared.pg import ShardPools

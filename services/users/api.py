@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from google.protobuf import empty_pb2
 
+from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from elearning.common.v1 import common_pb2
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUserRequest, User
 from services.users.service import UPDATABLE, UserService
 from shared.grpc_errors import item_status
-from shared.proto_values import enum_name, region_name, region_value, timestamp
+from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
 
 
 def to_proto(user: User) -> pb.User:
     return pb.User(
         id=user.id, email=user.email, full_name=user.full_name, region=region_value(user.region),
-        role=pb.UserRole.Value(user.role),
+        role=enum_value(pb.UserRole, user.role),
         profile=pb.UserProfile(**{f: getattr(user.profile, f) for f in PROFILE_FIELDS}),
         has_password=user.has_password, create_time=timestamp(user.created_at),
         update_time=timestamp(user.updated_at))

@@ -55,9 +55,6 @@ class UserChanges:
     profile: dict[str, str] = field(default_factory=dict)
     password_hash: str | None = None
 
-    def touches_user_row(self) -> bool:
-        return any(v is not None for v in (self.full_name, self.email, self.role, self.password_hash))
-
 
 class NewUserRequest(NamedTuple):
     """One item of BatchCreateUsers as the caller sent it (enums as names), before validation."""

@@ -1,7 +1,8 @@
 """The rules of the users service: validation, placement, idempotency, email uniqueness. No gRPC, no SQL."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from services.users import rules
 from services.users.domain import CreatedOutcome, NewUser, NewUserRequest, User, UserChanges
@@ -108,11 +109,11 @@ class UserService:
 
         batches.check_batch(items, request_id, check)
         fingerprint = batches.batch_fingerprint("BatchCreateUsers", [
-            (self._fingerprint(new, item.password).hex(),) for (new, _), item in zip(checked, items)])
+            (self._fingerprint(new, item.password).hex(),) for (new, _), item in zip(checked, items, strict=False)])
         hashes = list(self.fan_out.map(lambda item: self.hasher.hash(item.password) if item.password else None,
                                        items))
         parts = batches.split_by_shard([(home, (new, password_hash))
-                                        for (new, home), password_hash in zip(checked, hashes)])
+                                        for (new, home), password_hash in zip(checked, hashes, strict=False)])
 
         def write(home: str) -> list[CreatedOutcome]:
             try:

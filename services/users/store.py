@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from itertools import groupby
-from typing import Callable
 
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUser, Profile, User, UserChanges
 from shared import batches, idempotency
@@ -126,7 +126,7 @@ class PgUserStore:
                 return [CreatedOutcome(index, user=users.get(user_id)) if user_id else
                         CreatedOutcome(index, error=AlreadyExists("user", "email")) for index, user_id, _ in stored]
             cur.execute("SELECT next_id() FROM generate_series(1, %s)", (len(items),))
-            ids = {index: row[0] for (index, _), row in zip(items, cur.fetchall())}
+            ids = {index: row[0] for (index, _), row in zip(items, cur.fetchall(), strict=False)}
             by_email = {new.email: index for index, (new, _) in items}
             free: set[str] = set()
             ordered = sorted(by_email, key=lambda email: (directory_for(email), email))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from google.rpc import error_details_pb2, status_pb2
 

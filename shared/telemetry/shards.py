@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from shared.telemetry.metrics import (COMMIT_SECONDS, IN_DOUBT, POOL_IN_USE, POOL_TIMEOUTS, POOL_WAITING,
-                                      PRIMARY_UP, READS, REPLICA_LAG_BYTES, REPLICA_LAG_SECONDS, REPLICA_READABLE)
+from shared.telemetry.metrics import (
+    COMMIT_SECONDS,
+    IN_DOUBT,
+    POOL_IN_USE,
+    POOL_TIMEOUTS,
+    POOL_WAITING,
+    PRIMARY_UP,
+    READS,
+    REPLICA_LAG_BYTES,
+    REPLICA_LAG_SECONDS,
+    REPLICA_READABLE,
+)
 
 _reads: dict[tuple[str, str], Any] = {}
 _commits: dict[str, Any] = {}

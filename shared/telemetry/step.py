@@ -14,6 +14,12 @@ from shared.telemetry.access_log import AccessLog
 from shared.telemetry.metrics import SERVER_HANDLED, SERVER_SECONDS, SERVER_STARTED, SHED
 
 
+def _code_of(context: grpc.ServicerContext) -> grpc.StatusCode | None:
+    """The code the handler set or aborted with (ServicerContext.code(), missing from grpc's type stubs)."""
+    code: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]
+    return code
+
+
 def split_method(method: str) -> tuple[str, str]:
     """"/pkg.Service/Method" → ("pkg.Service", "Method")."""
     service, _, name = method.lstrip("/").rpartition("/")
@@ -48,10 +54,10 @@ def _counted(behavior: Behavior, outcomes: _Outcomes) -> Behavior:
         code = grpc.StatusCode.UNKNOWN
         try:
             response = behavior(request, context)
-            code = context.code() or grpc.StatusCode.OK
+            code = _code_of(context) or grpc.StatusCode.OK
             return response
         except BaseException:
-            code = context.code() or grpc.StatusCode.UNKNOWN
+            code = _code_of(context) or grpc.StatusCode.UNKNOWN
             raise
         finally:
             outcomes.record(code, time.perf_counter() - begin)
@@ -79,10 +85,10 @@ class TelemetryStep(UnaryWrapInterceptor):
                     tracing.server_span(span_name, context.invocation_metadata()) as span:
                 try:
                     response = behavior(request, context)
-                    code = context.code() or grpc.StatusCode.OK
+                    code = _code_of(context) or grpc.StatusCode.OK
                     return response
                 except BaseException:
-                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    code = _code_of(context) or grpc.StatusCode.UNKNOWN
                     raise
                 finally:
                     seconds = time.perf_counter() - begin

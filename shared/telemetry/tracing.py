@@ -13,7 +13,7 @@ import os
 import pathlib
 import random
 import threading
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from opentelemetry import context as context_api
 from opentelemetry import trace

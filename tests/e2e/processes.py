@@ -28,7 +28,7 @@ class ServerProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         env = {**os.environ, **self.env, "ELEARN_LISTEN": self.address, "ELEARN_DRAIN_S": "0"}
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)

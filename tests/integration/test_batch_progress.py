@@ -94,7 +94,7 @@ def test_a_batch_over_three_shards_writes_each_part_with_per_item_results_and_a_
     lessons = lessons_of(course)
     missing = ids.encode(ids.EPOCH_MS + 9, 2, 9)  # a well-formed ID of no enrollment
     items = [item(enrollment, lesson, watched=10 + n) for n, (enrollment, lesson) in
-             enumerate((e, l) for e in made for l in lessons)]
+             enumerate((e, lesson) for e in made for lesson in lessons)]
     items += [item(missing, lessons[0]), item(made[0], 1)]  # not found; not a lesson of the course
     response, call = stub(gateway_channel).BatchRecordLessonProgress.with_call(
         pb.BatchRecordLessonProgressRequest(requests=items, request_id=str(uuid.uuid4())), timeout=20)
@@ -102,14 +102,14 @@ def test_a_batch_over_three_shards_writes_each_part_with_per_item_results_and_a_
     assert len(results) == len(items)
     assert [r.status.code for r in results] == [code_pb2.OK] * (len(items) - 2) + [code_pb2.NOT_FOUND,
                                                                                   code_pb2.INVALID_ARGUMENT]
-    for request, result in zip(items, results[:-2]):
+    for request, result in zip(items, results[:-2], strict=False):
         assert (result.lesson_progress.enrollment_id, result.lesson_progress.lesson_id,
                 result.lesson_progress.watched_seconds) == (request.enrollment_id, request.lesson_id,
                                                             request.watched_seconds)
         assert result.enrollment.id == request.enrollment_id
     assert results[-1].status.reason == "INVALID_ARGUMENT" and "lesson" in results[-1].status.message
     per_shard = len(lessons)
-    for shard, enrollment in zip(SHARDS, made):
+    for shard, enrollment in zip(SHARDS, made, strict=False):
         expected = sum(r.watched_seconds for r in items[:-2] if r.enrollment_id == enrollment)
         assert cluster.query(shard, "primary", PROGRESS_COUNT, ([enrollment],))[0] == (per_shard, expected)
     token = lsn.parse_token(dict(call.trailing_metadata())["x-min-lsn"])
@@ -158,10 +158,10 @@ def test_concurrent_batches_on_the_same_enrollments_keep_progress_and_completion
         made = enroll_one_per_shard(gateway_channel, course) + enroll_one_per_shard(gateway_channel, course)
         batches = []
         for n in range(16):
-            pairs = [(e, l) for e in made for l in lessons]
+            pairs = [(e, lesson) for e in made for lesson in lessons]
             rng.shuffle(pairs)
-            batches.append([item(e, l, watched=rng.randrange(1, 500), completed=rng.random() < 0.5 or n == 0)
-                            for e, l in pairs])
+            batches.append([item(e, lesson, watched=rng.randrange(1, 500), completed=rng.random() < 0.5 or n == 0)
+                            for e, lesson in pairs])
         outcomes = together([lambda b=b: stub(gateway_channel).BatchRecordLessonProgress(
             pb.BatchRecordLessonProgressRequest(requests=b), timeout=60) for b in batches])
         assert all(o.code == "OK" for o in outcomes), [o.details for o in outcomes if o.code != "OK"]
@@ -173,4 +173,5 @@ def test_concurrent_batches_on_the_same_enrollments_keep_progress_and_completion
             (watched,) = cluster.query(shard, "primary", "SELECT array_agg(watched_seconds ORDER BY lesson_id) "
                                        "FROM lesson_progress WHERE enrollment_id = %s", (enrollment,))[0]
             assert watched == [max(i.watched_seconds for b in batches for i in b
-                                   if (i.enrollment_id, i.lesson_id) == (enrollment, l)) for l in sorted(lessons)]
+                                   if (i.enrollment_id, i.lesson_id) == (enrollment, lesson))
+                               for lesson in sorted(lessons)]

@@ -13,6 +13,7 @@ from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from shared import lsn
+from shared.proto_values import region_value
 from tests.integration.races import together
 from tests.integration.users_client import field_violations
 
@@ -28,7 +29,7 @@ def stub(channel) -> pb_grpc.UserServiceStub:
 
 def item(email: str, region: str, password: str = "") -> pb.CreateUserRequest:
     return pb.CreateUserRequest(user=pb.User(email=email, full_name="Batch Student",
-                                             region=common_pb2.Region.Value(region)), password=password)
+                                             region=region_value(region)), password=password)
 
 
 def emails(n: int) -> list[str]:
@@ -56,13 +57,13 @@ def test_one_invalid_item_rejects_the_whole_batch_and_writes_nothing(cluster, ga
 def test_a_batch_over_every_shard_with_a_taken_email_and_its_replay(cluster, gateway_channel):
     addresses = emails(30)
     taken = stub(gateway_channel).CreateUser(pb.CreateUserRequest(user=pb.User(
-        email=addresses[7], full_name="First", region=common_pb2.EUROPE)), timeout=10)
+        email=addresses[7], full_name="First", region=common_pb2.REGION_EUROPE)), timeout=10)
     items = [item(e, REGIONS[i % 6], password="correct horse" if i < 2 else "") for i, e in enumerate(addresses)]
     request = pb.BatchCreateUsersRequest(requests=items, request_id=str(uuid.uuid4()))
     response, call = stub(gateway_channel).BatchCreateUsers.with_call(request, timeout=60)
     codes = [r.status.code for r in response.results]
     assert codes == [code_pb2.OK] * 7 + [code_pb2.ALREADY_EXISTS] + [code_pb2.OK] * 22
-    for sent, result in zip(items, response.results):
+    for sent, result in zip(items, response.results, strict=False):
         if result.status.code == code_pb2.OK:
             assert (result.user.email, result.user.region) == (sent.user.email, sent.user.region)
             home = cluster.settings().shard_map.for_id(result.user.id).name

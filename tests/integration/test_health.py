@@ -112,5 +112,5 @@ def test_a_stopped_replica_turns_it_red_with_a_clear_line(cluster):
                                                   "replica, patroni eu")
     finally:
         cluster.cluster.start_node("eu", node)
-        _read_from_each_service_until_it_answers(cluster, 2, common_pb2.EUROPE)
+        _read_from_each_service_until_it_answers(cluster, 2, common_pb2.REGION_EUROPE)
     assert _green_within(cluster, 30), run_health("--data-dir", str(cluster.layout.data_dir)).stdout

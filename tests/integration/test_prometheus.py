@@ -62,7 +62,7 @@ def test_prometheus_sees_call_rates_query_latency_and_replica_lag(cluster, prome
     def caller(n: int) -> int:
         made = 0
         while time.monotonic() < stop:
-            user = courses_client.instructor(channel, ("EUROPE", "ASIA")[n % 2], role=users_pb.STUDENT)
+            user = courses_client.instructor(channel, ("EUROPE", "ASIA")[n % 2], role=users_pb.USER_ROLE_STUDENT)
             users.GetUser(users_pb.GetUserRequest(id=user.id), timeout=10)
             made += 1
         return made

@@ -53,7 +53,7 @@ class Callers:
                 self.last_ok, self.ok = now, self.ok + 1
                 self.created.append(made.id)
 
-    def __enter__(self) -> "Callers":
+    def __enter__(self) -> Callers:
         for thread in self._threads:
             thread.start()
         return self

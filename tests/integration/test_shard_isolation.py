@@ -174,7 +174,8 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
         eu_stalled = eu.during(stalled, thawed)
         slowest = max((taken for _start, taken, _code in eu_stalled), default=0.0)
         print(f"stalled eu {STALL_S:.0f} s{prefix}: eu {len(eu_stalled)} calls, "
-              f"{len(eu.failed(stalled, thawed))} failed, slowest {slowest:.2f} s; na {len(na.during(stalled, thawed))} "
+              f"{len(eu.failed(stalled, thawed))} failed, slowest {slowest:.2f} s; "
+              f"na {len(na.during(stalled, thawed))} "
               f"calls, {len(na.failed(stalled, thawed))} failed; apac {len(apac.during(stalled, thawed))} calls, "
               f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
         for name, calls in (("na", na), ("apac", apac)):

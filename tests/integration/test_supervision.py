@@ -13,7 +13,7 @@ import pytest
 from elearning.content.v1 import content_service_pb2 as content_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from launcher.processes import health_status, wait_for_port, wait_serving
-from tests.integration.content_client import content_channel, courses, create, stub, video_item  # noqa: F401
+from tests.integration.content_client import create, stub, video_item
 from tests.integration.test_enrollments import apac_course, enrollments, student  # noqa: F401
 
 # Generous for the shared 2-core machine, where a service's imports alone can take seconds; it is back in

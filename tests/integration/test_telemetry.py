@@ -55,8 +55,9 @@ def test_every_process_serves_metrics_that_count_each_call(cluster, gateway_chan
     before = {p: scrape(cluster, p) for p in ("gateway", "users")}
     calls = 24
     with ThreadPoolExecutor(12) as pool:
-        made = list(pool.map(lambda _n: courses_client.instructor(gateway_channel, "EUROPE", role=users_pb.STUDENT),
-                             range(calls)))
+        made = list(pool.map(
+            lambda _n: courses_client.instructor(gateway_channel, "EUROPE", role=users_pb.USER_ROLE_STUDENT),
+            range(calls)))
     assert len({u.id for u in made}) == calls
     after = {p: scrape(cluster, p) for p in (*SERVICES, "gateway")}
 
@@ -115,7 +116,7 @@ def test_one_enroll_is_one_trace_from_the_gateway_to_the_sql(cluster, gateway_ch
     teacher = courses_client.instructor(gateway_channel, "OCEANIA")
     course = courses_client.course(gateway_channel, teacher.id, courses_client.category(gateway_channel).id)
     courses_client.stub(gateway_channel).PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
-    learner = courses_client.instructor(gateway_channel, "EUROPE", role=users_pb.STUDENT)
+    learner = courses_client.instructor(gateway_channel, "EUROPE", role=users_pb.USER_ROLE_STUDENT)
     trace_id, root, traceparent = sampled_parent()
 
     pb_grpc.EnrollmentServiceStub(gateway_channel).Enroll(

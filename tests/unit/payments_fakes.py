@@ -7,16 +7,28 @@ limits) are the integration tests' job.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.payments.domain import (Authorize, Charge, CurrencyRevenue, Invoice, InvoiceLine, NewPaymentMethod,
-                                      Payment, PaymentMethod, Position, Refund, StoredMethod, Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CurrencyRevenue,
+    Invoice,
+    InvoiceLine,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    StoredMethod,
+    Transaction,
+)
 from shared import ids
 from shared.errors import InvalidArgument
 from shared.sharding import ShardMap
 
-START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 class FakePaymentStore:

@@ -17,8 +17,8 @@ from gateway.backends import Backends
 from gateway.catalog import public_methods
 from gateway.proxy import Forwarder
 from gateway.routing import MethodRouter, Routes
-from shared.server import create_server
 from shared.errors import COMMIT_UNCONFIRMED
+from shared.server import create_server
 from shared.settings import load_settings
 
 
@@ -119,7 +119,7 @@ def test_a_commit_the_replica_did_not_confirm_is_not_retried(setup):
 
 
 def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):
-    request = pb.CreateUserRequest(user=pb.User(region=common_pb2.EUROPE))
+    request = pb.CreateUserRequest(user=pb.User(region=common_pb2.REGION_EUROPE))
     error, _ = run(setup, "CreateUser", request, [grpc.StatusCode.INVALID_ARGUMENT])
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details() == "bad email"
     status = rpc_status.from_call(error)
@@ -131,7 +131,7 @@ def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):
 
 
 def test_success_carries_backend_and_route_trailers(setup):
-    (_, call), _ = run(setup, "ListUsers", pb.ListUsersRequest(region=common_pb2.OCEANIA), [])
+    (_, call), _ = run(setup, "ListUsers", pb.ListUsersRequest(region=common_pb2.REGION_OCEANIA), [])
     trailers = dict(call.trailing_metadata())
     assert trailers == {"x-backend": "scripted", "x-region": "OCEANIA", "x-shard": "apac"}
 

@@ -13,9 +13,21 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.settings import SERVICES, load_settings
-from tests.unit.k8s_render import (K8S, TARGETS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
-                                   selects, service_selects, tool_env)
+from shared.settings import SERVICES
+from tests.unit.k8s_render import (
+    K8S,
+    TARGETS,
+    WORKLOADS,
+    env_of,
+    named,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    render,
+    selects,
+    service_selects,
+    tool_env,
+)
 
 # The oldest Kubernetes we support (gRPC probes are GA since 1.27) and the newest schema shipped.
 SCHEMA_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())

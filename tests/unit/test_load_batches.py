@@ -62,6 +62,7 @@ def call(seq: int, rpc: str, rows: int, items: int = 0, code: str = "OK") -> dic
 
 def test_the_summary_counts_rows_and_calls_apart():
     calls = [call(1, "BatchRecordLessonProgress", 100, 100), call(2, "BatchCreateUsers", 48, 50),
-             call(3, "CreateUser", 1), call(4, "GetUser", 1), call(5, "BatchRecordLessonProgress", 0, 100, "UNAVAILABLE")]
+             call(3, "CreateUser", 1), call(4, "GetUser", 1),
+             call(5, "BatchRecordLessonProgress", 0, 100, "UNAVAILABLE")]
     rows = stats.summarize(calls, {"duration_s": 2.0, "options": {}})["rows"]
     assert rows == {"calls": 5, "rows": 149, "batch_calls": 3, "batch_rows": 148, "rows_per_s": 74.5}

@@ -21,9 +21,9 @@ class EnrollmentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 class PaymentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PAYMENT_STATE_UNSPECIFIED: _ClassVar[PaymentState]
-    UNPAID: _ClassVar[PaymentState]
-    PAID: _ClassVar[PaymentState]
-    REFUNDED: _ClassVar[PaymentState]
+    PAYMENT_STATE_UNPAID: _ClassVar[PaymentState]
+    PAYMENT_STATE_PAID: _ClassVar[PaymentState]
+    PAYMENT_STATE_REFUNDED: _ClassVar[PaymentState]
 
 class LessonProgressState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -36,9 +36,9 @@ ENROLLMENT_STATE_ACTIVE: EnrollmentState
 ENROLLMENT_STATE_COMPLETED: EnrollmentState
 ENROLLMENT_STATE_CANCELLED: EnrollmentState
 PAYMENT_STATE_UNSPECIFIED: PaymentState
-UNPAID: PaymentState
-PAID: PaymentState
-REFUNDED: PaymentState
+PAYMENT_STATE_UNPAID: PaymentState
+PAYMENT_STATE_PAID: PaymentState
+PAYMENT_STATE_REFUNDED: PaymentState
 LESSON_PROGRESS_STATE_UNSPECIFIED: LessonProgressState
 LESSON_PROGRESS_STATE_NOT_STARTED: LessonProgressState
 LESSON_PROGRESS_STATE_IN_PROGRESS: LessonProgressState

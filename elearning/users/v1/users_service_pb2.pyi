@@ -16,13 +16,13 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class UserRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     USER_ROLE_UNSPECIFIED: _ClassVar[UserRole]
-    STUDENT: _ClassVar[UserRole]
-    INSTRUCTOR: _ClassVar[UserRole]
-    ADMIN: _ClassVar[UserRole]
+    USER_ROLE_STUDENT: _ClassVar[UserRole]
+    USER_ROLE_INSTRUCTOR: _ClassVar[UserRole]
+    USER_ROLE_ADMIN: _ClassVar[UserRole]
 USER_ROLE_UNSPECIFIED: UserRole
-STUDENT: UserRole
-INSTRUCTOR: UserRole
-ADMIN: UserRole
+USER_ROLE_STUDENT: UserRole
+USER_ROLE_INSTRUCTOR: UserRole
+USER_ROLE_ADMIN: UserRole
 
 class UserProfile(_message.Message):
     __slots__ = ("headline", "bio", "avatar_url", "website_url", "time_zone", "language")
