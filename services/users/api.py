@@ -8,6 +8,7 @@ from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUserRequest, User
 from services.users.service import UPDATABLE, UserService
+from shared.errors import InvalidArgument
 from shared.grpc_errors import item_status
 from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
 
@@ -31,10 +32,10 @@ def _populated(user: pb.User, password: str) -> list[str]:
 
 
 def _name_or_number(enum_type, value: int) -> str:
-    """An enum value's name, or its number as text (the service names the field of an unknown one)."""
+    """An enum value's domain text, or its number as text (the service names the field of an unknown one)."""
     try:
-        return enum_type.Name(value)
-    except ValueError:
+        return enum_name(enum_type, value, "")
+    except InvalidArgument:
         return str(value)
 
 
