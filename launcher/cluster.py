@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from launcher import postgres
+from shared.auth import keys
 from launcher.components import GATEWAY, SERVICES, Component
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
@@ -18,6 +19,9 @@ from shared.settings import parse_shard_map
 ROLES = ("primary", "replica")
 SERVING_TIMEOUT_S = 120
 START_ATTEMPTS = 3
+# Who gets a signing key: people's tokens (the users service), each service's own identity, and the
+# single-sign-on bridge (the one identity that may call ExchangeToken).
+AUTH_SIGNERS = (keys.PEOPLE, *(keys.service_signer(c.name) for c in SERVICES), keys.service_signer("sso"))
 
 
 class ClusterError(RuntimeError):
@@ -41,7 +45,8 @@ class Cluster:
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
-        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file),
+                "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
     def _components(self) -> list[Component]:
         return [*SERVICES, GATEWAY]
@@ -74,6 +79,7 @@ class Cluster:
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
         result.cold = not any(postgres.is_initialized(self.layout.node_dir(s, n)) for s in SHARD_NAMES for n in NODES)
         self.layout.save()
+        keys.ensure_keys(self.layout.auth_dir, AUTH_SIGNERS)
         self.nodes.start(result.started)
         self.layout.save_topology()  # the nodes in the roles Patroni gave them
         applied = migrate_all(parse_shard_map(self.layout.topology()))

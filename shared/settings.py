@@ -94,6 +94,8 @@ class Settings:
     drain_s: float = 1.0
     grace_s: float = 5.0
     replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
+    # The data folder's auth/ directory (keys, jwks.json); without it only anonymous calls are admitted.
+    auth_dir: str = ""
 
 
 def read_topology(env: Mapping[str, str]) -> dict:
@@ -216,4 +218,12 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
             max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),
             check_ms=_number(env, "ELEARN_REPLICA_CHECK_MS", ReplicaLimits.check_ms, minimum=10),
             session_wait_ms=_number(env, "ELEARN_SESSION_WAIT_MS", ReplicaLimits.session_wait_ms)),
+        auth_dir=_auth_dir(env),
     )
+
+
+def _auth_dir(env: Mapping[str, str]) -> str:
+    raw = env.get("ELEARN_AUTH_DIR") or ""
+    if raw and not (pathlib.Path(raw) / "jwks.json").is_file():
+        raise SettingsError(f"ELEARN_AUTH_DIR={raw!r}: no jwks.json there (`elearn up` makes the keys)")
+    return raw

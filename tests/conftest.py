@@ -18,6 +18,7 @@ from launcher.cluster import Cluster
 from launcher.layout import Layout
 from launcher.processes import port_is_free
 from shared.settings import LocalPorts, load_settings
+from tests.channels import open_channel
 
 
 def _bindable(port: int) -> bool:
@@ -107,5 +108,5 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def gateway_channel(cluster):
-    with grpc.insecure_channel(cluster.gateway) as channel:
+    with open_channel(cluster, cluster.gateway) as channel:
         yield channel

@@ -13,6 +13,7 @@ from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from tests.integration import courses_client, payments_client
 from tests.integration.races import in_parallel, tally, together
+from tests.channels import open_channel
 
 REGIONS = ("EUROPE", "ASIA", "NORTH_AMERICA")  # one per shard
 PROGRESS_ROWS = (
@@ -30,7 +31,7 @@ RATING_ROWS = (
 @pytest.fixture(scope="module")
 def direct(cluster):
     """Channels straight to the services: what a service answers, with no gateway retry in between."""
-    channels = {name: grpc.insecure_channel(cluster.service(name)) for name in ("courses", "enrollments")}
+    channels = {name: open_channel(cluster, cluster.service(name)) for name in ("courses", "enrollments")}
     yield channels
     for channel in channels.values():
         channel.close()

@@ -15,6 +15,7 @@ from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from launcher.processes import health_status, wait_for_port, wait_serving
 from tests.integration.content_client import content_channel, courses, create, stub, video_item  # noqa: F401
 from tests.integration.test_enrollments import apac_course, enrollments, student  # noqa: F401
+from tests.channels import open_channel
 
 # Generous for the shared 2-core machine, where a service's imports alone can take seconds; it is back in
 # about 1-4 s when the machine is quiet (the first backoff is 0.25 s), and the test prints the figure.
@@ -58,7 +59,7 @@ def enroll_through_gateway(cluster, apac_course, within_s: float = 0.0) -> float
     With `within_s`, UNAVAILABLE is retried (same request_id, so it is safe) that long: the gateway's channel
     to a restarted backend may still be waiting out gRPC's reconnect backoff (1 s, growing) for a moment."""
     began = time.monotonic()
-    with grpc.insecure_channel(cluster.gateway) as channel:
+    with open_channel(cluster, cluster.gateway) as channel:
         learner = student(channel)
         request = pb.EnrollRequest(student_id=learner.id, course_id=apac_course.id, request_id=uuid.uuid4().hex)
         while True:
