@@ -5,6 +5,7 @@ from typing import Callable, Iterable, Protocol
 
 from services.users import rules
 from services.users.domain import NewUser, User, UserChanges
+from shared.auth import caller
 from shared import field_masks, idempotency, pagination
 from shared.errors import InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
@@ -57,6 +58,8 @@ class UserService:
             violations.items.extend(exc.violations)
         rules.check_password(password, violations)
         violations.raise_if_any()
+        if new.role != "STUDENT":
+            caller.require_privileged("creates an account of another role than STUDENT")
         idempotency.check_request_id(request_id)
         fingerprint = idempotency.fingerprint({**new.__dict__, "profile": new.profile.__dict__,
                                                "has_password": bool(password)})
@@ -116,6 +119,8 @@ class UserService:
         if "password" in mask:
             rules.check_password(password, violations, required=True)
         violations.raise_if_any()
+        if "role" in mask:
+            caller.require_privileged("changes a role")
         if "password" in mask:
             changes = UserChanges(**{**changes.__dict__, "password_hash": self.hasher.hash(password)})
         return self.store.update(home, user_id, changes, self._directory_for)

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from shared.errors import NotFound
+from shared.errors import NotFound, PermissionDenied
 
 ROLES = ("STUDENT", "INSTRUCTOR", "ADMIN")
 
@@ -41,6 +41,11 @@ class Caller:
         return self.kind == "user" and self.role == "ADMIN"
 
     @property
+    def privileged(self) -> bool:
+        """An admin or a service: may set what only an administrator sets (roles, say)."""
+        return self.is_admin or self.kind == "service"
+
+    @property
     def bound_to_own_data(self) -> bool:
         """Students and instructors see only their own data; admins and services are not bound."""
         return self.kind == "user" and self.role != "ADMIN"
@@ -62,6 +67,11 @@ def acting_as(caller: Caller) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def require_privileged(what: str) -> None:
+    if not current().privileged:
+        raise PermissionDenied(f"only an admin {what}")
 
 
 def require_owner(owner_id: int, what: str, key: object) -> None:
