@@ -5,6 +5,7 @@ from typing import Protocol
 
 from services.enrollments.domain import STATES, CourseSnapshot, Enrollment, LessonProgress
 from shared import idempotency, pagination
+from shared.auth import caller
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
@@ -70,6 +71,12 @@ class EnrollmentService:
         self._shard(course_id, "course_id")
         return sum(self.fan_out.map(lambda s: self.store.count_course_enrollments(s, course_id), self.shards.names))
 
+    def _own(self, shard: str, enrollment_id: int) -> None:
+        """A student touches only their own enrollments; someone else's reads as not existing."""
+        if caller.bound_user() is not None:
+            found = self.store.get(shard, enrollment_id)
+            caller.require_owner(found.student_id if found else -1, "enrollment", enrollment_id)
+
     def get_enrollment(self, enrollment_id: int) -> Enrollment:
         enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)
         if enrollment is None:
@@ -100,6 +107,7 @@ class EnrollmentService:
             if not 0 <= value <= MAX_SECONDS:
                 violations.add(field, f"must be from 0 to {MAX_SECONDS} (got {value})")
         violations.raise_if_any()
+        self._own(shard, enrollment_id)
         return self.store.record_progress(shard, enrollment_id, lesson_id, watched_seconds, position_seconds,
                                           completed)
 
@@ -110,8 +118,10 @@ class EnrollmentService:
         position = pagination.decode_token(page_token, query) or {"lesson_id": 0}
         if not isinstance(position.get("lesson_id"), int):
             raise InvalidArgument("page_token", "is not a token returned by this method")
-        if self.store.get(shard, enrollment_id) is None:
+        found = self.store.get(shard, enrollment_id)
+        if found is None:
             raise NotFound("enrollment", enrollment_id)
+        caller.require_owner(found.student_id, "enrollment", enrollment_id)
         rows = self.store.list_progress(shard, enrollment_id, position["lesson_id"], limit + 1)
         if len(rows) <= limit:
             return rows, ""
@@ -123,4 +133,5 @@ class EnrollmentService:
         reason = reason.strip()
         if len(reason) > 1000:
             raise InvalidArgument("reason", "must be at most 1000 characters")
+        self._own(shard, enrollment_id)
         return self.store.cancel(shard, enrollment_id, reason)

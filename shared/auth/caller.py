@@ -69,6 +69,12 @@ def acting_as(caller: Caller) -> Iterator[None]:
         _current.reset(token)
 
 
+def bound_user() -> int | None:
+    """The user a student's or instructor's call is bound to; None for admins and services."""
+    caller = current()
+    return caller.user_id if caller.bound_to_own_data else None
+
+
 def require_privileged(what: str) -> None:
     if not current().privileged:
         raise PermissionDenied(f"only an admin {what}")
