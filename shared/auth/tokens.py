@@ -143,8 +143,11 @@ class Verifier:
     def verify(self, token: str) -> Caller:
         now = self.clock()
         cached = self._cache.get(token)
-        if cached is not None and cached[1] - LEEWAY_S <= now < cached[2] + LEEWAY_S:
-            return cached[0]
+        if cached is not None:
+            if now >= cached[2] + LEEWAY_S:
+                raise InvalidToken("the token has expired")
+            if cached[1] - LEEWAY_S <= now:
+                return cached[0]
         try:
             header = jwt.get_unverified_header(token)
             key, signer = self._key(header.get("kid"))
