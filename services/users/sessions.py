@@ -78,6 +78,8 @@ class Sessions:
 
     def login(self, email: str, password: str, caller: str) -> Session:
         email = rules.normalize_email(email)
+        if rules.email_problem(email):
+            raise Unauthenticated(WRONG)  # no account can have it: nothing to guess, nothing to count
         self.throttle.check(email, caller)
         account = self._account(email)
         password_hash = account[1][0] if account else None

@@ -22,6 +22,12 @@ from shared.interceptors import Behavior, UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
 HEADER = "authorization"
+# ErrorInfo reasons of this step's refusals (a service's own refusals have others).
+TOKEN_MISSING = "TOKEN_MISSING"
+TOKEN_INVALID = "TOKEN_INVALID"
+ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
+NOT_OWNER = "NOT_OWNER"
+STEP_REASONS = (TOKEN_MISSING, TOKEN_INVALID, ROLE_NOT_ALLOWED, NOT_OWNER)
 
 
 def bearer(metadata: Any) -> str | None:
@@ -30,7 +36,7 @@ def bearer(metadata: Any) -> str | None:
         if key == HEADER:
             scheme, _, token = str(value).partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthenticated("the authorization metadata must be 'Bearer <token>'")
+                raise Unauthenticated("the authorization metadata must be 'Bearer <token>'", reason=TOKEN_INVALID)
             return token.strip()
     return None
 
@@ -56,20 +62,22 @@ def admit(verifier: Verifier, method: str, metadata: Any) -> callers.Caller:
     try:
         caller = verifier.verify(token) if token is not None else callers.ANONYMOUS
     except InvalidToken as exc:
-        raise Unauthenticated(str(exc)) from None
+        raise Unauthenticated(str(exc), reason=TOKEN_INVALID) from None
     rule = policy.rule_for(method)
     if rule is None:
-        raise PermissionDenied("this method has no access rule; nobody may call it")
+        raise PermissionDenied("this method has no access rule; nobody may call it", reason=ROLE_NOT_ALLOWED)
     if caller.identity not in rule.allow:
         if caller is callers.ANONYMOUS:
-            raise Unauthenticated("this method needs a signed-in caller: send 'authorization: Bearer <token>'")
-        raise PermissionDenied(f"a caller of role {caller.identity} may not call this method")
+            raise Unauthenticated("this method needs a signed-in caller: send 'authorization: Bearer <token>'",
+                                  reason=TOKEN_MISSING)
+        raise PermissionDenied(f"a caller of role {caller.identity} may not call this method",
+                               reason=ROLE_NOT_ALLOWED)
     return caller
 
 
 def check_owner(rule: policy.Rule, caller: callers.Caller, request: Message) -> None:
     if rule.owner and caller.bound_to_own_data and field_value(request, rule.owner) != caller.user_id:
-        raise PermissionDenied(f"{rule.owner} must be your own user ID")
+        raise PermissionDenied(f"{rule.owner} must be your own user ID", reason=NOT_OWNER)
 
 
 class AuthenticateInterceptor(UnaryWrapInterceptor):
