@@ -16,7 +16,7 @@ SESSION_TTL_S = 12 * 3600  # outlives any test session
 _ADMIN: Any = object()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def admin_token(auth_dir: pathlib.Path) -> str:
     return user_token(auth_dir, ADMIN_ID, "ADMIN", ttl_s=SESSION_TTL_S)
 

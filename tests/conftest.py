@@ -59,7 +59,7 @@ class RunningCluster:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {"ELEARN_CONFIG": str(self.layout.topology_file), "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
     def settings(self, process: str = "users"):
         return load_settings(process, self.env)

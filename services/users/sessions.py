@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from services.users import rules
@@ -122,7 +122,7 @@ class Sessions:
     def _open(self, user_id: int, role: str, region: str) -> Session:
         minted = self.signer.mint(str(user_id), role, region=region)
         refresh = f"{user_id}.{secrets.token_urlsafe(32)}"
-        refresh_expires = datetime.now(timezone.utc) + REFRESH_TTL
+        refresh_expires = datetime.now(UTC) + REFRESH_TTL
         self.store.save(self.shards.for_id(user_id).name, user_id, _digest(refresh), refresh_expires)
-        return Session(user_id, minted.token, datetime.fromtimestamp(minted.expires_at, timezone.utc), refresh,
+        return Session(user_id, minted.token, datetime.fromtimestamp(minted.expires_at, UTC), refresh,
                        refresh_expires)

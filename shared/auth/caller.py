@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from shared.errors import NotFound, PermissionDenied
 
@@ -22,11 +22,11 @@ class Caller:
     service_name: str = ""
 
     @classmethod
-    def user(cls, user_id: int, role: str, region: str = "") -> "Caller":
+    def user(cls, user_id: int, role: str, region: str = "") -> Caller:
         return cls("user", user_id=user_id, role=role, region=region)
 
     @classmethod
-    def service(cls, name: str) -> "Caller":
+    def service(cls, name: str) -> Caller:
         return cls("service", service_name=name)
 
     @property
@@ -52,12 +52,12 @@ class Caller:
 
 
 ANONYMOUS = Caller("anonymous")
-# Calls made outside any server (unit tests of a service, the seed run in-process) act unbound.
-_current: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller", default=Caller.service("local"))
+# Outside the authenticate step nobody is trusted: code that runs a service in-process says who acts.
+_current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)
 
 
 def current() -> Caller:
-    return _current.get()
+    return _current.get() or ANONYMOUS
 
 
 @contextmanager

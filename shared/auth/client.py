@@ -5,7 +5,8 @@ A token source is called per call, so a service's own identity token is minted a
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import grpc
 
@@ -37,3 +38,10 @@ class BearerToken(grpc.UnaryUnaryClientInterceptor):
 def with_token(channel: grpc.Channel, source: TokenSource | None) -> grpc.Channel:
     """`channel` sending the token of `source` on every call; unchanged when there is no source."""
     return channel if source is None else grpc.intercept_channel(channel, BearerToken(source))
+
+
+def token_source(token: str | None) -> TokenSource | None:
+    """A fixed token as a source (a CLI's --token); None when there is no token."""
+    if not token:
+        return None
+    return lambda: token

@@ -15,7 +15,8 @@ import json
 import os
 import pathlib
 import secrets
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -89,5 +90,5 @@ def signing_key(auth_dir: pathlib.Path, signer: str) -> tuple[str, Ed25519Privat
     kid = (auth_dir / "signers" / signer).read_text().strip()
     key = serialization.load_pem_private_key((auth_dir / "keys" / f"{kid}.pem").read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"the key {kid} is not an Ed25519 key")
+        raise TypeError(f"the key {kid} is not an Ed25519 key")
     return kid, key

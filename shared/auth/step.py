@@ -7,7 +7,8 @@ cannot claim an identity by setting one. Health and reflection stay open (probes
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pool, message_factory
@@ -107,8 +108,8 @@ class AuthenticateInterceptor(UnaryWrapInterceptor):
                 context.abort_with_status(to_status(exc, self.domain))
             with callers.acting_as(caller):
                 reply = behavior(request, context)
-            if rule is not None and rule.reply_owner and caller.bound_to_own_data and isinstance(reply, Message):
-                if field_value(reply, rule.reply_owner) != caller.user_id and parse is not None:
+            if (rule is not None and rule.reply_owner and caller.bound_to_own_data and isinstance(reply, Message)
+                    and field_value(reply, rule.reply_owner) != caller.user_id and parse is not None):
                     resource, key = rule.hidden_as
                     shown = field_value(parse().FromString(request), key)
                     hidden = NotFound(resource, shown.strip().lower() if isinstance(shown, str) else shown)
