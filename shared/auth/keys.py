@@ -48,7 +48,8 @@ def read_jwks(auth_dir: pathlib.Path) -> dict[str, Any]:
     path = auth_dir / "jwks.json"
     if not path.exists():
         return {"keys": []}
-    return json.loads(path.read_text())
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document
 
 
 def public_jwk(key: Ed25519PrivateKey, kid: str, signer: str) -> dict[str, str]:

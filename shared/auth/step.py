@@ -54,7 +54,8 @@ def request_class(method: str) -> Callable[[], Message] | None:
         found = descriptor_pool.Default().FindMethodByName(method.lstrip("/").replace("/", "."))
     except KeyError:
         return None
-    return message_factory.GetMessageClass(found.input_type)
+    message_class: Callable[[], Message] = message_factory.GetMessageClass(found.input_type)
+    return message_class
 
 
 def admit(verifier: Verifier, method: str, metadata: Any) -> callers.Caller:
