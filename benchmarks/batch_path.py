@@ -22,16 +22,18 @@ from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
+from shared.auth.client import with_token
+from shared.auth.tokens import user_token
 
 REGIONS = (common_pb2.REGION_EUROPE, common_pb2.REGION_ASIA, common_pb2.REGION_NORTH_AMERICA)  # one per shard
 BATCH_SIZE = 100
 CONCURRENCY = 8
 
 
-def setup(gateway: str, students_per_shard: int) -> list[tuple[int, list[int]]]:
+def setup(gateway: str, students_per_shard: int, admin: str) -> list[tuple[int, list[int]]]:
     """Enrollments of students on every shard in one published course of 40 lessons."""
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as channel:
+    with with_token(grpc.insecure_channel(gateway), lambda: admin) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
@@ -74,25 +76,28 @@ def batches(targets: list[tuple[int, list[int]]], count: int,
 
 
 async def drive_batches(address: str, requests: list[pb.BatchRecordLessonProgressRequest], concurrency: int,
-                        seconds: float) -> Figures:
+                        seconds: float, admin: str) -> Figures:
+    bearer = (("authorization", f"Bearer {admin}"),)  # batches are an admin's (shared/auth/policy.py)
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int) -> None:
-            response = await stub.BatchRecordLessonProgress(requests[i % len(requests)], timeout=30)
+            response = await stub.BatchRecordLessonProgress(requests[i % len(requests)], timeout=30,
+                                                            metadata=bearer)
             if any(result.status.code for result in response.results):
                 raise RuntimeError("an item failed")
 
         return await drive(f"batches of {BATCH_SIZE}, gateway", call, concurrency, seconds)
 
 
-def measure(gateway: str, pg_port: int, seconds: float) -> tuple[Figures, Figures]:
+def measure(gateway: str, pg_port: int, seconds: float, auth_dir: pathlib.Path) -> tuple[Figures, Figures]:
     """(pgbench one-row INSERTs, batches through the gateway), measured side by side at CONCURRENCY."""
-    targets = setup(gateway, 16)
+    admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
+    targets = setup(gateway, 16, admin)
     requests = batches(targets, 64)
     measured = side_by_side({
         "pgbench": lambda s: pgbench.run(pg_port, CONCURRENCY, s),
-        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s)),
+        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin)),
     }, seconds)
     return measured["pgbench"], measured["batches"]
 

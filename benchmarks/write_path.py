@@ -17,7 +17,7 @@ import uuid
 
 import grpc
 
-from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead
+from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead, token_cost
 from benchmarks.measure import Figures, drive, side_by_side
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
@@ -27,12 +27,16 @@ from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
+from shared.auth.client import with_token
+from shared.auth.tokens import user_token
 
 
-def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
-    """Enrollments of `students` EU students in one published course of 40 lessons."""
+def setup(gateway: str, students: int, auth_dir: pathlib.Path) -> list[tuple[int, list[int], tuple]]:
+    """Enrollments of `students` EU students in one published course of 40 lessons, each with the metadata
+    carrying its student's own token (what a signed-in student sends; the ownership check runs)."""
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as channel:
+    admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
+    with with_token(grpc.insecure_channel(gateway), lambda: admin) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
@@ -53,8 +57,9 @@ def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
             student = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
                 email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.REGION_EUROPE)),
                 timeout=10)
+            own = (("authorization", f"Bearer {user_token(auth_dir, student.id, 'STUDENT', ttl_s=3600)}"),)
             made.append((enrollments.Enroll(pb.EnrollRequest(student_id=student.id, course_id=course.id),
-                                            timeout=10).id, lessons))
+                                            timeout=10).id, lessons, own))
         return made
 
 
@@ -63,11 +68,11 @@ async def progress(address: str, label: str, targets, concurrency: int, seconds:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int):
-            enrollment, lessons = targets[i % len(targets)]
+            enrollment, lessons, own = targets[i % len(targets)]
             lesson = lessons[(i // len(targets)) % len(lessons)]
             return await stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
                 enrollment_id=enrollment, lesson_id=lesson, watched_seconds=i % 600, position_seconds=i % 600),
-                timeout=5)
+                timeout=5, metadata=own)
 
         return await drive(label, call, concurrency, seconds)
 
@@ -81,7 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
-    targets = setup(gateway, 64)
+    targets = setup(gateway, 64, layout.auth_dir)
+    with grpc.insecure_channel(gateway) as channel:
+        stub = pb_grpc.EnrollmentServiceStub(channel)
+
+        def one(i: int):
+            enrollment, lessons, own = targets[i % len(targets)]
+            return stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+                enrollment_id=enrollment, lesson_id=lessons[i % len(lessons)], watched_seconds=i % 600), timeout=5,
+                metadata=own)
+
+        print(token_cost.report(layout.auth_dir, one))
     print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per measurement, taken as "
           "two halves in the order A B C C B A, each after a 1 s warm-up")
     best = None
@@ -110,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     telemetry_overhead.measure(layout, lambda address, label, c, s: asyncio.run(
         progress(address, label, targets, c, s)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
-    for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds)):
+    for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir)):
         print(line)
     return 0
 

@@ -1,8 +1,13 @@
-"""A client team's first program against elearn-data: create a user, enroll in a course, pay, read it all back.
+"""A client team's first program against elearn-data: sign up, sign in, enroll in a course, pay, read it all back.
 
 It uses only the generated stubs in `elearning/` and the gateway's address:
 
-    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051
+    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051 \
+        --admin-token "$(elearn token --role ADMIN)"
+
+Signing up and reading the published catalogue need no token; everything else sends the access token that
+Login returned as `authorization: Bearer <token>` metadata (here through a channel interceptor), and a
+student may touch only their own data. The admin token is used only to make a course on an empty cluster.
 
 Every create carries a fresh `request_id`, so a retry after a timeout cannot create twice. Reads go to a
 replica unless the call carries the metadata `x-consistency: strong`; send it on a read that must see a
@@ -36,13 +41,31 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def published_course(channel: grpc.Channel, tag: str) -> courses_pb.Course:
-    """A published course: the first one listed, or a small one made here on an empty cluster."""
-    courses = courses_grpc.CourseServiceStub(channel)
-    listed = courses.ListCourses(courses_pb.ListCoursesRequest(state=courses_pb.COURSE_STATE_PUBLISHED, page_size=1),
-                                 timeout=TIMEOUT_S).courses
+class Bearer(grpc.UnaryUnaryClientInterceptor):
+    """Sends `authorization: Bearer <token>` with every call of the channel."""
+
+    def __init__(self, token: str):
+        self.header = ("authorization", f"Bearer {token}")
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(details._replace(metadata=[*(details.metadata or ()), self.header]), request)
+
+
+def signed_in(channel: grpc.Channel, token: str) -> grpc.Channel:
+    return grpc.intercept_channel(channel, Bearer(token))
+
+
+def published_course(channel: grpc.Channel, tag: str, admin_token: str | None) -> courses_pb.Course:
+    """A published course: the first one listed (anyone may read the catalogue), or a small one made here
+    with the admin's token on an empty cluster."""
+    listed = courses_grpc.CourseServiceStub(channel).ListCourses(
+        courses_pb.ListCoursesRequest(state=courses_pb.COURSE_STATE_PUBLISHED, page_size=1), timeout=TIMEOUT_S).courses
     if listed:
         return listed[0]
+    if not admin_token:
+        raise SystemExit("no published course yet: pass --admin-token to make one")
+    channel = signed_in(channel, admin_token)
+    courses = courses_grpc.CourseServiceStub(channel)
     teacher = users_grpc.UserServiceStub(channel).CreateUser(users_pb.CreateUserRequest(
         user=users_pb.User(email=f"teacher-{tag}@example.com", full_name="Walkthrough Teacher",
                            region=common_pb2.REGION_ASIA, role=users_pb.USER_ROLE_INSTRUCTOR),
@@ -59,19 +82,23 @@ def published_course(channel: grpc.Channel, tag: str) -> courses_pb.Course:
     return courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=TIMEOUT_S)
 
 
-def walk(gateway: str) -> None:
+def walk(gateway: str, admin_token: str | None) -> None:
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as channel:
+    with grpc.insecure_channel(gateway) as anonymous:
+        password = f"walkthrough-{uuid.uuid4().hex}"
+        user = users_grpc.UserServiceStub(anonymous).CreateUser(users_pb.CreateUserRequest(
+            user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.REGION_EUROPE),
+            password=password, request_id=new_request_id()), timeout=TIMEOUT_S)
+        session = users_grpc.UserServiceStub(anonymous).Login(
+            users_pb.LoginRequest(email=user.email, password=password), timeout=TIMEOUT_S)
+        region = enum_name(common_pb2.Region, user.region, "region")
+        print(f"1. signed up and in as user {user.id} ({user.email}) in {region}")
+
+        course = published_course(anonymous, tag, admin_token)
+        channel = signed_in(anonymous, session.access_token)
         users = users_grpc.UserServiceStub(channel)
         enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
         payments = payments_grpc.PaymentServiceStub(channel)
-
-        user = users.CreateUser(users_pb.CreateUserRequest(
-            user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.REGION_EUROPE),
-            request_id=new_request_id()), timeout=TIMEOUT_S)
-        print(f"1. created user {user.id} ({user.email}) in {enum_name(common_pb2.Region, user.region, 'region')}")
-
-        course = published_course(channel, tag)
         print(f"2. chose course {course.id} \"{course.title}\" at {course.price.amount} {course.price.currency_code}")
 
         enrollment = enrollments.Enroll(enrollments_pb.EnrollRequest(
@@ -109,9 +136,10 @@ def walk(gateway: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="127.0.0.1:50051", help="the gateway's host:port")
+    parser.add_argument("--admin-token", help="an admin's token, used only to make a course on an empty cluster")
     args = parser.parse_args(argv)
     try:
-        walk(args.gateway)
+        walk(args.gateway, args.admin_token)
     except grpc.RpcError as exc:
         print(f"failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1

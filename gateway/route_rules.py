@@ -59,6 +59,12 @@ RULES: dict[str, Rule] = {
     # A batch's items may name every shard: it goes whole to the default backend, which splits it by shard
     # (the gateway never splits, nor retries a part of, a batch).
     USERS + "BatchCreateUsers": ALL_SHARDS,
+    # Sign-in: the request names an email or an opaque token, which the users service resolves to a shard.
+    USERS + "Login": UNKEYED,
+    USERS + "RefreshToken": UNKEYED,
+    USERS + "Logout": UNKEYED,
+    USERS + "GetJwks": UNKEYED,
+    USERS + "ExchangeToken": UNKEYED,
 
     COURSES + "CreateCategory": ALL_SHARDS,
     COURSES + "GetCategory": REFERENCE,

@@ -8,7 +8,7 @@ import os
 import pathlib
 import sys
 
-from launcher import health, seed_cli
+from launcher import auth_cli, health, seed_cli
 from launcher.cluster import Cluster, ClusterError
 from launcher.components import SERVICES
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
@@ -165,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "non-zero exit when anything is unhealthy"))
     health.add_arguments(check)
     check.set_defaults(func=health.command)
+    token = with_data_dir(sub.add_parser("token", help="print an access token signed with the data folder's key, "
+                                                       "for `-H \"authorization: Bearer ...\"`"))
+    auth_cli.add_token_arguments(token)
+    token.set_defaults(func=auth_cli.token_command)
+    rotate = with_data_dir(sub.add_parser("rotate-keys", help="sign with a new key; the previous one stays valid "
+                                                              "until its tokens expire"))
+    auth_cli.add_rotate_arguments(rotate)
+    rotate.set_defaults(func=auth_cli.rotate_command)
     return parser
 
 

@@ -22,11 +22,15 @@ from launcher.processes import (
     wait_for_port,
     wait_serving,
 )
+from shared.auth import keys
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
 SERVING_TIMEOUT_S = 120
 START_ATTEMPTS = 3
+# Who gets a signing key: people's tokens (the users service), each service's own identity, and the
+# single-sign-on bridge (the one identity that may call ExchangeToken).
+AUTH_SIGNERS = (keys.PEOPLE, *(keys.service_signer(c.name) for c in SERVICES), keys.service_signer("sso"))
 
 
 class ClusterError(RuntimeError):
@@ -51,7 +55,8 @@ class Cluster:
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
         return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file),
-                "ELEARN_TRACE_DIR": str(self.layout.data_dir / "traces")}
+                "ELEARN_TRACE_DIR": str(self.layout.data_dir / "traces"),
+                "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
     def _instances(self, components: list[Component] | None = None) -> list[Instance]:
         """Every process that serves gRPC: `layout.instances` per service, then the gateway."""
@@ -97,6 +102,7 @@ class Cluster:
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
         result.cold = not any(postgres.is_initialized(self.layout.node_dir(s, n)) for s in SHARD_NAMES for n in NODES)
         self.layout.save()
+        keys.ensure_keys(self.layout.auth_dir, AUTH_SIGNERS)
         self.nodes.start(result.started)
         self.layout.save_topology()  # the nodes in the roles Patroni gave them
         applied = migrate_all(parse_shard_map(self.layout.topology()))

@@ -70,6 +70,11 @@ class Layout:
         (self.data_dir / "cluster.json").write_text(json.dumps(body, indent=2) + "\n")
         self.save_topology()
 
+    @property
+    def auth_dir(self) -> pathlib.Path:
+        """Signing keys (private, 0600) and the JWKS every process verifies tokens with."""
+        return self.data_dir / "auth"
+
     def topology(self) -> dict:
         """The local topology with each shard's nodes in their current roles, and its Patroni REST APIs."""
         doc = local_topology(self.ports, instances=self.instances)

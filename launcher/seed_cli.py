@@ -15,6 +15,7 @@ from launcher.progress import Progress
 from launcher.seed import BATCH_SIZE, Seeder
 from launcher.seed_plan import Counts, SeedError
 from launcher.seed_report import render
+from shared.auth.client import token_source, with_token
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 COUNT_OPTIONS = (  # (option, Counts field, help)
@@ -34,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = Counts()
     parser.add_argument("--gateway", help="the gateway's host:port (default: the data folder's cluster, "
                                           "else 127.0.0.1:50051)")
+    parser.add_argument("--token", help="an admin's access token (default: $ELEARN_TOKEN, else one minted from the "
+                                        "data folder's key)")
     parser.add_argument("--seed", type=int, help="makes the data reproducible; a second run with the same seed "
                                                  "replays instead of duplicating (default: a random seed)")
     for option, name, text in COUNT_OPTIONS:
@@ -77,7 +80,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"elearn seed: seed {seed} into {where.gateway} (topology: {where.source}); "
               f"`--seed {seed}` replays this run")
     try:
-        with grpc.insecure_channel(where.gateway) as channel:
+        with with_token(grpc.insecure_channel(where.gateway), token_source(where.token(args.token))) as channel:
             result = Seeder(channel, where.shard_map, counts, seed, with_content=with_content,
                             workers=max(1, args.workers), progress=Progress(sys.stderr),
                             batch_size=min(max(1, args.batch_size), 1000)).run()

@@ -16,6 +16,7 @@ from loaddriver.compare import compare
 from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.report import write_pdf
+from shared.auth.tokens import user_token
 from shared.settings import SettingsError, parse_shard_map, read_topology
 
 
@@ -37,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="above 1: students and lesson progress written by batch calls of this many items")
     parser.add_argument("--invalid-ratio", type=float, default=0.1, help="share of deliberately invalid calls")
     parser.add_argument("--gateway", help="gateway address (default 127.0.0.1:50051, or the --data-dir cluster's)")
-    parser.add_argument("--data-dir", help="a local cluster's data folder: its gateway and shard map")
+    parser.add_argument("--data-dir", help="a local cluster's data folder: its gateway, shard map and signing key")
+    parser.add_argument("--token", help="an admin's access token (default: $ELEARN_TOKEN, else one minted from the "
+                                        "--data-dir cluster's key)")
     parser.add_argument("--report", default="report.pdf", help="PDF path; the .json and .csv go beside it")
     parser.add_argument("--name", default="load", help="a name for the run")
     parser.add_argument("--tags", default="", help="comma-separated tags for the run")
@@ -58,6 +61,17 @@ def _cluster(args) -> tuple[str, dict[str, list[str]], dict]:
     topology = read_topology(env)
     shard_map = parse_shard_map(topology)
     return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}, topology
+
+
+def _token(args) -> str | None:
+    """--token, else $ELEARN_TOKEN, else an operator's admin token from the data folder's key."""
+    explicit = args.token or os.environ.get("ELEARN_TOKEN")
+    if explicit or not args.data_dir:
+        return explicit
+    auth_dir = pathlib.Path(args.data_dir).resolve() / "auth"
+    if not (auth_dir / "jwks.json").exists():
+        return None
+    return user_token(auth_dir, 0, "ADMIN", ttl_s=12 * 3600)
 
 
 def _validate(args, parser_error) -> None:
@@ -122,7 +136,7 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     except export.BaselineError as exc:
         parser_error(str(exc))
     json_path, csv_path = export.result_paths(args.report)
-    load = Run(options, shards, csv_path)
+    load = Run(options, shards, csv_path, token=_token(args))
     metrics = server_side.endpoints(topology)
     before = server_side.scrape(metrics)
     try:

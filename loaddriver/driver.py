@@ -28,6 +28,7 @@ from loaddriver.pool import Pool
 from loaddriver.progress import Progress
 from loaddriver.session import SessionToken
 from loaddriver.stats import RunStats
+from shared.auth.client import token_source, with_token
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 CATEGORIES = ("Data & AI", "Programming", "Cloud", "Design", "Business", "Languages", "Science", "Security")
@@ -75,8 +76,8 @@ def _cpu_seconds() -> float:
 class Run:
     """One run: `execute` drives it, writes each call to `csv_path` and counts it in `stats`."""
 
-    def __init__(self, options: Options, shards: dict[str, list[str]], csv_path):
-        self.options = options
+    def __init__(self, options: Options, shards: dict[str, list[str]], csv_path, token: str | None = None):
+        self.options = options  # the token stays out of them: they are written into the report
         self.shards = shards
         self.csv_path = csv_path
         self.pool = Pool()
@@ -89,7 +90,8 @@ class Run:
         self._ids = itertools.count()
         self._seq = itertools.count()
         self._lock = threading.Lock()
-        self.channels = [grpc.insecure_channel(options.gateway) for _ in range(max(1, options.connections))]
+        self.channels = [with_token(grpc.insecure_channel(options.gateway), token_source(token))
+                         for _ in range(max(1, options.connections))]
         self.progress = Progress(options.total, options.duration_s)
 
     def new_request_id(self) -> str:

@@ -3,6 +3,7 @@ every call, and the callee's failure translated into a domain error of the calle
 from __future__ import annotations
 
 import logging
+import pathlib
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,8 @@ import grpc
 from google.protobuf.message import Message
 
 from shared import balancing, deadlines
+from shared.auth.client import with_token
+from shared.auth.tokens import ServiceToken
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
 from shared.telemetry.client import calls as client_calls
@@ -35,11 +38,14 @@ class ServiceClients:
         self.timeout_s = settings.call_timeout_s
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
+        # Calls to other services carry this service's own identity token, never the end user's.
+        self._token = ServiceToken(pathlib.Path(settings.auth_dir), settings.process) if settings.auth_dir else None
 
     def channel(self, service: str) -> grpc.Channel:
         with self._lock:
             if service not in self._channels:
-                self._channels[service] = grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS)
+                self._channels[service] = with_token(
+                    grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS), self._token)
             return self._channels[service]
 
     def stub(self, service: str, stub_class: Callable[[grpc.Channel], Stub]) -> Stub:

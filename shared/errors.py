@@ -77,6 +77,24 @@ class Unavailable(DomainError):
     reason = "UNAVAILABLE"
 
 
+class Unauthenticated(DomainError):
+    """No token, or one that cannot be trusted."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(DomainError):
+    """A trusted caller without the right to this call."""
+
+    reason = "PERMISSION_DENIED"
+
+
+class TooManyAttempts(DomainError):
+    """The caller must slow down (failed sign-ins); `retry_after_s` says for how long."""
+
+    reason = "TOO_MANY_ATTEMPTS"
+
+
 # The ErrorInfo reason of a commit durable on the primary that its synchronous replica never confirmed: the
 # write may exist, so nothing retries it blindly (the retry would find the request_id's record and answer OK).
 COMMIT_UNCONFIRMED = "COMMIT_UNCONFIRMED"

@@ -40,6 +40,9 @@ CODES: list[tuple[type[errors.DomainError], int]] = [
     (errors.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
     (errors.Aborted, code_pb2.ABORTED),
     (errors.Unavailable, code_pb2.UNAVAILABLE),
+    (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
+    (errors.TooManyAttempts, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 

@@ -4,6 +4,7 @@ calls drain)."""
 from __future__ import annotations
 
 import logging
+import pathlib
 import signal
 import sys
 import threading
@@ -16,6 +17,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
+from shared.auth.step import AuthenticateInterceptor
+from shared.auth.tokens import Verifier
 from shared.bulkhead import ShardGate
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
@@ -64,8 +67,11 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
         shedder,
         # deadline: the caller's deadline, recorded for the stores
         DeadlineInterceptor(),
-        # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line
+        # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line;
+        # before authenticate, so calls refused for their token are counted and logged too
         telemetry.step(settings),
+        # authenticate: the token verified, the method's rule applied, the caller set for the service
+        AuthenticateInterceptor(Verifier(pathlib.Path(settings.auth_dir) if settings.auth_dir else None), domain),
         # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
         # that metadata through untouched)
         None if settings.process == "gateway" else ConsistencyInterceptor(

@@ -144,6 +144,8 @@ class Settings:
     trace_sample_ratio: float = 0.01  # share of calls traced where a trace starts (the gateway, mostly)
     access_log_sample: float = 1.0   # share of successful calls logged (failed ones always are)
     access_log_max_per_s: int = 100  # access log lines per second at most; 0 switches the access log off
+    # The data folder's auth/ directory (keys, jwks.json); without it only anonymous calls are admitted.
+    auth_dir: str = ""
 
 
 def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
@@ -286,6 +288,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         trace_sample_ratio=_ratio(env, "ELEARN_TRACE_SAMPLE_RATIO", 0.01),
         access_log_sample=_ratio(env, "ELEARN_ACCESS_LOG_SAMPLE", 1.0),
         access_log_max_per_s=_number(env, "ELEARN_ACCESS_LOG_MAX_PER_S", 100),
+        auth_dir=_auth_dir(env),
     )
 
 
@@ -294,3 +297,10 @@ def _ratio(env: Mapping[str, str], name: str, default: float) -> float:
     if value > 1:
         raise SettingsError(f"{name}={env[name]!r}: must be between 0 and 1")
     return value
+
+
+def _auth_dir(env: Mapping[str, str]) -> str:
+    raw = env.get("ELEARN_AUTH_DIR") or ""
+    if raw and not (pathlib.Path(raw) / "jwks.json").is_file():
+        raise SettingsError(f"ELEARN_AUTH_DIR={raw!r}: no jwks.json there (`elearn up` makes the keys)")
+    return raw

@@ -10,7 +10,6 @@ import socket
 import tempfile
 from dataclasses import dataclass
 
-import grpc
 import psycopg2
 import pytest
 
@@ -18,6 +17,7 @@ from launcher.cluster import Cluster
 from launcher.layout import Layout
 from launcher.processes import port_is_free
 from shared.settings import LocalPorts, load_settings
+from tests.channels import open_channel
 
 INSTANCES = 2  # processes per service: every test runs against a scaled-out cluster
 
@@ -61,7 +61,7 @@ class RunningCluster:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {"ELEARN_CONFIG": str(self.layout.topology_file), "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
     def settings(self, process: str = "users"):
         listen = self.gateway if process == "gateway" else self.service(process)
@@ -111,5 +111,5 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def gateway_channel(cluster):
-    with grpc.insecure_channel(cluster.gateway) as channel:
+    with open_channel(cluster, cluster.gateway) as channel:
         yield channel

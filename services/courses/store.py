@@ -125,6 +125,9 @@ class PgCourseStore:
             if value:
                 clauses.append(f"{column} = %s")
                 params.append(value)
+        if where.drafts_of is not None:
+            clauses.append("(state <> 'DRAFT' OR instructor_id = %s)")
+            params.append(where.drafts_of)
         if after:
             clauses.append("(created_at, id) > (%s, %s)")
             params.extend(after)

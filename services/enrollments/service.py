@@ -12,6 +12,7 @@ from services.enrollments.domain import (
     ProgressOutcome,
 )
 from shared import batches, idempotency, pagination
+from shared.auth import caller
 from shared.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
@@ -77,6 +78,12 @@ class EnrollmentService:
         self._shard(course_id, "course_id")
         return sum(self.fan_out.map(lambda s: self.store.count_course_enrollments(s, course_id), self.shards.names))
 
+    def _own(self, shard: str, enrollment_id: int) -> None:
+        """A student touches only their own enrollments; someone else's reads as not existing."""
+        if caller.bound_user() is not None:
+            found = self.store.get(shard, enrollment_id)
+            caller.require_owner(found.student_id if found else -1, "enrollment", enrollment_id)
+
     def get_enrollment(self, enrollment_id: int) -> Enrollment:
         enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)
         if enrollment is None:
@@ -111,12 +118,15 @@ class EnrollmentService:
         violations = Violations()
         self._check_progress(item, violations)
         violations.raise_if_any()
-        return self.store.record_progress(self._shard(enrollment_id, "enrollment_id"), enrollment_id, lesson_id,
-                                          watched_seconds, position_seconds, completed)
+        shard = self._shard(enrollment_id, "enrollment_id")
+        self._own(shard, enrollment_id)
+        return self.store.record_progress(shard, enrollment_id, lesson_id, watched_seconds, position_seconds,
+                                          completed)
 
     def batch_record_progress(self, items: list[ProgressItem], request_id: str) -> list[ProgressOutcome]:
         """Every item checked first; then each shard's part in one transaction, the shards in parallel and
-        independent: a shard that fails fails its own items only (each outcome says why)."""
+        independent: a shard that fails fails its own items only (each outcome says why). Only admins and
+        services call it (shared/auth/policy.py), so no item needs an ownership check."""
         batches.check_batch(items, request_id,
                             lambda i, item, v: self._check_progress(item, v, f"{batches.FIELD}[{i}]."))
         parts = batches.split_by_shard([(self._shard(item.enrollment_id, "enrollment_id"), item)
@@ -143,8 +153,10 @@ class EnrollmentService:
         position = pagination.decode_token(page_token, query) or {"lesson_id": 0}
         if not isinstance(position.get("lesson_id"), int):
             raise InvalidArgument("page_token", "is not a token returned by this method")
-        if self.store.get(shard, enrollment_id) is None:
+        found = self.store.get(shard, enrollment_id)
+        if found is None:
             raise NotFound("enrollment", enrollment_id)
+        caller.require_owner(found.student_id, "enrollment", enrollment_id)
         rows = self.store.list_progress(shard, enrollment_id, position["lesson_id"], limit + 1)
         if len(rows) <= limit:
             return rows, ""
@@ -156,6 +168,7 @@ class EnrollmentService:
         reason = reason.strip()
         if len(reason) > 1000:
             raise InvalidArgument("reason", "must be at most 1000 characters")
+        self._own(shard, enrollment_id)
         return self.store.cancel(shard, enrollment_id, reason)
 
 

@@ -24,6 +24,7 @@ from services.payments.domain import (
     Transaction,
 )
 from shared import idempotency, money, pagination
+from shared.auth import caller
 from shared.errors import InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
@@ -50,7 +51,7 @@ class PaymentStore(Protocol):
     def list_payment_methods(self, shard: str, user_id: int, after: Position | None,
                              limit: int) -> list[PaymentMethod]: ...
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None: ...
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None: ...
 
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
                        authorize: Authorize, check_course: CheckCourse) -> Payment: ...
@@ -112,7 +113,7 @@ class PaymentService:
         return self._user_page("ListPaymentMethods", self.store.list_payment_methods, user_id, page_size, page_token)
 
     def delete_payment_method(self, method_id: int) -> None:
-        self.store.delete_payment_method(self._shard(method_id, "id"), method_id)
+        self.store.delete_payment_method(self._shard(method_id, "id"), method_id, owner=caller.bound_user())
 
     # ---- charges and refunds -------------------------------------------------------------------
     def create_payment(self, user_id: int, enrollment_id: int, payment_method_id: int, amount: str,

@@ -105,8 +105,14 @@ class PgPaymentStore:
                         "ORDER BY created_at, id LIMIT %s", (user_id, *params, limit))
             return [PaymentMethod(*r) for r in cur.fetchall()]
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None:
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None:
+        """`owner`: the only user whose card this may be (a student's call); someone else's is not found."""
         def body(cur) -> None:
+            if owner is not None:
+                cur.execute("SELECT 1 FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
+                            (method_id, owner))
+                if cur.fetchone() is None:
+                    raise NotFound("payment method", method_id)
             cur.execute("SELECT delete_payment_method(%s)", (method_id,))
 
         transactions.write(self.pools, shard, body)

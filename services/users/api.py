@@ -1,6 +1,8 @@
 """The gRPC edge of the users service: proto ↔ domain, nothing else."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from google.protobuf import empty_pb2
 
 from elearning.common.v1 import common_pb2
@@ -8,6 +10,7 @@ from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUserRequest, User
 from services.users.service import UPDATABLE, UserService
+from services.users.sessions import Session, Sessions
 from shared.errors import InvalidArgument
 from shared.grpc_errors import item_status
 from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
@@ -52,9 +55,40 @@ def _batch_result(outcome: CreatedOutcome) -> pb.BatchCreateUsersResult:
     return pb.BatchCreateUsersResult(status=common_pb2.ItemStatus(), user=to_proto(outcome.user))
 
 
+def session_reply(session: Session) -> pb.LoginResponse:
+    return pb.LoginResponse(access_token=session.access_token,
+                            access_token_expire_time=timestamp(session.access_expires_at),
+                            refresh_token=session.refresh_token,
+                            refresh_token_expire_time=timestamp(session.refresh_expires_at), user_id=session.user_id)
+
+
+def peer_host(context) -> str:
+    """The caller's address without its port (a new connection must not reset the caller's count)."""
+    peer = context.peer() or ""
+    return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
+
+
 class UserApi(pb_grpc.UserServiceServicer):
-    def __init__(self, service: UserService):
+    def __init__(self, service: UserService, sessions: Sessions, jwks: Callable[[], str]):
         self.service = service
+        self.sessions = sessions
+        self.jwks = jwks
+
+    def Login(self, request: pb.LoginRequest, context) -> pb.LoginResponse:
+        return session_reply(self.sessions.login(request.email, request.password, peer_host(context)))
+
+    def RefreshToken(self, request: pb.RefreshTokenRequest, context) -> pb.LoginResponse:
+        return session_reply(self.sessions.refresh(request.refresh_token))
+
+    def Logout(self, request: pb.LogoutRequest, context) -> empty_pb2.Empty:
+        self.sessions.logout(request.refresh_token)
+        return empty_pb2.Empty()
+
+    def GetJwks(self, request: pb.GetJwksRequest, context) -> pb.GetJwksResponse:
+        return pb.GetJwksResponse(jwks_json=self.jwks())
+
+    def ExchangeToken(self, request: pb.ExchangeTokenRequest, context) -> pb.LoginResponse:
+        return session_reply(self.sessions.exchange(request.email))
 
     def CreateUser(self, request: pb.CreateUserRequest, context) -> pb.User:
         user = request.user

@@ -7,6 +7,7 @@ from typing import Protocol
 from services.users import rules
 from services.users.domain import CreatedOutcome, NewUser, NewUserRequest, User, UserChanges
 from shared import batches, field_masks, idempotency, pagination
+from shared.auth import caller
 from shared.errors import DomainError, InvalidArgument, NotFound, ShardUnavailable, Unavailable, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
@@ -79,6 +80,8 @@ class UserService:
         violations = Violations()
         new, home = self._validated(full_name, email, region, role, profile, password, violations)
         violations.raise_if_any()
+        if new.role != "STUDENT":
+            caller.require_privileged("creates an account of another role than STUDENT")
         idempotency.check_request_id(request_id)
         password_hash = self.hasher.hash(password) if password else None
         directory = self._directory_for(new.email)
@@ -178,6 +181,8 @@ class UserService:
         if "password" in mask:
             rules.check_password(password, violations, required=True)
         violations.raise_if_any()
+        if "role" in mask:
+            caller.require_privileged("changes a role")
         if "password" in mask:
             changes = UserChanges(**{**changes.__dict__, "password_hash": self.hasher.hash(password)})
         return self.store.update(home, user_id, changes, self._directory_for)

@@ -54,4 +54,4 @@ def topology_with_routes(cluster, routes: dict) -> dict[str, str]:
     """The session cluster's topology with a gateway routing table, as process environment."""
     topology = json.loads(cluster.layout.topology_file.read_text())
     topology["routes"] = routes
-    return {"ELEARN_TOPOLOGY": json.dumps(topology)}
+    return {"ELEARN_TOPOLOGY": json.dumps(topology), "ELEARN_AUTH_DIR": str(cluster.layout.auth_dir)}

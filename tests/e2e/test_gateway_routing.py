@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from shared.proto_values import region_value
+from tests.channels import admin_token, open_channel
 from tests.e2e.grpcurl import grpcurl
 from tests.e2e.processes import ServerProcess, free_port, topology_with_routes
 
@@ -41,7 +42,8 @@ def test_grpcurl_sees_the_route_trailers_and_a_bad_region_header(cluster):
         "user": {"email": f"curl-{uuid.uuid4().hex[:10]}@example.com", "full_name": "C", "region": "REGION_AFRICA"}})
     assert created.returncode == 0, created.stderr
     assert "x-region: AFRICA" in created.stdout and "x-shard: eu" in created.stdout
-    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", flags=("-H", "x-region: MARS"), data={"id": "1"})
+    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": "1"}, flags=(
+        "-H", "x-region: MARS", "-H", f"authorization: Bearer {admin_token(cluster.layout.auth_dir)}"))
     assert "Code: InvalidArgument" in rejected.stderr and "x-region" in rejected.stderr
 
 
@@ -52,7 +54,7 @@ def regional(cluster):
     spare = ServerProcess("services.users.main", free_port(), cluster.env, USERS).start()
     env = topology_with_routes(cluster, {"users": {"EUROPE": spare.address, "ASIA": cluster.service("users")}})
     gateway = ServerProcess("gateway.main", free_port(), env).start()
-    channel = grpc.insecure_channel(gateway.address)
+    channel = open_channel(cluster, gateway.address)
     yield spare, pb_grpc.UserServiceStub(channel), health_pb2_grpc.HealthStub(channel)
     channel.close()
     gateway.stop()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -31,7 +33,13 @@ def test_grpcurl_creates_and_reads_a_user_through_the_gateway(cluster):
     user = json.loads(created.stdout)
     assert user["email"] == email and user["region"] == "REGION_EUROPE"
     assert user["has_password"] is True and "grpcurl-pass" not in created.stdout and "password" not in user
-    fetched = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": user["id"]})
+    anonymous = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": user["id"]})
+    assert "Code: Unauthenticated" in anonymous.stderr
+    # As the README shows: the user's own token (`elearn token --user ID`) in the authorization header.
+    token = subprocess.run([sys.executable, "-m", "launcher.cli", "token", "--data-dir", str(cluster.layout.data_dir),
+                            "--user", user["id"]], capture_output=True, text=True, timeout=60).stdout.strip()
+    fetched = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": user["id"]},
+                      flags=("-H", f"authorization: Bearer {token}"))
     assert fetched.returncode == 0, fetched.stderr
     assert json.loads(fetched.stdout)["email"] == email
     assert cluster.query("eu", "primary", "SELECT email FROM users WHERE id = %s", (int(user["id"]),)) == [(email,)]

@@ -1,17 +1,17 @@
 """Fixtures of the integration tests that call the content service (helpers in content_client.py)."""
 from __future__ import annotations
 
-import grpc
 import pymongo
 import pytest
 
+from tests.channels import open_channel
 from tests.integration.content_client import SHARDS
 from tests.integration.courses_client import category, course, instructor
 
 
 @pytest.fixture(scope="module")
 def content_channel(cluster):
-    with grpc.insecure_channel(cluster.service("content")) as channel:
+    with open_channel(cluster, cluster.service("content")) as channel:
         yield channel
 
 

@@ -17,6 +17,7 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import SHARD_NAMES
 from launcher.prometheus import RULES
+from tests.channels import open_channel
 from tests.integration import courses_client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -55,7 +56,7 @@ def test_the_rules_are_valid():
 
 def test_prometheus_sees_call_rates_query_latency_and_replica_lag(cluster, prometheus):
     # A channel of its own: the session's may be in a reconnect backoff after the tests that stop processes.
-    channel = grpc.insecure_channel(cluster.gateway)
+    channel = open_channel(cluster, cluster.gateway)
     grpc.channel_ready_future(channel).result(timeout=30)
     users = users_grpc.UserServiceStub(channel)
 

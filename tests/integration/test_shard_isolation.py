@@ -22,6 +22,7 @@ from elearning.users.v1 import users_service_pb2 as pb
 from launcher import postgres
 from launcher.processes import health_status
 from shared.shard_health import shard_health_name
+from tests.channels import open_channel
 from tests.integration.payments_client import card_message
 from tests.integration.payments_client import stub as payments_stub
 from tests.integration.test_failover import email_kept_off, whole_again
@@ -106,8 +107,8 @@ def _health_during(address: str, service: str) -> dict[str, str]:
 
 def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
     whole_again(cluster, "eu")
-    channel = grpc.insecure_channel(cluster.service("users"))
-    pay_channel = grpc.insecure_channel(cluster.service("payments"))
+    channel = open_channel(cluster, cluster.service("users"))
+    pay_channel = open_channel(cluster, cluster.service("payments"))
     users, payments = stub(channel), payments_stub(pay_channel)
     owners = {region: users.CreateUser(pb.CreateUserRequest(user=new_user(region, email=email_kept_off("eu"))),
                                        timeout=10).id for region in ("EUROPE", "NORTH_AMERICA", "ASIA")}
@@ -193,7 +194,7 @@ def test_a_commit_waiting_for_a_frozen_standby_is_cancelled_within_its_deadline(
     frozen (still connected, so it stays in the synchronous set) the watchdog cancels the wait before the
     call's deadline and the call answers COMMIT_UNCONFIRMED; a retry with the same request_id settles it."""
     whole_again(cluster, "eu")
-    channel = grpc.insecure_channel(cluster.service("users"))
+    channel = open_channel(cluster, cluster.service("users"))
     users = stub(channel)
     requests = [pb.CreateUserRequest(user=new_user("EUROPE", email=email_kept_off("eu")),
                                      request_id=str(uuid.uuid4())) for _ in range(4)]

@@ -83,7 +83,7 @@ class FakePaymentStore:
         rows = sorted((m for m in self.methods.values() if m.user_id == user_id), key=lambda m: (m.created_at, m.id))
         return [m for m in rows if after is None or (m.created_at, m.id) > after][:limit]
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None:
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None:
         self.calls.append(("delete_payment_method", shard))
         self.methods.pop(method_id)
 

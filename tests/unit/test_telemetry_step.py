@@ -14,6 +14,7 @@ from shared import errors
 from shared.server import ServiceBinding, create_server
 from shared.settings import load_settings
 from shared.telemetry.metrics import REGISTRY
+from tests.unit import auth_keys
 
 SERVICE = "elearning.users.v1.UserService"
 
@@ -33,10 +34,11 @@ def sample(name: str, **labels) -> float:
 
 
 def serve(env: dict):
-    settings = load_settings("users", env)
+    folder = auth_keys.auth_dir()  # the calls are an admin's, so the authenticate step lets them through
+    settings = auth_keys.with_auth(load_settings("users", env), folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(Users(), server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
-    return server, grpc.insecure_channel(f"127.0.0.1:{port}")
+    return server, auth_keys.admin_channel(f"127.0.0.1:{port}", folder)
 
 
 @pytest.fixture

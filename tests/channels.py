@@ -1,0 +1,33 @@
+"""How every test opens a channel to the cluster: `open_channel(cluster, target)` sends an admin's token
+by default (so a test about something else is not refused), `token=` another identity, `token=None` none."""
+from __future__ import annotations
+
+import functools
+import pathlib
+from typing import Any
+
+import grpc
+
+from shared.auth.client import with_token
+from shared.auth.tokens import user_token
+
+ADMIN_ID = 1  # an operator's token: no such user needs to exist, an admin is bound to no data
+SESSION_TTL_S = 12 * 3600  # outlives any test session
+_ADMIN: Any = object()
+
+
+@functools.cache
+def admin_token(auth_dir: pathlib.Path) -> str:
+    return user_token(auth_dir, ADMIN_ID, "ADMIN", ttl_s=SESSION_TTL_S)
+
+
+def token_for(cluster: Any, user_id: int, role: str, region: str = "") -> str:
+    """A token of user `user_id` with `role`, minted from the cluster's signing key."""
+    return user_token(cluster.layout.auth_dir, user_id, role, region, ttl_s=SESSION_TTL_S)
+
+
+def open_channel(cluster: Any, target: str, *, token: str | None = _ADMIN) -> grpc.Channel:
+    if token is _ADMIN:
+        token = admin_token(cluster.layout.auth_dir)
+    bearer = token
+    return with_token(grpc.insecure_channel(target), (lambda: bearer) if bearer is not None else None)
