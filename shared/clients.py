@@ -30,6 +30,12 @@ Stub = TypeVar("Stub")
 CHANNEL_OPTIONS = balancing.CHANNEL_OPTIONS  # round_robin over a service's instances, dead ones dropped
 
 
+def _method_name(method: object) -> str:
+    """The full name of a multicallable's method: bytes on a plain channel's, text on an intercepted one's."""
+    name = getattr(method, "_method", "/unknown/unknown")
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 class ServiceClients:
     """Stubs for the other services of the topology, created on first use and shared by all threads."""
 
@@ -85,7 +91,7 @@ class ServiceClients:
         the reconnect backoff."""
         timeout_s = deadlines.budget(self.timeout_s)
         deadline = time.monotonic() + timeout_s
-        observed = client_calls(getattr(method, "_method", b"/unknown/unknown").decode(), service)
+        observed = client_calls(_method_name(method), service)
         try:
             with observed.attempt() as trace_context:
                 return method(request, timeout=timeout_s, metadata=(*metadata, *trace_context),
