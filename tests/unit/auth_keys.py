@@ -1,8 +1,10 @@
 """Signing keys in a temporary auth directory, for unit tests that run real servers of elearning methods."""
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import pathlib
+import shutil
 import tempfile
 
 import grpc
@@ -15,6 +17,7 @@ from shared.settings import Settings
 
 def auth_dir() -> pathlib.Path:
     folder = pathlib.Path(tempfile.mkdtemp(prefix="elearn-auth-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # one per test server: gone when the run ends
     keys.ensure_keys(folder, [keys.PEOPLE, keys.service_signer("sso")])
     return folder
 
