@@ -31,3 +31,13 @@ def open_channel(cluster: Any, target: str, *, token: str | None = _ADMIN) -> gr
         token = admin_token(cluster.layout.auth_dir)
     bearer = token
     return with_token(grpc.insecure_channel(target), (lambda: bearer) if bearer is not None else None)
+
+
+def code_of(call: Any) -> grpc.StatusCode:
+    """The status code `call()` ends with (OK when it returns)."""
+    try:
+        call()
+    except grpc.RpcError as exc:
+        code: grpc.StatusCode = exc.code()
+        return code
+    return grpc.StatusCode.OK

@@ -3,6 +3,7 @@ caller's trace, and an access log line. Everything per method is bound once, on 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -47,20 +48,27 @@ class _Outcomes:
 UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
+def _invoke(behavior: Behavior, request: object, context: grpc.ServicerContext,
+            settled: Callable[[grpc.StatusCode], None]) -> object:
+    """The behaviour's result; `settled` gets the call's code however it ends (UNKNOWN for an exception grpc
+    turns into a status itself)."""
+    code = grpc.StatusCode.UNKNOWN
+    try:
+        response = behavior(request, context)
+        code = _code_of(context) or grpc.StatusCode.OK
+        return response
+    except BaseException:
+        code = _code_of(context) or grpc.StatusCode.UNKNOWN
+        raise
+    finally:
+        settled(code)
+
+
 def _counted(behavior: Behavior, outcomes: _Outcomes) -> Behavior:
     def counted(request: object, context: grpc.ServicerContext) -> object:
         outcomes.started.inc()
         begin = time.perf_counter()
-        code = grpc.StatusCode.UNKNOWN
-        try:
-            response = behavior(request, context)
-            code = _code_of(context) or grpc.StatusCode.OK
-            return response
-        except BaseException:
-            code = _code_of(context) or grpc.StatusCode.UNKNOWN
-            raise
-        finally:
-            outcomes.record(code, time.perf_counter() - begin)
+        return _invoke(behavior, request, context, lambda code: outcomes.record(code, time.perf_counter() - begin))
 
     return counted
 
@@ -80,17 +88,10 @@ class TelemetryStep(UnaryWrapInterceptor):
         def observed(request: object, context: grpc.ServicerContext) -> object:
             outcomes.started.inc()
             begin = time.perf_counter()
-            code = grpc.StatusCode.UNKNOWN  # an exception grpc turns into a status itself
             with request_ids.scope(context) as request_id, \
                     tracing.server_span(span_name, context.invocation_metadata()) as span:
-                try:
-                    response = behavior(request, context)
-                    code = _code_of(context) or grpc.StatusCode.OK
-                    return response
-                except BaseException:
-                    code = _code_of(context) or grpc.StatusCode.UNKNOWN
-                    raise
-                finally:
+
+                def settled(code: grpc.StatusCode) -> None:
                     seconds = time.perf_counter() - begin
                     outcomes.record(code, seconds)
                     if span.is_recording():
@@ -99,6 +100,8 @@ class TelemetryStep(UnaryWrapInterceptor):
                     if access_log.admits(code is grpc.StatusCode.OK):
                         access_log.write(request_id=request_id, trace_id=tracing.trace_id(span), method=method,
                                          code=code.name, seconds=seconds, trailers=context.trailing_metadata())
+
+                return _invoke(behavior, request, context, settled)
 
         return observed
 

@@ -11,18 +11,10 @@ from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
 from elearning.payments.v1 import payments_service_pb2 as payments_pb
 from elearning.users.v1 import users_service_pb2 as users_pb
 from shared.proto_values import enum_name
-from tests.channels import open_channel, token_for
+from tests.channels import code_of, open_channel, token_for
 from tests.integration import content_client, courses_client, payments_client
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
-
-
-def code_of(call) -> grpc.StatusCode:
-    try:
-        call()
-    except grpc.RpcError as exc:
-        return exc.code()
-    return grpc.StatusCode.OK
 
 
 @pytest.fixture(scope="module")

@@ -13,19 +13,11 @@ import pytest
 from elearning.users.v1 import users_service_pb2 as pb
 from shared.auth import keys
 from shared.auth.tokens import Signer
-from tests.channels import open_channel
+from tests.channels import code_of, open_channel
 from tests.integration.races import tally, together
 from tests.integration.users_client import new_user, stub
 
 PASSWORD = "correct horse battery"
-
-
-def code_of(call) -> grpc.StatusCode:
-    try:
-        call()
-    except grpc.RpcError as exc:
-        return exc.code()
-    return grpc.StatusCode.OK
 
 
 @pytest.fixture(scope="module")
