@@ -88,14 +88,16 @@ class CrossShardWrite:
             if others:
                 with home.cursor() as cur:
                     cur.execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (self.gid,))
-            home.commit()
+            with shard_metrics.commit(self.home):  # the decision's commit: the wait for the standby
+                home.commit()
         except psycopg2.Error as exc:
             raise translate(exc, current, Role.PRIMARY) from exc
         self._done = True
         self.pools.record_commit(self.home, home)
         for shard in others:
             try:
-                self._conns[shard].tpc_commit()
+                with shard_metrics.commit(shard):
+                    self._conns[shard].tpc_commit()
                 self.pools.record_commit(shard, self._conns[shard])
             except psycopg2.Error:
                 # Decided and durable on the home shard: recovery will finish this commit.
