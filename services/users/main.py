@@ -7,12 +7,13 @@ import sys
 
 from elearning.users.v1 import users_service_pb2, users_service_pb2_grpc
 from services.users.api import UserApi
+from services.users.attempt_store import PgAttemptStore
 from services.users.passwords import ScryptHasher
 from services.users.service import UserService
 from services.users.session_store import PgSessionStore
 from services.users.sessions import Sessions
 from services.users.store import PgUserStore
-from services.users.throttle import FailedLogins
+from services.users.throttle import SignInLimits
 from shared.auth import keys
 from shared.auth.tokens import Signer
 from shared.pg import ShardPools
@@ -30,7 +31,7 @@ def build(settings: Settings) -> ProcessParts:
     store, hasher = PgUserStore(pools), ScryptHasher()
     auth_dir = pathlib.Path(settings.auth_dir)
     sessions = Sessions(PgSessionStore(pools), store, settings.shard_map, hasher, Signer(auth_dir, keys.PEOPLE),
-                        FailedLogins())
+                        SignInLimits(PgAttemptStore(pools), lambda key: settings.shard_map.for_key(key).name))
     api = UserApi(UserService(store, settings.shard_map, hasher, hash_workers=settings.hash_workers), sessions,
                   lambda: json.dumps(keys.read_jwks(auth_dir)))
 

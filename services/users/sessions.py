@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from services.users import rules
-from services.users.throttle import FailedLogins
+from services.users.throttle import SignInLimits
 from shared.auth.tokens import Signer
 from shared.errors import InvalidArgument, Unauthenticated
 from shared.sharding import ShardMap
@@ -55,7 +55,7 @@ def _digest(refresh_token: str) -> bytes:
 
 class Sessions:
     def __init__(self, store: SessionStore, users: EmailLookup, shard_map: ShardMap, hasher: Hasher,
-                 signer: Signer, throttle: FailedLogins):
+                 signer: Signer, throttle: SignInLimits):
         self.store, self.users, self.shards = store, users, shard_map
         self.hasher, self.signer, self.throttle = hasher, signer, throttle
         self._dummy: str | None = None
@@ -80,13 +80,16 @@ class Sessions:
         email = rules.normalize_email(email)
         if rules.email_problem(email):
             raise Unauthenticated(WRONG)  # no account can have it: nothing to guess, nothing to count
-        self.throttle.check(email, caller)
         account = self._account(email)
+        # The account's count lives on its home shard; an email without an account is counted on its directory
+        # shard, which every process also picks alike.
+        counted_on = self.shards.for_id(account[0]).name if account else self.shards.for_key(email).name
+        self.throttle.admit(email, counted_on, caller)
         password_hash = account[1][0] if account else None
         ok = self.hasher.verify(password, password_hash or self._dummy_hash())
         if not (ok and account and password_hash):
-            self.throttle.failed(email, caller)
-            raise Unauthenticated(WRONG)
+            raise Unauthenticated(WRONG)  # already counted by admit
+        self.throttle.succeeded(email, counted_on, caller)
         user_id, (_hash, role, region) = account
         return self._open(user_id, role, region)
 

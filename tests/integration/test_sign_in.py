@@ -63,7 +63,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(anonymous, ac
 
 @pytest.fixture(scope="module")
 def one_users_instance(cluster):
-    """One users process, not the balanced service: the failed sign-in count is that process's."""
+    """One users process, not the balanced service (the count is the database's, so it is the same)."""
     with open_channel(cluster, cluster.service("users"), token=None) as channel:
         yield stub(channel)
 
@@ -84,9 +84,6 @@ def test_failed_logins_are_limited_per_account_even_with_the_right_password(one_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap: failed sign-ins are counted per users process, so through the "
-                   "gateway, which balances over two instances, an account gets 5 tries per instance; the count "
-                   "belongs in the database")
 def test_failed_logins_are_limited_per_account_across_every_users_instance(anonymous):
     assert _five_failures_then_the_right_password(anonymous) == grpc.StatusCode.RESOURCE_EXHAUSTED
 
