@@ -17,6 +17,8 @@ from gateway.catalog import split_method
 from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
 from shared import request_ids
+from shared.auth import client_address
+from shared.auth.client import TokenSource
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared.grpc_errors import Status, error_reason, leaks, to_status
 from shared.telemetry.client import calls as client_calls
@@ -31,6 +33,7 @@ BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
 # context names the caller's span: the backend's parent is the gateway's own, sent with each attempt).
 HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type",
               "traceparent", "tracestate"}
+GATEWAY_SAYS = {request_ids.HEADER, client_address.ADDRESS_HEADER, client_address.PROOF_HEADER}
 
 
 def is_read(method: str) -> bool:
@@ -45,9 +48,11 @@ def route_metadata(target: Target | None, region_header: str | None = None) -> t
 
 
 class Forwarder(grpc.GenericRpcHandler):
-    def __init__(self, router: MethodRouter, backends: Backends, default_timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, router: MethodRouter, backends: Backends, default_timeout_s: float = DEFAULT_TIMEOUT_S,
+                 identity: TokenSource | None = None):
         self.router = router
         self.backends = backends
+        self.identity = identity  # the gateway's own token, proof of the client address it forwards
         self.default_timeout_s = default_timeout_s
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[bytes, bytes] | None:
@@ -58,8 +63,12 @@ class Forwarder(grpc.GenericRpcHandler):
 
     def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
         # The backend logs and answers under the request ID this gateway's own errors carry.
+        # The client's address is the gateway's to say (with its own token as proof): whatever the client sent
+        # under those names is dropped.
         metadata = (*((k, v) for k, v in context.invocation_metadata()
-                      if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
+                      if k not in HOP_BY_HOP and k not in GATEWAY_SAYS),
+                    (request_ids.HEADER, request_ids.current()),
+                    *(client_address.gateway_headers(context.peer() or "", self.identity()) if self.identity else ()))
         region_header = next((v for k, v in metadata if k == "x-region" and isinstance(v, str)), None)
         try:
             target = self.router.target(method, request, region_header)

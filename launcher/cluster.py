@@ -28,9 +28,10 @@ from shared.settings import parse_shard_map
 ROLES = ("primary", "replica")
 SERVING_TIMEOUT_S = 120
 START_ATTEMPTS = 3
-# Who gets a signing key: people's tokens (the users service), each service's own identity, and the
-# single-sign-on bridge (the one identity that may call ExchangeToken).
-AUTH_SIGNERS = (keys.PEOPLE, *(keys.service_signer(c.name) for c in SERVICES), keys.service_signer("sso"))
+# Who gets a signing key: people's tokens (the users service), each service's own identity, the gateway's (its
+# proof of the client address it forwards) and the single-sign-on bridge (the one identity for ExchangeToken).
+AUTH_SIGNERS = (keys.PEOPLE, *(keys.service_signer(c.name) for c in SERVICES), keys.service_signer("gateway"),
+                keys.service_signer("sso"))
 
 
 class ClusterError(RuntimeError):

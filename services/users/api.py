@@ -11,6 +11,7 @@ from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUserRequest, User
 from services.users.service import UPDATABLE, UserService
 from services.users.sessions import Session, Sessions
+from shared.auth import client_address
 from shared.errors import InvalidArgument
 from shared.grpc_errors import item_status
 from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
@@ -62,12 +63,6 @@ def session_reply(session: Session) -> pb.LoginResponse:
                             refresh_token_expire_time=timestamp(session.refresh_expires_at), user_id=session.user_id)
 
 
-def peer_host(context) -> str:
-    """The caller's address without its port (a new connection must not reset the caller's count)."""
-    peer = context.peer() or ""
-    return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
-
-
 class UserApi(pb_grpc.UserServiceServicer):
     def __init__(self, service: UserService, sessions: Sessions, jwks: Callable[[], str]):
         self.service = service
@@ -75,7 +70,8 @@ class UserApi(pb_grpc.UserServiceServicer):
         self.jwks = jwks
 
     def Login(self, request: pb.LoginRequest, context) -> pb.LoginResponse:
-        return session_reply(self.sessions.login(request.email, request.password, peer_host(context)))
+        return session_reply(self.sessions.login(request.email, request.password,
+                                                  client_address.of(context.peer() or "")))
 
     def RefreshToken(self, request: pb.RefreshTokenRequest, context) -> pb.LoginResponse:
         return session_reply(self.sessions.refresh(request.refresh_token))

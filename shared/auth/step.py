@@ -2,7 +2,8 @@
 the caller the service reads (`shared.auth.caller.current()`).
 
 Only the `authorization: Bearer <token>` metadata names the caller; no other header is read, so a caller
-cannot claim an identity by setting one. Health and reflection stay open (probes carry no token).
+cannot claim an identity by setting one (the client address the gateway forwards is believed only with the
+gateway's own token: `client_address`). Health and reflection stay open (probes carry no token).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 
 from shared.auth import caller as callers
-from shared.auth import policy
+from shared.auth import client_address, policy
 from shared.auth.tokens import InvalidToken, Verifier
 from shared.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 from shared.grpc_errors import to_status
@@ -98,8 +99,9 @@ class AuthenticateInterceptor(UnaryWrapInterceptor):
         parse = request_class(method) if rule is not None and (rule.owner or rule.reply_owner) else None
 
         def guarded(request: Any, context: grpc.ServicerContext) -> Any:
+            metadata = context.invocation_metadata()
             try:
-                caller = admit(self.verifier, method, context.invocation_metadata())
+                caller = admit(self.verifier, method, metadata)
                 if rule is not None and rule.owner and parse is not None and caller.bound_to_own_data:
                     try:
                         check_owner(rule, caller, parse().FromString(request))
@@ -107,8 +109,12 @@ class AuthenticateInterceptor(UnaryWrapInterceptor):
                         pass  # the handler's own parse answers INVALID_ARGUMENT naming the request
             except DomainError as exc:
                 context.abort_with_status(to_status(exc, self.domain))
-            with callers.acting_as(caller):
-                reply = behavior(request, context)
+            forwarded = client_address.set_forwarded(client_address.forwarded_by_gateway(self.verifier, metadata))
+            try:
+                with callers.acting_as(caller):
+                    reply = behavior(request, context)
+            finally:
+                client_address.reset_forwarded(forwarded)
             if (rule is not None and rule.reply_owner and caller.bound_to_own_data and isinstance(reply, Message)
                     and field_value(reply, rule.reply_owner) != caller.user_id and parse is not None):
                     resource, key = rule.hidden_as
