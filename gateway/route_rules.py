@@ -65,6 +65,7 @@ RULES: dict[str, Rule] = {
     USERS + "Logout": UNKEYED,
     USERS + "GetJwks": UNKEYED,
     USERS + "ExchangeToken": UNKEYED,
+    USERS + "ListRevokedSessions": ALL_SHARDS,
 
     COURSES + "CreateCategory": ALL_SHARDS,
     COURSES + "GetCategory": REFERENCE,

@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
+from shared.auth.revocations import poll_ended_sessions
 from shared.auth.step import AuthenticateInterceptor
 from shared.auth.tokens import Verifier
 from shared.bulkhead import ShardGate
@@ -59,6 +60,14 @@ class PortInUse(RuntimeError):
     pass
 
 
+def verifier(settings: Settings) -> Verifier:
+    """The token verifier of this process, refusing the ended sessions it polls (when there are keys)."""
+    if not settings.auth_dir:
+        return Verifier(None)
+    ended = poll_ended_sessions(settings) if settings.revocation_poll_s > 0 else frozenset[str]()
+    return Verifier(pathlib.Path(settings.auth_dir), ended=ended)
+
+
 def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerInterceptor]:
     """What happens to every call, in the order the call meets it."""
     domain = f"elearning.{settings.process}"
@@ -71,7 +80,7 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
         # before authenticate, so calls refused for their token are counted and logged too
         telemetry.step(settings),
         # authenticate: the token verified, the method's rule applied, the caller set for the service
-        AuthenticateInterceptor(Verifier(pathlib.Path(settings.auth_dir) if settings.auth_dir else None), domain),
+        AuthenticateInterceptor(verifier(settings), domain),
         # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
         # that metadata through untouched)
         None if settings.process == "gateway" else ConsistencyInterceptor(

@@ -146,6 +146,9 @@ class Settings:
     access_log_max_per_s: int = 100  # access log lines per second at most; 0 switches the access log off
     # The data folder's auth/ directory (keys, jwks.json); without it only anonymous calls are admitted.
     auth_dir: str = ""
+    # How often the ended sessions (Logout) are fetched from the users service: a signed-out access token is
+    # refused everywhere within this delay (0: never fetched, signed-out tokens live until they expire).
+    revocation_poll_s: float = 2.0
 
 
 def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
@@ -289,6 +292,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         access_log_sample=_ratio(env, "ELEARN_ACCESS_LOG_SAMPLE", 1.0),
         access_log_max_per_s=_number(env, "ELEARN_ACCESS_LOG_MAX_PER_S", 100),
         auth_dir=_auth_dir(env),
+        revocation_poll_s=_number(env, "ELEARN_REVOCATION_POLL_S", Settings.revocation_poll_s, float),
     )
 
 

@@ -80,6 +80,10 @@ class UserApi(pb_grpc.UserServiceServicer):
         self.sessions.logout(request.refresh_token)
         return empty_pb2.Empty()
 
+    def ListRevokedSessions(self, request: pb.ListRevokedSessionsRequest,
+                            context) -> pb.ListRevokedSessionsResponse:
+        return pb.ListRevokedSessionsResponse(session_ids=self.sessions.ended_sessions())
+
     def GetJwks(self, request: pb.GetJwksRequest, context) -> pb.GetJwksResponse:
         return pb.GetJwksResponse(jwks_json=self.jwks())
 

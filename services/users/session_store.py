@@ -1,4 +1,5 @@
-"""PostgreSQL storage of sign-in: the password hash of an account, and refresh tokens (hashed) on its shard."""
+"""PostgreSQL storage of sign-in: the password hash of an account, refresh tokens (hashed) and ended sessions,
+each on the account's home shard."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,20 +21,37 @@ class PgSessionStore:
 
         return self.pools.read_one(shard, fetch, primary=True)
 
-    def save(self, shard: str, user_id: int, token_hash: bytes, expires_at: datetime) -> None:
+    def save(self, shard: str, user_id: int, token_hash: bytes, expires_at: datetime, session_id: str) -> None:
         def insert(cur) -> None:
-            cur.execute("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES (%s, %s, %s)",
-                        (token_hash, user_id, expires_at))
+            cur.execute("INSERT INTO refresh_tokens (token_hash, user_id, expires_at, session_id) "
+                        "VALUES (%s, %s, %s, %s)", (token_hash, user_id, expires_at, session_id))
 
         transactions.write(self.pools, shard, insert)
 
-    def revoke(self, shard: str, token_hash: bytes) -> int | None:
-        """Revoke a live token; returns its user, or None when it is unknown, expired or already revoked
-        (two concurrent refreshes of one token: exactly one wins)."""
-        def update(cur) -> int | None:
+    def revoke(self, shard: str, token_hash: bytes) -> tuple[int, str | None] | None:
+        """Revoke a live token; returns (its user, its session), or None when it is unknown, expired or already
+        revoked (two concurrent refreshes of one token: exactly one wins)."""
+        def update(cur) -> tuple[int, str | None] | None:
             cur.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = %s AND revoked_at IS NULL "
-                        "AND expires_at > now() RETURNING user_id", (token_hash,))
+                        "AND expires_at > now() RETURNING user_id, session_id", (token_hash,))
             row = cur.fetchone()
-            return row[0] if row else None
+            return (row[0], row[1]) if row else None
 
         return transactions.write(self.pools, shard, update)
+
+    def end_session(self, shard: str, user_id: int, session_id: str, until: datetime) -> None:
+        """List the session as ended until `until`; sessions whose listing has lapsed leave the list."""
+        def insert(cur) -> None:
+            cur.execute("INSERT INTO revoked_sessions (session_id, user_id, expires_at) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (session_id) DO NOTHING", (session_id, user_id, until))
+            cur.execute("DELETE FROM revoked_sessions WHERE expires_at < now()")
+
+        transactions.write(self.pools, shard, insert)
+
+    def ended_sessions(self, shard: str) -> list[str]:
+        """The sessions listed as ended on `shard` whose access tokens may still be unexpired."""
+        def fetch(cur) -> list[str]:
+            cur.execute("SELECT session_id FROM revoked_sessions WHERE expires_at > now()")
+            return [row[0] for row in cur.fetchall()]
+
+        return self.pools.read_one(shard, fetch, primary=True) or []

@@ -14,20 +14,26 @@ from typing import Protocol
 
 from services.users import rules
 from services.users.throttle import SignInLimits
-from shared.auth.tokens import Signer
+from shared.auth.tokens import ACCESS_TTL_S, LEEWAY_S, Signer
 from shared.errors import InvalidArgument, Unauthenticated
 from shared.sharding import ShardMap
 
 REFRESH_TTL = timedelta(days=14)
+# An ended session stays listed until the last access token it can have minted has expired.
+ENDED_LISTED = timedelta(seconds=ACCESS_TTL_S + LEEWAY_S)
 WRONG = "the email or password is wrong"
 
 
 class SessionStore(Protocol):
     def credentials(self, shard: str, user_id: int) -> tuple[str | None, str, str] | None: ...
 
-    def save(self, shard: str, user_id: int, token_hash: bytes, expires_at: datetime) -> None: ...
+    def save(self, shard: str, user_id: int, token_hash: bytes, expires_at: datetime, session_id: str) -> None: ...
 
-    def revoke(self, shard: str, token_hash: bytes) -> int | None: ...
+    def revoke(self, shard: str, token_hash: bytes) -> tuple[int, str | None] | None: ...
+
+    def end_session(self, shard: str, user_id: int, session_id: str, until: datetime) -> None: ...
+
+    def ended_sessions(self, shard: str) -> list[str]: ...
 
 
 class EmailLookup(Protocol):
@@ -91,7 +97,7 @@ class Sessions:
             raise Unauthenticated(WRONG)  # already counted by admit
         self.throttle.succeeded(email, counted_on, caller)
         user_id, (_hash, role, region) = account
-        return self._open(user_id, role, region)
+        return self._open(user_id, role, region, secrets.token_urlsafe(12))
 
     def exchange(self, email: str) -> Session:
         """For the single-sign-on bridge, which has authenticated the person itself."""
@@ -99,33 +105,40 @@ class Sessions:
         if account is None:
             raise Unauthenticated("no account has this email")
         user_id, (_hash, role, region) = account
-        return self._open(user_id, role, region)
+        return self._open(user_id, role, region, secrets.token_urlsafe(12))
 
     def refresh(self, refresh_token: str) -> Session:
-        user_id = self._revoke(refresh_token)
+        user_id, session_id = self._revoke(refresh_token)
         found = self.store.credentials(self.shards.for_id(user_id).name, user_id)
         if found is None:
             raise Unauthenticated("the refresh token is invalid, expired or revoked")
-        return self._open(user_id, found[1], found[2])
+        return self._open(user_id, found[1], found[2], session_id or secrets.token_urlsafe(12))
 
     def logout(self, refresh_token: str) -> None:
-        self._revoke(refresh_token)
+        """Ends the session: its refresh token revoked, its ID listed so every process refuses its access tokens."""
+        user_id, session_id = self._revoke(refresh_token)
+        if session_id:
+            self.store.end_session(self.shards.for_id(user_id).name, user_id, session_id,
+                                   datetime.now(UTC) + ENDED_LISTED)
 
-    def _revoke(self, refresh_token: str) -> int:
+    def ended_sessions(self) -> list[str]:
+        return [sid for shard in self.shards.names for sid in self.store.ended_sessions(shard)]
+
+    def _revoke(self, refresh_token: str) -> tuple[int, str | None]:
         owner, _, secret = refresh_token.partition(".")
         try:
             shard = self.shards.for_id(int(owner)).name if secret else None
         except (ValueError, InvalidArgument):
             shard = None
-        user_id = self.store.revoke(shard, _digest(refresh_token)) if shard else None
-        if user_id is None or str(user_id) != owner:
+        found = self.store.revoke(shard, _digest(refresh_token)) if shard else None
+        if found is None or str(found[0]) != owner:
             raise Unauthenticated("the refresh token is invalid, expired or revoked")
-        return user_id
+        return found
 
-    def _open(self, user_id: int, role: str, region: str) -> Session:
-        minted = self.signer.mint(str(user_id), role, region=region)
+    def _open(self, user_id: int, role: str, region: str, session_id: str) -> Session:
+        minted = self.signer.mint(str(user_id), role, region=region, session_id=session_id)
         refresh = f"{user_id}.{secrets.token_urlsafe(32)}"
         refresh_expires = datetime.now(UTC) + REFRESH_TTL
-        self.store.save(self.shards.for_id(user_id).name, user_id, _digest(refresh), refresh_expires)
+        self.store.save(self.shards.for_id(user_id).name, user_id, _digest(refresh), refresh_expires, session_id)
         return Session(user_id, minted.token, datetime.fromtimestamp(minted.expires_at, UTC), refresh,
                        refresh_expires)

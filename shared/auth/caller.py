@@ -20,10 +20,11 @@ class Caller:
     role: str = ""
     region: str = ""
     service_name: str = ""
+    session_id: str = ""  # the `sid` of a person's token: the session Logout ends
 
     @classmethod
-    def user(cls, user_id: int, role: str, region: str = "") -> Caller:
-        return cls("user", user_id=user_id, role=role, region=region)
+    def user(cls, user_id: int, role: str, region: str = "", session_id: str = "") -> Caller:
+        return cls("user", user_id=user_id, role=role, region=region, session_id=session_id)
 
     @classmethod
     def service(cls, name: str) -> Caller:

@@ -49,6 +49,8 @@ RULES: dict[str, Rule] = {
     U + "RefreshToken": Rule(ANYONE),
     U + "Logout": Rule(ANYONE),
     U + "GetJwks": Rule(ANYONE),
+    # The ended sessions every process polls to refuse their tokens (shared.auth.revocations).
+    U + "ListRevokedSessions": Rule(_svc("users", "courses", "enrollments", "payments", "content", "gateway")),
     U + "ExchangeToken": Rule(frozenset({SSO})),
     # Imports (a school's students, single-sign-on accounts): an admin's or the sso service's job.
     U + "BatchCreateUsers": Rule(ADMINS | {SSO}),

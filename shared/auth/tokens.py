@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ class Signer:
         self.clock = clock
 
     def mint(self, subject: str, role: str, *, region: str = "", ttl_s: int = ACCESS_TTL_S,
-             not_before: float | None = None) -> Minted:
+             not_before: float | None = None, session_id: str = "") -> Minted:
         kid, key = keys.signing_key(self.auth_dir, self.signer)
         now = int(self.clock())
         claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "role": role, "iat": now,
@@ -59,6 +59,8 @@ class Signer:
                                   "exp": now + ttl_s, "jti": secrets.token_hex(8)}
         if region:
             claims["region"] = region
+        if session_id:
+            claims["sid"] = session_id  # the session Logout ends (`revocations`)
         token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
         return Minted(token, kid, now + ttl_s)
 
@@ -101,17 +103,21 @@ def _caller(claims: dict[str, Any], signer: str) -> Caller:
         user_id = int(subject)
     except ValueError:
         raise InvalidToken("the token's subject is not a user ID") from None
-    region = claims.get("region", "")
-    return Caller.user(user_id, role, region if isinstance(region, str) else "")
+    region, session_id = claims.get("region", ""), claims.get("sid", "")
+    return Caller.user(user_id, role, region if isinstance(region, str) else "",
+                       session_id if isinstance(session_id, str) else "")
 
 
 class Verifier:
     """Verifies tokens against the JWKS file of an auth directory, caching each verified token until it
-    expires (a token is verified once per process, not once per call)."""
+    expires (a token is verified once per process, not once per call); a token of an ended session (its `sid`
+    in `ended`, the process's copy of the revocation list) is refused, cached or not."""
 
-    def __init__(self, auth_dir: pathlib.Path | None, clock: Callable[[], float] = time.time):
+    def __init__(self, auth_dir: pathlib.Path | None, clock: Callable[[], float] = time.time,
+                 ended: Container[str] = frozenset()):
         self.auth_dir = auth_dir
         self.clock = clock
+        self.ended = ended
         self._keys: dict[str, tuple[PyJWK, str]] = {}
         self._loaded_at = -JWKS_RELOAD_S
         self._cache: OrderedDict[str, tuple[Caller, float, float]] = OrderedDict()
@@ -142,6 +148,12 @@ class Verifier:
         return found
 
     def verify(self, token: str) -> Caller:
+        caller = self._verified(token)
+        if caller.session_id and caller.session_id in self.ended:
+            raise InvalidToken("the token's session has ended (signed out)")
+        return caller
+
+    def _verified(self, token: str) -> Caller:
         now = self.clock()
         cached = self._cache.get(token)
         if cached is not None:

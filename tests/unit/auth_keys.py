@@ -23,7 +23,8 @@ def auth_dir() -> pathlib.Path:
 
 
 def with_auth(settings: Settings, folder: pathlib.Path) -> Settings:
-    return dataclasses.replace(settings, auth_dir=str(folder))
+    """Keys from `folder`; no poll of ended sessions (these servers have no users service to ask)."""
+    return dataclasses.replace(settings, auth_dir=str(folder), revocation_poll_s=0)
 
 
 def admin_channel(address: str, folder: pathlib.Path) -> grpc.Channel:

@@ -85,6 +85,11 @@ class UserServiceStub:
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.ListRevokedSessions = channel.unary_unary(
+                '/elearning.users.v1.UserService/ListRevokedSessions',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsResponse.FromString,
+                _registered_method=True)
         self.GetJwks = channel.unary_unary(
                 '/elearning.users.v1.UserService/GetJwks',
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksRequest.SerializeToString,
@@ -177,7 +182,16 @@ class UserServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Logout(self, request, context):
-        """Revokes a refresh token; its access tokens stay valid until they expire.
+        """Ends a session: revokes its refresh token, and its access tokens too (every
+        process refuses them within its revocation poll interval).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRevokedSessions(self, request, context):
+        """The sessions ended by Logout whose access tokens may not have expired yet:
+        what every process polls to refuse those tokens. Callable only by services.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -250,6 +264,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.Logout,
                     request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ListRevokedSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRevokedSessions,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsResponse.SerializeToString,
             ),
             'GetJwks': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJwks,
@@ -532,6 +551,33 @@ class UserService:
             '/elearning.users.v1.UserService/Logout',
             elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRevokedSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/ListRevokedSessions',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.ListRevokedSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
