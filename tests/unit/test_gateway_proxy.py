@@ -17,6 +17,7 @@ from gateway.backends import Backends
 from gateway.catalog import public_methods
 from gateway.proxy import Forwarder
 from gateway.routing import MethodRouter, Routes
+from shared.auth import client_address
 from shared.errors import COMMIT_UNCONFIRMED
 from shared.server import create_server
 from shared.settings import load_settings
@@ -31,6 +32,7 @@ class ScriptedBackend(grpc.GenericRpcHandler):
         self.attempts: dict[str, int] = defaultdict(int)
         self.seen_timeout: list[float] = []
         self.seen_metadata: list[dict] = []
+        self.seen_pairs: list[list[tuple[str, str]]] = []
         self.lock = threading.Lock()
 
     def service(self, details):
@@ -42,6 +44,7 @@ class ScriptedBackend(grpc.GenericRpcHandler):
             self.attempts[name] += 1
             self.seen_timeout.append(context.time_remaining())
             self.seen_metadata.append(dict(context.invocation_metadata()))
+            self.seen_pairs.append([(k, v) for k, v in context.invocation_metadata()])
             failure = self.script[name].pop(0) if self.script[name] else None
         if failure == grpc.StatusCode.INVALID_ARGUMENT:
             bad = error_details_pb2.BadRequest(field_violations=[
@@ -67,7 +70,7 @@ def setup():
     backend_server, backend_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[backend])
     routes = Routes({"users": {"default": f"127.0.0.1:{backend_port}"}}, settings.shard_map)
     backends = Backends()
-    forwarder = Forwarder(MethodRouter(routes, public_methods()), backends)
+    forwarder = Forwarder(MethodRouter(routes, public_methods()), backends, identity=lambda: GATEWAY_PROOF)
     gateway, gateway_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[forwarder])
     channel = admin_channel(f"127.0.0.1:{gateway_port}", folder)
     yield backend, pb_grpc.UserServiceStub(channel)
@@ -89,6 +92,7 @@ def run(setup, method: str, request, failures, **kwargs):
 
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
+GATEWAY_PROOF = "the-gateway's-own-token"
 
 
 def test_reads_are_retried_on_unavailable(setup):
@@ -147,6 +151,15 @@ def test_the_remaining_deadline_and_metadata_go_downstream(setup):
     assert backend.seen_metadata[-1]["x-trace"] == "abc"
     stub.GetUser(pb.GetUserRequest(id=5))
     assert 5 < backend.seen_timeout[-1] <= 10.2  # no deadline: the default (grpc-timeout rounds up)
+
+
+def test_the_client_address_is_the_gateways_to_say_and_the_clients_own_is_dropped(setup):
+    backend, stub = setup
+    forged = ((client_address.ADDRESS_HEADER, "198.51.100.10"), (client_address.PROOF_HEADER, "stolen-token"))
+    stub.GetUser(pb.GetUserRequest(id=5), metadata=forged)
+    said = [(k, v) for k, v in backend.seen_pairs[-1] if k in (client_address.ADDRESS_HEADER,
+                                                               client_address.PROOF_HEADER)]
+    assert said == [(client_address.ADDRESS_HEADER, "ipv4:127.0.0.1"), (client_address.PROOF_HEADER, GATEWAY_PROOF)]
 
 
 def test_a_bad_x_region_never_reaches_the_backend(setup):
