@@ -8,6 +8,10 @@ signer it may sign for (`elearn_signer`), so a service key cannot mint a person'
 Rotation (`elearn rotate-keys`): a new key becomes the signer's current key, its public half joins the JWKS,
 and the signer's previous key stays published so the tokens it signed stay valid until they expire; older
 keys of that signer leave the JWKS. Verifiers reload the JWKS when they meet an unknown kid.
+
+A deployment (docker-compose, Kubernetes) mounts from its secrets only what a process needs: `jwks.json`,
+`signers/<signer>` and that signer's current key as `keys/<signer>.pem`, a name that does not change with a
+rotation (`launcher.deploy_keys` writes it beside `keys/<kid>.pem`).
 """
 from __future__ import annotations
 
@@ -89,7 +93,17 @@ def ensure_keys(auth_dir: pathlib.Path, signers: Iterable[str]) -> list[str]:
 def signing_key(auth_dir: pathlib.Path, signer: str) -> tuple[str, Ed25519PrivateKey]:
     """The current (kid, private key) of `signer`; read from disk on each call so a rotation is seen at once."""
     kid = (auth_dir / "signers" / signer).read_text().strip()
-    key = serialization.load_pem_private_key((auth_dir / "keys" / f"{kid}.pem").read_bytes(), password=None)
+    path = auth_dir / "keys" / f"{kid}.pem"
+    if not path.exists():
+        path = auth_dir / "keys" / f"{signer}.pem"  # a deployment's mount of the current key
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise TypeError(f"the key {kid} is not an Ed25519 key")
     return kid, key
+
+
+def write_mounted_copy(auth_dir: pathlib.Path, signer: str) -> None:
+    """Write `signer`'s current key as `keys/<signer>.pem`, the name a deployment's secret mounts."""
+    _kid, key = signing_key(auth_dir, signer)
+    _write_private(auth_dir / "keys" / f"{signer}.pem", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))

@@ -13,6 +13,9 @@ import pytest
 import yaml
 
 from launcher.components import SERVICES
+from launcher.deploy_keys import export
+from shared.auth import keys
+from shared.auth.tokens import Signer, Verifier
 from shared.settings import DEFAULT_SHARDS, load_settings, target_addresses
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -102,11 +105,32 @@ def test_patroni_runs_every_node_and_decides_who_leads(config):
             assert "8008/health" in " ".join(config[f"pg-{shard}-{node}"]["healthcheck"]["test"])
 
 
-def test_the_settings_code_reads_each_container_environment(config):
+@pytest.fixture(scope="module")
+def deploy_keys(tmp_path_factory) -> pathlib.Path:
+    """What `python -m launcher.deploy_keys` makes for the compose secrets, in a temporary folder."""
+    folder = tmp_path_factory.mktemp("secrets") / "auth"
+    export(folder)
+    return folder
+
+
+def mounted(config: dict, name: str, source_folder: pathlib.Path, into: pathlib.Path) -> pathlib.Path:
+    """`name`'s secrets copied from `source_folder` as the container sees them under /etc/elearn/auth."""
+    files = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["secrets"]
+    for secret in config[name]["secrets"]:
+        source = pathlib.Path(files[secret["source"]]["file"]).relative_to("deploy/secrets/auth")
+        target = into / pathlib.Path(secret["target"]).relative_to("/etc/elearn/auth")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_folder / source, target)
+    return into
+
+
+def test_the_settings_code_reads_each_container_environment(config, deploy_keys, tmp_path):
     for name in [*APPS, "gateway"]:
         env = dict(config[name]["environment"])
         assert env["ELEARN_CONFIG"] == "/etc/elearn/topology.json"
         env["ELEARN_CONFIG"] = str(ROOT / "deploy" / "topology.json")
+        assert env["ELEARN_AUTH_DIR"] == "/etc/elearn/auth"
+        env["ELEARN_AUTH_DIR"] = str(mounted(config, name, deploy_keys, tmp_path / name))
         settings = load_settings(name, env)
         target = settings.gateway_address if name == "gateway" else settings.service_addresses[name]
         port = target_addresses(target)[0].split(":")[1]
@@ -129,14 +153,15 @@ def test_every_service_runs_two_replicas_balanced_by_dns(config):
         assert topology["services"][name].startswith("dns:///"), name
 
 
-def test_prometheus_scrapes_every_process_where_it_serves_metrics(config):
+def test_prometheus_scrapes_every_process_where_it_serves_metrics(config, deploy_keys):
     scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     # Every replica of a service is a target: found through DNS, not one static name (which is one replica).
     found = [(name, sd["port"]) for job in scrape["scrape_configs"] for sd in job["dns_sd_configs"]
              for name in sd["names"]]
     assert sorted(found) == sorted((name, 9464) for name in [*APPS, "gateway"])
     for name in [*APPS, "gateway"]:
-        env = {**config[name]["environment"], "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json")}
+        env = {**config[name]["environment"], "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"),
+               "ELEARN_AUTH_DIR": str(deploy_keys)}
         assert load_settings(name, env).metrics_listen == "0.0.0.0:9464"
     mounted = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in config["prometheus"]["volumes"]}
     assert {"/etc/prometheus/rules.yml", "/etc/prometheus/prometheus.yml"} <= mounted
@@ -146,3 +171,17 @@ def test_prometheus_scrapes_every_process_where_it_serves_metrics(config):
                    "elearn_replica_lag_seconds", "elearn_db_pool_waiting", "elearn_shed_calls_total",
                    "grpc_client_handling_seconds_bucket"):
         assert series in exprs, series
+
+
+def test_each_process_gets_the_jwks_and_only_its_own_signing_keys_as_secrets(config, deploy_keys, tmp_path):
+    for name in [*APPS, "gateway"]:
+        folder = mounted(config, name, deploy_keys, tmp_path / name)
+        own = {keys.service_signer(name), *([keys.PEOPLE] if name == "users" else [])}
+        assert {p.name for p in (folder / "signers").iterdir()} == own
+        assert {p.name for p in (folder / "keys").iterdir()} == {f"{signer}.pem" for signer in own}
+        verifier = Verifier(folder)
+        for signer in own:
+            subject, role = ("7", "STUDENT") if signer == keys.PEOPLE else (f"service:{name}", "SERVICE")
+            assert verifier.verify(Signer(folder, signer).mint(subject, role).token).identity in (
+                "student", f"service:{name}")
+    assert "PRIVATE KEY" not in (ROOT / "docker-compose.yml").read_text()

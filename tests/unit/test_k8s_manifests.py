@@ -3,6 +3,7 @@ and keeps the invariants of the deployment (gRPC probes, limits, PDBs, anti-affi
 by reference only, a topology that load_settings accepts and that names the rendered Services)."""
 from __future__ import annotations
 
+import base64
 import importlib
 import importlib.util
 import json
@@ -13,6 +14,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.auth import keys
+from shared.auth.tokens import Signer, Verifier
 from shared.settings import SERVICES
 from tests.unit.k8s_render import (
     K8S,
@@ -236,3 +239,27 @@ def test_prometheus_scrapes_every_workload_on_a_declared_port(objects):
         assert annotations.get("prometheus.io/scrape") == "true", workload["metadata"]["name"]
         ports = {p["containerPort"] for c in pod_spec(workload)["containers"] for p in c.get("ports", [])}
         assert int(annotations["prometheus.io/port"]) in ports, workload["metadata"]["name"]
+
+
+@pytest.mark.slow
+def test_each_app_pod_mounts_the_jwks_and_only_its_own_signing_keys(objects, dev_secrets, tmp_path):
+    """The keys dev-secrets.sh makes with openssl, laid out as each pod's volume mounts them, sign and verify."""
+    jwt = {key: base64.b64decode(value) for s in dev_secrets if s["metadata"]["name"] == "elearn-jwt"
+           for key, value in s["data"].items()}
+    for name in [*SERVICES, "gateway"]:
+        workload = named(objects, "Deployment", name)
+        container = next(c for c in pod_spec(workload)["containers"] if c["name"] == "app")
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "auth")
+        assert env_of(container)["ELEARN_AUTH_DIR"]["value"] == mount["mountPath"]
+        volume = next(v for v in pod_spec(workload)["volumes"] if v["name"] == "auth")
+        folder = tmp_path / name
+        for item in volume["secret"]["items"]:
+            (folder / item["path"]).parent.mkdir(parents=True, exist_ok=True)
+            (folder / item["path"]).write_bytes(jwt[item["key"]])
+        own = {keys.service_signer(name), *([keys.PEOPLE] if name == "users" else [])}
+        assert {p.name for p in (folder / "signers").iterdir()} == own
+        verifier = Verifier(folder)
+        for signer in own:
+            subject, role = ("7", "STUDENT") if signer == keys.PEOPLE else (f"service:{name}", "SERVICE")
+            assert verifier.verify(Signer(folder, signer).mint(subject, role).token).identity in (
+                "student", f"service:{name}")
