@@ -46,7 +46,13 @@ def claim(cur: Any, method: str, request_id: str, request_fingerprint: bytes, re
     cur.execute("SELECT request_hash, resource_id FROM idempotency_keys WHERE method = %s AND request_id = %s",
                 (method, request_id))
     stored_hash, stored_id = cur.fetchone()
-    if bytes(stored_hash) != request_fingerprint:
+    return replay_of(bytes(stored_hash), stored_id, request_fingerprint)
+
+
+def replay_of(stored_fingerprint: bytes, stored_id: int, request_fingerprint: bytes) -> Replay:
+    """The rule for a request_id already held (by this table, or by a unit test's fake of it): a Replay of the
+    earlier request's resource when the parameters match, else INVALID_ARGUMENT."""
+    if stored_fingerprint != request_fingerprint:
         raise InvalidArgument("request_id", "was already used by a request with different parameters",
                               reason="REQUEST_ID_REUSED")
     return Replay(stored_id)
