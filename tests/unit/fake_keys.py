@@ -1,5 +1,5 @@
 """The idempotency tables of one shard (idempotency_keys, batch_results) in memory, for the unit fakes; the
-rule for a key already held is the real one (`shared.idempotency.replay_of`, `shared.batches.check_replay`)."""
+rule for a key already held is the real one (`shared.idempotency.check_same_request`, `shared.batches.check_replay`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +20,8 @@ class FakeKeys:
         if held is None:
             self.creates[(method, request_id)] = (fingerprint, resource_id)
             return None
-        return idempotency.replay_of(held[0], held[1], fingerprint)
+        idempotency.check_same_request(held[0], fingerprint)
+        return idempotency.Replay(held[1])
 
     def release(self, method: str, request_id: str) -> None:
         self.creates.pop((method, request_id), None)

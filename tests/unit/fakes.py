@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.users.domain import CreatedOutcome, NewUser, Profile, User, UserChanges
-from shared import ids
-from shared.errors import AlreadyExists, InvalidArgument, NotFound
+from shared import idempotency, ids
+from shared.errors import AlreadyExists, NotFound
 from shared.sharding import ShardMap
 from tests.unit.fake_keys import FakeKeys
 
@@ -52,9 +52,7 @@ class FakeUserStore:
         keys = self.idempotency[home]
         if request_id and (CREATE_METHOD, request_id) in keys:
             stored_fingerprint, stored_id = keys[(CREATE_METHOD, request_id)]
-            if stored_fingerprint != request_fingerprint:
-                raise InvalidArgument("request_id", "was already used by a request with different parameters",
-                                      reason="REQUEST_ID_REUSED")
+            idempotency.check_same_request(stored_fingerprint, request_fingerprint)
             existing = self.users[home].get(stored_id)
             if existing is None:
                 raise NotFound("user", stored_id)
