@@ -11,7 +11,16 @@ from decimal import Decimal
 from typing import Protocol
 
 from services.courses import rules
-from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
+from services.courses.domain import (
+    STATES,
+    Category,
+    Course,
+    CourseDraft,
+    CourseFilter,
+    CourseStatistics,
+    Module,
+    Review,
+)
 from shared import field_masks, idempotency, money, pagination
 from shared.auth import caller
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
@@ -170,7 +179,7 @@ class CourseService:
         if instructor_id:
             home = self.shards.for_id(instructor_id, field="instructor_id").name
             shards = tuple(s for s in shards if s == home)
-        if state and state not in ("DRAFT", "PUBLISHED", "ARCHIVED"):
+        if state and state not in STATES:
             raise InvalidArgument("state", f"unknown state {state!r}")
         who = caller.current()
         where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state,
