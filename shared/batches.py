@@ -49,7 +49,13 @@ def claim(cur: Any, method: str, request_id: str, request_fingerprint: bytes) ->
         return True
     cur.execute("SELECT request_hash FROM batch_results WHERE method = %s AND request_id = %s",
                 (method, request_id))
-    if bytes(cur.fetchone()[0]) != request_fingerprint:
+    check_replay(bytes(cur.fetchone()[0]), request_fingerprint)
+    return False
+
+
+def check_replay(stored_fingerprint: bytes, request_fingerprint: bytes) -> None:
+    """The rule for a batch request_id already held (by this table, or by a unit test's fake of it): the same
+    items replay the stored results; other items are INVALID_ARGUMENT."""
+    if stored_fingerprint != request_fingerprint:
         raise InvalidArgument("request_id", "was already used by a batch with different items",
                               reason="REQUEST_ID_REUSED")
-    return False

@@ -46,10 +46,16 @@ def claim(cur: Any, method: str, request_id: str, request_fingerprint: bytes, re
     cur.execute("SELECT request_hash, resource_id FROM idempotency_keys WHERE method = %s AND request_id = %s",
                 (method, request_id))
     stored_hash, stored_id = cur.fetchone()
-    if bytes(stored_hash) != request_fingerprint:
+    check_same_request(bytes(stored_hash), request_fingerprint)
+    return Replay(stored_id)
+
+
+def check_same_request(stored_fingerprint: bytes, request_fingerprint: bytes) -> None:
+    """The rule for a request_id already held (in PostgreSQL, MongoDB, or a unit test's fake): the earlier
+    request must have had the same parameters, else INVALID_ARGUMENT."""
+    if stored_fingerprint != request_fingerprint:
         raise InvalidArgument("request_id", "was already used by a request with different parameters",
                               reason="REQUEST_ID_REUSED")
-    return Replay(stored_id)
 
 
 def begin_create(cur: Any, method: str, request_id: str, request_fingerprint: bytes) -> tuple[int, Replay | None]:

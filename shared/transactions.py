@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import deadlines
+from shared.pg_errors import DEADLOCK, SERIALIZATION_FAILURE
 
 if TYPE_CHECKING:  # shared.pg imports this module
     from shared.pg import ShardPools
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # shared.pg imports this module
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+RETRYABLE_SQLSTATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK})
 ATTEMPTS = 3
 BASE_BACKOFF_S = 0.02
 MIN_LEFT_S = 0.05  # what the next attempt needs at least, else the error goes to the caller now

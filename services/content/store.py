@@ -27,8 +27,8 @@ from services.content.domain import (
     Rendition,
     Video,
 )
-from shared import deadlines, ids
-from shared.errors import InvalidArgument, NotFound, Unavailable
+from shared import deadlines, idempotency, ids
+from shared.errors import NotFound, Unavailable
 from shared.mongo import MongoShards
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,7 @@ class MongoContentStore:
                 db[schema.IDEMPOTENCY].insert_one(key)
             except DuplicateKeyError:
                 key = db[schema.IDEMPOTENCY].find_one({"_id": key["_id"]})
-                if key["request_hash"] != request_fingerprint.hex():
-                    raise InvalidArgument("request_id", "was already used by a request with different parameters",
-                                          reason="REQUEST_ID_REUSED") from None
+                idempotency.check_same_request(bytes.fromhex(key["request_hash"]), request_fingerprint)
                 existing = db[schema.CONTENT].find_one({"_id": key["object_id"]})
                 if existing is not None:
                     return self._item(shard, existing)

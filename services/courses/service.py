@@ -6,11 +6,21 @@ import dataclasses
 import heapq
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from services.courses import rules
-from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
+from services.courses.domain import (
+    STATES,
+    Category,
+    Course,
+    CourseDraft,
+    CourseFilter,
+    CourseStatistics,
+    Module,
+    Review,
+)
 from shared import field_masks, idempotency, money, pagination
 from shared.auth import caller
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
@@ -20,6 +30,47 @@ from shared.sharding import ShardMap
 # A claim older than this was left by a DeleteCourse that died; another one may take it over.
 DELETE_CLAIM_STALE_S = 60.0
 UPDATABLE = ("title", "subtitle", "description", "category_id", "language", "level", "price", "state", "modules")
+
+
+class CourseStore(Protocol):
+    """Storage of courses on the course's shard and of categories on every shard; `PgCourseStore` is the real
+    one, unit tests use `tests/unit/courses_fakes.FakeCourseStore`."""
+
+    def create_category(self, home: str, shards: tuple[str, ...], name: str, slug: str, description: str,
+                        parent_id: int, request_id: str, fingerprint: bytes) -> Category: ...
+
+    def get_category(self, shard: str, category_id: int) -> Category | None: ...
+
+    def list_categories(self, shard: str, after: tuple[datetime, int] | None, limit: int) -> list[Category]: ...
+
+    def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course: ...
+
+    def get_course(self, shard: str, course_id: int) -> Course | None: ...
+
+    def list_courses(self, shard: str, where: CourseFilter, after: tuple[datetime, int] | None,
+                     limit: int) -> list[Course]: ...
+
+    def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
+                      archive: bool) -> Course: ...
+
+    def publish_course(self, shard: str, course_id: int) -> Course: ...
+
+    def claim_delete(self, shard: str, course_id: int, claim: uuid.UUID, *,
+                     stale_after_s: float) -> bool | None: ...
+
+    def release_delete(self, shard: str, course_id: int, claim: uuid.UUID) -> None: ...
+
+    def delete_course(self, shard: str, course_id: int, claim: uuid.UUID) -> bool: ...
+
+    def enrollment_stats(self, shard: str, course_ids: list[int], *, primary: bool = False) -> list[tuple]: ...
+
+    def revenue(self, shard: str, course_id: int, currency: str) -> Decimal: ...
+
+    def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
+                   request_id: str, fingerprint: bytes) -> Review: ...
+
+    def list_reviews(self, shard: str, course_id: int, after: tuple[datetime, int] | None,
+                     limit: int) -> list[Review]: ...
 
 
 class EnrollmentChecker(Protocol):
@@ -32,7 +83,7 @@ class EnrollmentChecker(Protocol):
 
 
 class CourseService:
-    def __init__(self, store, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: FanOut):
+    def __init__(self, store: CourseStore, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: FanOut):
         self.store = store
         self.shards = shard_map
         self.enrollments = enrollments
@@ -128,7 +179,7 @@ class CourseService:
         if instructor_id:
             home = self.shards.for_id(instructor_id, field="instructor_id").name
             shards = tuple(s for s in shards if s == home)
-        if state and state not in ("DRAFT", "PUBLISHED", "ARCHIVED"):
+        if state and state not in STATES:
             raise InvalidArgument("state", f"unknown state {state!r}")
         who = caller.current()
         where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
 from shared import idempotency, transactions
@@ -20,6 +21,23 @@ COURSE_COLUMNS = ("id, instructor_id, region, category_id, title, subtitle, desc
                   "created_at, updated_at, published_at")
 CATEGORY_COLUMNS = "id, name, slug, description, coalesce(parent_id, 0), created_at"
 REVIEW_COLUMNS = "id, course_id, student_id, rating, comment, created_at, updated_at"
+
+
+SELECT_CATEGORY = f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s"
+SELECT_REVIEW = f"SELECT {REVIEW_COLUMNS} FROM course_reviews WHERE id = %s"
+Row = TypeVar("Row")
+
+
+def _by_id(cur, select: str, row_id: int, make: Callable[..., Row]) -> Row | None:
+    cur.execute(select, (row_id,))
+    row = cur.fetchone()
+    return make(*row) if row else None
+
+
+def _required(found: Row | None, what: str, row_id: int) -> Row:
+    if found is None:
+        raise NotFound(what, row_id)
+    return found
 
 
 def _course(row, modules: tuple[Module, ...] = ()) -> Course:
@@ -54,19 +72,10 @@ class PgCourseStore:
 
     @staticmethod
     def _category(cur, category_id: int) -> Category:
-        cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
-        row = cur.fetchone()
-        if row is None:
-            raise NotFound("category", category_id)
-        return Category(*row)
+        return _required(_by_id(cur, SELECT_CATEGORY, category_id, Category), "category", category_id)
 
     def get_category(self, shard: str, category_id: int) -> Category | None:
-        def fetch(cur) -> Category | None:
-            cur.execute(f"SELECT {CATEGORY_COLUMNS} FROM course_categories WHERE id = %s", (category_id,))
-            row = cur.fetchone()
-            return Category(*row) if row else None
-
-        return self.pools.read_one(shard, fetch)
+        return self.pools.read_one(shard, lambda cur: _by_id(cur, SELECT_CATEGORY, category_id, Category))
 
     def list_categories(self, shard: str, after: tuple[datetime, int] | None, limit: int) -> list[Category]:
         where, params = ("WHERE (created_at, id) > (%s, %s)", after) if after else ("", ())
@@ -224,11 +233,7 @@ class PgCourseStore:
 
     @staticmethod
     def _review(cur, review_id: int) -> Review:
-        cur.execute(f"SELECT {REVIEW_COLUMNS} FROM course_reviews WHERE id = %s", (review_id,))
-        row = cur.fetchone()
-        if row is None:
-            raise NotFound("review", review_id)
-        return Review(*row)
+        return _required(_by_id(cur, SELECT_REVIEW, review_id, Review), "review", review_id)
 
     def list_reviews(self, shard: str, course_id: int, after: tuple[datetime, int] | None,
                      limit: int) -> list[Review]:

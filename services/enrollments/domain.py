@@ -78,6 +78,11 @@ class ProgressItem:
                      self.completed))
 
 
+# One item's outcome from the store: its index in the batch, an error code of the schema's or None, the rows
+# when recorded.
+BatchRow = tuple[int, str | None, LessonProgress | None, Enrollment | None]
+
+
 @dataclass(frozen=True)
 class ProgressOutcome:
     """One item's result: the rows after the batch, or the error the single call would have raised."""

@@ -1,10 +1,12 @@
 """The rules of the enrollments service: validation, placement, the course check. No gRPC, no SQL."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from services.enrollments.domain import (
     STATES,
+    BatchRow,
     CourseSnapshot,
     Enrollment,
     LessonProgress,
@@ -20,6 +22,34 @@ from shared.sharding import ShardMap
 MAX_SECONDS = 24 * 3600
 
 
+class EnrollmentStore(Protocol):
+    """Storage of enrollments on the student's shard; `PgEnrollmentStore` is the real one, unit tests use
+    `tests/unit/enrollments_fakes.FakeEnrollmentStore`."""
+
+    def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
+               fingerprint: bytes) -> tuple[Enrollment, bool]: ...
+
+    def withdraw(self, shard: str, enrollment_id: int, request_id: str) -> None: ...
+
+    def count_course_enrollments(self, shard: str, course_id: int) -> int: ...
+
+    def get(self, shard: str, enrollment_id: int) -> Enrollment | None: ...
+
+    def list(self, shard: str, student_id: int, state: str, after: tuple[datetime, int] | None,
+             limit: int) -> list[Enrollment]: ...
+
+    def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
+                        completed: bool) -> tuple[LessonProgress, Enrollment]: ...
+
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
+                              fingerprint: bytes) -> list[BatchRow]: ...
+
+    def list_progress(self, shard: str, enrollment_id: int, after_lesson: int,
+                      limit: int) -> list[LessonProgress]: ...
+
+    def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment: ...
+
+
 class CourseCatalog(Protocol):
     def snapshot(self, course_id: int) -> CourseSnapshot: ...
 
@@ -27,7 +57,7 @@ class CourseCatalog(Protocol):
 
 
 class EnrollmentService:
-    def __init__(self, store, shard_map: ShardMap, courses: CourseCatalog, fan_out: FanOut):
+    def __init__(self, store: EnrollmentStore, shard_map: ShardMap, courses: CourseCatalog, fan_out: FanOut):
         self.store = store
         self.shards = shard_map
         self.courses = courses

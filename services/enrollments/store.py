@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress, ProgressItem
+from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
 from shared import batches, idempotency, transactions
 from shared.pg import ShardPools
 
@@ -19,8 +19,6 @@ BATCH_PROGRESS_CALL = ("SELECT * FROM record_lesson_progress_batch(%s, %s::integ
                        "%s::integer[], %s::integer[], %s::boolean[])")
 BATCH_PROGRESS_REPLAY = ("SELECT r.* FROM batch_results b, jsonb_populate_recordset(NULL::progress_batch_result, "
                          "b.results) r WHERE b.method = %s AND b.request_id = %s")
-# One item's outcome: its index in the batch, an error code of the schema's or None, the rows when recorded.
-BatchRow = tuple[int, str | None, LessonProgress | None, Enrollment | None]
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from services.content.domain import Content, ContentItem, Course, Document, ListPosition, Preferences, Rendition, Video
 from services.content.service import ContentService
-from shared import ids
-from shared.errors import InvalidArgument, NotFound
+from shared import idempotency, ids
+from shared.errors import NotFound
 from shared.sharding import ShardMap
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -35,9 +35,7 @@ class FakeContentStore:
                request_fingerprint: bytes) -> ContentItem:
         if request_id in self.keys[shard]:
             fingerprint, object_id = self.keys[shard][request_id]
-            if fingerprint != request_fingerprint:
-                raise InvalidArgument("request_id", "was already used by a request with different parameters",
-                                      reason="REQUEST_ID_REUSED")
+            idempotency.check_same_request(fingerprint, request_fingerprint)
             if object_id not in self.items[shard]:
                 raise NotFound("content item", object_id)
             return self.items[shard][object_id]

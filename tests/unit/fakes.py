@@ -5,12 +5,14 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from services.users.domain import NewUser, Profile, User, UserChanges
-from shared import ids
-from shared.errors import AlreadyExists, InvalidArgument, NotFound
+from services.users.domain import CreatedOutcome, NewUser, Profile, User, UserChanges
+from shared import idempotency, ids
+from shared.errors import AlreadyExists, NotFound
 from shared.sharding import ShardMap
+from tests.unit.fake_keys import FakeKeys
 
 CREATE_METHOD = "users.CreateUser"
+BATCH_METHOD = "users.BatchCreateUsers"
 
 
 class FakeHasher:
@@ -29,6 +31,7 @@ class FakeUserStore:
         self.users: dict[str, dict[int, User]] = {name: {} for name in shard_map.names}
         self.directory: dict[str, dict[str, int]] = {name: {} for name in shard_map.names}
         self.idempotency: dict[str, dict[tuple[str, str], tuple[bytes, int]]] = {n: {} for n in shard_map.names}
+        self.batch_keys = {name: FakeKeys() for name in shard_map.names}
         self.password_hashes: dict[int, str | None] = {}
         self._now_ms = start_ms
         self._sequence = {name: 0 for name in shard_map.names}
@@ -49,9 +52,7 @@ class FakeUserStore:
         keys = self.idempotency[home]
         if request_id and (CREATE_METHOD, request_id) in keys:
             stored_fingerprint, stored_id = keys[(CREATE_METHOD, request_id)]
-            if stored_fingerprint != request_fingerprint:
-                raise InvalidArgument("request_id", "was already used by a request with different parameters",
-                                      reason="REQUEST_ID_REUSED")
+            idempotency.check_same_request(stored_fingerprint, request_fingerprint)
             existing = self.users[home].get(stored_id)
             if existing is None:
                 raise NotFound("user", stored_id)
@@ -69,6 +70,25 @@ class FakeUserStore:
         if request_id:
             keys[(CREATE_METHOD, request_id)] = (request_fingerprint, user_id)
         return created
+
+    def batch_create(self, home: str, items: list[tuple[int, tuple[NewUser, str | None]]],
+                     directory_for: Callable[[str], str], request_id: str,
+                     request_fingerprint: bytes) -> list[CreatedOutcome]:
+        """As PgUserStore: a user for each item whose email is free, ALREADY_EXISTS for the others; a replay of
+        `request_id` answers the stored results."""
+        results: list[tuple[int, int | None]] | None = None
+        if request_id:
+            new, results = self.batch_keys[home].claim_batch(BATCH_METHOD, request_id, request_fingerprint)
+        if results is None:
+            results = []
+            for index, (user, password_hash) in items:
+                taken = self._email_taken(user.email) or user.email in self.directory[directory_for(user.email)]
+                results.append((index, None if taken else self.create(home, directory_for(user.email), user,
+                                                                      password_hash, "", b"").id))
+            if request_id:
+                self.batch_keys[home].store_batch(BATCH_METHOD, request_id, results)
+        return [CreatedOutcome(index, user=self.users[home].get(user_id)) if user_id else
+                CreatedOutcome(index, error=AlreadyExists("user", "email")) for index, user_id in results]
 
     def get(self, shard: str, user_id: int) -> User | None:
         return self.users[shard].get(user_id)

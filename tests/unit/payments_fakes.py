@@ -24,8 +24,7 @@ from services.payments.domain import (
     StoredMethod,
     Transaction,
 )
-from shared import ids
-from shared.errors import InvalidArgument
+from shared import idempotency, ids
 from shared.sharding import ShardMap
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -54,9 +53,7 @@ class FakePaymentStore:
         if not request_id or (method, request_id) not in self.keys:
             return None
         stored, result = self.keys[(method, request_id)]
-        if stored != fingerprint:
-            raise InvalidArgument("request_id", "was already used by a request with different parameters",
-                                  reason="REQUEST_ID_REUSED")
+        idempotency.check_same_request(stored, fingerprint)
         return result
 
     def _remember(self, method: str, request_id: str, fingerprint: bytes, result):
