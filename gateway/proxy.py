@@ -31,6 +31,8 @@ BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
 # context names the caller's span: the backend's parent is the gateway's own, sent with each attempt).
 HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type",
               "traceparent", "tracestate"}
+# Not forwarded as sent: the hop-by-hop keys, and the request ID, which the gateway sends as its own.
+NOT_FORWARDED = frozenset(HOP_BY_HOP | {request_ids.HEADER})
 
 
 def is_read(method: str) -> bool:
@@ -41,7 +43,7 @@ def is_read(method: str) -> bool:
 def route_metadata(target: Target | None, region_header: str | None = None) -> tuple[tuple[str, str], ...]:
     if target is None:
         return (("x-region", (region_header or ANY).strip()), ("x-shard", ANY))
-    return (("x-region", target.region), ("x-shard", target.shard))
+    return target.trailers
 
 
 class Forwarder(grpc.GenericRpcHandler):
@@ -57,10 +59,18 @@ class Forwarder(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(lambda request, context: self._forward(method, request, context))
 
     def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
+        # One pass over the caller's metadata (every call): what to forward, and the first x-region.
+        forwarded: list[tuple[str, str | bytes]] = []
+        region_header = None
+        for key, value in context.invocation_metadata():
+            if key in NOT_FORWARDED:
+                continue
+            if key == "x-region" and region_header is None and isinstance(value, str):
+                region_header = value
+            forwarded.append((key, value))
         # The backend logs and answers under the request ID this gateway's own errors carry.
-        metadata = (*((k, v) for k, v in context.invocation_metadata()
-                      if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
-        region_header = next((v for k, v in metadata if k == "x-region" and isinstance(v, str)), None)
+        forwarded.append((request_ids.HEADER, request_ids.current()))
+        metadata = tuple(forwarded)
         try:
             target = self.router.target(method, request, region_header)
         except DomainError as exc:
@@ -89,7 +99,7 @@ class Forwarder(grpc.GenericRpcHandler):
                 trailers = cast(Metadata, err.trailing_metadata() or ())  # the stubs' _Metadatum is a pair
                 context.abort_with_status(Status(err.code(), self._public_details(err, method), (
                     *trailers, *route_metadata(target))))
-        context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
+        context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *target.trailers))
         return response
 
     @staticmethod
