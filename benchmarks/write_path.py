@@ -77,6 +77,16 @@ async def progress(address: str, label: str, targets, concurrency: int, seconds:
         return await drive(label, call, concurrency, seconds)
 
 
+def floor_line(concurrency: int, via: Figures, empty_proxy: Figures) -> str:
+    """The single call through the gateway against the no-work floor of the same shape (empty proxy + empty
+    server) measured beside it: what our own code costs beyond Python gRPC's. Targets (issue 18): the rate at
+    least 0.6 of the floor's at c=8, the p99 at most 1.5 times the floor's at c=32."""
+    rate = via.rate / empty_proxy.rate if empty_proxy.rate else 0.0
+    p99 = via.p99_ms / empty_proxy.p99_ms if empty_proxy.p99_ms else float("inf")
+    return (f"c={concurrency}: gateway/floor = {rate:.3f} (target >= 0.6 at c=8), "
+            f"gateway p99/floor p99 = {p99:.2f} (target <= 1.5 at c=32)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=".elearn/bench", help="the local cluster to measure")
@@ -120,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
               f"gateway/direct = {via.rate / straight.rate:.3f}, gateway p99 {via.p99_ms:.1f} ms; "
               f"no-work floor: empty proxy/pgbench = {empty_proxy.rate / raw.rate:.3f}, "
               f"empty proxy p99 {empty_proxy.p99_ms:.1f} ms")
+        print(floor_line(concurrency, via, empty_proxy))
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
     telemetry_overhead.measure(layout, lambda address, label, c, s: asyncio.run(

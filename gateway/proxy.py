@@ -33,7 +33,10 @@ BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
 # context names the caller's span: the backend's parent is the gateway's own, sent with each attempt).
 HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type",
               "traceparent", "tracestate"}
-GATEWAY_SAYS = {request_ids.HEADER, client_address.ADDRESS_HEADER, client_address.PROOF_HEADER}
+# Not forwarded as sent: the hop-by-hop keys, and what the gateway says itself: the request ID and the
+# client's address with the gateway's own token as proof (whatever a client sent under those names is dropped).
+NOT_FORWARDED = frozenset(HOP_BY_HOP | {request_ids.HEADER, client_address.ADDRESS_HEADER,
+                                        client_address.PROOF_HEADER})
 
 
 def is_read(method: str) -> bool:
@@ -44,7 +47,7 @@ def is_read(method: str) -> bool:
 def route_metadata(target: Target | None, region_header: str | None = None) -> tuple[tuple[str, str], ...]:
     if target is None:
         return (("x-region", (region_header or ANY).strip()), ("x-shard", ANY))
-    return (("x-region", target.region), ("x-shard", target.shard))
+    return target.trailers
 
 
 class Forwarder(grpc.GenericRpcHandler):
@@ -62,14 +65,20 @@ class Forwarder(grpc.GenericRpcHandler):
         return grpc.unary_unary_rpc_method_handler(lambda request, context: self._forward(method, request, context))
 
     def _forward(self, method: str, request: bytes, context: grpc.ServicerContext) -> bytes:
+        # One pass over the caller's metadata (every call): what to forward, and the first x-region.
+        forwarded: list[tuple[str, str | bytes]] = []
+        region_header = None
+        for key, value in context.invocation_metadata():
+            if key in NOT_FORWARDED:
+                continue
+            if key == "x-region" and region_header is None and isinstance(value, str):
+                region_header = value
+            forwarded.append((key, value))
         # The backend logs and answers under the request ID this gateway's own errors carry.
-        # The client's address is the gateway's to say (with its own token as proof): whatever the client sent
-        # under those names is dropped.
-        metadata = (*((k, v) for k, v in context.invocation_metadata()
-                      if k not in HOP_BY_HOP and k not in GATEWAY_SAYS),
-                    (request_ids.HEADER, request_ids.current()),
-                    *(client_address.gateway_headers(context.peer() or "", self.identity()) if self.identity else ()))
-        region_header = next((v for k, v in metadata if k == "x-region" and isinstance(v, str)), None)
+        forwarded.append((request_ids.HEADER, request_ids.current()))
+        if self.identity:
+            forwarded.extend(client_address.gateway_headers(context.peer() or "", self.identity()))
+        metadata = tuple(forwarded)
         try:
             target = self.router.target(method, request, region_header)
         except DomainError as exc:
@@ -98,7 +107,7 @@ class Forwarder(grpc.GenericRpcHandler):
                 trailers = cast(Metadata, err.trailing_metadata() or ())  # the stubs' _Metadatum is a pair
                 context.abort_with_status(Status(err.code(), self._public_details(err, method), (
                     *trailers, *route_metadata(target))))
-        context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
+        context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *target.trailers))
         return response
 
     @staticmethod

@@ -25,4 +25,5 @@ class Readiness:
             self._ready.clear()
 
     def wait(self, timeout_s: float) -> bool:
-        return self._ready.wait(max(0.0, timeout_s))
+        # is_set() first: a READY channel (nearly every call) then costs no lock, as Event.wait takes one.
+        return self._ready.is_set() or self._ready.wait(max(0.0, timeout_s))

@@ -4,8 +4,9 @@ the request's region field, or the shard encoded in an ID it names), then the ba
 configuration; no I/O."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import descriptor, message_factory
@@ -27,6 +28,11 @@ class Target:
     region: str  # a region name, or ANY
     shard: str   # a shard name, or ANY
     address: str
+
+    @functools.cached_property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        """x-region and x-shard, the trailing metadata of every answer the gateway routed here."""
+        return (("x-region", self.region), ("x-shard", self.shard))
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,19 @@ class Routes:
 
     table: Mapping[str, Mapping[str, str]]
     shard_map: ShardMap
+    # Resolved targets by (service, region, shard): the table never changes, so each is built once (the
+    # hot path then costs a dict lookup, not a dataclass and its trailers per call).
+    _resolved: dict[tuple[str, str | None, str | None], Target] = field(default_factory=dict, compare=False,
+                                                                         repr=False)
 
     def resolve(self, service: str, region: str | None, shard: str | None) -> Target:
+        key = (service, region, shard)
+        target = self._resolved.get(key)
+        if target is None:
+            target = self._resolved.setdefault(key, self._resolve(service, region, shard))
+        return target
+
+    def _resolve(self, service: str, region: str | None, shard: str | None) -> Target:
         routes = self.table.get(service, {})
         if region:
             shard = self.shard_map.for_region(region, field="x-region").name

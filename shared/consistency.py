@@ -13,11 +13,11 @@ context variables, so `shared.pg` routes reads and records commits without any s
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import enum
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import grpc
@@ -31,6 +31,7 @@ MAX_STALENESS = "x-max-staleness-ms"
 MIN_LSN = "x-min-lsn"
 SERVED_BY = "x-served-by"
 MAX_STALENESS_MS = 24 * 3600 * 1000
+POLICY_KEYS = frozenset({CONSISTENCY, MAX_STALENESS, MIN_LSN})  # the metadata a read policy is made of
 
 
 class Mode(str, enum.Enum):
@@ -116,17 +117,30 @@ def trace() -> CallTrace | None:
     return _trace.get()
 
 
-@contextlib.contextmanager
-def call_scope(read_policy: ReadPolicy) -> Iterator[CallTrace]:
+class _CallScope:
+    """A class, not a generator context manager: every call of a service enters one."""
+
+    __slots__ = ("_policy", "_tokens")
+
+    def __init__(self, read_policy: ReadPolicy) -> None:
+        self._policy = read_policy
+        self._tokens: tuple[contextvars.Token[ReadPolicy], contextvars.Token[CallTrace | None]] | None = None
+
+    def __enter__(self) -> CallTrace:
+        call_trace = CallTrace()
+        self._tokens = (_policy.set(self._policy), _trace.set(call_trace))
+        return call_trace
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._tokens is not None:
+            _trace.reset(self._tokens[1])
+            _policy.reset(self._tokens[0])
+
+
+def call_scope(read_policy: ReadPolicy) -> _CallScope:
     """Run a block as one call: reads follow `read_policy`, commits and served reads land in the trace."""
-    policy_token = _policy.set(read_policy)
-    call_trace = CallTrace()
-    trace_token = _trace.set(call_trace)
-    try:
-        yield call_trace
-    finally:
-        _trace.reset(trace_token)
-        _policy.reset(policy_token)
+    return _CallScope(read_policy)
 
 
 def trailers() -> tuple[tuple[str, str], ...]:
@@ -149,7 +163,9 @@ class ConsistencyInterceptor(UnaryWrapInterceptor):
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         def scoped(request: Any, context: grpc.ServicerContext) -> Any:
-            metadata = {k: v for k, v in context.invocation_metadata() if k.startswith("x-") and isinstance(v, str)}
+            # Only the policy's own keys: most calls carry other x- metadata (x-request-id from the gateway) but
+            # none of these, and take the default policy without parsing anything.
+            metadata = {k: v for k, v in context.invocation_metadata() if k in POLICY_KEYS and isinstance(v, str)}
             try:
                 read_policy = ReadPolicy.from_metadata(metadata, self._shards) if metadata else DEFAULT_POLICY
             except InvalidArgument as exc:

@@ -5,24 +5,36 @@ so a store can bound its driver calls by what the caller is still waiting for wi
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
+from types import TracebackType
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 MIN_BUDGET_S = 0.01
 
 
-@contextlib.contextmanager
-def within(seconds: float | None) -> Iterator[None]:
+class _Within:
+    """A class, not a generator context manager: every call of every server enters one."""
+
+    __slots__ = ("_deadline", "_token")
+
+    def __init__(self, deadline: float | None) -> None:
+        self._deadline = deadline
+        self._token: contextvars.Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _deadline.set(self._deadline)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._token is not None:
+            _deadline.reset(self._token)
+
+
+def within(seconds: float | None) -> _Within:
     """Run the block under a deadline `seconds` from now (None: no deadline)."""
-    token = _deadline.set(None if seconds is None else time.monotonic() + max(seconds, 0.0))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+    return _Within(None if seconds is None else time.monotonic() + max(seconds, 0.0))
 
 
 def remaining() -> float | None:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
 from dataclasses import dataclass
+from types import TracebackType
 
 from shared.errors import NotFound, PermissionDenied
 
@@ -30,7 +30,7 @@ class Caller:
     def service(cls, name: str) -> Caller:
         return cls("service", service_name=name)
 
-    @property
+    @functools.cached_property  # read on every call; a verified token's Caller is cached with it
     def identity(self) -> str:
         """The name the policy table uses: anonymous, student, instructor, admin or service:<name>."""
         if self.kind == "service":
@@ -61,13 +61,26 @@ def current() -> Caller:
     return _current.get() or ANONYMOUS
 
 
-@contextmanager
-def acting_as(caller: Caller) -> Iterator[None]:
-    token = _current.set(caller)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+class _ActingAs:
+    """A class, not a generator context manager: every authenticated call enters one."""
+
+    __slots__ = ("_caller", "_token")
+
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+        self._token: contextvars.Token[Caller | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _current.set(self._caller)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def acting_as(caller: Caller) -> _ActingAs:
+    return _ActingAs(caller)
 
 
 def bound_user() -> int | None:
