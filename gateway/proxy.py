@@ -16,7 +16,7 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
-from shared import request_ids
+from shared import cpu_slots, request_ids
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared.grpc_errors import Status, error_reason, leaks, to_status
 from shared.telemetry.client import calls as client_calls
@@ -77,7 +77,7 @@ class Forwarder(grpc.GenericRpcHandler):
         attempt = 0
         while True:
             try:
-                with observed.attempt() as trace_context:
+                with observed.attempt() as trace_context, cpu_slots.released():  # others run while it waits
                     response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
                                                        metadata=(*metadata, *trace_context))
                 break

@@ -6,14 +6,18 @@ once, instead of waiting out its deadline in grpcio's unbounded executor queue. 
 and never queue behind work; reflection is never shed.
 
 grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
-worker, so the bound is checked there, against what the worker pool holds. A rejection or a health check runs
-on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never waits behind
-admitted work. grpc.server's own `maximum_concurrent_rpcs` also rejects at once, but without details (no
-RetryInfo, no ErrorInfo), and it counts and rejects health checks like any other call.
+worker, so the bound is checked there, against what the worker pool holds. A rejection is then answered on
+that same thread, as grpcio answers its own `maximum_concurrent_rpcs` rejections: it only queues the status
+for sending and never blocks, and a hop to another thread would wait for the interpreter lock behind every
+busy worker, which under overload is most of a shed call's time. Health checks run on a small pool of their
+own (grpcio's per-behaviour `experimental_thread_pool`; `Watch` streams block), so they never wait behind
+admitted work. grpc.server's `maximum_concurrent_rpcs` alone would answer without details (no RetryInfo, no
+ErrorInfo) and counts and rejects health checks like any other call.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import random
 import threading
@@ -28,6 +32,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from shared.cpu_slots import CpuSlots
 from shared.telemetry.step import shed_metric
 
 if TYPE_CHECKING:  # subscriptable in the type stubs only
@@ -38,8 +43,7 @@ log = logging.getLogger(__name__)
 REASON = "OVERLOADED"
 NEVER_SHED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 ON_THE_LANE = ("/grpc.health.v1.Health/",)
-# Rejections and health checks each take well under a millisecond; two threads keep one slow client from
-# holding up the rest.
+# Health checks take well under a millisecond; two threads keep one slow client from holding up the rest.
 LANE_WORKERS = 2
 JITTER_STEPS = 8  # the retry delays offered: retry_after_ms to twice that, in this many steps, built once
 RUN_TIME_WEIGHT = 0.05  # of each call's run time in the moving average (about the last 20 calls)
@@ -58,6 +62,7 @@ class ShedLimits:
     max_queue: int
     retry_after_ms: int
     max_queue_wait_ms: int = 500
+    cpu_slots: int = 0  # workers running Python at once (shared.cpu_slots); 0: no bound
 
     @property
     def bound(self) -> int:
@@ -80,9 +85,10 @@ class CountingPool(futures.ThreadPoolExecutor):
     """The workers of admitted calls; knows how many calls it holds, queued or running, how long the oldest
     queued one has waited, and how long a new one would wait."""
 
-    def __init__(self, max_workers: int, thread_name_prefix: str):
+    def __init__(self, max_workers: int, thread_name_prefix: str, cpu_slots: int = 0):
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self.max_workers = max_workers
+        self.cpu = CpuSlots(cpu_slots) if cpu_slots else None
         self._held = 0
         self._queued: collections.deque[float] = collections.deque()  # submit times, oldest first
         self._mean_run_s = 0.0  # moving average of how long a call holds a worker
@@ -114,7 +120,8 @@ class CountingPool(futures.ThreadPoolExecutor):
             self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
         start = time.monotonic()
         try:
-            return fn(*args, **kwargs)
+            with self.cpu.held() if self.cpu else contextlib.nullcontext():
+                return fn(*args, **kwargs)
         finally:
             run_s = time.monotonic() - start
             weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
@@ -133,6 +140,23 @@ class CountingPool(futures.ThreadPoolExecutor):
             raise
         # Counted per task, not per handler call: a call cancelled while queued never reaches its handler.
         future.add_done_callback(self._release)
+        return future
+
+
+class InlineExecutor(futures.ThreadPoolExecutor):
+    """Runs each task at once on the thread that submits it (grpcio's polling thread) and never starts a thread
+    of its own; only for behaviours that never block. A ThreadPoolExecutor because grpcio takes a behaviour's
+    `experimental_thread_pool` only if it is one."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+        future: futures.Future[Any] = futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as a pool would
+            future.set_exception(exc)
         return future
 
 
@@ -158,29 +182,34 @@ class Shedder(grpc.ServerInterceptor):
     def __init__(self, limits: ShedLimits, domain: str, name: str):
         self.limits = limits
         self.domain = domain
-        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
+        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name, cpu_slots=limits.cpu_slots)
         self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
         self.shed_total = 0
         self._unlogged = 0
         self._logged_at = 0.0
         self._moved: dict[str, Handler] = {}
+        self._sheddable: dict[str, bool] = {}  # method -> may be shed (unary, not health or reflection)
         self._statuses = [overloaded_status(domain, round(limits.retry_after_ms * (1 + step / JITTER_STEPS)))
                           for step in range(JITTER_STEPS + 1)]
-        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), self.lane)
+        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), InlineExecutor())
 
     def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
                           handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
         method = handler_call_details.method
+        # A method known to be sheddable is shed before the rest of the pipeline wraps its handler: under
+        # overload most calls are shed, and each wrapper is work on the one polling thread.
+        if self._sheddable.get(method) and not self._admits():
+            return self._shed(method)
         handler = continuation(handler_call_details)
         if handler is None:
             return None
         if method.startswith(ON_THE_LANE):
             return self._on_lane(method, handler)
         # Only unary calls are shed, as every call of the public API is; a stream passes.
-        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self._admits():
+        sheddable = self._sheddable[method] = not method.startswith(NEVER_SHED) and handler.unary_unary is not None
+        if not sheddable or self._admits():
             return handler
-        self._count_shed(method)
-        return self._reject
+        return self._shed(method)
 
     def _admits(self) -> bool:
         held = self.pool.held
@@ -198,7 +227,7 @@ class Shedder(grpc.ServerInterceptor):
             moved = self._moved.setdefault(method, _on_pool(handler, self.lane))
         return moved
 
-    def _count_shed(self, method: str) -> None:
+    def _shed(self, method: str) -> Handler:
         # Runs on the server's one polling thread, so the counters need no lock.
         self.shed_total += 1
         shed_metric(method).inc()
@@ -208,7 +237,9 @@ class Shedder(grpc.ServerInterceptor):
             log.warning("shedding load", extra={"method": method, "shed": self._unlogged,
                                                 "shed_total": self.shed_total, "bound": self.limits.bound})
             self._unlogged, self._logged_at = 0, now
+        return self._reject
 
     def _rejection(self, _requests: Iterator[Any], context: grpc.ServicerContext) -> None:
-        # A stream handler, so the request is never read: a rejection costs the server as little as it can.
+        # A stream handler, so the request is never read: a rejection costs the server as little as it can. It
+        # runs on the polling thread, so it must not block: abort only queues the status for sending.
         context.abort_with_status(random.choice(self._statuses))
