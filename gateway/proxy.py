@@ -72,7 +72,8 @@ class Forwarder(grpc.GenericRpcHandler):
         deadline = time.monotonic() + timeout
         call = self.backends.callable(target.address, method)
         # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
-        self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
+        with cpu_slots.released():
+            self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
         observed = client_calls(method, target.address)
         attempt = 0
         while True:
