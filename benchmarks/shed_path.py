@@ -88,7 +88,8 @@ def _serve(variant: Variant, port: Any, stop: Any) -> None:
     handler = grpc.method_handlers_generic_handler("bench.Busy", {"Work": grpc.unary_unary_rpc_method_handler(_work)})
     options = [("grpc.server.max_pending_requests", PENDING),
                ("grpc.server.max_pending_requests_hard_limit", PENDING)] if variant.core else []
-    server = grpc.server(shedder.pool, interceptors=[shedder], handlers=[handler], options=options)
+    steps = [shedder] if shedder.slots is None else [shedder, shedder.slots]
+    server = grpc.server(shedder.pool, interceptors=steps, handlers=[handler], options=options)
     port.value = server.add_insecure_port("127.0.0.1:0")
     server.start()
     stop.wait()

@@ -14,6 +14,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
+
+import grpc
+
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 
 _local = threading.local()  # .slots: the CpuSlots whose slot this thread holds, if any
 
@@ -52,3 +57,26 @@ def released() -> Iterator[None]:
     finally:
         slots._free.acquire()  # noqa: SLF001
         _local.slots = slots
+
+
+class SlotStep(UnaryWrapInterceptor):
+    """The pipeline step that runs each unary call's handler holding a slot of `slots`; calls to methods
+    starting with one of `never` (health checks) take none. The slot is taken inside the behaviour, after
+    grpcio has read the request, so a client slow to send its request holds a worker but never a slot."""
+
+    def __init__(self, slots: int, never: tuple[str, ...] = ()):
+        super().__init__()
+        self.slots = CpuSlots(slots)
+        self._never = never
+
+    def intercept_service(self, continuation: Any, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        if handler_call_details.method.startswith(self._never):
+            return continuation(handler_call_details)
+        return super().intercept_service(continuation, handler_call_details)
+
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def holding(request: Any, context: grpc.ServicerContext) -> Any:
+            with self.slots.held():
+                return behavior(request, context)
+
+        return holding

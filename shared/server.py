@@ -65,6 +65,9 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
     steps: list[grpc.ServerInterceptor | None] = [
         # shed: decided when the call arrives, before it queues for a worker, so it comes first
         shedder,
+        # slots: an admitted call runs Python only while it holds one of a few slots (shared.cpu_slots), taken
+        # once its request has arrived and given back while it waits on a database or another service
+        shedder.slots,
         # deadline: the caller's deadline, recorded for the stores
         DeadlineInterceptor(),
         # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line;

@@ -17,7 +17,6 @@ ErrorInfo) and counts and rejects health checks like any other call.
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import random
 import threading
@@ -32,7 +31,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from shared.cpu_slots import CpuSlots
+from shared.cpu_slots import SlotStep
 from shared.telemetry.step import shed_metric
 
 if TYPE_CHECKING:  # subscriptable in the type stubs only
@@ -85,10 +84,9 @@ class CountingPool(futures.ThreadPoolExecutor):
     """The workers of admitted calls; knows how many calls it holds, queued or running, how long the oldest
     queued one has waited, and how long a new one would wait."""
 
-    def __init__(self, max_workers: int, thread_name_prefix: str, cpu_slots: int = 0):
+    def __init__(self, max_workers: int, thread_name_prefix: str):
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self.max_workers = max_workers
-        self.cpu = CpuSlots(cpu_slots) if cpu_slots else None
         self._held = 0
         self._queued: collections.deque[float] = collections.deque()  # submit times, oldest first
         self._mean_run_s = 0.0  # moving average of how long a call holds a worker
@@ -120,8 +118,7 @@ class CountingPool(futures.ThreadPoolExecutor):
             self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
         start = time.monotonic()
         try:
-            with self.cpu.held() if self.cpu else contextlib.nullcontext():
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         finally:
             run_s = time.monotonic() - start
             weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
@@ -182,7 +179,9 @@ class Shedder(grpc.ServerInterceptor):
     def __init__(self, limits: ShedLimits, domain: str, name: str):
         self.limits = limits
         self.domain = domain
-        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name, cpu_slots=limits.cpu_slots)
+        self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
+        # The step after this one: an admitted call takes a slot to run Python (shared.cpu_slots).
+        self.slots = SlotStep(limits.cpu_slots, never=NEVER_SHED) if limits.cpu_slots else None
         self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
         self.shed_total = 0
         self._unlogged = 0
