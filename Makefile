@@ -77,6 +77,11 @@ bench-gateway: venv system-deps
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
 
+## bench-shed: how fast an overloaded server sheds, each way of shedding side by side (no cluster needed).
+.PHONY: bench-shed
+bench-shed: venv
+	$(BIN)/python -m benchmarks.shed_path
+
 ## bench: the hottest write (RecordLessonProgress) through the gateway and direct, beside pgbench.
 bench: venv system-deps
 	@set -e; \

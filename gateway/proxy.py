@@ -16,7 +16,7 @@ from gateway.backends import Backends
 from gateway.catalog import split_method
 from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
-from shared import request_ids
+from shared import cpu_slots, request_ids
 from shared.auth import client_address
 from shared.auth.client import TokenSource
 from shared.errors import COMMIT_UNCONFIRMED, DomainError
@@ -90,12 +90,13 @@ class Forwarder(grpc.GenericRpcHandler):
         deadline = time.monotonic() + timeout
         call = self.backends.callable(target.address, method)
         # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
-        self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
+        with cpu_slots.released():
+            self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
         observed = client_calls(method, target.address)
         attempt = 0
         while True:
             try:
-                with observed.attempt() as trace_context:
+                with observed.attempt() as trace_context, cpu_slots.released():  # others run while it waits
                     response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
                                                        metadata=(*metadata, *trace_context))
                 break

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from shared import deadlines
+from shared import cpu_slots, deadlines
 from shared.errors import ShardUnavailable
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,10 @@ class ShardGate:
         if self.shard in held:
             yield
             return
+        with cpu_slots.released():  # the worker waits on the shard: another may run Python meanwhile
+            yield from self._entered(role, held)
+
+    def _entered(self, role: str, held: frozenset[str]) -> Iterator[None]:
         if not self._admit():
             with self._lock:
                 self.refused += 1

@@ -12,7 +12,7 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from shared import balancing, deadlines
+from shared import balancing, cpu_slots, deadlines
 from shared.auth.client import with_token
 from shared.auth.tokens import ServiceToken
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
@@ -92,16 +92,19 @@ class ServiceClients:
         timeout_s = deadlines.budget(self.timeout_s)
         deadline = time.monotonic() + timeout_s
         observed = client_calls(_method_name(method), service)
-        try:
-            with observed.attempt() as trace_context:
-                return method(request, timeout=timeout_s, metadata=(*metadata, *trace_context),
-                              wait_for_ready=True)
-        except grpc.RpcError as exc:
-            remaining = deadline - time.monotonic()
-            if exc.code() != grpc.StatusCode.UNAVAILABLE or remaining < 0.1:
-                raise
-            with observed.attempt() as trace_context:
-                return method(request, timeout=remaining, metadata=(*metadata, *trace_context), wait_for_ready=True)
+        # The worker waits on the other service: its slot lets another run Python meanwhile.
+        with cpu_slots.released():
+            try:
+                with observed.attempt() as trace_context:
+                    return method(request, timeout=timeout_s, metadata=(*metadata, *trace_context),
+                                  wait_for_ready=True)
+            except grpc.RpcError as exc:
+                remaining = deadline - time.monotonic()
+                if exc.code() != grpc.StatusCode.UNAVAILABLE or remaining < 0.1:
+                    raise
+                with observed.attempt() as trace_context:
+                    return method(request, timeout=remaining, metadata=(*metadata, *trace_context),
+                                  wait_for_ready=True)
 
     def close(self) -> None:
         for channel in self._channels.values():

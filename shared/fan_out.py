@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
+
+from shared import cpu_slots
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+def _result(future: Future[Result]) -> Result:
+    with cpu_slots.released():  # the caller only waits: its slot lets the tasks, or other calls, run Python
+        return future.result()
 
 
 class FanOut:
@@ -22,7 +29,7 @@ class FanOut:
     def map(self, fn: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """Like Executor.map: results in the order of `items`, the first error raised when reached."""
         futures = [self._pool.submit(contextvars.copy_context().run, fn, item) for item in items]
-        return (future.result() for future in futures)
+        return (_result(future) for future in futures)
 
     def shutdown(self, wait: bool = False) -> None:
         self._pool.shutdown(wait=wait)

@@ -24,7 +24,7 @@ from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
 from pymongo.read_concern import ReadConcern
 
-from shared import deadlines
+from shared import cpu_slots, deadlines
 from shared.errors import ShardUnavailable, Unavailable
 from shared.settings import Settings
 from shared.sharding import ShardMap
@@ -96,7 +96,7 @@ class MongoShards:
         if _known_down(db.client):
             budget = min(budget, self.connect_timeout_s)
         try:
-            with pymongo.timeout(budget):
+            with pymongo.timeout(budget), cpu_slots.released():  # the worker waits on MongoDB meanwhile
                 yield db
         except PyMongoError as exc:
             mapped = translate(exc, shard)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import psycopg2
 import psycopg2.extensions
 
-from shared import consistency, deadlines, pg_errors
+from shared import consistency, cpu_slots, deadlines, pg_errors
 from shared.bulkhead import ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
 from shared.holds import PrimaryHolds
@@ -359,7 +359,9 @@ class ShardPools:
                     stack.close()
                     if self.monitor is not None:
                         self.monitor.poke(shard)
-                    if not hold.wait(pool.connect_timeout_s):
+                    with cpu_slots.released():
+                        waited = hold.wait(pool.connect_timeout_s)
+                    if not waited:
                         raise
                     continue
                 hold.connected()

@@ -74,6 +74,9 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
     steps: list[grpc.ServerInterceptor | None] = [
         # shed: decided when the call arrives, before it queues for a worker, so it comes first
         shedder,
+        # slots: an admitted call runs Python only while it holds one of a few slots (shared.cpu_slots), taken
+        # once its request has arrived and given back while it waits on a database or another service
+        shedder.slots,
         # deadline: the caller's deadline, recorded for the stores
         DeadlineInterceptor(),
         # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line;
@@ -96,7 +99,11 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
                   reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
     """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
     bindings = list(bindings)
-    limits = ShedLimits(settings.max_workers, settings.max_queue, settings.shed_retry_ms, settings.max_queue_wait_ms)
+    # Every call taken in, even one shed, needs the interpreter lock on grpcio's one polling thread: a short
+    # switch interval and few workers running Python at once (cpu_slots) let it have the lock soon.
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
+    limits = ShedLimits(settings.max_workers, settings.max_queue, settings.shed_retry_ms, settings.max_queue_wait_ms,
+                        cpu_slots=settings.cpu_slots)
     shedder = Shedder(limits, domain=f"elearning.{settings.process}", name=settings.process)
     server = grpc.server(
         shedder.pool,  # admitted calls only: rejections and health checks run on the shedder's own lane

@@ -124,6 +124,9 @@ class Settings:
     max_queue: int = 128         # calls waiting for a worker; past max_workers + max_queue a call is shed
     max_queue_wait_ms: int = 500  # nor one that would wait, or while the oldest has waited, this long
     shed_retry_ms: int = 200     # the retry delay a shed call is given (jittered up to twice this)
+    # Workers running Python at once (shared.cpu_slots; the others wait on databases or services); 0: no bound.
+    cpu_slots: int = 2
+    switch_interval_ms: float = 1.0  # how soon a thread waiting for the interpreter lock gets it (Python: 5)
     connect_timeout_s: float = 2.0
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 3000
@@ -270,6 +273,9 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         max_queue=_number(env, "ELEARN_MAX_QUEUE", Settings.max_queue),
         max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", Settings.max_queue_wait_ms),
         shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", Settings.shed_retry_ms, minimum=1),
+        cpu_slots=_number(env, "ELEARN_CPU_SLOTS", Settings.cpu_slots),
+        switch_interval_ms=_number(env, "ELEARN_SWITCH_INTERVAL_MS", Settings.switch_interval_ms, float,
+                                   minimum=0.01),
         connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", Settings.connect_timeout_s, float),
         statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", Settings.statement_timeout_ms),
         lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", Settings.lock_timeout_ms),

@@ -6,10 +6,13 @@ once, instead of waiting out its deadline in grpcio's unbounded executor queue. 
 and never queue behind work; reflection is never shed.
 
 grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
-worker, so the bound is checked there, against what the worker pool holds. A rejection or a health check runs
-on a small pool of its own (grpcio's per-behaviour `experimental_thread_pool`), so it never waits behind
-admitted work. grpc.server's own `maximum_concurrent_rpcs` also rejects at once, but without details (no
-RetryInfo, no ErrorInfo), and it counts and rejects health checks like any other call.
+worker, so the bound is checked there, against what the worker pool holds. A rejection is then answered on
+that same thread, as grpcio answers its own `maximum_concurrent_rpcs` rejections: it only queues the status
+for sending and never blocks, and a hop to another thread would wait for the interpreter lock behind every
+busy worker, which under overload is most of a shed call's time. Health checks run on a small pool of their
+own (grpcio's per-behaviour `experimental_thread_pool`; `Watch` streams block), so they never wait behind
+admitted work. grpc.server's `maximum_concurrent_rpcs` alone would answer without details (no RetryInfo, no
+ErrorInfo) and counts and rejects health checks like any other call.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from shared.cpu_slots import SlotStep
 from shared.telemetry.step import shed_metric
 
 if TYPE_CHECKING:  # subscriptable in the type stubs only
@@ -38,8 +42,7 @@ log = logging.getLogger(__name__)
 REASON = "OVERLOADED"
 NEVER_SHED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 ON_THE_LANE = ("/grpc.health.v1.Health/",)
-# Rejections and health checks each take well under a millisecond; two threads keep one slow client from
-# holding up the rest.
+# Health checks take well under a millisecond; two threads keep one slow client from holding up the rest.
 LANE_WORKERS = 2
 JITTER_STEPS = 8  # the retry delays offered: retry_after_ms to twice that, in this many steps, built once
 RUN_TIME_WEIGHT = 0.05  # of each call's run time in the moving average (about the last 20 calls)
@@ -58,6 +61,7 @@ class ShedLimits:
     max_queue: int
     retry_after_ms: int
     max_queue_wait_ms: int = 500
+    cpu_slots: int = 0  # workers running Python at once (shared.cpu_slots); 0: no bound
 
     @property
     def bound(self) -> int:
@@ -136,6 +140,23 @@ class CountingPool(futures.ThreadPoolExecutor):
         return future
 
 
+class InlineExecutor(futures.ThreadPoolExecutor):
+    """Runs each task at once on the thread that submits it (grpcio's polling thread) and never starts a thread
+    of its own; only for behaviours that never block. A ThreadPoolExecutor because grpcio takes a behaviour's
+    `experimental_thread_pool` only if it is one."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+        future: futures.Future[Any] = futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
 def _on_pool(handler: Handler, pool: futures.ThreadPoolExecutor) -> Handler:
     """`handler`, its behaviour run by `pool` instead of the server's workers."""
     for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
@@ -159,28 +180,35 @@ class Shedder(grpc.ServerInterceptor):
         self.limits = limits
         self.domain = domain
         self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
+        # The step after this one: an admitted call takes a slot to run Python (shared.cpu_slots).
+        self.slots = SlotStep(limits.cpu_slots, never=NEVER_SHED) if limits.cpu_slots else None
         self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
         self.shed_total = 0
         self._unlogged = 0
         self._logged_at = 0.0
         self._moved: dict[str, Handler] = {}
+        self._sheddable: dict[str, bool] = {}  # method -> may be shed (unary, not health or reflection)
         self._statuses = [overloaded_status(domain, round(limits.retry_after_ms * (1 + step / JITTER_STEPS)))
                           for step in range(JITTER_STEPS + 1)]
-        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), self.lane)
+        self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), InlineExecutor())
 
     def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
                           handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
         method = handler_call_details.method
+        # A method known to be sheddable is shed before the rest of the pipeline wraps its handler: under
+        # overload most calls are shed, and each wrapper is work on the one polling thread.
+        if self._sheddable.get(method) and not self._admits():
+            return self._shed(method)
         handler = continuation(handler_call_details)
         if handler is None:
             return None
         if method.startswith(ON_THE_LANE):
             return self._on_lane(method, handler)
         # Only unary calls are shed, as every call of the public API is; a stream passes.
-        if method.startswith(NEVER_SHED) or handler.unary_unary is None or self._admits():
+        sheddable = self._sheddable[method] = not method.startswith(NEVER_SHED) and handler.unary_unary is not None
+        if not sheddable or self._admits():
             return handler
-        self._count_shed(method)
-        return self._reject
+        return self._shed(method)
 
     def _admits(self) -> bool:
         held = self.pool.held
@@ -198,7 +226,7 @@ class Shedder(grpc.ServerInterceptor):
             moved = self._moved.setdefault(method, _on_pool(handler, self.lane))
         return moved
 
-    def _count_shed(self, method: str) -> None:
+    def _shed(self, method: str) -> Handler:
         # Runs on the server's one polling thread, so the counters need no lock.
         self.shed_total += 1
         shed_metric(method).inc()
@@ -208,7 +236,9 @@ class Shedder(grpc.ServerInterceptor):
             log.warning("shedding load", extra={"method": method, "shed": self._unlogged,
                                                 "shed_total": self.shed_total, "bound": self.limits.bound})
             self._unlogged, self._logged_at = 0, now
+        return self._reject
 
     def _rejection(self, _requests: Iterator[Any], context: grpc.ServicerContext) -> None:
-        # A stream handler, so the request is never read: a rejection costs the server as little as it can.
+        # A stream handler, so the request is never read: a rejection costs the server as little as it can. It
+        # runs on the polling thread, so it must not block: abort only queues the status for sending.
         context.abort_with_status(random.choice(self._statuses))

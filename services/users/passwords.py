@@ -11,6 +11,8 @@ import hmac
 import os
 import threading
 
+from shared import cpu_slots
+
 N, R, P = 2 ** 17, 8, 1
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -23,7 +25,7 @@ class ScryptHasher:
         self._slots = threading.BoundedSemaphore(max_parallel or os.cpu_count() or 2)
 
     def _derive(self, password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-        with self._slots:
+        with cpu_slots.released(), self._slots:  # scrypt runs without the interpreter lock
             return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=MAXMEM, dklen=KEY_BYTES)
 
     def hash(self, password: str) -> str:

@@ -30,6 +30,13 @@ def test_shedding_limits_default_and_override():
     assert (s.max_workers, s.max_queue, s.max_queue_wait_ms, s.shed_retry_ms) == (8, 0, 20, 50)
 
 
+def test_cpu_slots_and_switch_interval_default_and_override():
+    s = load_settings("users", {})
+    assert (s.cpu_slots, s.switch_interval_ms) == (2, 1.0)
+    s = load_settings("users", {"ELEARN_CPU_SLOTS": "0", "ELEARN_SWITCH_INTERVAL_MS": "0.5"})
+    assert (s.cpu_slots, s.switch_interval_ms) == (0, 0.5)
+
+
 def test_gateway_listens_on_the_gateway_address():
     assert load_settings("gateway", {}).listen == "127.0.0.1:50051"
 
@@ -109,6 +116,8 @@ def test_missing_service_addresses():
     ("ELEARN_DRAIN_S", "1s", "expected a float"),
     ("ELEARN_MAX_QUEUE", "-1", "must not be negative"),
     ("ELEARN_SHED_RETRY_MS", "0", "must be at least 1"),
+    ("ELEARN_CPU_SLOTS", "-1", "must not be negative"),
+    ("ELEARN_SWITCH_INTERVAL_MS", "0", "must be at least 0.01"),
 ])
 def test_bad_numbers(name, value, message):
     with pytest.raises(SettingsError, match=f"{name}=.*{message}"):
