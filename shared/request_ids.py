@@ -29,14 +29,26 @@ def of_call(context: grpc.ServicerContext) -> str:
     return sent if isinstance(sent, str) and _USABLE.fullmatch(sent) else uuid.uuid4().hex
 
 
+def enter(context: grpc.ServicerContext) -> tuple[str, contextvars.Token[str] | None]:
+    """The call's request ID, set for what runs next (the one already set, when an outer layer set it); give
+    the token to `leave` when the call ends."""
+    already = _current.get()
+    if already:
+        return already, None
+    request_id = of_call(context)
+    return request_id, _current.set(request_id)
+
+
+def leave(token: contextvars.Token[str] | None) -> None:
+    if token is not None:
+        _current.reset(token)
+
+
 @contextlib.contextmanager
 def scope(context: grpc.ServicerContext) -> Iterator[str]:
     """The block runs as one call with its request ID (the one already set, when an outer layer set it)."""
-    if _current.get():
-        yield _current.get()
-        return
-    token = _current.set(of_call(context))
+    request_id, token = enter(context)
     try:
-        yield _current.get()
+        yield request_id
     finally:
-        _current.reset(token)
+        leave(token)
