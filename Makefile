@@ -89,13 +89,15 @@ bench: venv system-deps
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
 
-## bench-scale: p50/p99 of the main calls at 1x, 10x, 100x the default data (FACTORS=1,10 for a shorter run).
+## bench-scale: p50/p99 of the main calls at 1x, 10x, 100x the default data (FACTORS=1,10 for a shorter run;
+## SCALE_PORT_OFFSET and SCALE_DIR to run it beside another cluster).
 SCALE_DIR ?= .elearn/bench-scale
 FACTORS ?= 1,10,100
+SCALE_PORT_OFFSET ?= 300
 bench-scale: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(SCALE_DIR)' EXIT; \
-	$(BIN)/elearn up --data-dir $(SCALE_DIR) --port-offset 300 > /dev/null; \
+	$(BIN)/elearn up --data-dir $(SCALE_DIR) --port-offset $(SCALE_PORT_OFFSET) > /dev/null; \
 	$(BIN)/python -m benchmarks.scale --data-dir $(SCALE_DIR) --factors $(FACTORS)
 
 ## bench-failover: kill -9 a shard primary under writes, fail over, time it; sync vs async write rate.

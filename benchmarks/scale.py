@@ -28,6 +28,9 @@ from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
 from launcher.seed import Seeder
 from launcher.seed_plan import Counts
+from launcher.target import OPERATOR_ID, OPERATOR_TTL_S
+from shared.auth.client import token_source, with_token
+from shared.auth.tokens import user_token
 from shared.settings import load_settings
 
 DEFAULT = Counts(content_per_lesson=0, preferences=0)
@@ -64,20 +67,26 @@ def sample(layout: Layout, per_shard: int = 300) -> Sample:
     return Sample(students, courses, enrolled, progress)
 
 
+def operator_token(layout: Layout) -> str:
+    """An operator's admin token from the cluster's signing key (every call is authenticated; an admin may
+    read and write any student's data, as the seed and the measured calls need)."""
+    return user_token(layout.auth_dir, OPERATOR_ID, "ADMIN", ttl_s=OPERATOR_TTL_S)
+
+
 def seed_to(gateway: str, layout: Layout, factor: int, already: int, seed: int) -> tuple[float, dict]:
     """Add (factor - already) x the default data with a seed of its own; returns (seconds, imported)."""
     extra = factor - already
     counts = replace(DEFAULT, **{name: getattr(DEFAULT, name) * extra for name in SCALED})
     shard_map = load_settings("users", {"ELEARN_CONFIG": str(layout.topology_file)}).shard_map
-    with grpc.insecure_channel(gateway) as channel:
+    with with_token(grpc.insecure_channel(gateway), token_source(operator_token(layout))) as channel:
         result = Seeder(channel, shard_map, counts, seed, with_content=False).run()
     return result.seconds, result.imported
 
 
-def deep_page_token(gateway: str, depth: float = 0.9) -> tuple[str, int]:
+def deep_page_token(gateway: str, token: str, depth: float = 0.9) -> tuple[str, int]:
     """The token of the page `depth` of the way through ListCourses, and its page number."""
     tokens = [""]
-    with grpc.insecure_channel(gateway) as channel:
+    with with_token(grpc.insecure_channel(gateway), token_source(token)) as channel:
         stub = courses_grpc.CourseServiceStub(channel)
         while True:
             page = stub.ListCourses(courses_pb.ListCoursesRequest(page_size=PAGE, page_token=tokens[-1]), timeout=30)
@@ -88,30 +97,33 @@ def deep_page_token(gateway: str, depth: float = 0.9) -> tuple[str, int]:
     return tokens[index], index + 1
 
 
-def calls(channel: grpc.aio.Channel, ids: Sample, deep_token: str) -> dict[str, Callable[[int], Awaitable]]:
+def calls(channel: grpc.aio.Channel, ids: Sample, deep_token: str, token: str
+          ) -> dict[str, Callable[[int], Awaitable]]:
     users = users_grpc.UserServiceStub(channel)
     courses = courses_grpc.CourseServiceStub(channel)
     enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
     rng = random.Random(18)
-    strong = (("x-consistency", "strong"),)  # a write's own read of its shard, as a client after it would
+    auth = (("authorization", f"Bearer {token}"),)
+    strong = (*auth, ("x-consistency", "strong"))  # a write's own read of its shard, as a client after it would
 
     def pick(values: list):
         return values[rng.randrange(len(values))]
 
     return {
-        "GetUser": lambda i: users.GetUser(users_pb.GetUserRequest(id=pick(ids.students)), timeout=10),
+        "GetUser": lambda i: users.GetUser(users_pb.GetUserRequest(id=pick(ids.students)), timeout=10, metadata=auth),
         "ListCourses, first page": lambda i: courses.ListCourses(
-            courses_pb.ListCoursesRequest(page_size=PAGE), timeout=10),
+            courses_pb.ListCoursesRequest(page_size=PAGE), timeout=10, metadata=auth),
         "ListCourses, deep page": lambda i: courses.ListCourses(
-            courses_pb.ListCoursesRequest(page_size=PAGE, page_token=deep_token), timeout=10),
+            courses_pb.ListCoursesRequest(page_size=PAGE, page_token=deep_token), timeout=10, metadata=auth),
         "ListEnrollments": lambda i: enrollments.ListEnrollments(
-            enrollments_pb.ListEnrollmentsRequest(student_id=pick(ids.enrolled), page_size=PAGE), timeout=10),
+            enrollments_pb.ListEnrollmentsRequest(student_id=pick(ids.enrolled), page_size=PAGE), timeout=10,
+            metadata=auth),
         "GetCourseStatistics": lambda i: courses.GetCourseStatistics(
-            courses_pb.GetCourseStatisticsRequest(course_id=pick(ids.courses)), timeout=10),
+            courses_pb.GetCourseStatisticsRequest(course_id=pick(ids.courses)), timeout=10, metadata=auth),
         "Enroll": lambda i: enrollments.Enroll(enrollments_pb.EnrollRequest(
             student_id=pick(ids.students), course_id=pick(ids.courses)), timeout=10, metadata=strong),
         "RecordLessonProgress": lambda i: enrollments.RecordLessonProgress(
-            _progress(pick(ids.progress), i), timeout=10),
+            _progress(pick(ids.progress), i), timeout=10, metadata=auth),
     }
 
 
@@ -120,10 +132,11 @@ def _progress(pair: tuple[int, int], i: int) -> enrollments_pb.RecordLessonProgr
                                                       watched_seconds=i % 600, position_seconds=i % 600)
 
 
-async def measure_all(gateway: str, ids: Sample, deep_token: str, seconds: float) -> dict[str, Figures]:
+async def measure_all(gateway: str, ids: Sample, deep_token: str, token: str, seconds: float
+                      ) -> dict[str, Figures]:
     async with grpc.aio.insecure_channel(gateway) as channel:
         return {name: await drive(name, call, CONCURRENCY, seconds, warmup_s=0.5)
-                for name, call in calls(channel, ids, deep_token).items()}
+                for name, call in calls(channel, ids, deep_token, token).items()}
 
 
 def table(sizes: list[tuple[int, dict[str, Figures], dict[str, float]]]) -> list[str]:
@@ -159,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         info = {f"import {phase} rows/s": rows / spent for phase, (rows, spent) in imported.items() if spent}
         info["seed seconds"] = seconds
         ids = sample(layout)
-        token, page = deep_page_token(gateway)
+        deep, page = deep_page_token(gateway, operator_token(layout))
         info["deep page number"] = page
-        measured = asyncio.run(measure_all(gateway, ids, token, args.seconds))
+        measured = asyncio.run(measure_all(gateway, ids, deep, operator_token(layout), args.seconds))
         sizes.append((factor, measured, info))
         print(f"{factor}x: seeded in {seconds:.0f} s, measured in {time.monotonic() - began - seconds:.0f} s; "
               + ", ".join(f"{name} p99 {m.p99_ms:.1f} ms" for name, m in measured.items()), flush=True)

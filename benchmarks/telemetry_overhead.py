@@ -40,7 +40,9 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[str]
     topology["metrics"] = {"enrollments": f"{host}:{_free_port()}", "gateway": f"{host}:{_free_port()}"}
     config = folder / f"topology-{telemetry}.json"
     config.write_text(json.dumps(topology))
+    # The cluster's signing keys: every call is authenticated, and a process without them refuses every token.
     env = {**os.environ, "ELEARN_CONFIG": str(config), "ELEARN_TELEMETRY": telemetry,
+           "ELEARN_AUTH_DIR": str(layout.auth_dir),
            "ELEARN_TRACE_SAMPLE_RATIO": SAMPLE_RATIO, "ELEARN_TRACE_DIR": str(folder / f"traces-{telemetry}")}
     started = []
     try:
@@ -74,6 +76,9 @@ def measure(layout: Layout, drive: Callable[[str, str, int, float], Figures], se
             }, seconds)
     for figures in measured.values():
         print(figures.line())
+        if figures.errors:
+            # A ratio of failing calls says nothing about telemetry's cost: the setup is wrong, say so.
+            raise RuntimeError(f"{figures.label}: {figures.errors} calls failed, so no cost can be measured")
     ratio = measured["on"].rate / measured["off"].rate if measured["off"].rate else 0.0
     print(f"single call: telemetry on/off = {ratio:.3f}  (on {measured['on'].rate:.0f}/s, off "
           f"{measured['off'].rate:.0f}/s, p50 {measured['on'].p50_ms:.2f} ms against {measured['off'].p50_ms:.2f} ms;"

@@ -29,6 +29,21 @@ def of_call(context: grpc.ServicerContext) -> str:
     return sent if isinstance(sent, str) and _USABLE.fullmatch(sent) else os.urandom(16).hex()
 
 
+def enter(context: grpc.ServicerContext) -> tuple[str, contextvars.Token[str] | None]:
+    """The call's request ID, set for what runs next (the one already set, when an outer layer set it); give
+    the token to `leave` when the call ends."""
+    already = _current.get()
+    if already:
+        return already, None
+    request_id = of_call(context)
+    return request_id, _current.set(request_id)
+
+
+def leave(token: contextvars.Token[str] | None) -> None:
+    if token is not None:
+        _current.reset(token)
+
+
 class _Scope:
     """A class, not a generator context manager: entered by several pipeline steps on every call, where a
     generator's setup costs more than the work."""
@@ -40,17 +55,12 @@ class _Scope:
         self._token: contextvars.Token[str] | None = None
 
     def __enter__(self) -> str:
-        current = _current.get()
-        if current:
-            return current
-        request_id = of_call(self._context)
-        self._token = _current.set(request_id)
+        request_id, self._token = enter(self._context)
         return request_id
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if self._token is not None:
-            _current.reset(self._token)
+        leave(self._token)
 
 
 def scope(context: grpc.ServicerContext) -> _Scope:

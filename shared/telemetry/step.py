@@ -3,7 +3,6 @@ caller's trace, and an access log line. Everything per method is bound once, on 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -48,27 +47,20 @@ class _Outcomes:
 UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
-def _invoke(behavior: Behavior, request: object, context: grpc.ServicerContext,
-            settled: Callable[[grpc.StatusCode], None]) -> object:
-    """The behaviour's result; `settled` gets the call's code however it ends (UNKNOWN for an exception grpc
-    turns into a status itself)."""
-    code = grpc.StatusCode.UNKNOWN
-    try:
-        response = behavior(request, context)
-        code = _code_of(context) or grpc.StatusCode.OK
-        return response
-    except BaseException:
-        code = _code_of(context) or grpc.StatusCode.UNKNOWN
-        raise
-    finally:
-        settled(code)
-
-
 def _counted(behavior: Behavior, outcomes: _Outcomes) -> Behavior:
     def counted(request: object, context: grpc.ServicerContext) -> object:
         outcomes.started.inc()
         begin = time.perf_counter()
-        return _invoke(behavior, request, context, lambda code: outcomes.record(code, time.perf_counter() - begin))
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            response = behavior(request, context)
+            code = _code_of(context) or grpc.StatusCode.OK
+            return response
+        except BaseException:
+            code = _code_of(context) or grpc.StatusCode.UNKNOWN  # UNKNOWN: an exception grpc maps itself
+            raise
+        finally:
+            outcomes.record(code, time.perf_counter() - begin)
 
     return counted
 
@@ -85,13 +77,22 @@ class TelemetryStep(UnaryWrapInterceptor):
         span_name = method.lstrip("/")
         access_log = self.access_log
 
+        # One flat function, no context managers or closures per call: this runs on every call of the process.
         def observed(request: object, context: grpc.ServicerContext) -> object:
             outcomes.started.inc()
             begin = time.perf_counter()
-            with request_ids.scope(context) as request_id, \
-                    tracing.server_span(span_name, context.invocation_metadata()) as span:
-
-                def settled(code: grpc.StatusCode) -> None:
+            request_id, id_token = request_ids.enter(context)
+            span, span_token = tracing.start_server_span(span_name, context.invocation_metadata())
+            code = grpc.StatusCode.UNKNOWN
+            try:
+                response = behavior(request, context)
+                code = _code_of(context) or grpc.StatusCode.OK
+                return response
+            except BaseException:
+                code = _code_of(context) or grpc.StatusCode.UNKNOWN  # UNKNOWN: an exception grpc maps itself
+                raise
+            finally:
+                try:
                     seconds = time.perf_counter() - begin
                     outcomes.record(code, seconds)
                     if span.is_recording():
@@ -100,8 +101,9 @@ class TelemetryStep(UnaryWrapInterceptor):
                     if access_log.admits(code is grpc.StatusCode.OK):
                         access_log.write(request_id=request_id, trace_id=tracing.trace_id(span), method=method,
                                          code=code.name, seconds=seconds, trailers=context.trailing_metadata())
-
-                return _invoke(behavior, request, context, settled)
+                finally:
+                    tracing.end_server_span(span, span_token)
+                    request_ids.leave(id_token)
 
         return observed
 

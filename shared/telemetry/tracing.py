@@ -14,6 +14,7 @@ import pathlib
 import random
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import Token
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -32,6 +33,7 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("elearn")
 _configured = threading.Lock()
 _sample_ratio = 0.0  # of calls that start a trace here; 0 until configure() installs an exporter
+_UNSAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
 
 class JsonLinesExporter(SpanExporter):
@@ -126,24 +128,36 @@ def _caller(metadata: Sequence[tuple[str, str | bytes]] | None) -> tuple[int, bo
     return None
 
 
-@contextlib.contextmanager
-def server_span(name: str, metadata: Sequence[tuple[str, str | bytes]] | None) -> Iterator[Span]:
-    """The call's span. A sampled call gets a real one; the others (99 % at the default ratio) only carry the
-    trace ID on, in a span that records nothing and costs a few microseconds instead of the SDK's tens."""
+def start_server_span(name: str, metadata: Sequence[tuple[str, str | bytes]] | None) -> tuple[Span, Token[Context]]:
+    """The call's span, made current; give both to `end_server_span` when the call ends. A sampled call gets a
+    real span; the others (99 % at the default ratio) only carry the trace ID on, in a span that records
+    nothing and costs a few microseconds instead of the SDK's tens. A pair of calls, not a context manager:
+    a generator-based one costs more than the unsampled span itself."""
     caller = _caller(metadata)
     sampled = caller[1] if caller else _sample_ratio > 0 and random.random() < _sample_ratio
+    span: Span
     if sampled:
-        with tracer.start_as_current_span(name, context=incoming(metadata), kind=SpanKind.SERVER,
-                                          record_exception=False, set_status_on_exception=False) as span:
-            yield span
-        return
-    span = NonRecordingSpan(SpanContext(caller[0] if caller else random.getrandbits(128), random.getrandbits(64),
-                                        is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT)))
-    token = context_api.attach(trace.set_span_in_context(span))
+        span = tracer.start_span(name, context=incoming(metadata), kind=SpanKind.SERVER, record_exception=False,
+                                 set_status_on_exception=False)
+    else:
+        span = NonRecordingSpan(SpanContext(caller[0] if caller else random.getrandbits(128),
+                                            random.getrandbits(64), is_remote=False, trace_flags=_UNSAMPLED))
+    return span, context_api.attach(trace.set_span_in_context(span))
+
+
+def end_server_span(span: Span, token: Token[Context]) -> None:
+    context_api.detach(token)
+    span.end()  # a no-op for the unsampled span
+
+
+@contextlib.contextmanager
+def server_span(name: str, metadata: Sequence[tuple[str, str | bytes]] | None) -> Iterator[Span]:
+    """`start_server_span` .. `end_server_span` around a block."""
+    span, token = start_server_span(name, metadata)
     try:
         yield span
     finally:
-        context_api.detach(token)
+        end_server_span(span, token)
 
 
 def client_span(name: str) -> contextlib.AbstractContextManager[Span]:

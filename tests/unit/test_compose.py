@@ -46,7 +46,7 @@ def test_the_file_is_valid():
 
 def test_it_names_every_part(config):
     expected = {f"pg-{s}-{node}" for s in SHARDS for node in NODES}
-    expected |= {"etcd", "mongo", "migrate", "gateway", "prometheus", *APPS}
+    expected |= {"etcd", "mongo", "migrate", "gateway", "prometheus", "grafana", *APPS}
     assert set(config) == expected
     dockerfiles = {config[f"pg-{s}-{n}"]["build"]["dockerfile"] for s in SHARDS for n in NODES}
     assert dockerfiles == {"deploy/patroni/Dockerfile"}
@@ -54,9 +54,12 @@ def test_it_names_every_part(config):
     assert config["migrate"]["command"] == ["elearn", "migrate"]
 
 
-def test_only_the_gateway_is_published_on_50051_and_prometheus_on_the_loopback(config):
+def test_only_the_gateway_is_published_on_50051_and_prometheus_and_grafana_on_the_loopback(config):
     published = {name: service["ports"] for name, service in config.items() if service.get("ports")}
-    assert sorted(published) == ["gateway", "prometheus"]
+    assert sorted(published) == ["gateway", "grafana", "prometheus"]
+    assert [(p["host_ip"], p["target"], str(p["published"])) if isinstance(p, dict) else p
+            for p in published["grafana"]] in ([("127.0.0.1", 3000, "3000")], ["127.0.0.1:3000:3000"],
+                                                ["127.0.0.1:3000:3000/tcp"])
     assert [(p["host_ip"], p["target"], str(p["published"])) if isinstance(p, dict) else p
             for p in published["prometheus"]] in ([("127.0.0.1", 9090, "9090")], ["127.0.0.1:9090:9090"],
                                                    ["127.0.0.1:9090:9090/tcp"])
@@ -185,3 +188,33 @@ def test_each_process_gets_the_jwks_and_only_its_own_signing_keys_as_secrets(con
             assert verifier.verify(Signer(folder, signer).mint(subject, role).token).identity in (
                 "student", f"service:{name}")
     assert "PRIVATE KEY" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def _mounts(service: dict) -> dict[str, pathlib.Path]:
+    """Container path → the repository file or folder mounted there (named volumes left out)."""
+    found = {}
+    for volume in service["volumes"]:
+        source, target = (volume["source"], volume["target"]) if isinstance(volume, dict) else volume.split(":")[:2]
+        if source.startswith(("/", ".")):
+            found[target] = (ROOT / source).resolve()
+    return found
+
+
+def test_grafana_is_provisioned_with_the_dashboard_and_the_prometheus_data_source(config):
+    grafana = config["grafana"]
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    mounts = _mounts(grafana)
+    provisioning = mounts["/etc/grafana/provisioning"]
+    assert provisioning == (ROOT / "deploy/grafana/provisioning").resolve()
+    sources = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())["datasources"]
+    assert [(s["type"], s["url"]) for s in sources] == [("prometheus", "http://prometheus:9090")]
+    assert config["prometheus"]["healthcheck"]["test"][-1].startswith("http://127.0.0.1:9090/")
+    providers = yaml.safe_load((provisioning / "dashboards/elearn.yml").read_text())["providers"]
+    folder = providers[0]["options"]["path"]
+    dashboards = {target: source for target, source in mounts.items() if target.startswith(folder + "/")}
+    assert list(dashboards.values()) == [(ROOT / "deploy/grafana/elearn-dashboard.json").resolve()]
+    home = dict(grafana["environment"])["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home in dashboards
+    # The dashboard picks its data source from a variable of type prometheus: the provisioned one fits.
+    variables = json.loads(dashboards[home].read_text())["templating"]["list"]
+    assert {"type": "datasource", "query": "prometheus"}.items() <= variables[0].items()
