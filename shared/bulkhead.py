@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SHARD_BUSY = "SHARD_BUSY"
 NO_DEADLINE_LIMIT_S = 30.0  # the bound of a call that carries no deadline (a script, a background task)
 MIN_MARGIN_S, MAX_MARGIN_S = 0.15, 1.0  # kept back before the deadline for the cancel and the reply
+COALESCE_S = 0.01  # how late a watchdog timer may fire: far inside MIN_MARGIN_S / 2
 NO_DEADLINE_WAIT_S = 5.0  # how long a call without a deadline may wait for a busy shard's gate
 WAIT_SLICE_S = 0.05  # how often a waiting call looks whether the shard has stalled
 
@@ -145,17 +146,24 @@ class Watchdog:
 
     def _at(self, when: float, action: Callable[[], None]) -> None:
         with self._wake:
-            heapq.heappush(self._due, (when, next(self._order), action))
+            entry = (when, next(self._order), action)
+            heapq.heappush(self._due, entry)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="shard-watchdog", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            # The thread sleeps until the earliest timer, so only a new earliest one needs it awake: a call's
+            # timers nearly always fall after those already set, and waking a thread for each database
+            # statement cost more than the statement's own Python work.
+            if self._due[0] is entry:
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:
             with self._wake:
                 while not self._due or self._due[0][0] > time.monotonic():
-                    self._wake.wait(None if not self._due else self._due[0][0] - time.monotonic())
+                    # COALESCE_S late at most, so the timers due close together (most belong to calls that
+                    # finished long ago) are handled in one wake-up, not one each.
+                    self._wake.wait(None if not self._due else self._due[0][0] - time.monotonic() + COALESCE_S)
                 _when, _n, action = heapq.heappop(self._due)
             try:
                 action()

@@ -140,3 +140,36 @@ def test_the_watchdog_leaves_a_call_finished_in_time_alone():
     assert ours.recv(1) == b"x"
     ours.close()
     theirs.close()
+
+
+class CountingCondition(threading.Condition):
+    """The watchdog's condition, counting the wake-ups it sends its thread."""
+
+    notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def test_the_watchdog_wakes_its_thread_only_for_a_new_earliest_timer():
+    watchdog = Watchdog()
+    watchdog._wake = wake = CountingCondition()
+    fired = threading.Event()
+    now = time.monotonic()
+    for n in range(50):  # later and later, as the timers of calls arriving one after another
+        watchdog._at(now + 30 + n, lambda: None)
+    assert wake.notified == 1  # the first; each later one is due after the one the thread sleeps until
+    watchdog._at(time.monotonic() + 0.05, fired.set)  # earlier than all: the thread must wake for it
+    assert wake.notified == 2
+    assert fired.wait(0.5)
+
+
+def test_a_timer_set_before_the_earliest_still_fires_in_time():
+    watchdog = Watchdog()
+    fired = threading.Event()
+    watchdog._at(time.monotonic() + 30, lambda: None)
+    set_at = time.monotonic()
+    watchdog._at(set_at + 0.1, fired.set)
+    assert fired.wait(1.0)
+    assert time.monotonic() - set_at < 0.1 + 0.2  # on time, give or take the coalescing and a loaded machine

@@ -96,3 +96,14 @@ def test_request_id_presence_decides_create_retries(router):
     assert router.has_request_id(USERS + "CreateUser", with_id)
     assert not router.has_request_id(USERS + "CreateUser", users.CreateUserRequest().SerializeToString())
     assert not router.has_request_id(USERS + "UpdateUser", users.UpdateUserRequest().SerializeToString())
+
+
+def test_a_target_is_resolved_once_and_a_bad_region_is_refused_every_time(router):
+    method = "/elearning.enrollments.v1.EnrollmentService/GetEnrollment"
+    request = enrollments.GetEnrollmentRequest(id=ids.encode(ids.EPOCH_MS + 5, 1, 7)).SerializeToString()
+    first, again = router.target(method, request, None), router.target(method, request, None)
+    assert first is again
+    assert first.trailers == (("x-region", first.region), ("x-shard", "na"))
+    for _ in range(2):
+        with pytest.raises(InvalidArgument):
+            router.target(method, request, "MARS")
