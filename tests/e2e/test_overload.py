@@ -30,10 +30,11 @@ DEADLINE_S = 2.0
 RSS_GROWTH_LIMIT_KB = 64 * 1024
 SHED_P95_LIMIT = 0.5  # of the deadline
 LATE_LIMIT = 0.1  # of the calls: those that waited out their deadline
-# Past this many runnable threads per core (the 1-minute load average before the storm) what the test can time is the CPU the
-# machine gives its client and the server's polling thread, not the server: the timings are printed, not
-# asserted (on 2 cores shared by six test runs, at loads of 17-31, the shed p95 was 0.6-0.9 of the deadline
-# and 0-20 % of the calls expired, 60 % once through the gateway; before shared.cpu_slots 0.93-1.35 and 40-80 %).
+# Past this many runnable threads per core (the 1-minute load average before the storm) what the test can
+# time is the CPU the machine gives its client and the server's polling thread, not the server: the timings
+# are printed, not asserted (on 2 cores shared by six test runs, at loads of 17-31, the shed p95 was 0.6-0.9
+# of the deadline and 0-20 % of the calls expired, 60 % once through the gateway; before shared.cpu_slots
+# 0.93-1.35 and 40-80 %).
 OVERSUBSCRIBED = 4.0
 OK, SHED, LATE = grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.DEADLINE_EXCEEDED
 BUSY = grpc.StatusCode.UNAVAILABLE  # only with reason SHARD_BUSY: a shard's bulkhead refused it at once
