@@ -18,7 +18,6 @@ import statistics
 import time
 import uuid
 
-import grpc
 import psycopg2
 
 from benchmarks.measure import drive
@@ -29,7 +28,8 @@ from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from launcher import postgres
 from launcher.cluster import Cluster
 from launcher.layout import SHARD_NAMES, Layout
-from shared.settings import local_topology, parse_shard_map
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings, local_topology, parse_shard_map
 
 SHARD = "eu"
 SHARDS = parse_shard_map(local_topology())  # names and count decide where an email's directory entry lives
@@ -78,9 +78,9 @@ def fault_round(cluster: Cluster, stub, fault: str) -> dict:
             "missing": len(set(ids) - ids_on_primary(cluster, ids)), "other_failures": len(na.failures)}
 
 
-def write_rate(gateway: str, seconds: float) -> tuple[float, float, float]:
+def write_rate(gateway: str, seconds: float, tls: TlsSettings | None) -> tuple[float, float, float]:
     async def run():
-        async with grpc.aio.insecure_channel(gateway) as channel:
+        async with open_aio_channel(gateway, tls) as channel:
             stub = pb_grpc.UserServiceStub(channel)
             return await drive("CreateUser", lambda _i: stub.CreateUser(new_user(), timeout=5), 8, seconds)
     figures = asyncio.run(run())
@@ -117,7 +117,7 @@ def main() -> int:
     cluster = set_mode(Cluster(layout, say=lambda _m: None), "sync")
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     results: dict[str, list[dict]] = {"primary": [], "replica": [], "switchover": []}
-    with grpc.insecure_channel(gateway) as channel:
+    with open_channel(gateway, layout.client_tls()) as channel:
         stub = pb_grpc.UserServiceStub(channel)
         cluster.nodes.wait_ready(SHARD)
         plan = [("primary", "primary node killed")] * args.rounds + [("replica", "replica node killed"),
@@ -133,9 +133,9 @@ def main() -> int:
           f"acknowledged writes lost: {sum(r['missing'] for r in everything)} of "
           f"{sum(r['acknowledged'] for r in everything)}; other shard failures: "
           f"{sum(r['other_failures'] for r in everything)}", flush=True)
-    sync_rate = write_rate(gateway, args.seconds)
+    sync_rate = write_rate(gateway, args.seconds, layout.client_tls())
     cluster = set_mode(cluster, "async")
-    async_rate = write_rate(gateway, args.seconds)
+    async_rate = write_rate(gateway, args.seconds, layout.client_tls())
     set_mode(cluster, "sync")
     for label, (rate, p50, p99) in (("sync", sync_rate), ("async", async_rate)):
         print(f"CreateUser c=8, {label:<5} replication: {rate:7.0f} calls/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")

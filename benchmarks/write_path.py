@@ -13,11 +13,12 @@ import pathlib
 import sys
 import uuid
 
-import grpc
 
 from benchmarks import grpc_floor, pgbench
 from benchmarks.measure import Figures, drive, side_by_side
 from launcher.layout import Layout
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
@@ -29,10 +30,10 @@ from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 REGION = "EUROPE"  # every student on the eu shard, so pgbench runs on the same primary
 
 
-def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
+def setup(gateway: str, students: int, tls: TlsSettings | None) -> list[tuple[int, list[int]]]:
     """Enrollments of `students` EU students in one published course of 40 lessons."""
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as channel:
+    with open_channel(gateway, tls) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
@@ -58,8 +59,9 @@ def setup(gateway: str, students: int) -> list[tuple[int, list[int]]]:
         return made
 
 
-async def progress(address: str, label: str, targets, concurrency: int, seconds: float) -> Figures:
-    async with grpc.aio.insecure_channel(address) as channel:
+async def progress(address: str, label: str, targets, concurrency: int, seconds: float,
+                   tls: TlsSettings | None) -> Figures:
+    async with open_aio_channel(address, tls) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int):
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
-    targets = setup(gateway, 64)
+    tls = layout.client_tls()
+    targets = setup(gateway, 64, tls)
     print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per measurement, taken as "
           "two halves in the order A B C C B A, each after a 1 s warm-up")
     best = None
@@ -89,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         with grpc_floor.started() as empty_server, grpc_floor.started(empty_server) as empty_proxy:
             runs = {
                 "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s),
-                "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s)),
-                "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s)),
+                "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s,
+                                                         tls)),
+                "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s,
+                                                          tls)),
                 "empty server": lambda s: asyncio.run(grpc_floor.echo(empty_server, "floor: empty server",
                                                                       concurrency, s)),
                 "empty proxy": lambda s: asyncio.run(grpc_floor.echo(empty_proxy, "floor: empty proxy + server",

@@ -2,7 +2,10 @@
 
 It uses only the generated stubs in `elearning/` and the gateway's address:
 
-    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051
+    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051 --ca .elearn/tls/ca.crt
+
+The gateway speaks TLS: `--ca` is the CA that signed its certificate (`elearn up` makes it in the data
+folder); `--plaintext` only for a cluster started with `elearn up --insecure`.
 
 Every create carries a fresh `request_id`, so a retry after a timeout cannot create twice. Reads go to a
 replica unless the call carries the metadata `x-consistency: strong`; send it on a read that must see a
@@ -58,9 +61,17 @@ def published_course(channel: grpc.Channel, tag: str) -> courses_pb.Course:
     return courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=TIMEOUT_S)
 
 
-def walk(gateway: str) -> None:
+def open_gateway(gateway: str, ca: str | None) -> grpc.Channel:
+    """TLS, trusting only the deployment's CA (no client certificate: the gateway's port is public)."""
+    if ca is None:
+        return grpc.insecure_channel(gateway)
+    with open(ca, "rb") as pem:
+        return grpc.secure_channel(gateway, grpc.ssl_channel_credentials(root_certificates=pem.read()))
+
+
+def walk(gateway: str, ca: str | None) -> None:
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as channel:
+    with open_gateway(gateway, ca) as channel:
         users = users_grpc.UserServiceStub(channel)
         enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
         payments = payments_grpc.PaymentServiceStub(channel)
@@ -107,9 +118,12 @@ def walk(gateway: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="127.0.0.1:50051", help="the gateway's host:port")
+    trust = parser.add_mutually_exclusive_group(required=True)
+    trust.add_argument("--ca", help="the CA certificate that signed the gateway's (e.g. .elearn/tls/ca.crt)")
+    trust.add_argument("--plaintext", action="store_true", help="no TLS (a cluster up with --insecure)")
     args = parser.parse_args(argv)
     try:
-        walk(args.gateway)
+        walk(args.gateway, args.ca)
     except grpc.RpcError as exc:
         print(f"failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1

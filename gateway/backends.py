@@ -11,6 +11,9 @@ from typing import Mapping
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from shared.channels import open_channel
+from shared.settings import TlsSettings
+
 log = logging.getLogger(__name__)
 
 CHANNEL_OPTIONS = [
@@ -26,7 +29,8 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class Backends:
     """One channel per backend address, and a cached callable per (address, method)."""
 
-    def __init__(self):
+    def __init__(self, tls: TlsSettings | None = None):
+        self._tls = tls  # the gateway's own certificate: services accept only clients signed by the CA
         self._channels: dict[str, grpc.Channel] = {}
         self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable] = {}
         self._lock = threading.Lock()
@@ -35,7 +39,7 @@ class Backends:
         channel = self._channels.get(address)
         if channel is None:
             with self._lock:
-                channel = self._channels.setdefault(address, grpc.insecure_channel(address, CHANNEL_OPTIONS))
+                channel = self._channels.setdefault(address, open_channel(address, self._tls, CHANNEL_OPTIONS))
         return channel
 
     def callable(self, address: str, method: str) -> grpc.UnaryUnaryMultiCallable:

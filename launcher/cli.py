@@ -37,6 +37,11 @@ def cmd_up(args) -> int:
     mode_changed = bool(args.replication) and args.replication != layout.replication
     if mode_changed:
         layout = dataclasses.replace(layout, replication=args.replication)
+    if args.insecure != layout.insecure:
+        if any(Cluster(layout).running_parts().values()):
+            raise ClusterError(f"the cluster runs with {'plaintext' if layout.insecure else 'TLS'}; "
+                               f"`elearn down` first to switch to {'plaintext' if args.insecure else 'TLS'}")
+        layout = dataclasses.replace(layout, insecure=args.insecure)
     cluster = Cluster(layout)
     print(f"elearn: starting the local cluster in {layout.data_dir}")
     result = cluster.up()
@@ -52,6 +57,8 @@ def cmd_up(args) -> int:
               f"started {len(result.started)} part(s)")
     for name, address in cluster.endpoints():
         print(f"  {name:<24} {address}")
+    print(f"  {'tls':<24} " + ("off (--insecure: plaintext)" if layout.insecure
+                                 else f"on; CA {layout.tls_dir / 'ca.crt'}"))
     return 0
 
 
@@ -118,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
                          "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "
                          "from the synchronous set; async: at once, faster, may lose the last commits")
+    up.add_argument("--insecure", action="store_true",
+                    help="plaintext gRPC for local experiments (default: TLS on the gateway, mutual TLS between "
+                         "the gateway and the services, with certificates made in <data-dir>/tls)")
     up.set_defaults(func=cmd_up)
     with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
         func=cmd_down)

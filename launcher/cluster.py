@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from launcher import postgres
+from launcher.certs import Authority
 from launcher.components import GATEWAY, SERVICES, Component
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
@@ -41,7 +42,9 @@ class Cluster:
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
-        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file)}
+        # The topology alone says TLS or plaintext, whatever the caller's environment holds.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_TLS_")}
+        return {**inherited, "ELEARN_CONFIG": str(self.layout.topology_file)}
 
     def _components(self) -> list[Component]:
         return [*SERVICES, GATEWAY]
@@ -73,6 +76,7 @@ class Cluster:
             raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
         result.cold = not any(postgres.is_initialized(self.layout.node_dir(s, n)) for s in SHARD_NAMES for n in NODES)
+        self.make_certificates()
         self.layout.save()
         self.nodes.start(result.started)
         self.layout.save_topology()  # the nodes in the roles Patroni gave them
@@ -84,6 +88,12 @@ class Cluster:
             self._up_component(component, result)
         result.seconds = time.monotonic() - begin
         return result
+
+    def make_certificates(self) -> None:
+        """The CA and a certificate per process and one for tools and tests (kept on warm starts)."""
+        authority = Authority(self.layout.tls_dir)
+        for name in [c.name for c in self._components()] + ["client"]:
+            authority.issue(name)
 
     def _up_mongo(self, result: UpResult) -> None:
         if self.processes.alive("mongo"):
@@ -115,7 +125,7 @@ class Cluster:
         if self.processes.alive(GATEWAY.name):
             gateway = f"{self.layout.ports.host}:{self.layout.ports.gateway}"
             for service in component.health_names:
-                if not wait_serving(gateway, service, 15):
+                if not wait_serving(gateway, service, 15, tls=self.layout.client_tls()):
                     raise ClusterError(f"the gateway does not report {service} SERVING again")
 
     def _up_component(self, component: Component, result: UpResult) -> None:
@@ -129,7 +139,8 @@ class Cluster:
             began = time.monotonic()
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
             if all(wait_serving(address, name, SERVING_TIMEOUT_S,
-                                alive=lambda: self.processes.alive(component.name) is not None)
+                                alive=lambda: self.processes.alive(component.name) is not None,
+                                tls=self.layout.client_tls())
                    for name in component.health_names):
                 break
             running = self.processes.alive(component.name) is not None
@@ -193,7 +204,8 @@ class Cluster:
         for component in self._components():
             address = f"{self.layout.ports.host}:{self._port_of(component)}"
             row = self._process_row(component.name, address)
-            row["health"] = health_status(address, component.health_names[0]) if row["pid"] else "-"
+            row["health"] = (health_status(address, component.health_names[0], tls=self.layout.client_tls())
+                             if row["pid"] else "-")
             rows.append(row)
         rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})
         for shard in SHARD_NAMES:

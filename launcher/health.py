@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ from launcher.processes import health_status
 from launcher.nodes import describe
 from launcher.replication import node_facts
 from shared.node_probe import probe_dsn
-from shared.settings import parse_shard_map
+from shared.settings import TlsSettings, parse_shard_map, tls_settings
 from shared.sharding import Shard
 
 
@@ -36,6 +37,7 @@ class Limits:
     max_lag_s: float = 30.0
     max_lag_bytes: int = 16 * 1024 * 1024
     timeout_s: float = 3.0
+    tls: TlsSettings | None = None  # the client certificate that services require (None: plaintext)
 
 
 @dataclass
@@ -56,7 +58,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def check_grpc(component: str, address: str, service: str, limits: Limits) -> Check:
-    status = health_status(address, service, timeout_s=limits.timeout_s)
+    status = health_status(address, service, timeout_s=limits.timeout_s, tls=limits.tls)
     return Check(component, address, status == "SERVING", f"{service or 'server'}: {status}")
 
 
@@ -189,7 +191,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     """0 when everything is healthy, 1 otherwise."""
     where = target.resolve(args.data_dir, None)
-    checks = run_checks(where.topology, Limits(args.max_lag_seconds, args.max_lag_bytes, args.timeout))
+    tls = tls_settings("client", where.topology, os.environ)
+    checks = run_checks(where.topology, Limits(args.max_lag_seconds, args.max_lag_bytes, args.timeout, tls))
     healthy = all(c.healthy for c in checks)
     if args.json:
         print(json.dumps({"healthy": healthy, "topology": where.source,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from launcher.layout import Layout, default_data_dir
-from shared.settings import LocalPorts, SettingsError, local_topology, parse_shard_map, read_topology
+from shared.settings import (LocalPorts, SettingsError, TlsSettings, local_topology, parse_shard_map, read_topology,
+                             tls_settings)
 from shared.sharding import ShardMap
 
 
@@ -26,6 +27,11 @@ class Target:
     @property
     def shard_map(self) -> ShardMap:
         return parse_shard_map(self.topology)
+
+    @property
+    def tls(self) -> TlsSettings | None:
+        """The client certificate of the deployment's topology (ELEARN_TLS_* override it)."""
+        return tls_settings("client", self.topology, os.environ)
 
 
 def _from_layout(layout: Layout) -> dict:

@@ -16,7 +16,7 @@ from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.report import write_pdf
 from loaddriver.compare import compare
-from shared.settings import SettingsError, parse_shard_map, read_topology
+from shared.settings import SettingsError, TlsSettings, parse_shard_map, read_topology, tls_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail when the share of valid calls that succeeded is below this (0 to 1)")
 
 
-def _cluster(args) -> tuple[str, dict[str, list[str]]]:
+def _cluster(args) -> tuple[str, dict[str, list[str]], TlsSettings | None]:
     env = dict(os.environ)
     gateway = args.gateway
     if args.data_dir:
@@ -53,8 +53,10 @@ def _cluster(args) -> tuple[str, dict[str, list[str]]]:
         env["ELEARN_CONFIG"] = str(data_dir / "topology.json")
         if gateway is None and (data_dir / "cluster.json").exists():
             gateway = f"127.0.0.1:{json.loads((data_dir / 'cluster.json').read_text())['ports']['gateway']}"
-    shard_map = parse_shard_map(read_topology(env))
-    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}
+    topology = read_topology(env)
+    shard_map = parse_shard_map(topology)
+    tls = tls_settings("client", topology, env)
+    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}, tls
 
 
 def _validate(args, parser_error) -> None:
@@ -106,10 +108,10 @@ def figure_lines(summary: dict) -> list[str]:
 def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     _validate(args, parser_error)
     try:
-        gateway, shards = _cluster(args)
+        gateway, shards, tls = _cluster(args)
     except SettingsError as exc:
         parser_error(str(exc))
-    options = Options(gateway=gateway, concurrency=args.concurrency, connections=args.connections,
+    options = Options(gateway=gateway, tls=tls, concurrency=args.concurrency, connections=args.connections,
                       total=args.total if args.total or args.duration else 3000, duration_s=args.duration,
                       rps=args.rps, ramp_s=args.ramp, warmup_s=args.warmup, deadline_s=args.deadline, seed=args.seed,
                       invalid_ratio=args.invalid_ratio, min_rate_ratio=args.min_rate_ratio, name=args.name,

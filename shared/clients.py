@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 
 import grpc
 
+from shared.channels import open_channel
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
 
@@ -31,6 +32,7 @@ class ServiceClients:
 
     def __init__(self, settings: Settings):
         self._addresses = dict(settings.service_addresses)
+        self._tls = settings.tls
         self.timeout_s = settings.call_timeout_s
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
@@ -38,7 +40,7 @@ class ServiceClients:
     def channel(self, service: str) -> grpc.Channel:
         with self._lock:
             if service not in self._channels:
-                self._channels[service] = grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS)
+                self._channels[service] = open_channel(self._addresses[service], self._tls, CHANNEL_OPTIONS)
             return self._channels[service]
 
     def stub(self, service: str, stub_class: Callable[[grpc.Channel], object]):

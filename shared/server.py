@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
+from shared.channels import TlsFileError, add_port
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
 from shared.interceptors import UnaryWrapInterceptor
@@ -90,7 +91,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     reflection.enable_server_reflection(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
     try:
-        port = server.add_insecure_port(address)
+        # The gateway's public port takes any client; a service only one with a certificate of the CA.
+        port = add_port(server, address, settings.tls, require_client_cert=settings.process != "gateway")
     except RuntimeError as exc:
         raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid") from exc
     if port == 0:
@@ -98,7 +100,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     server.start()
     for name in ["", *names]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"address": address, "port": port, "services": names})
+    log.info("serving", extra={"address": address, "port": port, "services": names,
+                               "tls": "off" if settings.tls is None else "on"})
     return server, port, health_servicer
 
 
@@ -146,7 +149,7 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
                                                        handlers=parts.handlers,
                                                        reflection_names=parts.reflection_names)
-    except PortInUse as exc:
+    except (PortInUse, TlsFileError) as exc:
         log.error(str(exc))
         parts.on_stop()
         return 2

@@ -10,7 +10,6 @@ import socket
 import tempfile
 from dataclasses import dataclass
 
-import grpc
 import psycopg2
 import pytest
 
@@ -18,6 +17,7 @@ from launcher.cluster import Cluster
 from launcher.layout import Layout
 from launcher.processes import port_is_free
 from shared.settings import LocalPorts, load_settings
+from tests.channels import open_channel
 
 
 def _bindable(port: int) -> bool:
@@ -55,6 +55,11 @@ class RunningCluster:
 
     def service(self, name: str) -> str:
         return f"127.0.0.1:{self.layout.ports.service(name)}"
+
+    @property
+    def tls(self):
+        """The CA and client certificate tools and tests present (None when the cluster is plaintext)."""
+        return self.layout.client_tls()
 
     @property
     def env(self) -> dict[str, str]:
@@ -107,5 +112,5 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def gateway_channel(cluster):
-    with grpc.insecure_channel(cluster.gateway) as channel:
+    with open_channel(cluster, cluster.gateway) as channel:
         yield channel

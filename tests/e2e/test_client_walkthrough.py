@@ -9,7 +9,8 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "client_walk
 
 
 def test_the_walkthrough_creates_enrolls_pays_and_reads_its_writes_back(cluster):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--gateway", cluster.gateway], capture_output=True,
+    result = subprocess.run([sys.executable, str(SCRIPT), "--gateway", cluster.gateway, "--ca", cluster.tls.ca],
+                            capture_output=True,
                             text=True, timeout=60, cwd="/")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from tests.channels import open_channel
 from tests.e2e.grpcurl import grpcurl
 from tests.e2e.processes import ServerProcess, free_port, topology_with_routes
 
@@ -37,11 +38,12 @@ def test_each_region_lands_on_its_shard_and_the_trailers_say_so(cluster, gateway
 
 
 def test_grpcurl_sees_the_route_trailers_and_a_bad_region_header(cluster):
-    created = grpcurl(cluster.gateway, f"{USERS}/CreateUser", flags=("-v",), data={
+    created = grpcurl(cluster.gateway, f"{USERS}/CreateUser", flags=("-v",), tls=cluster.tls, data={
         "user": {"email": f"curl-{uuid.uuid4().hex[:10]}@example.com", "full_name": "C", "region": "AFRICA"}})
     assert created.returncode == 0, created.stderr
     assert "x-region: AFRICA" in created.stdout and "x-shard: eu" in created.stdout
-    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", flags=("-H", "x-region: MARS"), data={"id": "1"})
+    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", flags=("-H", "x-region: MARS"), tls=cluster.tls,
+                       data={"id": "1"})
     assert "Code: InvalidArgument" in rejected.stderr and "x-region" in rejected.stderr
 
 
@@ -52,7 +54,7 @@ def regional(cluster):
     spare = ServerProcess("services.users.main", free_port(), cluster.env, USERS).start()
     env = topology_with_routes(cluster, {"users": {"EUROPE": spare.address, "ASIA": cluster.service("users")}})
     gateway = ServerProcess("gateway.main", free_port(), env).start()
-    channel = grpc.insecure_channel(gateway.address)
+    channel = open_channel(cluster, gateway.address)
     yield spare, pb_grpc.UserServiceStub(channel), health_pb2_grpc.HealthStub(channel)
     channel.close()
     gateway.stop()

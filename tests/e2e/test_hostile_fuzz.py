@@ -13,6 +13,7 @@ from google.protobuf import message_factory
 from hypothesis import HealthCheck, given, settings
 
 from gateway.catalog import public_methods
+from tests.channels import open_channel
 from tests.e2e.hostile_requests import INTERNAL_TEXT, World, hostile_metadata, hostile_request
 from tests.integration import content_client, payments_client
 
@@ -102,8 +103,8 @@ def _fuzz(channel: grpc.Channel, method: str, world: World, target: str) -> list
 
 @pytest.fixture(scope="module")
 def channels(cluster):
-    opened = {"gateway": grpc.insecure_channel(cluster.gateway)}
-    opened.update({name: grpc.insecure_channel(cluster.service(name))
+    opened = {"gateway": open_channel(cluster, cluster.gateway)}
+    opened.update({name: open_channel(cluster, cluster.service(name))
                    for name in {service for service, _ in METHODS.values()}})
     yield opened
     for channel in opened.values():

@@ -11,6 +11,7 @@ from bson import ObjectId
 from elearning.content.v1 import content_service_pb2 as pb
 from elearning.content.v1 import content_service_pb2_grpc as pb_grpc
 from shared import ids
+from tests.channels import open_channel
 from tests.integration.courses_client import category, course, instructor
 
 SHARDS = ("na", "eu", "apac")
@@ -22,7 +23,7 @@ def stub(channel: grpc.Channel) -> pb_grpc.ContentServiceStub:
 
 @pytest.fixture(scope="module")
 def content_channel(cluster):
-    with grpc.insecure_channel(cluster.service("content")) as channel:
+    with open_channel(cluster, cluster.service("content")) as channel:
         yield channel
 
 

@@ -21,6 +21,7 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.components import SERVICES
 from shared import ids
+from tests.channels import open_channel
 
 SHARDS = ("na", "eu", "apac")
 
@@ -85,7 +86,7 @@ def _read_from_each_service_until_it_answers(cluster, shard_number: int, region:
             payments_pb.ListPaymentMethodsRequest(user_id=someone, page_size=1), timeout=5),
     }
     for name, read in reads.items():
-        with grpc.insecure_channel(cluster.service(name)) as channel:
+        with open_channel(cluster, cluster.service(name)) as channel:
             for attempt in range(10):
                 try:
                     read(channel)

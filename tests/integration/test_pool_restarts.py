@@ -20,6 +20,7 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher import patroni, postgres
 from shared import ids
+from tests.channels import open_channel
 from tests.integration.users_client import new_user
 
 STRONG = (("x-consistency", "strong"),)  # served by the primary, through each service's primary pool
@@ -60,7 +61,7 @@ def failures(channels: dict, rounds: int) -> list[str]:
 
 @pytest.mark.slow
 def test_calls_after_a_primary_restart_all_succeed(cluster):
-    channels = {name: grpc.insecure_channel(cluster.service(name))
+    channels = {name: open_channel(cluster, cluster.service(name))
                 for name in ("users", "courses", "enrollments", "payments")}
     try:
         _restart_the_eu_primary_between_calls(cluster, channels)

@@ -11,6 +11,7 @@ from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.payments.v1 import payments_service_pb2_grpc as payments_grpc
+from tests.channels import open_channel
 from tests.integration import courses_client, payments_client
 from tests.integration.races import in_parallel, tally, together
 
@@ -24,7 +25,7 @@ LEFT_BEHIND = (
 
 @pytest.fixture(scope="module")
 def direct(cluster):
-    channels = {name: grpc.insecure_channel(cluster.service(name)) for name in ("courses", "enrollments",
+    channels = {name: open_channel(cluster, cluster.service(name)) for name in ("courses", "enrollments",
                                                                                "payments")}
     yield (courses_grpc.CourseServiceStub(channels["courses"]), pb_grpc.EnrollmentServiceStub(channels["enrollments"]),
            payments_grpc.PaymentServiceStub(channels["payments"]))

@@ -13,6 +13,7 @@ from google.protobuf import field_mask_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.payments.v1 import payments_service_pb2_grpc as pb_grpc
 from services.payments.processor import token_digest
+from tests.channels import open_channel
 from tests.integration import courses_client, payments_client
 from tests.integration.races import tally, together
 
@@ -22,7 +23,7 @@ CHARGES = "SELECT count(*), count(*) FILTER (WHERE status = 'SUCCEEDED') FROM tr
 
 @pytest.fixture(scope="module")
 def payments(cluster):
-    with grpc.insecure_channel(cluster.service("payments")) as channel:
+    with open_channel(cluster, cluster.service("payments")) as channel:
         yield pb_grpc.PaymentServiceStub(channel)
 
 

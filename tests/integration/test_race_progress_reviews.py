@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-import grpc
 import pytest
 
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
+from tests.channels import open_channel
 from tests.integration import courses_client, payments_client
 from tests.integration.races import in_parallel, tally, together
 
@@ -30,7 +30,7 @@ RATING_ROWS = (
 @pytest.fixture(scope="module")
 def direct(cluster):
     """Channels straight to the services: what a service answers, with no gateway retry in between."""
-    channels = {name: grpc.insecure_channel(cluster.service(name)) for name in ("courses", "enrollments")}
+    channels = {name: open_channel(cluster, cluster.service(name)) for name in ("courses", "enrollments")}
     yield channels
     for channel in channels.values():
         channel.close()

@@ -18,6 +18,7 @@ import pytest
 
 from elearning.users.v1 import users_service_pb2 as pb
 from launcher import postgres
+from tests.channels import open_channel
 from tests.integration.test_failover import email_kept_off, whole_again
 from tests.integration.users_client import error_info, new_user, stub, unique_email
 
@@ -84,7 +85,7 @@ def _codes(*groups: Calls, since: float, until: float) -> list[dict[str, int]]:
 
 def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
     whole_again(cluster, "eu")
-    channel = grpc.insecure_channel(cluster.service("users"))
+    channel = open_channel(cluster, cluster.service("users"))
     users = stub(channel)
 
     def create(region: str):
@@ -138,7 +139,7 @@ def test_a_commit_waiting_for_a_frozen_standby_is_cancelled_within_its_deadline(
     frozen (still connected, so it stays in the synchronous set) the watchdog cancels the wait before the
     call's deadline and the call answers COMMIT_UNCONFIRMED; a retry with the same request_id settles it."""
     whole_again(cluster, "eu")
-    channel = grpc.insecure_channel(cluster.service("users"))
+    channel = open_channel(cluster, cluster.service("users"))
     users = stub(channel)
     requests = [pb.CreateUserRequest(user=new_user("EUROPE", email=email_kept_off("eu")),
                                      request_id=str(uuid.uuid4())) for _ in range(4)]

@@ -13,6 +13,7 @@ import pytest
 from elearning.content.v1 import content_service_pb2 as content_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from launcher.processes import health_status, wait_for_port, wait_serving
+from tests.channels import open_channel
 from tests.integration.content_client import content_channel, courses, create, stub, video_item  # noqa: F401
 from tests.integration.test_enrollments import apac_course, enrollments, student  # noqa: F401
 
@@ -45,7 +46,7 @@ def kill_and_wait_back(cluster, name: str, address: str, health_name: str) -> fl
     os.kill(pid, signal.SIGKILL)
     new = worker(cluster, name, other_than=pid)
     assert new is not None, f"{name} was not started again"
-    assert wait_serving(address, health_name, BACK_WITHIN_S - (time.monotonic() - killed))
+    assert wait_serving(address, health_name, BACK_WITHIN_S - (time.monotonic() - killed), tls=cluster.tls)
     back_s = time.monotonic() - killed
     print(f"\n{name} killed with SIGKILL: SERVING again after {back_s:.2f} s (pid {pid} -> {new})")
     assert cluster.cluster.processes.supervision(name)["restarts"] == restarts + 1
@@ -58,7 +59,7 @@ def enroll_through_gateway(cluster, apac_course, within_s: float = 0.0) -> float
     With `within_s`, UNAVAILABLE is retried (same request_id, so it is safe) that long: the gateway's channel
     to a restarted backend may still be waiting out gRPC's reconnect backoff (1 s, growing) for a moment."""
     began = time.monotonic()
-    with grpc.insecure_channel(cluster.gateway) as channel:
+    with open_channel(cluster, cluster.gateway) as channel:
         learner = student(channel)
         request = pb.EnrollRequest(student_id=learner.id, course_id=apac_course.id, request_id=uuid.uuid4().hex)
         while True:

@@ -60,7 +60,7 @@ class ScriptedBackend(grpc.GenericRpcHandler):
 
 @pytest.fixture(scope="module")
 def setup():
-    settings = load_settings("gateway", {})
+    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
     backend = ScriptedBackend()
     backend_server, backend_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[backend])
     routes = Routes({"users": {"default": f"127.0.0.1:{backend_port}"}}, settings.shard_map)
@@ -158,7 +158,7 @@ def test_a_bad_x_region_never_reaches_the_backend(setup):
 
 
 def test_a_backend_that_cannot_be_reached_is_unavailable_without_its_address():
-    settings = load_settings("gateway", {})
+    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
     with socket.socket() as unused:  # bound, never listening: connecting to it is refused
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]

@@ -45,7 +45,7 @@ class FailingUsers(pb_grpc.UserServiceServicer):
 
 @pytest.fixture
 def running():
-    settings = load_settings("users", {})
+    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1"})
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(FailingUsers(), server))
     server, port, health = create_server(settings, "127.0.0.1:0", [binding])
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -34,7 +34,8 @@ class BlockedUsers(pb_grpc.UserServiceServicer):
 @pytest.fixture
 def running(request):
     queue_wait_ms = getattr(request, "param", 60_000)  # by default, only the count bounds the queue
-    settings = load_settings("users", {"ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
+    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1",
+                                       "ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
                                        "ELEARN_SHED_RETRY_MS": "150", "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)})
     users = BlockedUsers()
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
@@ -159,7 +160,7 @@ class SlowUsers(pb_grpc.UserServiceServicer):
 
 
 def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
-    settings = load_settings("users", {"ELEARN_MAX_WORKERS": "1", "ELEARN_MAX_QUEUE": "100",
+    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1", "ELEARN_MAX_QUEUE": "100",
                                        "ELEARN_MAX_QUEUE_WAIT_MS": "350"})
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(SlowUsers(), server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
