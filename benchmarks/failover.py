@@ -25,7 +25,6 @@ from benchmarks.shard_writers import Writers
 from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from launcher import postgres
 from launcher.cluster import Cluster
 from launcher.layout import SHARD_NAMES, Layout
 from shared.channels import open_aio_channel, open_channel
@@ -49,7 +48,7 @@ def writers(stub, region: int, threads: int, avoid: str = "") -> Writers:
 
 
 def ids_on_primary(cluster: Cluster, ids: list[int]) -> set[int]:
-    conn = psycopg2.connect(postgres.dsn(cluster.layout.pg_port(SHARD, "primary")))
+    conn = psycopg2.connect(cluster.layout.pg_dsn(cluster.layout.pg_port(SHARD, "primary")))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT id FROM users WHERE id = ANY(%s)", (ids,))

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     for concurrency in (8, 32):
         with grpc_floor.started() as empty_server, grpc_floor.started(empty_server) as empty_proxy:
             runs = {
-                "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s),
+                "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s, layout.pg_auth()),
                 "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s,
                                                          tls)),
                 "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s,

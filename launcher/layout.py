@@ -80,7 +80,18 @@ class Layout:
         # Every process and client reads its TLS files (or the explicit plaintext) from here.
         doc["tls"] = {"insecure": True} if self.insecure else {"ca": str(self.tls_dir / "ca.crt"),
                                                                 "dir": str(self.tls_dir)}
+        for shard in doc["shards"]:
+            shard["primary_dsn"] += self.pg_auth()
+            shard["replica_dsn"] += self.pg_auth()
         return doc
+
+    def pg_auth(self) -> str:
+        """What a DSN of this cluster adds: the passfile (never a password) and TLS verified against the CA."""
+        return (f" passfile={self.passfile} sslmode=verify-full sslrootcert={self.tls_dir / 'ca.crt'}")
+
+    def pg_dsn(self, port: int, database: str = "elearning") -> str:
+        """The launcher's own connection to a node, as the superuser."""
+        return f"host=127.0.0.1 port={port} dbname={database} user=postgres connect_timeout=3" + self.pg_auth()
 
     def save_topology(self) -> None:
         self.topology_file.write_text(json.dumps(self.topology(), indent=2) + "\n")
@@ -140,6 +151,20 @@ class Layout:
             return None
         return TlsSettings(str(self.tls_dir / "ca.crt"), str(self.tls_dir / "client.crt"),
                            str(self.tls_dir / "client.key"))
+
+    @property
+    def secrets_dir(self) -> pathlib.Path:
+        """Generated database passwords (0700, each 0600)."""
+        return self.data_dir / "secrets"
+
+    @property
+    def passfile(self) -> pathlib.Path:
+        return self.secrets_dir / "pgpass"
+
+    @property
+    def pg_tls_dir(self) -> pathlib.Path:
+        """The nodes' server certificates and keys, where only the postgres user reads them."""
+        return self.pg_root / "tls"
 
     @property
     def logs(self) -> pathlib.Path:

@@ -70,8 +70,7 @@ class RunningCluster:
 
     def pg(self, shard: str, role: str = "primary"):
         """A fresh autocommit connection to one node."""
-        conn = psycopg2.connect(host="127.0.0.1", port=self.layout.pg_port(shard, role), dbname="elearning",
-                                user="postgres", connect_timeout=3)
+        conn = psycopg2.connect(self.layout.pg_dsn(self.layout.pg_port(shard, role)))
         conn.autocommit = True
         return conn
 
