@@ -1,14 +1,13 @@
 """Make the files docker-compose.yml takes its secrets from: `python -m launcher.compose_secrets [DIR]`.
 
 DIR (default deploy/secrets, ignored by git) gets a CA and one certificate per container (its compose name,
-localhost and the loopback addresses: the health probe calls 127.0.0.1) under tls/, and a random password per
-database role. Files that exist are kept, so running it again changes nothing; nothing is printed but names.
+localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/.
+Files that exist and are still valid are kept, so running it again changes nothing.
 """
 from __future__ import annotations
 
 import os
 import pathlib
-import secrets
 import sys
 
 from launcher.certs import Authority
@@ -16,18 +15,7 @@ from shared.settings import SERVICES
 
 DEFAULT_DIR = pathlib.Path("deploy/secrets")
 CERTIFICATES = ("gateway", *SERVICES, "client")
-PASSWORDS = ("postgres-superuser", "postgres-replication", "mongo-root", "mongo-app", "pg-migrator",
-             *(f"pg-{service}" for service in SERVICES))
-
-
-def write_password(path: pathlib.Path) -> bool:
-    """A new random password, 0600, unless the file exists; True when it was made."""
-    if path.exists():
-        return False
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_urlsafe(24))
-    return True
+APP_UID = 10001  # the Dockerfile's `elearn` user: docker-compose mounts file secrets with the host's owner
 
 
 def make(folder: pathlib.Path) -> list[str]:
@@ -36,8 +24,9 @@ def make(folder: pathlib.Path) -> list[str]:
     authority = Authority(folder / "tls")
     made = [name for name in CERTIFICATES if not (folder / "tls" / f"{name}.crt").exists()]
     for name in CERTIFICATES:
-        authority.issue(name)
-    made += [name for name in PASSWORDS if write_password(folder / name)]
+        pair = authority.issue(name)
+        if os.geteuid() == 0 and name != "client":  # the container's user must read its key (still 0600)
+            os.chown(pair.key, APP_UID, APP_UID)
     return made
 
 
