@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit protos bench bench-gateway bench-failover bench-loaddriver up down status clean \
+.PHONY: venv system-deps demo test unit lint protos bench bench-gateway bench-failover bench-loaddriver bench-scale up down status clean \
         k8s-validate
 
 $(STAMP): pyproject.toml
@@ -16,7 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The buf CLI (lints the protos, checks them for breaking changes) from npm, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+venv: $(STAMP) $(NODE_STAMP)
 
 # Debian tools the cluster and the tests use: etcd (etcd-server) stores Patroni's leader keys, pdftoppm
 # (poppler-utils) renders the PDF report, docker-compose validates docker-compose.yml offline, and
@@ -57,6 +64,12 @@ test: venv system-deps
 unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
+## lint: what tests/unit/test_lint.py and test_protos_*.py check, on their own (make test runs them too).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	node_modules/.bin/buf lint
+
 ## bench-gateway: the gateway's overhead (through gateway / direct) at concurrency 1 and 32.
 bench-gateway: venv system-deps
 	@set -e; \
@@ -71,6 +84,15 @@ bench: venv system-deps
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
 
+## bench-scale: p50/p99 of the main calls at 1x, 10x, 100x the default data (FACTORS=1,10 for a shorter run).
+SCALE_DIR ?= .elearn/bench-scale
+FACTORS ?= 1,10,100
+bench-scale: venv system-deps
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(SCALE_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(SCALE_DIR) --port-offset 300 > /dev/null; \
+	$(BIN)/python -m benchmarks.scale --data-dir $(SCALE_DIR) --factors $(FACTORS)
+
 ## bench-failover: kill -9 a shard primary under writes, fail over, time it; sync vs async write rate.
 bench-failover: venv system-deps
 	@set -e; \
@@ -83,6 +105,8 @@ bench-failover: venv system-deps
 K8S_OVERLAYS := $(wildcard deploy/k8s/overlays/*)
 # The tests run deploy/k8s/dev-secrets.sh, which makes its keys and certificates with openssl.
 SYSTEM_TOOLS += openssl:openssl kubectl:kubectl
+# `elearn up --with-prometheus` and its test run Debian's Prometheus; promtool (same package) checks the rules.
+SYSTEM_TOOLS += prometheus:prometheus
 k8s-validate: venv system-deps
 	@set -e; for overlay in $(K8S_OVERLAYS); do \
 	  for version in 1.29.0 1.37.0; do \

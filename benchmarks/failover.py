@@ -5,7 +5,8 @@ Rounds of: writer threads create EU users through the gateway (and NA users, who
 eu primary's node is killed with SIGKILL (Patroni, postmaster and backends, as if its host died); nothing is
 typed: the time from the kill to the first successful write that began after it is measured, then the old
 node must rejoin as the synchronous standby. Every acknowledged write is looked up on the new primary. Then
-a killed replica node (the longest gap between acknowledged writes), a planned `switchover` (the same), and
+a killed replica node (the longest gap between acknowledged writes), a planned `switchover` (the same, the
+longest held write and the writes refused: 0 expected, since the services hold them for the new leader), and
 CreateUser for a few seconds at concurrency 8 with synchronous and with asynchronous replication.
 """
 from __future__ import annotations
@@ -31,20 +32,22 @@ from shared.channels import open_aio_channel, open_channel
 from shared.settings import TlsSettings, local_topology, parse_shard_map
 
 SHARD = "eu"
+SWITCHOVER_DEADLINE_S = 10.0
 SHARDS = parse_shard_map(local_topology())  # names and count decide where an email's directory entry lives
 
 
-def new_user(region: int = common_pb2.EUROPE, avoid: str = "") -> pb.CreateUserRequest:
-    """A new user; with `avoid`, one whose email's directory entry is not on that shard."""
+def new_user(region: int = common_pb2.REGION_EUROPE, avoid: str = "") -> pb.CreateUserRequest:
+    """A new user, with a request_id (so a retry of it is safe); with `avoid`, one whose email's directory entry
+    is not on that shard."""
     while True:
         email = f"fo-{uuid.uuid4().hex[:12]}@example.com"
         if not avoid or SHARDS.for_key(email).name != avoid:
             return pb.CreateUserRequest(user=pb.User(email=email, full_name="Bench User", region=region,
-                                                     role=pb.STUDENT))
+                                                     role=pb.USER_ROLE_STUDENT), request_id=uuid.uuid4().hex)
 
 
-def writers(stub, region: int, threads: int, avoid: str = "") -> Writers:
-    return Writers(lambda: stub.CreateUser(new_user(region, avoid), timeout=3).id, threads, pause_s=0.01)
+def writers(stub, region: int, threads: int, avoid: str = "", deadline_s: float = 3.0) -> Writers:
+    return Writers(lambda: stub.CreateUser(new_user(region, avoid), timeout=deadline_s).id, threads, pause_s=0.01)
 
 
 def ids_on_primary(cluster: Cluster, ids: list[int]) -> set[int]:
@@ -59,7 +62,10 @@ def ids_on_primary(cluster: Cluster, ids: list[int]) -> set[int]:
 
 def fault_round(cluster: Cluster, stub, fault: str) -> dict:
     """One fault ("primary", "replica" or "switchover") under writers; the shard is whole again after it."""
-    with writers(stub, common_pb2.EUROPE, 4) as eu, writers(stub, common_pb2.NORTH_AMERICA, 1, SHARD) as na:
+    # A switchover's writes are held for the new leader within their deadline: the gateway's default 10 s.
+    deadline_s = SWITCHOVER_DEADLINE_S if fault == "switchover" else 3.0
+    with writers(stub, common_pb2.REGION_EUROPE, 4, deadline_s=deadline_s) as eu, \
+            writers(stub, common_pb2.REGION_NORTH_AMERICA, 1, SHARD) as na:
         time.sleep(1.0)
         if fault == "switchover":
             began = time.monotonic()
@@ -73,8 +79,10 @@ def fault_round(cluster: Cluster, stub, fault: str) -> dict:
         time.sleep(0.5)
         gap = eu.longest_gap(began)
     ids = eu.ids
+    held = max((at - start for start, at, _id in eu.acknowledged if at > began), default=0.0)
     return {"resumed_s": resumed, "gap_s": gap, "whole_s": whole, "acknowledged": len(ids),
-            "missing": len(set(ids) - ids_on_primary(cluster, ids)), "other_failures": len(na.failures)}
+            "missing": len(set(ids) - ids_on_primary(cluster, ids)), "other_failures": len(na.failures),
+            "refused": len([f for f in eu.failures if f[0] > began]), "held_s": held}
 
 
 def write_rate(gateway: str, seconds: float, tls: TlsSettings | None) -> tuple[float, float, float]:
@@ -103,7 +111,8 @@ def spread(values: list[float]) -> str:
 def report(label: str, number: int, found: dict) -> None:
     print(f"{label} {number}: first write {found['resumed_s']:.2f} s after it, longest gap {found['gap_s']:.2f} s, "
           f"shard whole after {found['whole_s']:.2f} s; {found['acknowledged']} acknowledged, {found['missing']} "
-          f"missing; other shard failures {found['other_failures']}", flush=True)
+          f"missing, {found['refused']} refused, longest write {found['held_s']:.2f} s; other shard failures "
+          f"{found['other_failures']}", flush=True)
 
 
 def main() -> int:
@@ -128,7 +137,9 @@ def main() -> int:
     everything = [r for rounds in results.values() for r in rounds]
     print(f"primary node killed → first write: {spread([r['resumed_s'] for r in results['primary']])}; "
           f"replica node killed → longest gap {max(r['gap_s'] for r in results['replica']):.2f} s; "
-          f"switchover → longest gap {max(r['gap_s'] for r in results['switchover']):.2f} s; "
+          f"switchover → longest gap {max(r['gap_s'] for r in results['switchover']):.2f} s, longest held write "
+          f"{max(r['held_s'] for r in results['switchover']):.2f} s, refused writes "
+          f"{sum(r['refused'] for r in results['switchover'])}; "
           f"acknowledged writes lost: {sum(r['missing'] for r in everything)} of "
           f"{sum(r['acknowledged'] for r in everything)}; other shard failures: "
           f"{sum(r['other_failures'] for r in everything)}", flush=True)

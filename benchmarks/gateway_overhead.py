@@ -12,13 +12,12 @@ import os
 import sys
 import uuid
 
-
 from benchmarks.measure import Figures, drive
-from shared.channels import open_aio_channel, open_channel
-from shared.settings import TlsSettings, read_topology, tls_settings
 from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings, read_topology, tls_settings
 
 
 def seed_users(address: str, count: int, tls: TlsSettings | None) -> list[int]:

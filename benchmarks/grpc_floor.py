@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent import futures
-from typing import Iterator
 
 import grpc
 

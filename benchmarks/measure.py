@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Figures:
 
     @classmethod
     def of(cls, label: str, concurrency: int, latencies_ms: Sequence[float], errors: int,
-           seconds: float) -> "Figures":
+           seconds: float) -> Figures:
         ordered = tuple(sorted(latencies_ms))
         return cls(label, concurrency, len(ordered), errors, seconds, percentile(ordered, 0.5),
                    percentile(ordered, 0.99), ordered)

@@ -38,7 +38,8 @@ def run(port: int, concurrency: int, seconds: float, auth: str = "") -> Figures:
         result = subprocess.run(
             [pgbench_binary(), "-n", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-f", str(script),
              "-c", str(concurrency), "-j", "2", "-T", str(int(seconds)), "--log", "--log-prefix",
-             f"{folder}/tx", f"dbname=elearning {auth}"], capture_output=True, text=True, timeout=seconds + 60, cwd=folder)
+             f"{folder}/tx", f"dbname=elearning {auth}"],
+            capture_output=True, text=True, timeout=seconds + 60, cwd=folder)
         if result.returncode != 0:
             raise SystemExit(f"pgbench failed: {result.stderr.strip()}")
         tps = float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 
@@ -50,9 +50,9 @@ class Writers:
         """The longest time without an acknowledged write between `since` and `until` (default: now)."""
         until = time.monotonic() if until is None else until
         times = [since, *sorted(at for _began, at, _id in self.acknowledged if since < at < until), until]
-        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
 
-    def __enter__(self) -> "Writers":
+    def __enter__(self) -> Writers:
         for thread in self._threads:
             thread.start()
         return self

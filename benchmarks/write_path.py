@@ -1,8 +1,10 @@
 """`make bench`: the platform's hottest write (RecordLessonProgress, no password hashing) through the gateway and
 direct to the enrollments service, beside pgbench's raw one-row INSERT on the same shard primary, at
-concurrency 8 and 32. Prints rates, p50 and p99, and the ratios; the last line is `gateway/pgbench = R` at the
-best concurrency. Beside them, the floor of Python gRPC on the same machine (`benchmarks.grpc_floor`: an empty
-server, and an empty proxy in front of it), which no gateway written with it can beat. Run against a local
+concurrency 8 and 32. Prints rates, p50 and p99, and the ratios, then `gateway/pgbench = R` at the best
+concurrency. Then the batch path (`benchmarks.batch_path`): batches of 100 items over every shard through the
+gateway beside pgbench, the last line `batch rows/s / pgbench = R`. Beside them, the floor of Python gRPC on
+the same machine (`benchmarks.grpc_floor`: an empty server, and an empty proxy in front of it), which no gateway
+written with it can beat. Run against a local
 cluster (`elearn up`), which `make bench` boots and stops.
 """
 from __future__ import annotations
@@ -13,12 +15,8 @@ import pathlib
 import sys
 import uuid
 
-
-from benchmarks import grpc_floor, pgbench
+from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead, token_cost
 from benchmarks.measure import Figures, drive, side_by_side
-from launcher.layout import Layout
-from shared.channels import open_aio_channel, open_channel
-from shared.settings import TlsSettings
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
@@ -26,36 +24,43 @@ from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
 from elearning.users.v1 import users_service_pb2_grpc as users_grpc
+from launcher.layout import Layout
+from shared.auth.client import with_token
+from shared.auth.tokens import user_token
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings
 
-REGION = "EUROPE"  # every student on the eu shard, so pgbench runs on the same primary
 
-
-def setup(gateway: str, students: int, tls: TlsSettings | None) -> list[tuple[int, list[int]]]:
-    """Enrollments of `students` EU students in one published course of 40 lessons."""
+def setup(gateway: str, students: int, auth_dir: pathlib.Path,
+          tls: TlsSettings | None) -> list[tuple[int, list[int], tuple]]:
+    """Enrollments of `students` EU students in one published course of 40 lessons, each with the metadata
+    carrying its student's own token (what a signed-in student sends; the ownership check runs)."""
     tag = uuid.uuid4().hex[:8]
-    with open_channel(gateway, tls) as channel:
+    admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
+    with with_token(open_channel(gateway, tls), lambda: admin) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
-            email=f"bench-teacher-{tag}@example.com", full_name="Bench Teacher", region=common_pb2.EUROPE,
-            role=users_pb.INSTRUCTOR)), timeout=10)
+            email=f"bench-teacher-{tag}@example.com", full_name="Bench Teacher", region=common_pb2.REGION_EUROPE,
+            role=users_pb.USER_ROLE_INSTRUCTOR)), timeout=10)
         category = courses.CreateCategory(courses_pb.CreateCategoryRequest(category=courses_pb.Category(
             name=f"Bench {tag}", slug=f"bench-{tag}")), timeout=10)
         course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
             instructor_id=teacher.id, category_id=category.id, title="Bench course", language="en",
-            level=courses_pb.BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
+            level=courses_pb.COURSE_LEVEL_BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
             modules=[courses_pb.Module(title=f"M{m}", lessons=[courses_pb.Lesson(
-                title=f"L{m}.{n}", kind=courses_pb.VIDEO, duration_seconds=60) for n in range(8)])
+                title=f"L{m}.{n}", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=60) for n in range(8)])
                 for m in range(5)])), timeout=10)
         courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
-        lessons = [l.id for m in course.modules for l in m.lessons]
+        lessons = [lesson.id for m in course.modules for lesson in m.lessons]
         made = []
         for i in range(students):
             student = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
-                email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.EUROPE)),
+                email=f"bench-{tag}-{i}@example.com", full_name=f"Bench {i}", region=common_pb2.REGION_EUROPE)),
                 timeout=10)
+            own = (("authorization", f"Bearer {user_token(auth_dir, student.id, 'STUDENT', ttl_s=3600)}"),)
             made.append((enrollments.Enroll(pb.EnrollRequest(student_id=student.id, course_id=course.id),
-                                            timeout=10).id, lessons))
+                                            timeout=10).id, lessons, own))
         return made
 
 
@@ -65,11 +70,11 @@ async def progress(address: str, label: str, targets, concurrency: int, seconds:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int):
-            enrollment, lessons = targets[i % len(targets)]
+            enrollment, lessons, own = targets[i % len(targets)]
             lesson = lessons[(i // len(targets)) % len(lessons)]
             return await stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
                 enrollment_id=enrollment, lesson_id=lesson, watched_seconds=i % 600, position_seconds=i % 600),
-                timeout=5)
+                timeout=5, metadata=own)
 
         return await drive(label, call, concurrency, seconds)
 
@@ -84,7 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
     tls = layout.client_tls()
-    targets = setup(gateway, 64, tls)
+    targets = setup(gateway, 64, layout.auth_dir, tls)
+    with open_channel(gateway, tls) as channel:
+        stub = pb_grpc.EnrollmentServiceStub(channel)
+
+        def one(i: int):
+            enrollment, lessons, own = targets[i % len(targets)]
+            return stub.RecordLessonProgress(pb.RecordLessonProgressRequest(
+                enrollment_id=enrollment, lesson_id=lessons[i % len(lessons)], watched_seconds=i % 600), timeout=5,
+                metadata=own)
+
+        print(token_cost.report(layout.auth_dir, one))
     print(f"RecordLessonProgress on {len(targets)} EU enrollments; {args.seconds:.0f} s per measurement, taken as "
           "two halves in the order A B C C B A, each after a 1 s warm-up")
     best = None
@@ -112,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
               f"empty proxy p99 {empty_proxy.p99_ms:.1f} ms")
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
+    telemetry_overhead.measure(layout, lambda address, label, c, s: asyncio.run(
+        progress(address, label, targets, c, s, tls)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
+    for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir, tls,
+                                                          layout.pg_auth())):
+        print(line)
     return 0
 
 

@@ -1,25 +1,27 @@
 """The gateway's connections to its backends, and the watcher that turns their health into the gateway's.
 
-Channels reconnect quickly (100 ms to 1 s backoff) so a backend that comes back is used again at once.
+A backend is a gRPC target: one address, or several instances balanced round_robin (`shared.balancing`);
+channels reconnect quickly (100 to 300 ms backoff) so a backend that comes back is used again at once.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from gateway.readiness import Readiness
+from shared import balancing
 from shared.channels import open_channel
 from shared.settings import TlsSettings
 
 log = logging.getLogger(__name__)
 
 CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
+    *balancing.CHANNEL_OPTIONS,  # round_robin over a backend's instances, dead ones dropped
     ("grpc.enable_retries", 0),  # the gateway decides what to retry
 ]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -29,10 +31,11 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class Backends:
     """One channel per backend address, and a cached callable per (address, method)."""
 
-    def __init__(self, tls: TlsSettings | None = None):
+    def __init__(self, tls: TlsSettings | None = None) -> None:
         self._tls = tls  # the gateway's own certificate: services accept only clients signed by the CA
         self._channels: dict[str, grpc.Channel] = {}
-        self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable] = {}
+        self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable[bytes, bytes]] = {}
+        self._readiness: dict[str, Readiness] = {}
         self._lock = threading.Lock()
 
     def channel(self, address: str) -> grpc.Channel:
@@ -42,7 +45,17 @@ class Backends:
                 channel = self._channels.setdefault(address, open_channel(address, self._tls, CHANNEL_OPTIONS))
         return channel
 
-    def callable(self, address: str, method: str) -> grpc.UnaryUnaryMultiCallable:
+    def wait_ready(self, address: str, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the backend's channel to be READY (at once when it is): the first call
+        after a backend restarts then goes out when the channel reconnects, not during its backoff."""
+        readiness = self._readiness.get(address)
+        if readiness is None:
+            channel = self.channel(address)
+            with self._lock:
+                readiness = self._readiness.setdefault(address, Readiness(channel))
+        return readiness.wait(timeout_s)
+
+    def callable(self, address: str, method: str) -> grpc.UnaryUnaryMultiCallable[bytes, bytes]:
         key = (address, method)
         call = self._callables.get(key)
         if call is None:
@@ -74,7 +87,7 @@ class HealthWatcher:
         self._thread.start()
 
     def _backend_serving(self, address: str, service: str) -> bool:
-        stub = health_pb2_grpc.HealthStub(self.backends.channel(address))
+        stub: Any = health_pb2_grpc.HealthStub(self.backends.channel(address))  # Check: not in the stubs
         try:
             # wait_for_ready: a backend whose channel is between reconnect attempts gets the timeout to
             # answer, so a restart does not read as an outage for a whole check interval.
@@ -82,7 +95,7 @@ class HealthWatcher:
                                wait_for_ready=True)
         except grpc.RpcError:
             return False
-        return reply.status == SERVING
+        return bool(reply.status == SERVING)
 
     def check_once(self) -> dict[str, bool]:
         states = {name: all(self._backend_serving(a, name) for a in addresses)

@@ -1,7 +1,7 @@
 """The public API the gateway exposes: every service's proto, by full name, and its backend key."""
 from __future__ import annotations
 
-from google.protobuf import descriptor_pool
+from google.protobuf import descriptor, descriptor_pool
 
 from elearning.content.v1 import content_service_pb2
 from elearning.courses.v1 import courses_service_pb2
@@ -25,7 +25,7 @@ def split_method(method: str) -> tuple[str, str]:
     return service, name
 
 
-def public_methods() -> dict[str, tuple[str, object]]:
+def public_methods() -> dict[str, tuple[str, descriptor.Descriptor]]:
     """"/pkg.Service/Method" → (backend key, request message descriptor), for every public method."""
     pool = descriptor_pool.Default()
     methods = {}

@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 import grpc
 
 from gateway.backends import Backends
 from gateway.catalog import split_method
+from gateway.readiness import READY_WAIT_S
 from gateway.routing import ANY, MethodRouter, Target
-from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared import request_ids
+from shared.errors import COMMIT_UNCONFIRMED, DomainError
 from shared.grpc_errors import Status, error_reason, leaks, to_status
+from shared.telemetry.client import calls as client_calls
 
 log = logging.getLogger(__name__)
 
+Metadata = tuple[tuple[str, str | bytes], ...]
+
 DEFAULT_TIMEOUT_S = 10.0
 BACKOFF_S = (0.05, 0.15)  # waits before the 2nd and 3rd attempts
-# Metadata that describes the incoming connection, not the call, and must not be forwarded.
-HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type"}
+# Metadata that describes the incoming connection, not the call, and must not be forwarded (the trace
+# context names the caller's span: the backend's parent is the gateway's own, sent with each attempt).
+HOP_BY_HOP = {"user-agent", "grpc-accept-encoding", "grpc-encoding", "grpc-timeout", "te", "content-type",
+              "traceparent", "tracestate"}
 
 
 def is_read(method: str) -> bool:
@@ -43,7 +50,7 @@ class Forwarder(grpc.GenericRpcHandler):
         self.backends = backends
         self.default_timeout_s = default_timeout_s
 
-    def service(self, handler_call_details):
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[bytes, bytes] | None:
         method = handler_call_details.method
         if not self.router.knows(method):
             return None  # UNIMPLEMENTED, as a server without the method would answer
@@ -53,7 +60,7 @@ class Forwarder(grpc.GenericRpcHandler):
         # The backend logs and answers under the request ID this gateway's own errors carry.
         metadata = (*((k, v) for k, v in context.invocation_metadata()
                       if k not in HOP_BY_HOP and k != request_ids.HEADER), (request_ids.HEADER, request_ids.current()))
-        region_header = next((v for k, v in metadata if k == "x-region"), None)
+        region_header = next((v for k, v in metadata if k == "x-region" and isinstance(v, str)), None)
         try:
             target = self.router.target(method, request, region_header)
         except DomainError as exc:
@@ -64,19 +71,24 @@ class Forwarder(grpc.GenericRpcHandler):
         timeout = remaining if remaining is not None and remaining < 1e6 else self.default_timeout_s
         deadline = time.monotonic() + timeout
         call = self.backends.callable(target.address, method)
+        # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
+        self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
+        observed = client_calls(method, target.address)
         attempt = 0
         while True:
             try:
-                response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
-                                                   metadata=metadata)
+                with observed.attempt() as trace_context:
+                    response, outcome = call.with_call(request, timeout=max(deadline - time.monotonic(), 0.001),
+                                                       metadata=(*metadata, *trace_context))
                 break
             except grpc.RpcError as err:
                 if self._should_retry(err, method, request, attempt, deadline):
                     time.sleep(BACKOFF_S[attempt])
                     attempt += 1
                     continue
+                trailers = cast(Metadata, err.trailing_metadata() or ())  # the stubs' _Metadatum is a pair
                 context.abort_with_status(Status(err.code(), self._public_details(err, method), (
-                    *(err.trailing_metadata() or ()), *route_metadata(target))))
+                    *trailers, *route_metadata(target))))
         context.set_trailing_metadata((*(outcome.trailing_metadata() or ()), *route_metadata(target)))
         return response
 

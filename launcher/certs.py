@@ -80,7 +80,7 @@ class Authority:
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))  # a little clock skew between processes
@@ -97,7 +97,7 @@ def _usable(pair: Pair, issuer: x509.Certificate | None = None) -> bool:
             cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, exceptions.InvalidSignature):
         return False
-    return cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc) > RENEW_BEFORE
+    return cert.not_valid_after_utc - datetime.datetime.now(datetime.UTC) > RENEW_BEFORE
 
 
 def _write(pair: Pair, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:

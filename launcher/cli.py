@@ -8,13 +8,15 @@ import os
 import pathlib
 import sys
 
-from launcher import health, seed_cli
+from launcher import auth_cli, health, seed_cli
 from launcher.cluster import Cluster, ClusterError
-from loaddriver import cli as load_cli
+from launcher.components import SERVICES
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
 from launcher.migrate import MigrationError, migrate_all
 from launcher.patroni import PatroniError
 from launcher.postgres import PostgresError
+from launcher.prometheus import PrometheusMissing
+from loaddriver import cli as load_cli
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
 
@@ -28,7 +30,7 @@ def _layout(args, *, creating: bool = False) -> Layout | None:
             gateway=args.gateway_port or defaults.gateway + offset,
             service_base=defaults.service_base + offset, pg_primary_base=defaults.pg_primary_base + offset,
             pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
-        layout = Layout.create(data_dir, ports)
+        layout = Layout.create(data_dir, ports, instances=getattr(args, "instances", None) or 1)
     return layout
 
 
@@ -42,6 +44,12 @@ def cmd_up(args) -> int:
             raise ClusterError(f"the cluster runs with {'plaintext' if layout.insecure else 'TLS'}; "
                                f"`elearn down` first to switch to {'plaintext' if args.insecure else 'TLS'}")
         layout = dataclasses.replace(layout, insecure=args.insecure)
+    if args.instances and args.instances != layout.instances:
+        if Cluster(layout).running_parts().get(SERVICES[0].name):
+            raise ClusterError(f"the cluster runs {layout.instances} instance(s) per service; run `elearn down` "
+                               f"first to change it to {args.instances}")
+        layout = dataclasses.replace(layout, instances=args.instances)
+        layout.save()
     cluster = Cluster(layout)
     print(f"elearn: starting the local cluster in {layout.data_dir}")
     result = cluster.up()
@@ -59,6 +67,8 @@ def cmd_up(args) -> int:
         print(f"  {name:<24} {address}")
     print(f"  {'tls':<24} " + ("off (--insecure: plaintext)" if layout.insecure
                                  else f"on; CA {layout.tls_dir / 'ca.crt'}"))
+    if args.with_prometheus:
+        print(f"  {'prometheus':<24} http://{cluster.up_prometheus()}/")
     return 0
 
 
@@ -82,10 +92,10 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:
-        print(f"{'component':<24} {'state':<10} {'pid':>7} {'restarts':>8}  {'address':<22} health")
+        print(f"{'component':<24} {'state':<10} {'pid':>7} {'restarts':>8}  {'address':<22} {'health':<12} metrics")
         for row in rows:
             print(f"{row['component']:<24} {row['state']:<10} {row['pid'] or '-':>7} {row.get('restarts', '-'):>8}  "
-                  f"{row['address']:<22} {row['health']}")
+                  f"{row['address']:<22} {row['health']:<12} {row.get('metrics', '')}")
     return 0 if all(r["state"] == "running" for r in rows) else 1
 
 
@@ -110,6 +120,12 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 9:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 9")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elearn", description="elearn-data: the local cluster and its tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = with_data_dir(sub.add_parser("up", help="boot the local cluster (created on first use) and return"))
     up.add_argument("--port-offset", type=int, default=0, help="add N to every default port (first use only)")
     up.add_argument("--gateway-port", type=int, default=0, help="the gateway's port (default 50051)")
+    up.add_argument("--instances", type=_positive, default=0,
+                    help="processes per service, each on its own port, balanced round_robin by the gateway and "
+                         "the services (default 1, or what the data folder last used)")
     up.add_argument("--replication", choices=REPLICATION_MODES,
                     help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
                          "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "
@@ -128,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--insecure", action="store_true",
                     help="plaintext gRPC for local experiments (default: TLS on the gateway, mutual TLS between "
                          "the gateway and the services, with certificates made in <data-dir>/tls)")
+    up.add_argument("--with-prometheus", action="store_true",
+                    help="also run Prometheus (Debian's package) scraping every process, with the alerting rules "
+                         "of deploy/prometheus/rules.yml")
     up.set_defaults(func=cmd_up)
     with_data_dir(sub.add_parser("down", help="stop everything `up` started; keep the data")).set_defaults(
         func=cmd_down)
@@ -153,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "non-zero exit when anything is unhealthy"))
     health.add_arguments(check)
     check.set_defaults(func=health.command)
+    token = with_data_dir(sub.add_parser("token", help="print an access token signed with the data folder's key, "
+                                                       "for `-H \"authorization: Bearer ...\"`"))
+    auth_cli.add_token_arguments(token)
+    token.set_defaults(func=auth_cli.token_command)
+    rotate = with_data_dir(sub.add_parser("rotate-keys", help="sign with a new key; the previous one stays valid "
+                                                              "until its tokens expire"))
+    auth_cli.add_rotate_arguments(rotate)
+    rotate.set_defaults(func=auth_cli.rotate_command)
     return parser
 
 
@@ -160,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ClusterError, PatroniError, PostgresError, MigrationError, SettingsError) as exc:
+    except (ClusterError, PatroniError, PostgresError, MigrationError, SettingsError, PrometheusMissing) as exc:
         print(f"elearn {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,6 +1,7 @@
 """`elearn health`: check every part of a deployment named by its topology, local or not.
 
-Each service and the gateway answer grpc.health.v1 by full service name (the gateway once per public API);
+Each service instance and the gateway answer grpc.health.v1 by full service name (the gateway once per public
+API);
 each shard must have one primary and one replica that is streaming from it, with its replay lag in bytes
 and seconds under the limits (which node has which role is Patroni's choice, so the topology's order is only
 a hint); where the topology names the shard's Patroni REST APIs, Patroni must report a running leader and,
@@ -24,11 +25,12 @@ from pymongo.uri_parser import parse_uri
 
 from launcher import patroni, target
 from launcher.components import GATEWAY, SERVICES
-from launcher.processes import health_status
 from launcher.nodes import describe
+from launcher.processes import health_status
 from launcher.replication import node_facts
 from shared.node_probe import probe_dsn
-from shared.settings import TlsSettings, parse_shard_map, tls_settings
+from shared.settings import TlsSettings, parse_shard_map, target_addresses, tls_settings
+from shared.shard_health import shard_health_name
 from shared.sharding import Shard
 
 
@@ -57,9 +59,19 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def check_grpc(component: str, address: str, service: str, limits: Limits) -> Check:
+def check_grpc(component: str, address: str, service: str, limits: Limits, shards: tuple[str, ...] = ()) -> Check:
+    """The service's health and, for each of `shards`, its per-shard health (`<service>/shard/<shard>`): a shard
+    whose calls this service refuses (stalled, its bulkhead full) makes the check unhealthy and is named."""
     status = health_status(address, service, timeout_s=limits.timeout_s, tls=limits.tls)
-    return Check(component, address, status == "SERVING", f"{service or 'server'}: {status}")
+    detail = f"{service or 'server'}: {status}"
+    if status != "SERVING" or not shards:
+        return Check(component, address, status == "SERVING", detail)
+    degraded = [shard for shard in shards if health_status(address, shard_health_name(service, shard),
+                                                           timeout_s=limits.timeout_s, tls=limits.tls) == "NOT_SERVING"]
+    if degraded:
+        return Check(component, address, False, f"{detail}; degraded shard(s): {', '.join(degraded)}",
+                     {"degraded_shards": degraded})
+    return Check(component, address, True, detail)
 
 
 def pg_address(dsn: str) -> str:
@@ -144,13 +156,21 @@ def check_mongo(shard: Shard, limits: Limits) -> Check:
     return Check(component, address, True, f"ping ok (database {shard.mongo_db})")
 
 
+def instance_addresses(topology: dict, service: str, target: str) -> list[str]:
+    """Each instance of a service is checked on its own: the topology's "instances" list, else the addresses
+    its target names (a DNS name stands for all its instances: its check reaches one of them)."""
+    return list(topology.get("instances", {}).get(service) or target_addresses(target))
+
+
 def run_checks(topology: dict, limits: Limits = Limits()) -> list[Check]:
     """Every check of the deployment, run in parallel; results in a stable order."""
     names = {c.name: c.health_names[0] for c in SERVICES}
     services = topology.get("services", {})
     gateway = topology.get("gateway", "")
     shard_map = parse_shard_map(topology)
-    jobs = [lambda n=n, a=a: [check_grpc(n, a, names.get(n, ""), limits)] for n, a in services.items()]
+    shards = tuple(shard_map.names)
+    jobs = [lambda n=n, i=i, a=a: [check_grpc(n if i == 0 else f"{n}-{i + 1}", a, names.get(n, ""), limits, shards)]
+            for n, target in services.items() for i, a in enumerate(instance_addresses(topology, n, target))]
     if gateway:
         jobs.append(lambda: [check_grpc("gateway", gateway, GATEWAY.health_names[0], limits)])
         jobs += [lambda n=n: [check_grpc(f"gateway {n}", gateway, names[n], limits)] for n in services if n in names]

@@ -44,35 +44,41 @@ class Layout:
     pg_root: pathlib.Path
     replication: str = "sync"  # sync: a commit returns once the replica has the WAL too; async: at once
     insecure: bool = False     # plaintext gRPC everywhere (`elearn up --insecure`); TLS and mTLS otherwise
+    instances: int = 1  # processes per service, each on its own port (LocalPorts.service)
 
     @classmethod
-    def create(cls, data_dir: pathlib.Path, ports: LocalPorts) -> "Layout":
+    def create(cls, data_dir: pathlib.Path, ports: LocalPorts, instances: int = 1) -> Layout:
         """A new layout; PostgreSQL's folders go where its system user can reach them."""
         pg_root = data_dir / "pg"
         if os.geteuid() == 0 and not postgres_can_reach(data_dir):
             digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
             pg_root = pathlib.Path("/var/tmp") / f"elearn-pg-{digest}"
-        return cls(data_dir, ports, pg_root)
+        return cls(data_dir, ports, pg_root, instances=instances)
 
     @classmethod
-    def load(cls, data_dir: pathlib.Path) -> "Layout | None":
+    def load(cls, data_dir: pathlib.Path) -> Layout | None:
         record = data_dir / "cluster.json"
         if not record.exists():
             return None
         body = json.loads(record.read_text())
         return cls(data_dir, LocalPorts(**body["ports"]), pathlib.Path(body["pg_root"]),
-                   body.get("replication", "sync"), body.get("insecure", False))
+                   body.get("replication", "sync"), body.get("insecure", False), body.get("instances", 1))
 
     def save(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         body = {"ports": dataclasses.asdict(self.ports), "pg_root": str(self.pg_root),
-                "replication": self.replication, "insecure": self.insecure}
+                "replication": self.replication, "insecure": self.insecure, "instances": self.instances}
         (self.data_dir / "cluster.json").write_text(json.dumps(body, indent=2) + "\n")
         self.save_topology()
 
+    @property
+    def auth_dir(self) -> pathlib.Path:
+        """Signing keys (private, 0600) and the JWKS every process verifies tokens with."""
+        return self.data_dir / "auth"
+
     def topology(self) -> dict:
         """The local topology with each shard's nodes in their current roles, and its Patroni REST APIs."""
-        doc = local_topology(self.ports)
+        doc = local_topology(self.ports, instances=self.instances)
         for shard in doc["shards"]:
             if self.primary_node(shard["name"]) != NODES[0]:
                 shard["primary_dsn"], shard["replica_dsn"] = shard["replica_dsn"], shard["primary_dsn"]
@@ -189,6 +195,14 @@ class Layout:
     def pg_port(self, shard: str, role: str) -> int:
         return self.node_port(shard, self.node(shard, role))
 
+    def metrics_ports(self) -> dict[str, tuple[str, int]]:
+        """Every process's /metrics port, by process name ("users", "users-2", ..., "gateway"), with the name of
+        the component it belongs to."""
+        found = {name if i == 0 else f"{name}-{i + 1}": (name, self.ports.metrics(name, i))
+                 for name in SERVICES for i in range(self.instances)}
+        found["gateway"] = ("gateway", self.ports.metrics("gateway"))
+        return found
+
     def all_ports(self) -> dict[str, int]:
         """Every port the cluster listens on, by the name of the part that owns it (a node's Patroni owns its
         PostgreSQL port and its REST port)."""
@@ -198,6 +212,9 @@ class Layout:
                 ports[f"postgres {shard} {node}"] = self.node_port(shard, node)
                 ports[f"postgres {shard} {node} rest"] = self.rest_port(shard, node)
         ports["mongo"] = self.ports.mongo
-        ports.update({name: self.ports.service(name) for name in SERVICES})
+        ports.update({name if i == 0 else f"{name}-{i + 1}": self.ports.service(name, i)
+                      for name in SERVICES for i in range(self.instances)})
         ports["gateway"] = self.ports.gateway
+        ports.update({f"{name} metrics": port for name, (_, port) in self.metrics_ports().items()})
+        ports["prometheus"] = self.ports.prometheus
         return ports

@@ -7,8 +7,8 @@ import os
 import pathlib
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import psycopg2
 

@@ -1,8 +1,9 @@
 """Run one phase of independent calls on a shared thread pool, counting progress; the first failure stops it."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from launcher.progress import Progress
 
@@ -35,7 +36,7 @@ class Phases:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> "Phases":
+    def __enter__(self) -> Phases:
         return self
 
     def __exit__(self, *exc) -> None:

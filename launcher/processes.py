@@ -85,7 +85,7 @@ class PortHold:
                 continue
             self._sockets.append(hold)
 
-    def __enter__(self) -> "PortHold":
+    def __enter__(self) -> PortHold:
         return self
 
     def __exit__(self, *_exc) -> None:

@@ -1,14 +1,18 @@
 """Fill a deployment with sample data through the gateway's public gRPC API, never behind the services.
 
-Phases run in dependency order (users, categories, courses, payment methods, enrollments with their payments
-and progress, content, preferences); inside a phase the calls run on a small thread pool. Every create carries
-a request ID derived from the seed (launcher.seed_plan), so running again with the same seed replays.
+Phases run in dependency order (users, categories, courses, payment methods, enrollments with their payments,
+lesson progress, content, preferences); inside a phase the calls run on a small thread pool. Users and lesson
+progress go through the batch methods (BatchCreateUsers, BatchRecordLessonProgress), up to `batch_size` items a
+call. Every create carries a request ID derived from the seed (launcher.seed_plan), a batch one derived from
+its items, so running again with the same seed replays.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import grpc
 from google.protobuf import field_mask_pb2
@@ -29,9 +33,12 @@ from launcher.progress import Progress
 from launcher.seed_data import SampleData
 from launcher.seed_plan import Counts, CourseKey, EnrollmentKey, SeedError, UserKey
 from launcher.seed_report import Tally
+from shared.proto_values import enum_name
 from shared.sharding import ShardMap
 
 CALL_TIMEOUT_S = 20.0  # generous: a few users are created with a password, hashed with scrypt on purpose
+BATCH_TIMEOUT_S = 120.0  # a batch of 1,000 on a busy machine
+BATCH_SIZE = 200  # a shard's part must finish within the statement timeout (5 s) on a busy machine
 PREFERENCE_PATHS = ["language", "playback_speed", "captions_enabled", "caption_language", "notifications", "theme"]
 
 
@@ -41,26 +48,29 @@ class SeedResult:
     seconds: float
     per_shard: dict[str, dict[str, int]]
     notes: list[str] = field(default_factory=list)
+    imported: dict[str, tuple[int, float]] = field(default_factory=dict)  # batch phase → (rows, seconds)
 
 
-def call(what: str, method, request, **kwargs):
+def call(what: str, method, request, timeout: float = CALL_TIMEOUT_S, **kwargs):
     """One RPC; a failure becomes a SeedError naming the item and the status."""
     try:
-        return method(request, timeout=CALL_TIMEOUT_S, **kwargs)
+        return method(request, timeout=timeout, **kwargs)
     except grpc.RpcError as exc:
         raise SeedError(f"{what}: {exc.code().name}: {exc.details()}") from exc
 
 
 class Seeder:
     def __init__(self, channel: grpc.Channel, shard_map: ShardMap, counts: Counts, seed: int, *,
-                 with_content: bool = True, workers: int = 8, progress: Progress | None = None):
+                 with_content: bool = True, workers: int = 8, progress: Progress | None = None,
+                 batch_size: int = BATCH_SIZE):
         counts.check()
         self.shards, self.counts, self.seed = shard_map, counts, seed
-        self.with_content, self.workers = with_content, workers
+        self.with_content, self.workers, self.batch_size = with_content, workers, batch_size
         self.progress = progress or Progress(enabled=False)
         self.data = SampleData(seed)
         self.tally = Tally(shard_map.names)
         self.notes: list[str] = []
+        self.imported: dict[str, tuple[int, float]] = {}
         self.users = users_grpc.UserServiceStub(channel)
         self.courses = courses_grpc.CourseServiceStub(channel)
         self.enrollments = enrollments_grpc.EnrollmentServiceStub(channel)
@@ -90,21 +100,55 @@ class Seeder:
             else:
                 self.notes.append("content items and preferences skipped: the gateway does not report "
                                   "elearning.content.v1.ContentService SERVING")
-        return SeedResult(self.seed, time.monotonic() - began, self.tally.per_shard(), self.notes)
+        return SeedResult(self.seed, time.monotonic() - began, self.tally.per_shard(), self.notes, self.imported)
 
     # ---- phases ------------------------------------------------------------------------------------------
+    def _chunks(self, items: list) -> list[list]:
+        return [items[i:i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+
+    def _batch_rid(self, kind: str, names: list[str]) -> str:
+        """A batch's request ID: from the seed and its items, so another split or other counts never reuse it."""
+        return self.rid(f"{kind}-{hashlib.sha256(','.join(names).encode()).hexdigest()[:24]}")
+
     def _users(self) -> dict[UserKey, users_pb.User]:
         keys = plan.users(self.counts)
         requests = [users_pb.CreateUserRequest(
-            user=self.data.user(key), request_id=self.rid(key.name),
+            user=self.data.user(key),
             password=self.data.password(key) if key.role == "student" and key.index < self.counts.password_users
             else "") for key in keys]
 
-        def create(request):
-            user = call(f"user {request.user.email}", self.users.CreateUser, request)
-            self.tally.add(self.shard(user.id), "users")
-            return user
-        return dict(zip(keys, self.phases.run("users", requests, create)))
+        def create(batch: list[int]) -> list[users_pb.User]:
+            response = call(f"users {batch[0]}-{batch[-1]}", self.users.BatchCreateUsers,
+                            users_pb.BatchCreateUsersRequest(
+                                requests=[requests[i] for i in batch],
+                                request_id=self._batch_rid("users", [keys[i].name for i in batch])),
+                            timeout=BATCH_TIMEOUT_S)
+            made = []
+            for i, result in zip(batch, response.results, strict=False):
+                user = result.user if result.status.code == 0 else self._made_earlier(keys[i], requests[i])
+                self.tally.add(self.shard(user.id), "users")
+                made.append(user)
+            return made
+        began = time.monotonic()
+        batches = self.phases.run("users", self._chunks(list(range(len(keys)))), create)
+        self.imported["users"] = (len(keys), time.monotonic() - began)
+        return dict(zip(keys, (user for batch in batches for user in batch), strict=False))
+
+    def _made_earlier(self, key: UserKey, request: users_pb.CreateUserRequest) -> users_pb.User:
+        """A user whose email a batch found taken: made by an earlier run of this seed (one call at a time, whose
+        request ID replays it, or in batches of another size), else someone else's email: a SeedError."""
+        try:
+            return self.users.CreateUser(users_pb.CreateUserRequest(
+                user=request.user, password=request.password, request_id=self.rid(key.name)), timeout=CALL_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.ALREADY_EXISTS:
+                raise SeedError(f"user {request.user.email}: {exc.code().name}: {exc.details()}") from exc
+        found = call(f"user {request.user.email}", self.users.GetUserByEmail,
+                     users_pb.GetUserByEmailRequest(email=request.user.email))
+        if (found.full_name, found.region, found.role) != (request.user.full_name, request.user.region,
+                                                           request.user.role):
+            raise SeedError(f"user {request.user.email}: ALREADY_EXISTS, made by someone else")
+        return found
 
     def _categories(self) -> list[int]:
         ids: list[int] = [0] * self.counts.categories
@@ -113,7 +157,7 @@ class Seeder:
         reused: list[str] = []
         for label, batch in (("categories", tops), ("subcategories", children)):
             made = self.phases.run(label, batch, self._category_with(ids, reused))
-            for j, category_id in zip(batch, made):
+            for j, category_id in zip(batch, made, strict=True):
                 ids[j] = category_id
         if reused:
             self.notes.append(f"{len(reused)} categories already existed (another seed made them) and are reused, "
@@ -164,7 +208,7 @@ class Seeder:
             self.tally.add(shard, "modules", len(course.modules))
             self.tally.add(shard, "lessons", sum(len(m.lessons) for m in course.modules))
             return course
-        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish)))
+        return dict(zip(keys, self.phases.run("courses", requests, create_and_publish), strict=True))
 
     def _payment_methods(self, students: set[int], users: dict) -> dict[int, int]:
         order = sorted(students)
@@ -177,7 +221,7 @@ class Seeder:
                                                             request_id=self.rid(f"card-{key.name}")))
             self.tally.add(self.shard(made.id), "payment methods")
             return made.id
-        return dict(zip(order, self.phases.run("payment methods", order, add)))
+        return dict(zip(order, self.phases.run("payment methods", order, add), strict=True))
 
     def _enroll(self, keys: list[EnrollmentKey], paid: set[int], users: dict, courses: dict,
                 methods: dict[int, int]) -> None:
@@ -193,23 +237,42 @@ class Seeder:
                 self._pay(key, student.id, enrollment, methods[key.student])
             lessons = [lesson for module in course.modules for lesson in module.lessons]
             completed, started = plan.progress(self.seed, key, len(lessons))
+            items = []
             for n, lesson in enumerate(lessons[:completed + (1 if started else 0)]):
                 done = n < completed
                 watched = lesson.duration_seconds if done else lesson.duration_seconds // 3
-                call(f"progress of {key.name}", self.enrollments.RecordLessonProgress,
-                     enrollments_pb.RecordLessonProgressRequest(
-                         enrollment_id=enrollment.id, lesson_id=lesson.id, watched_seconds=watched,
-                         position_seconds=watched, completed=done))
-                self.tally.add(shard, "lesson progress")
+                items.append(enrollments_pb.RecordLessonProgressRequest(
+                    enrollment_id=enrollment.id, lesson_id=lesson.id, watched_seconds=watched,
+                    position_seconds=watched, completed=done))
+            with lock:
+                progress[i] = items
+        progress: dict[int, list] = {}
+        lock = threading.Lock()
         self.phases.run("enrollments", list(range(len(keys))), enroll)
+        self._progress([item for i in sorted(progress) for item in progress[i]])
+
+    def _progress(self, items: list) -> None:
+        """Lesson progress in batches over every shard (an upsert: a repeated run records the same again)."""
+        def record(batch: list) -> None:
+            response = call(f"lesson progress of enrollment {batch[0].enrollment_id}",
+                            self.enrollments.BatchRecordLessonProgress,
+                            enrollments_pb.BatchRecordLessonProgressRequest(requests=batch), timeout=BATCH_TIMEOUT_S)
+            for sent, result in zip(batch, response.results, strict=False):
+                if result.status.code != 0:
+                    raise SeedError(f"progress of enrollment {sent.enrollment_id}: {result.status.message}")
+                self.tally.add(self.shard(sent.enrollment_id), "lesson progress")
+        began = time.monotonic()
+        self.phases.run("lesson progress", self._chunks(items), record)
+        self.imported["lesson progress"] = (len(items), time.monotonic() - began)
 
     def _pay(self, key: EnrollmentKey, user_id: int, enrollment, method_id: int) -> None:
         made = call(f"payment of {key.name}", self.payments.CreatePayment, payments_pb.CreatePaymentRequest(
             user_id=user_id, enrollment_id=enrollment.id, payment_method_id=method_id,
             amount=enrollment.course_price, description=f"Course: {enrollment.course_title}"[:500],
             request_id=self.rid(f"pay-{key.name}")))
-        if made.transaction.status != payments_pb.SUCCEEDED:
-            raise SeedError(f"payment of {key.name} was {payments_pb.TransactionStatus.Name(made.transaction.status)}"
+        if made.transaction.status != payments_pb.TRANSACTION_STATUS_SUCCEEDED:
+            status = enum_name(payments_pb.TransactionStatus, made.transaction.status, "status")
+            raise SeedError(f"payment of {key.name} was {status}"
                             f" ({made.transaction.failure_reason})")
         self.tally.add(self.shard(made.transaction.id), "payments")
         self.tally.add(self.shard(made.invoice.id), "invoices")

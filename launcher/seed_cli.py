@@ -10,9 +10,10 @@ from launcher import target
 from launcher.components import SERVICES
 from launcher.processes import health_status
 from launcher.progress import Progress
-from launcher.seed import Seeder
+from launcher.seed import BATCH_SIZE, Seeder
 from launcher.seed_plan import Counts, SeedError
 from launcher.seed_report import render
+from shared.auth.client import token_source, with_token
 from shared.channels import open_channel
 from shared.settings import TlsSettings
 
@@ -34,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = Counts()
     parser.add_argument("--gateway", help="the gateway's host:port (default: the data folder's cluster, "
                                           "else 127.0.0.1:50051)")
+    parser.add_argument("--token", help="an admin's access token (default: $ELEARN_TOKEN, else one minted from the "
+                                        "data folder's key)")
     parser.add_argument("--seed", type=int, help="makes the data reproducible; a second run with the same seed "
                                                  "replays instead of duplicating (default: a random seed)")
     for option, name, text in COUNT_OPTIONS:
@@ -41,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(option, dest=name, type=int, default=default, metavar="N",
                             help=f"{text} (default {'every user' if default is None else default})")
     parser.add_argument("--workers", type=int, default=8, help="concurrent calls (default 8)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+                        help=f"users and lesson progress per batch call, 1 to 1000 (default {BATCH_SIZE})")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -76,9 +81,10 @@ def command(args: argparse.Namespace) -> int:
         print(f"elearn seed: seed {seed} into {where.gateway} (topology: {where.source}); "
               f"`--seed {seed}` replays this run")
     try:
-        with open_channel(where.gateway, tls) as channel:
+        with with_token(open_channel(where.gateway, tls), token_source(where.token(args.token))) as channel:
             result = Seeder(channel, where.shard_map, counts, seed, with_content=with_content,
-                            workers=max(1, args.workers), progress=Progress(sys.stderr)).run()
+                            workers=max(1, args.workers), progress=Progress(sys.stderr),
+                            batch_size=min(max(1, args.batch_size), 1000)).run()
     except SeedError as exc:
         print(f"elearn seed: {exc}", file=sys.stderr)
         print(f"elearn seed: run again with --seed {seed} to finish: what was made is replayed, not duplicated",

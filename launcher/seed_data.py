@@ -15,9 +15,12 @@ from elearning.payments.v1 import payments_service_pb2 as payments_pb
 from elearning.users.v1 import users_service_pb2 as users_pb
 from launcher import seed_vocab as vocab
 from launcher.seed_plan import CourseKey, UserKey, derive, rng
+from shared.proto_values import region_value
 
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
-LESSON_KINDS = (courses_pb.VIDEO, courses_pb.VIDEO, courses_pb.VIDEO, courses_pb.ARTICLE, courses_pb.QUIZ)
+LESSON_KINDS = (courses_pb.LESSON_KIND_VIDEO, courses_pb.LESSON_KIND_VIDEO, courses_pb.LESSON_KIND_VIDEO,
+                courses_pb.LESSON_KIND_ARTICLE, courses_pb.LESSON_KIND_QUIZ)
+LEVELS = (courses_pb.COURSE_LEVEL_BEGINNER, courses_pb.COURSE_LEVEL_INTERMEDIATE, courses_pb.COURSE_LEVEL_ADVANCED)
 
 
 def ascii_slug(text: str, limit: int = 24) -> str:
@@ -59,8 +62,8 @@ class SampleData:
             website_url=f"https://{handle.replace('.', '-')}.example.com/" if teaching else "")
         return users_pb.User(
             email=f"{handle}.s{self.seed}.{user.name}@{domain}", full_name=name,
-            region=common_pb2.Region.Value(user.region), profile=profile,
-            role=users_pb.INSTRUCTOR if teaching else users_pb.STUDENT)
+            region=region_value(user.region), profile=profile,
+            role=users_pb.USER_ROLE_INSTRUCTOR if teaching else users_pb.USER_ROLE_STUDENT)
 
     def password(self, user: UserKey) -> str:
         return self._faker("en_US", "password", user.name).password(length=16)
@@ -87,13 +90,13 @@ class SampleData:
             instructor_id=instructor_id, category_id=category_id,
             title=pick.choice(vocab.COURSE_TITLES).format(t=topic),
             subtitle=fake.sentence(nb_words=10).rstrip("."), description="\n\n".join(fake.paragraphs(3)),
-            language="en", level=pick.choice((courses_pb.BEGINNER, courses_pb.INTERMEDIATE, courses_pb.ADVANCED)),
+            language="en", level=pick.choice(LEVELS),
             price=common_pb2.Money(currency_code=currency, amount=f"{price:.2f}"), modules=modules)
 
     @staticmethod
     def _lesson(fake: Faker, pick, module: int, number: int) -> courses_pb.Lesson:
         kind = pick.choice(LESSON_KINDS)
-        seconds = pick.randint(180, 1500) if kind == courses_pb.VIDEO else pick.randint(120, 900)
+        seconds = pick.randint(180, 1500) if kind == courses_pb.LESSON_KIND_VIDEO else pick.randint(120, 900)
         return courses_pb.Lesson(title=fake.sentence(nb_words=5).rstrip("."), kind=kind, duration_seconds=seconds,
                                  is_preview=module == 0 and number == 0)
 
@@ -104,14 +107,14 @@ class SampleData:
         roll = pick.random()
         method = payments_pb.PaymentMethod(user_id=user_id, billing_name=full_name, country_code=country)
         if roll < 0.7:
-            method.kind = payments_pb.CARD
+            method.kind = payments_pb.PAYMENT_METHOD_KIND_CARD
             method.card_brand = pick.choice(("visa", "visa", "mastercard", "amex"))
             method.last4 = f"{pick.randrange(10000):04d}"
             method.exp_month, method.exp_year = pick.randint(1, 12), pick.randint(2031, 2036)
         elif roll < 0.9:
-            method.kind = payments_pb.PAYPAL
+            method.kind = payments_pb.PAYMENT_METHOD_KIND_PAYPAL
         else:
-            method.kind = payments_pb.BANK_TRANSFER
+            method.kind = payments_pb.PAYMENT_METHOD_KIND_BANK_TRANSFER
             method.last4 = f"{pick.randrange(10000):04d}"
         return method, f"tok_seed_{derive(self.seed, 'token', user.name):016x}"
 
@@ -123,8 +126,8 @@ class SampleData:
         item = content_pb.ContentItem(course_id=course_id, lesson_id=lesson.id, title=lesson.title,
                                       description=fake.paragraph(nb_sentences=2), position=number,
                                       tags=[w.lower() for w in fake.words(3, unique=True)])
-        if number == 0 and lesson.kind == courses_pb.VIDEO:
-            item.kind = content_pb.VIDEO
+        if number == 0 and lesson.kind == courses_pb.LESSON_KIND_VIDEO:
+            item.kind = content_pb.CONTENT_KIND_VIDEO
             item.video.CopyFrom(content_pb.VideoDetails(
                 duration_seconds=lesson.duration_seconds, storage_url=f"https://uploads.example.com/{fake.uuid4()}.mp4",
                 transcript=fake.paragraph(nb_sentences=5),
@@ -132,7 +135,7 @@ class SampleData:
                             for r, b in vocab.RESOLUTIONS]))
             return item
         mime, extension = vocab.DOCUMENT_TYPES[derive(self.seed, "doc", course.name, where, number) % 4]
-        item.kind = content_pb.DOCUMENT
+        item.kind = content_pb.CONTENT_KIND_DOCUMENT
         item.title = f"{lesson.title} ({'notes' if number == 0 else f'handout {number}'})"[:200]
         item.document.CopyFrom(content_pb.DocumentDetails(
             mime_type=mime, size_bytes=fake.random_int(20_000, 8_000_000),
@@ -146,7 +149,7 @@ class SampleData:
         return content_pb.UserPreferences(
             user_id=user_id, language=locale.replace("_", "-"), playback_speed=pick.choice(vocab.PLAYBACK_SPEEDS),
             captions_enabled=captions, caption_language="en" if captions and pick.random() < 0.5 else "",
-            theme=pick.choice((content_pb.LIGHT, content_pb.DARK, content_pb.SYSTEM)),
+            theme=pick.choice((content_pb.THEME_LIGHT, content_pb.THEME_DARK, content_pb.THEME_SYSTEM)),
             notifications=content_pb.NotificationSettings(
                 email_enabled=pick.random() < 0.8, push_enabled=pick.random() < 0.4,
                 weekly_digest=pick.random() < 0.5, course_updates=pick.random() < 0.9))

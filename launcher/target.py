@@ -9,13 +9,24 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from launcher.layout import Layout, default_data_dir
-from shared.settings import (LocalPorts, SettingsError, TlsSettings, local_topology, parse_shard_map, read_topology,
-                             tls_settings)
+from shared.auth.tokens import user_token
+from shared.settings import (
+    LocalPorts,
+    SettingsError,
+    TlsSettings,
+    local_topology,
+    parse_shard_map,
+    read_topology,
+    tls_settings,
+)
 from shared.sharding import ShardMap
+
+OPERATOR_ID = 0  # an operator's admin token names no user account
+OPERATOR_TTL_S = 12 * 3600  # outlives a long seed or load run
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,17 @@ class Target:
     topology: dict
     gateway: str
     source: str  # where the topology came from, for messages
+    auth_dir: pathlib.Path | None = None  # a local cluster's signing keys, for an operator's token
+
+    def token(self, explicit: str | None = None) -> str | None:
+        """The token to call with: `explicit` (--token), else $ELEARN_TOKEN, else an admin token minted from
+        the local cluster's key (whoever can read the data folder is its operator), else None."""
+        chosen = explicit or os.environ.get("ELEARN_TOKEN")
+        if chosen:
+            return chosen
+        if self.auth_dir is not None and (self.auth_dir / "jwks.json").exists():
+            return user_token(self.auth_dir, OPERATOR_ID, "ADMIN", ttl_s=OPERATOR_TTL_S)
+        return None
 
     @property
     def shard_map(self) -> ShardMap:
@@ -51,7 +73,8 @@ def resolve(data_dir: str | None = None, gateway: str | None = None, env: Mappin
         layout = Layout.load(path)
         if layout is None:
             raise SettingsError(f"--data-dir {path}: no local cluster there (no cluster.json); run `elearn up`")
-        return Target(_from_layout(layout), gateway or f"{layout.ports.host}:{layout.ports.gateway}", str(path))
+        return Target(_from_layout(layout), gateway or f"{layout.ports.host}:{layout.ports.gateway}", str(path),
+                      layout.auth_dir)
     if env.get("ELEARN_CONFIG") or env.get("ELEARN_TOPOLOGY"):
         topology = read_topology(env)
         source = f"ELEARN_CONFIG={env['ELEARN_CONFIG']}" if env.get("ELEARN_CONFIG") else "ELEARN_TOPOLOGY"
@@ -59,7 +82,7 @@ def resolve(data_dir: str | None = None, gateway: str | None = None, env: Mappin
     layout = Layout.load(default_data_dir())
     if layout is not None:
         return Target(_from_layout(layout), gateway or f"{layout.ports.host}:{layout.ports.gateway}",
-                      str(layout.data_dir))
+                      str(layout.data_dir), layout.auth_dir)
     return Target(local_topology(), gateway or _default_gateway(), "the local defaults")
 
 

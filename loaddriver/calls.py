@@ -48,6 +48,15 @@ def timing_from_schedule(scheduled: float | None, started: float, end: float) ->
     return {"scheduled_s": round(scheduled - started, 6), "scheduled_latency_ms": round((end - scheduled) * 1000, 3)}
 
 
+def rows_written(planned: Planned, response) -> int:
+    """The rows a call wrote: a batch's items answered OK, else one for a successful single call."""
+    if response is None:
+        return 0
+    if planned.items:
+        return sum(1 for result in response.results if result.status.code == 0)
+    return 1
+
+
 def execute(planned: Planned, stubs: Stubs, session: SessionToken, deadline_s: float, started: float, seq: int,
             worker: int, warmup: bool, scheduled: float | None = None,
             clock=time.perf_counter) -> tuple[dict, object | None]:
@@ -76,6 +85,6 @@ def execute(planned: Planned, stubs: Stubs, session: SessionToken, deadline_s: f
         "start_s": round(begin - started, 6), "latency_ms": round(latency_ms, 3),
         **timing_from_schedule(scheduled, started, end), "code": code,
         "expected": planned.expected, "outcome": outcome(code, planned.expected), "reason": reason, "detail": detail,
-        "warmup": warmup,
+        "warmup": warmup, "items": planned.items, "rows": rows_written(planned, response),
     }
     return record, response

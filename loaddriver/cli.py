@@ -11,12 +11,13 @@ import os
 import pathlib
 import sys
 
-from loaddriver import export, server_side, served_by
-from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
-from loaddriver.driver import GatewayUnreachable, Options, Run
-from loaddriver.report import write_pdf
+from loaddriver import export, served_by, server_side
 from loaddriver.compare import compare
-from shared.settings import SettingsError, TlsSettings, parse_shard_map, read_topology, tls_settings
+from loaddriver.driver import GatewayUnreachable, Options, Run
+from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
+from loaddriver.report import write_pdf
+from shared.auth.tokens import user_token
+from shared.settings import SettingsError, parse_shard_map, read_topology, tls_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=0.0, help="seconds of calls left out of the statistics")
     parser.add_argument("--deadline", type=float, default=10.0, help="deadline of each call in seconds")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data")
+    parser.add_argument("--batch-size", type=int, default=1,
+                        help="above 1: students and lesson progress written by batch calls of this many items")
     parser.add_argument("--invalid-ratio", type=float, default=0.1, help="share of deliberately invalid calls")
     parser.add_argument("--gateway", help="gateway address (default 127.0.0.1:50051, or the --data-dir cluster's)")
-    parser.add_argument("--data-dir", help="a local cluster's data folder: its gateway and shard map")
+    parser.add_argument("--data-dir", help="a local cluster's data folder: its gateway, shard map and signing key")
+    parser.add_argument("--token", help="an admin's access token (default: $ELEARN_TOKEN, else one minted from the "
+                                        "--data-dir cluster's key)")
     parser.add_argument("--report", default="report.pdf", help="PDF path; the .json and .csv go beside it")
     parser.add_argument("--name", default="load", help="a name for the run")
     parser.add_argument("--tags", default="", help="comma-separated tags for the run")
@@ -45,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail when the share of valid calls that succeeded is below this (0 to 1)")
 
 
-def _cluster(args) -> tuple[str, dict[str, list[str]], TlsSettings | None]:
+def _cluster(args) -> tuple[str, dict[str, list[str]], dict]:
     env = dict(os.environ)
     gateway = args.gateway
     if args.data_dir:
@@ -55,8 +60,18 @@ def _cluster(args) -> tuple[str, dict[str, list[str]], TlsSettings | None]:
             gateway = f"127.0.0.1:{json.loads((data_dir / 'cluster.json').read_text())['ports']['gateway']}"
     topology = read_topology(env)
     shard_map = parse_shard_map(topology)
-    tls = tls_settings("client", topology, env)
-    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}, tls
+    return gateway or "127.0.0.1:50051", {s.name: list(s.regions) for s in shard_map.shards}, topology
+
+
+def _token(args) -> str | None:
+    """--token, else $ELEARN_TOKEN, else an operator's admin token from the data folder's key."""
+    explicit = args.token or os.environ.get("ELEARN_TOKEN")
+    if explicit or not args.data_dir:
+        return explicit
+    auth_dir = pathlib.Path(args.data_dir).resolve() / "auth"
+    if not (auth_dir / "jwks.json").exists():
+        return None
+    return user_token(auth_dir, 0, "ADMIN", ttl_s=12 * 3600)
 
 
 def _validate(args, parser_error) -> None:
@@ -108,26 +123,29 @@ def figure_lines(summary: dict) -> list[str]:
 def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     _validate(args, parser_error)
     try:
-        gateway, shards, tls = _cluster(args)
+        gateway, shards, topology = _cluster(args)
+        tls = tls_settings("client", topology, os.environ)
     except SettingsError as exc:
         parser_error(str(exc))
     options = Options(gateway=gateway, tls=tls, concurrency=args.concurrency, connections=args.connections,
                       total=args.total if args.total or args.duration else 3000, duration_s=args.duration,
                       rps=args.rps, ramp_s=args.ramp, warmup_s=args.warmup, deadline_s=args.deadline, seed=args.seed,
                       invalid_ratio=args.invalid_ratio, min_rate_ratio=args.min_rate_ratio, name=args.name,
-                      tags=tuple(t for t in args.tags.split(",") if t))
+                      tags=tuple(t for t in args.tags.split(",") if t), batch_size=args.batch_size)
     try:
         baseline = export.load_baseline(args.baseline) if args.baseline else None
     except export.BaselineError as exc:
         parser_error(str(exc))
     json_path, csv_path = export.result_paths(args.report)
-    load = Run(options, shards, csv_path)
+    load = Run(options, shards, csv_path, token=_token(args))
+    metrics = server_side.endpoints(topology)
+    before = server_side.scrape(metrics)
     try:
         run_info = load.execute()
     except GatewayUnreachable as exc:
         print(f"elearn load: {exc} (is the cluster up? `elearn up`)", file=sys.stderr)
         return 2
-    run_info["server_side"] = server_side.collect()
+    run_info["server_side"] = server_side.collect(metrics, before, server_side.scrape(metrics))
     summary = load.stats.summary(run_info)
     comparison = compare(summary, baseline) if baseline else None
     export.write_results(args.report, run_info, summary, baseline=baseline)
@@ -136,6 +154,9 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     print(f"elearn load: {totals['calls']} calls in {run_info['duration_s']:.1f} s "
           f"({summary['throughput'] or 0:.0f}/s): {totals['successes']} ok, {totals['expected_rejections']} rejected "
           f"as expected, {totals['unexpected']} unexpected{' (interrupted)' if run_info['interrupted'] else ''}")
+    rows = summary["rows"]
+    print(f"elearn load: {rows['rows']} rows written by {rows['calls']} calls ({rows['rows_per_s'] or 0:.0f} rows/s), "
+          f"{rows['batch_rows']} of them by {rows['batch_calls']} batch calls")
     print(f"elearn load: {served_by.headline(summary['served_by'])}")
     for line in figure_lines(summary):
         print(f"elearn load: {line}")

@@ -8,12 +8,14 @@ from faker import Faker
 
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from shared.proto_values import enum_texts
 
-REGIONS = tuple(common_pb2.Region.keys()[1:])
+REGIONS = enum_texts(common_pb2.Region)
 CURRENCY = {"NORTH_AMERICA": "USD", "SOUTH_AMERICA": "BRL", "EUROPE": "EUR", "AFRICA": "ZAR", "ASIA": "INR",
             "OCEANIA": "AUD"}
 LOCALE = {"NORTH_AMERICA": "en_US", "SOUTH_AMERICA": "pt_BR", "EUROPE": "fr_FR", "AFRICA": "en_GB",
           "ASIA": "en_IN", "OCEANIA": "en_AU"}
+LESSON_KINDS = (courses_pb.LESSON_KIND_VIDEO, courses_pb.LESSON_KIND_VIDEO, courses_pb.LESSON_KIND_ARTICLE)
 PRICES = ("0.00", "9.99", "19.99", "49.00", "89.90")
 SUBJECTS = ("Data Engineering", "Distributed Systems", "Machine Learning", "Web Development", "Statistics",
             "Cloud Security", "Product Design", "Financial Modelling", "Mobile Apps", "Databases")
@@ -46,7 +48,7 @@ class DataMaker:
         modules = []
         for m in range(self.rng.randint(3, 6)):
             lessons = [courses_pb.Lesson(title=f"{self.fakers[region].bs().capitalize()}"[:200],
-                                         kind=self.rng.choice((courses_pb.VIDEO, courses_pb.VIDEO, courses_pb.ARTICLE)),
+                                         kind=self.rng.choice(LESSON_KINDS),
                                          duration_seconds=self.rng.randint(120, 1500))
                        for _ in range(self.rng.randint(2, 5))]
             modules.append(courses_pb.Module(title=f"Part {m + 1}: {subject}", lessons=lessons))

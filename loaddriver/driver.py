@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 import grpc
@@ -28,6 +28,7 @@ from loaddriver.pool import Pool
 from loaddriver.progress import Progress
 from loaddriver.session import SessionToken
 from loaddriver.stats import RunStats
+from shared.auth.client import token_source, with_token
 from shared.channels import open_channel
 from shared.settings import TlsSettings
 
@@ -56,6 +57,7 @@ class Options:
     min_rate_ratio: float = DEFAULT_MIN_RATE_RATIO
     name: str = "load"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    batch_size: int = 1
 
 
 def versions() -> dict[str, str]:
@@ -77,8 +79,8 @@ def _cpu_seconds() -> float:
 class Run:
     """One run: `execute` drives it, writes each call to `csv_path` and counts it in `stats`."""
 
-    def __init__(self, options: Options, shards: dict[str, list[str]], csv_path):
-        self.options = options
+    def __init__(self, options: Options, shards: dict[str, list[str]], csv_path, token: str | None = None):
+        self.options = options  # the token stays out of them: they are written into the report
         self.shards = shards
         self.csv_path = csv_path
         self.pool = Pool()
@@ -91,7 +93,8 @@ class Run:
         self._ids = itertools.count()
         self._seq = itertools.count()
         self._lock = threading.Lock()
-        self.channels = [open_channel(options.gateway, options.tls) for _ in range(max(1, options.connections))]
+        self.channels = [with_token(open_channel(options.gateway, options.tls), token_source(token))
+                         for _ in range(max(1, options.connections))]
         self.progress = Progress(options.total, options.duration_s)
 
     def new_request_id(self) -> str:
@@ -162,13 +165,14 @@ class Run:
         content_enabled = self._connect()
         self._setup()
         self.writer = CallWriter(self.csv_path)
-        started_at = datetime.now(timezone.utc)
+        started_at = datetime.now(UTC)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         pacer = Pacer(self.options.rps, self.options.ramp_s, start=started)
         threads = []
         for worker in range(self.options.concurrency):
-            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled)
+            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled,
+                          self.options.batch_size)
             threads.append(threading.Thread(target=self._worker, args=(worker, ctx, pacer, started),
                                             name=f"load-{worker}", daemon=True))
         self.progress.start()
@@ -192,7 +196,7 @@ class Run:
             channel.close()
         return {
             "name": self.options.name, "tags": list(self.options.tags), "started_at": started_at.isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
             "duration_s": max(elapsed - self.options.warmup_s, 1e-9), "interrupted": interrupted,
             "options": {**asdict(self.options), "tags": list(self.options.tags), "content": content_enabled},
             "versions": versions(), "cluster": {"gateway": self.options.gateway, "shards": self.shards},

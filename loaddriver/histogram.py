@@ -3,7 +3,8 @@
 Latencies are counted in whole microseconds. Below 256 µs every microsecond has its own bucket; above, each
 power of two is split into 128 equal buckets, so a bucket is at most 1/128 of its lower bound wide and a
 percentile read back (the bucket's midpoint, kept inside the measured min and max; the min and max themselves
-at the first and last rank) is within 0.4 % of the latency that was measured. Ten seconds need about 2,200 buckets, an hour about 3,300, whatever the count.
+at the first and last rank) is within 0.4 % of the latency that was measured. Ten seconds need about 2,200 buckets,
+an hour about 3,300, whatever the count.
 A coarse histogram (merge_bits=k) counts 2^k neighbouring buckets as one: within 2^k / 256 (6 % for k=4) in a
 sixteenth of the memory, for the many small histograms of the per-second timeline.
 """

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
 from elearning.users.v1 import users_service_pb2 as users_pb
@@ -12,20 +11,22 @@ from loaddriver import mix
 from loaddriver.mix import Context
 from loaddriver.plan import Planned
 from shared import ids
+from shared.proto_values import region_value
 
 SHARD_NUMBER = {"NORTH_AMERICA": 1, "SOUTH_AMERICA": 1, "EUROPE": 2, "AFRICA": 2, "ASIA": 3, "OCEANIA": 3}
 
 
 def _missing_id(ctx: Context, region: str) -> int:
     """A well-formed ID on the shard of `region` that no row has (its sequence bits are random)."""
-    return ids.encode(int(time.time() * 1000) - 86_400_000, SHARD_NUMBER[region], ctx.data.rng.randrange(ids.MAX_SEQUENCE + 1))
+    return ids.encode(int(time.time() * 1000) - 86_400_000, SHARD_NUMBER[region],
+                      ctx.data.rng.randrange(ids.MAX_SEQUENCE + 1))
 
 
 def _user(ctx: Context, kind: str, expected: str, **fields) -> Planned:
     region = fields.pop("region", ctx.data.region())
     name, email = ctx.data.person(region, ctx.new_request_id())
     user = users_pb.User(email=fields.pop("email", email), full_name=fields.pop("full_name", name),
-                         region=common_pb2.Region.Value(region))
+                         region=region_value(region))
     return Planned("CreateUser", "users", users_pb.CreateUserRequest(
         user=user, request_id=fields.pop("request_id", ctx.new_request_id())), expected=expected, kind=kind,
         region=region)
@@ -66,9 +67,13 @@ def negative_price(ctx: Context) -> Planned:
 
 def nonpositive_quantity(ctx: Context) -> Planned:
     planned = mix.record_progress(ctx)
-    if planned.rpc != "RecordLessonProgress":
+    if planned.rpc == "BatchRecordLessonProgress":  # one bad item rejects the whole batch
+        bad = ctx.data.rng.choice(planned.request.requests)
+        bad.watched_seconds = -ctx.data.rng.randint(1, 600)
+    elif planned.rpc == "RecordLessonProgress":
+        planned.request.watched_seconds = -ctx.data.rng.randint(0, 600) or -1
+    else:
         return planned
-    planned.request.watched_seconds = -ctx.data.rng.randint(0, 600) or -1
     planned.kind, planned.expected, planned.on_ok = "nonpositive_quantity", "INVALID_ARGUMENT", None
     return planned
 

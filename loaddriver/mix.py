@@ -6,8 +6,8 @@ cluster. Reads expect OK: the run's session token makes them see every create wh
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from elearning.common.v1 import common_pb2
 from elearning.content.v1 import content_service_pb2 as content_pb
@@ -18,6 +18,9 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from loaddriver.data import DataMaker
 from loaddriver.plan import Planned
 from loaddriver.pool import CourseRef, EnrollmentRef, Person, Pool
+from shared.proto_values import region_value
+
+LEVELS = (courses_pb.COURSE_LEVEL_BEGINNER, courses_pb.COURSE_LEVEL_INTERMEDIATE, courses_pb.COURSE_LEVEL_ADVANCED)
 
 
 @dataclass
@@ -28,25 +31,47 @@ class Context:
     pool: Pool
     new_request_id: Callable[[], str]
     content_enabled: bool = True
+    batch_size: int = 1  # above 1, users and lesson progress are written by batch calls of this many items
 
 
-def create_user(ctx: Context, role: int = users_pb.STUDENT) -> Planned:
+def create_user(ctx: Context, role: int = users_pb.USER_ROLE_STUDENT) -> Planned:
+    if ctx.batch_size > 1 and role == users_pb.USER_ROLE_STUDENT:
+        return batch_create_users(ctx)
     region = ctx.data.region()
     request_id = ctx.new_request_id()
     name, email = ctx.data.person(region, request_id)
-    bucket = "instructors" if role == users_pb.INSTRUCTOR else "students"
+    bucket = "instructors" if role == users_pb.USER_ROLE_INSTRUCTOR else "students"
 
     def remember(user: users_pb.User) -> None:
         ctx.pool.add(bucket, Person(user.id, region, user.email))
         ctx.pool.add("used_request_ids", (request_id, region))
 
     return Planned("CreateUser", "users", users_pb.CreateUserRequest(
-        user=users_pb.User(email=email, full_name=name, region=common_pb2.Region.Value(region), role=role),
+        user=users_pb.User(email=email, full_name=name, region=region_value(region), role=role),
         request_id=request_id), region=region, on_ok=remember)
 
 
+def batch_create_users(ctx: Context) -> Planned:
+    """BatchCreateUsers of `batch_size` students over every region (a school's sign-ups)."""
+    people = []
+    for _ in range(ctx.batch_size):
+        region = ctx.data.region()
+        name, email = ctx.data.person(region, ctx.new_request_id())
+        people.append((region, users_pb.CreateUserRequest(user=users_pb.User(
+            email=email, full_name=name, region=region_value(region), role=users_pb.USER_ROLE_STUDENT))))
+
+    def remember(response: users_pb.BatchCreateUsersResponse) -> None:
+        for (region, _), result in zip(people, response.results, strict=False):
+            if result.status.code == 0:
+                ctx.pool.add("students", Person(result.user.id, region, result.user.email))
+
+    return Planned("BatchCreateUsers", "users", users_pb.BatchCreateUsersRequest(
+        requests=[request for _, request in people], request_id=ctx.new_request_id()), on_ok=remember,
+        items=ctx.batch_size)
+
+
 def create_instructor(ctx: Context) -> Planned:
-    return create_user(ctx, users_pb.INSTRUCTOR)
+    return create_user(ctx, users_pb.USER_ROLE_INSTRUCTOR)
 
 
 def create_course(ctx: Context) -> Planned:
@@ -57,14 +82,14 @@ def create_course(ctx: Context) -> Planned:
     title, amount, currency, modules = ctx.data.course(teacher.region)
 
     def publish(course: courses_pb.Course) -> Planned:
-        lessons = tuple(l.id for m in course.modules for l in m.lessons)
+        lessons = tuple(lesson.id for m in course.modules for lesson in m.lessons)
         ref = CourseRef(course.id, teacher.region, lessons, amount, currency)
         return Planned("PublishCourse", "courses", courses_pb.PublishCourseRequest(id=course.id),
                        region=teacher.region, on_ok=lambda _c: ctx.pool.add("courses", ref))
 
     return Planned("CreateCourse", "courses", courses_pb.CreateCourseRequest(course=courses_pb.Course(
         instructor_id=teacher.id, category_id=category, title=title, language="en",
-        level=ctx.data.rng.choice((courses_pb.BEGINNER, courses_pb.INTERMEDIATE, courses_pb.ADVANCED)),
+        level=ctx.data.rng.choice(LEVELS),
         price=common_pb2.Money(currency_code=currency, amount=amount), modules=modules),
         request_id=ctx.new_request_id()), region=teacher.region, on_ok=publish)
 
@@ -80,7 +105,7 @@ def enroll(ctx: Context) -> Planned:
     def remember(enrollment: enrollments_pb.Enrollment) -> None:
         ref = EnrollmentRef(enrollment.id, student.id, course)
         ctx.pool.add("enrollments", ref)
-        if enrollment.payment_state == enrollments_pb.UNPAID:
+        if enrollment.payment_state == enrollments_pb.PAYMENT_STATE_UNPAID:
             ctx.pool.add("unpaid", ref)
 
     if not ctx.pool.claim("enrolled", (student.id, course.id)):
@@ -94,11 +119,27 @@ def record_progress(ctx: Context) -> Planned:
     enrollment = ctx.pool.pick("enrollments", ctx.data.rng)
     if enrollment is None:
         return enroll(ctx)
+    if ctx.batch_size > 1:
+        return batch_record_progress(ctx)
     rng = ctx.data.rng
     watched = rng.randint(30, 1500)
     return Planned("RecordLessonProgress", "enrollments", enrollments_pb.RecordLessonProgressRequest(
         enrollment_id=enrollment.id, lesson_id=rng.choice(enrollment.course.lesson_ids), watched_seconds=watched,
         position_seconds=watched, completed=rng.random() < 0.4))
+
+
+def batch_record_progress(ctx: Context) -> Planned:
+    """BatchRecordLessonProgress of `batch_size` heartbeats of enrollments of any students (any shards)."""
+    rng = ctx.data.rng
+    items = []
+    for _ in range(ctx.batch_size):
+        enrollment = ctx.pool.pick("enrollments", rng)
+        watched = rng.randint(30, 1500)
+        items.append(enrollments_pb.RecordLessonProgressRequest(
+            enrollment_id=enrollment.id, lesson_id=rng.choice(enrollment.course.lesson_ids),
+            watched_seconds=watched, position_seconds=watched, completed=rng.random() < 0.4))
+    return Planned("BatchRecordLessonProgress", "enrollments", enrollments_pb.BatchRecordLessonProgressRequest(
+        requests=items), items=ctx.batch_size)
 
 
 def pay(ctx: Context) -> Planned:
@@ -119,7 +160,7 @@ def add_card(ctx: Context, user_id: int) -> Planned:
     rng = ctx.data.rng
     return Planned("AddPaymentMethod", "payments", payments_pb.AddPaymentMethodRequest(
         payment_method=payments_pb.PaymentMethod(
-            user_id=user_id, kind=payments_pb.CARD, card_brand=rng.choice(("visa", "mastercard")),
+            user_id=user_id, kind=payments_pb.PAYMENT_METHOD_KIND_CARD, card_brand=rng.choice(("visa", "mastercard")),
             last4=f"{rng.randint(0, 9999):04d}", exp_month=rng.randint(1, 12), exp_year=2031,
             billing_name="Card Holder", country_code="FR"),
         token=f"tok_load_{ctx.new_request_id()}", request_id=ctx.new_request_id()),
@@ -145,11 +186,11 @@ def create_content(ctx: Context) -> Planned:
                                   title=ctx.data.sentence(course.region)[:120], tags=["load"],
                                   position=rng.randint(1, 5))
     if rng.random() < 0.6:
-        item.kind = content_pb.VIDEO
+        item.kind = content_pb.CONTENT_KIND_VIDEO
         item.video.CopyFrom(content_pb.VideoDetails(duration_seconds=rng.randint(60, 3600),
                                                     storage_url=f"https://cdn.example.com/v/{rng.getrandbits(48):x}.mp4"))
     else:
-        item.kind = content_pb.DOCUMENT
+        item.kind = content_pb.CONTENT_KIND_DOCUMENT
         item.document.CopyFrom(content_pb.DocumentDetails(mime_type="application/pdf",
                                                           size_bytes=rng.randint(10_000, 5_000_000),
                                                           page_count=rng.randint(1, 80),
@@ -165,7 +206,7 @@ def update_preferences(ctx: Context) -> Planned:
     rng = ctx.data.rng
     preferences = content_pb.UserPreferences(user_id=student.id, language=rng.choice(("en", "fr", "pt", "hi")),
                                              playback_speed=rng.choice((1.0, 1.25, 1.5)),
-                                             theme=rng.choice((content_pb.LIGHT, content_pb.DARK)))
+                                             theme=rng.choice((content_pb.THEME_LIGHT, content_pb.THEME_DARK)))
     request = content_pb.UpdatePreferencesRequest(preferences=preferences)
     request.update_mask.paths.extend(["language", "playback_speed", "theme"])
     return Planned("UpdatePreferences", "content", request, region=student.region)

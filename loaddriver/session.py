@@ -7,7 +7,7 @@ whether a replica that has replayed that far serves it or the primary does.
 from __future__ import annotations
 
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from shared import lsn
 from shared.consistency import MIN_LSN

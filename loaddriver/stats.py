@@ -32,7 +32,7 @@ def latency_stats(histogram: LatencyHistogram) -> dict:
     percentiles that rest on too few samples to be more than the largest latencies."""
     values = histogram.percentiles([p for _name, p in PERCENTILES])
     stats = {"count": histogram.count, "min": histogram.min_ms, "max": histogram.max_ms, "mean": histogram.mean()}
-    stats.update((name, value) for (name, _p), value in zip(PERCENTILES, values))
+    stats.update((name, value) for (name, _p), value in zip(PERCENTILES, values, strict=True))
     stats["thin"] = [name for name, p in PERCENTILES if 0 < histogram.count < min_samples(p)]
     return stats
 
@@ -77,6 +77,7 @@ class RunStats:
         self.served_by = ServedBy()
         self.by_code: dict[str, Counter] = defaultdict(Counter)
         self.reasons: Counter = Counter()
+        self.rows: Counter = Counter()
         self.by_worker: dict[int, dict] = defaultdict(lambda: {"calls": 0, "ok": 0, "all": LatencyHistogram()})
         self.invalid: dict[str, dict] = defaultdict(lambda: {"expected": Counter(), "returned": Counter(),
                                                              "outcomes": Counter()})
@@ -108,6 +109,11 @@ class RunStats:
             counters[call[field] or NO_VALUE].update(
                 ("calls", "ok" if ok else "not_ok") + (("rows",) if ok and writes_new_row(call["rpc"]) else ()))
         self.served_by.add(call.get("served_by") or "")
+        # A batch is one call and many rows: the report counts the two apart.
+        rows = call.get("rows", 1) if ok and writes_new_row(call["rpc"]) else 0
+        self.rows.update({"calls": 1, "rows": rows})
+        if call.get("items"):
+            self.rows.update({"batch_calls": 1, "batch_rows": rows})
         self.by_code[call["code"]].update(("calls",) + (("unexpected",) if call["outcome"] == "unexpected" else ()))
         if call["reason"]:
             self.reasons[call["reason"]] += 1
@@ -153,6 +159,8 @@ class RunStats:
             "valid_success_rate": valid_success_rate,
             "as_expected_rate": _rate(totals["successes"] + totals["expected_rejections"], totals["calls"]),
             "throughput": totals["calls"] / duration if duration > 0 else None,
+            "rows": {key: self.rows[key] for key in ("calls", "rows", "batch_calls", "batch_rows")} | {
+                "rows_per_s": self.rows["rows"] / duration if duration > 0 else None},
             "ok_throughput": self.latency["ok"].count / duration if duration > 0 else None,
             "rate": rate(options, totals["calls"], self.last_start_s, self.first_slot_s),
             "driver": driver_cpu(run.get("driver") or {}),
@@ -168,7 +176,8 @@ class RunStats:
                         sorted(self.by_code.items(), key=lambda kv: (-kv[1]["calls"], kv[0]))},
             "by_reason": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             "by_worker": {str(w): {"calls": e["calls"], "ok": e["ok"], **dict(zip(("p50", "p99"),
-                                                                                  e["all"].percentiles(("50", "99"))))}
+                                                                                  e["all"].percentiles(("50", "99")),
+                                                                                  strict=True))}
                           for w, e in sorted(self.by_worker.items())},
             "invalid_kinds": self._invalid_kinds(),
             "unexpected": self.unexpected,

@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from shared import deadlines
 from shared.errors import ShardUnavailable
@@ -51,7 +51,8 @@ class ShardGate:
         self.in_flight = 0
         self.refused = 0
 
-    def _stalled(self) -> bool:
+    def stalled(self) -> bool:
+        """Full, and no call has finished for `stall_s`: new calls are refused at once."""
         with self._lock:
             return self.in_flight >= self.limit and time.monotonic() - self._progress > self.stall_s
 
@@ -59,7 +60,7 @@ class ShardGate:
         left = deadlines.remaining()
         give_up = time.monotonic() + (NO_DEADLINE_WAIT_S if left is None else max(0.0, left - MIN_MARGIN_S))
         while not self._slots.acquire(timeout=max(0.0, min(WAIT_SLICE_S, give_up - time.monotonic()))):
-            if self._stalled() or time.monotonic() >= give_up:
+            if self.stalled() or time.monotonic() >= give_up:
                 return False
         return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import pathlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import grpc
 
@@ -38,18 +38,31 @@ def server_credentials(tls: TlsSettings, *, require_client_cert: bool) -> grpc.S
                                        require_client_auth=require_client_cert)
 
 
+def _tls_options(target: str, options: ChannelOptions) -> list[tuple[str, object]]:
+    """`options`, plus the name to verify the server's certificate against when the target lists several
+    instances (`ipv4:a:p1,a:p2`): gRPC would check the whole list as one host name, which no certificate holds.
+    Every instance of a target is one service with one certificate, so the first address's host stands for all."""
+    scheme, _, addresses = target.partition(":")
+    if scheme not in ("ipv4", "ipv6") or "," not in addresses:
+        return list(options)
+    first = addresses.split(",")[0]
+    host = first.rsplit(":", 1)[0].strip("[]")
+    return [*options, ("grpc.ssl_target_name_override", host)]
+
+
 def open_channel(target: str, tls: TlsSettings | None, options: ChannelOptions = ()) -> grpc.Channel:
-    """A channel to `target` (host:port): TLS when `tls` is set, plaintext when it is None."""
+    """A channel to `target` (host:port, or several instances as `ipv4:...`): TLS when `tls` is set,
+    plaintext when it is None."""
     if tls is None:
         return grpc.insecure_channel(target, options=list(options))
-    return grpc.secure_channel(target, channel_credentials(tls), options=list(options))
+    return grpc.secure_channel(target, channel_credentials(tls), options=_tls_options(target, options))
 
 
 def open_aio_channel(target: str, tls: TlsSettings | None, options: ChannelOptions = ()) -> grpc.aio.Channel:
     """The asyncio twin of `open_channel` (the load driver and the benchmarks)."""
     if tls is None:
         return grpc.aio.insecure_channel(target, options=list(options))
-    return grpc.aio.secure_channel(target, channel_credentials(tls), options=list(options))
+    return grpc.aio.secure_channel(target, channel_credentials(tls), options=_tls_options(target, options))
 
 
 def add_port(server: grpc.Server, address: str, tls: TlsSettings | None, *, require_client_cert: bool) -> int:

@@ -16,12 +16,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Collection, Iterator, Mapping
+from typing import Any
+
+import grpc
 
 from shared import lsn, request_ids
 from shared.errors import InvalidArgument
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 
 CONSISTENCY = "x-consistency"
 MAX_STALENESS = "x-max-staleness-ms"
@@ -43,7 +46,7 @@ class ReadPolicy:
     min_lsn: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_metadata(cls, metadata: Mapping[str, str], shards: Collection[str] | None = None) -> "ReadPolicy":
+    def from_metadata(cls, metadata: Mapping[str, str], shards: Collection[str] | None = None) -> ReadPolicy:
         """The policy the metadata asks for; with `shards`, a token naming any other shard is refused (it
         would otherwise be ignored, and the read would silently not be the session read the caller asked for)."""
         raw_mode = (metadata.get(CONSISTENCY) or Mode.SESSION.value).strip().lower()
@@ -69,7 +72,7 @@ class ReadPolicy:
         unknown = sorted(set(positions) - set(shards)) if shards is not None else []
         if unknown:
             raise InvalidArgument(MIN_LSN, f"unknown shard {unknown[0][:32]!r}; expected one of "
-                                           + ", ".join(sorted(shards)))
+                                           + ", ".join(sorted(shards or ())))
         return cls(mode, staleness, positions)
 
 
@@ -138,14 +141,15 @@ class ConsistencyInterceptor(UnaryWrapInterceptor):
     It sits outside the domain-error interceptor, which adds the same trailers to error statuses.
     """
 
-    def __init__(self, error_status, shards: Collection[str] | None = None):
+    def __init__(self, error_status: Callable[[InvalidArgument], grpc.Status],
+                 shards: Collection[str] | None = None) -> None:
         super().__init__()
         self._error_status = error_status  # InvalidArgument → grpc.Status, for malformed metadata
         self._shards = shards  # the shard names a session token may name
 
-    def wrap(self, behavior, method):
-        def scoped(request, context):
-            metadata = {k: v for k, v in context.invocation_metadata() if k.startswith("x-")}
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def scoped(request: Any, context: grpc.ServicerContext) -> Any:
+            metadata = {k: v for k, v in context.invocation_metadata() if k.startswith("x-") and isinstance(v, str)}
             try:
                 read_policy = ReadPolicy.from_metadata(metadata, self._shards) if metadata else DEFAULT_POLICY
             except InvalidArgument as exc:

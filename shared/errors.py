@@ -40,7 +40,7 @@ class InvalidArgument(DomainError):
         super().__init__(message, reason=reason, metadata={"field": field})
 
     @classmethod
-    def of(cls, violations: list[FieldViolation]) -> "InvalidArgument":
+    def of(cls, violations: list[FieldViolation]) -> InvalidArgument:
         first, *rest = violations
         return cls(first.field, first.description, more=rest)
 
@@ -75,6 +75,24 @@ class Aborted(DomainError):
 
 class Unavailable(DomainError):
     reason = "UNAVAILABLE"
+
+
+class Unauthenticated(DomainError):
+    """No token, or one that cannot be trusted."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(DomainError):
+    """A trusted caller without the right to this call."""
+
+    reason = "PERMISSION_DENIED"
+
+
+class TooManyAttempts(DomainError):
+    """The caller must slow down (failed sign-ins); `retry_after_s` says for how long."""
+
+    reason = "TOO_MANY_ATTEMPTS"
 
 
 # The ErrorInfo reason of a commit durable on the primary that its synchronous replica never confirmed: the

@@ -7,8 +7,9 @@ primaries and its reads are reported in x-served-by.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

@@ -1,7 +1,7 @@
 """AIP-134 update masks: which fields of a resource an update touches."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from shared.errors import InvalidArgument
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from elearning.common.v1 import common_pb2
 from shared import consistency, errors, request_ids
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,13 @@ CODES: list[tuple[type[errors.DomainError], int]] = [
     (errors.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
     (errors.Aborted, code_pb2.ABORTED),
     (errors.Unavailable, code_pb2.UNAVAILABLE),
+    (errors.Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (errors.PermissionDenied, code_pb2.PERMISSION_DENIED),
+    (errors.TooManyAttempts, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 
-def _pack(message) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed
@@ -71,16 +77,24 @@ def to_status(exc: errors.DomainError, domain: str) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=details))
 
 
+def item_status(exc: errors.DomainError) -> common_pb2.ItemStatus:
+    """One item's outcome in a batch response: the code and message the single call would have answered
+    (a shard's failure included), free of internals like every status."""
+    code = next((c for cls, c in CODES if isinstance(exc, cls)), code_pb2.INTERNAL)
+    message = exc.message if not leaks(exc.message) else exc.reason.lower().replace("_", " ")
+    return common_pb2.ItemStatus(code=code, message=message, reason=exc.reason)
+
+
 @dataclass(frozen=True)
 class Status(grpc.Status):
     """A status built here (grpc.Status is an interface): code, message and trailing metadata."""
 
     code: grpc.StatusCode
     details: str
-    trailing_metadata: tuple
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
 
 
-def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
+def with_trailers(status: grpc.Status, extra: tuple[tuple[str, str | bytes], ...]) -> grpc.Status:
     """`status` with more trailing metadata (the consistency trailers of the call, say)."""
     if not extra:
         return status
@@ -90,14 +104,14 @@ def with_trailers(status: grpc.Status, extra: tuple) -> grpc.Status:
 def error_reason(error: grpc.RpcError) -> str:
     """The google.rpc.ErrorInfo reason of a failed call's rich status, or "" (callers of this API use it)."""
     try:
-        status = rpc_status.from_call(error)
+        status = rpc_status.from_call(cast(grpc.Call, error))  # a failed call's error is its Call too
     except ValueError:
         return ""
     for detail in status.details if status else []:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return info.reason
+            return str(info.reason)
     return ""
 
 
@@ -118,18 +132,18 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
     """Wraps every unary handler so a raised DomainError becomes its gRPC status (with the call's
     consistency trailers and request ID)."""
 
-    def __init__(self, domain: str):
+    def __init__(self, domain: str) -> None:
         super().__init__()
         self.domain = domain
 
-    def wrap(self, behavior, method):
-        def guarded(request, context):
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def guarded(request: Any, context: grpc.ServicerContext) -> Any:
             with request_ids.scope(context):
                 return self._guarded(behavior, method, request, context)
 
         return guarded
 
-    def _guarded(self, behavior, method, request, context):
+    def _guarded(self, behavior: Behavior, method: str, request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
         except errors.DomainError as exc:
@@ -137,7 +151,7 @@ class DomainErrorInterceptor(UnaryWrapInterceptor):
                                             "request_id": request_ids.current(), "cause": _cause(exc)})
             context.abort_with_status(with_trailers(to_status(exc, self.domain), consistency.trailers()))
         except Exception:
-            if context.code() is not None:  # the handler aborted on purpose
+            if cast(Any, context).code() is not None:  # the handler aborted on purpose (code(): not in the stubs)
                 raise
             log.exception("rpc failed", extra={"method": method, "request_id": request_ids.current()})
             context.abort_with_status(internal_status(self.domain))

@@ -31,7 +31,7 @@ class Replay:
     resource_id: int
 
 
-def claim(cur, method: str, request_id: str, request_fingerprint: bytes, resource_id: int) -> Replay | None:
+def claim(cur: Any, method: str, request_id: str, request_fingerprint: bytes, resource_id: int) -> Replay | None:
     """Record `request_id` for a resource about to be created in this transaction.
 
     Returns None when the key is new. When an earlier request holds it, returns a Replay of its resource,
@@ -52,7 +52,7 @@ def claim(cur, method: str, request_id: str, request_fingerprint: bytes, resourc
     return Replay(stored_id)
 
 
-def begin_create(cur, method: str, request_id: str, request_fingerprint: bytes) -> tuple[int, Replay | None]:
+def begin_create(cur: Any, method: str, request_id: str, request_fingerprint: bytes) -> tuple[int, Replay | None]:
     """The new resource's ID (from the shard's `next_id()`), and the earlier request's Replay when
     `request_id` was already used (see `claim`; no request_id means no claim)."""
     cur.execute("SELECT next_id()")

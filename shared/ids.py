@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 EPOCH_MS = 1735689600000  # 2025-01-01T00:00:00Z; must match id_from_parts() in sql/
 TIME_BITS = 42
@@ -35,7 +35,7 @@ class DecodedId:
 
     @property
     def created_at(self) -> datetime:
-        return datetime.fromtimestamp(self.created_ms / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.created_ms / 1000, tz=UTC)
 
 
 def decode(id_: int) -> DecodedId:

@@ -9,21 +9,25 @@ invalid UTF-8) and text no store can hold (NUL characters) are INVALID_ARGUMENT 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import grpc
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from shared import validation
 from shared.errors import InvalidArgument
 
-Behavior = Callable[[object, grpc.ServicerContext], object]
-Deserializer = Callable[[bytes], object]
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+Deserializer = Callable[[bytes], Message]
+if TYPE_CHECKING:  # subscriptable in the type stubs only
+    Handler = grpc.RpcMethodHandler[Any, Any]
+Continuation = Callable[[grpc.HandlerCallDetails], "Handler | None"]
 
 
 def parsing(behavior: Behavior, deserializer: Deserializer) -> Behavior:
     """`behavior` taking the raw request bytes: parsed here, with every text field checked for NUL."""
-    def parsed(request: bytes, context: grpc.ServicerContext):
+    def parsed(request: bytes, context: grpc.ServicerContext) -> Any:
         try:
             message = deserializer(request)
         except (DecodeError, ValueError, TypeError):
@@ -36,13 +40,14 @@ def parsing(behavior: Behavior, deserializer: Deserializer) -> Behavior:
 
 
 class UnaryWrapInterceptor(grpc.ServerInterceptor):
-    def __init__(self):
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+    def __init__(self) -> None:
+        self._wrapped: dict[str, Handler] = {}
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         raise NotImplementedError
 
-    def intercept_service(self, continuation, handler_call_details):
+    def intercept_service(self, continuation: Continuation,
+                          handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
         method = handler_call_details.method
         wrapped = self._wrapped.get(method)
         if wrapped is None:

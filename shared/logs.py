@@ -5,6 +5,7 @@ import json
 import logging
 import sys
 import time
+from typing import TextIO
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -28,9 +29,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure(process: str, level: str = "INFO") -> None:
-    """Send every log record of this process to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure(process: str, level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every log record of this process to `stream` (stderr) as JSON lines."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(process))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,7 +7,7 @@ The token of the `x-min-lsn` metadata names, per shard, the commit position a re
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.errors import InvalidArgument
 

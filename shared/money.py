@@ -30,7 +30,7 @@ def check(amount: str, currency: str, field: str, violations: Violations, *, pos
         return Decimal(0), currency
     if value < 0 or (positive and value == 0):
         violations.add(f"{field}.amount", "must be greater than 0" if positive else "must not be negative")
-    elif value.as_tuple().exponent < -2:
+    elif not isinstance(exponent := value.as_tuple().exponent, int) or exponent < -2:
         violations.add(f"{field}.amount", "must have at most two decimals")
     elif value > MAX_AMOUNT:
         violations.add(f"{field}.amount", f"must be at most {MAX_AMOUNT}")

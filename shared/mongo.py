@@ -15,7 +15,8 @@ that is down is reported within about that time.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pymongo
 from pymongo import MongoClient, WriteConcern
@@ -25,7 +26,9 @@ from pymongo.read_concern import ReadConcern
 
 from shared import deadlines
 from shared.errors import ShardUnavailable, Unavailable
+from shared.settings import Settings
 from shared.sharding import ShardMap
+from shared.telemetry.db import MongoListener
 
 ROLE = "mongo"
 
@@ -41,7 +44,7 @@ def translate(exc: PyMongoError, shard: str) -> Exception:
     return exc
 
 
-def _known_down(client: MongoClient) -> bool:
+def _known_down(client: MongoClient[Any]) -> bool:
     """Whether the client's last look at its servers found no primary and at least one error: a server that is
     down then gets only the connect timeout to come back, not the whole budget."""
     topology = client.topology_description
@@ -60,31 +63,32 @@ class MongoShards:
         self.shard_map = shard_map
         self.connect_timeout_s = connect_timeout_s
         self.operation_timeout_s = operation_timeout_s
-        self._clients: dict[str, MongoClient] = {}
-        self._databases: dict[str, Database] = {}
+        self._clients: dict[str, MongoClient[Any]] = {}
+        self._databases: dict[str, Database[Any]] = {}
         timeout_ms = int(connect_timeout_s * 1000)
         for shard in shard_map.shards:
             client = self._clients.get(shard.mongo_uri)
             if client is None:  # connect=False: nothing touches the network before the first operation
                 client = MongoClient(shard.mongo_uri, serverSelectionTimeoutMS=timeout_ms,
                                      connectTimeoutMS=timeout_ms, maxPoolSize=pool_size, appname=app_name,
-                                     tz_aware=True, connect=False)
+                                     tz_aware=True, connect=False, event_listeners=[MongoListener(
+                                         {s.mongo_db: s.name for s in shard_map.shards})])
                 self._clients[shard.mongo_uri] = client
             self._databases[shard.name] = client.get_database(
                 shard.mongo_db, write_concern=WriteConcern("majority", wtimeout=int(operation_timeout_s * 1000)),
                 read_concern=ReadConcern("majority"))
 
     @classmethod
-    def from_settings(cls, settings) -> "MongoShards":
+    def from_settings(cls, settings: Settings) -> MongoShards:
         return cls(settings.shard_map, connect_timeout_s=settings.connect_timeout_s,
                    operation_timeout_s=settings.statement_timeout_ms / 1000, pool_size=settings.pool_size,
                    app_name=f"elearn-{settings.process}")
 
-    def database(self, shard: str) -> Database:
+    def database(self, shard: str) -> Database[Any]:
         return self._databases[shard]
 
     @contextlib.contextmanager
-    def operation(self, shard: str) -> Iterator[Database]:
+    def operation(self, shard: str) -> Iterator[Database[Any]]:
         """The shard's database, for one bounded unit of work: every driver call inside shares one time
         budget (see the module docstring), and a server that is down or too slow becomes UNAVAILABLE."""
         db = self._databases[shard]

@@ -59,7 +59,10 @@ def probe(conn: psycopg2.extensions.connection, dsn: str = "") -> NodeProbe:
     """Ask an open autocommit connection; psycopg2.Error when the node does not answer."""
     with conn.cursor() as cur:
         cur.execute(PROBE_SQL)
-        in_recovery, lsn, timeline, age, paused, receiving, streaming, replay_lag, synchronous = cur.fetchone()
+        row = cur.fetchone()
+        if row is None:
+            raise psycopg2.InterfaceError("the probe returned no row")
+        in_recovery, lsn, timeline, age, paused, receiving, streaming, replay_lag, synchronous = row
     return NodeProbe(dsn, True, in_recovery, parse_lsn(lsn) if lsn else None, timeline, age, paused, receiving,
                      streaming, replay_lag, synchronous)
 

@@ -76,7 +76,7 @@ def decode_time_key(token: str, query: dict[str, Any], field: str = "page_token"
     return after, key
 
 
-def time_keyset_page(rows: list, limit: int, query: dict[str, Any]) -> tuple[list, str]:
+def time_keyset_page(rows: list[Any], limit: int, query: dict[str, Any]) -> tuple[list[Any], str]:
     """The first `limit` of `rows` (fetched as limit + 1, in (created_at, id) order) and the next token."""
     if len(rows) <= limit:
         return rows, ""

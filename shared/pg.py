@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import logging
 import select
 import threading
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.extensions
@@ -23,11 +25,14 @@ import psycopg2.extensions
 from shared import consistency, deadlines, pg_errors
 from shared.bulkhead import ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
+from shared.holds import PrimaryHolds
 from shared.lsn import parse_lsn
 from shared.read_routing import Route, route_read
 from shared.replica_monitor import ReplicaMonitor, ReplicaView
-from shared.settings import ReplicaLimits
+from shared.settings import ReplicaLimits, Settings
 from shared.sharding import ShardMap
+from shared.telemetry import shards as shard_metrics
+from shared.telemetry.db import ObservedConnection, ObservedCursor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +62,11 @@ def _died_idle(conn: psycopg2.extensions.connection) -> bool:
     return bool(readable)
 
 
+class NotConnected(ShardUnavailable):
+    """No connection to the node could be opened (refused, shutting down, or not the writable node): nothing of
+    the call was sent, so trying it again cannot apply it twice."""
+
+
 class NodePool:
     """A blocking pool of connections to one PostgreSQL node; connections are opened lazily."""
 
@@ -78,15 +88,23 @@ class NodePool:
         self._session_attrs = "read-write" if role is Role.PRIMARY else "any"
         self._application_name = application_name
         self.acquire_timeout_s = max(connect_timeout_s, statement_timeout_ms / 1000)
+        self._metrics = shard_metrics.PoolMetrics(shard, role.value)
+
+    @property
+    def connect_timeout_s(self) -> float:
+        return float(self._connect_timeout)
 
     def _connect(self) -> psycopg2.extensions.connection:
         try:
-            return psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
+            conn = psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
                                     application_name=self._application_name,
-                                    target_session_attrs=self._session_attrs,
+                                    target_session_attrs=self._session_attrs, connection_factory=ObservedConnection,
                                     keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
         except psycopg2.Error as exc:
-            raise translate(exc, self.shard, self.role) from exc
+            # No session, so nothing of the call reached the node: it may be tried again on another.
+            raise NotConnected(self.shard, self.role.value) from exc
+        conn.observe(self.shard, self.role.value)
+        return conn
 
     def discard_idle(self) -> None:
         """Close every idle connection (after one failed, the others are likely dead too)."""
@@ -131,10 +149,14 @@ class NodePool:
         left = deadlines.remaining()
         if left is not None:
             wait = max(0.0, min(wait, left))
-        if not self._slots.acquire(timeout=wait):
+        with self._metrics.waiting_for_slot():
+            acquired = self._slots.acquire(timeout=wait)
+        if not acquired:
+            self._metrics.timeouts.inc()
             raise Unavailable(f"no free connection to shard {self.shard} ({self.role.value})",
                               reason="POOL_EXHAUSTED", metadata={"shard": self.shard})
         conn = None
+        self._metrics.in_use.inc()
         try:
             conn = self._checkout_idle()
             if conn is None:
@@ -149,6 +171,7 @@ class NodePool:
         finally:
             if conn is not None and not conn.closed:
                 self._return(conn)
+            self._metrics.in_use.dec()
             self._slots.release()
 
     def _checkout_idle(self) -> psycopg2.extensions.connection | None:
@@ -176,13 +199,20 @@ class NodePool:
         self.discard_idle()
 
 
-class ReadCursor(psycopg2.extensions.cursor):
+class ReadCursor(ObservedCursor):
     """A cursor that knows which node (primary or replica) served it."""
 
     role: Role = Role.REPLICA
 
 
 SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
+
+
+def _one(cur: psycopg2.extensions.cursor) -> tuple[Any, ...]:
+    """The row a statement that always returns one row returned."""
+    row = cur.fetchone()
+    assert row is not None, "the statement returned no row"
+    return row
 
 
 def _refuse_unconfirmed_commit(shard: str, conn: psycopg2.extensions.connection) -> None:
@@ -211,7 +241,8 @@ def _unconfirmed_if_lost(shard: str, exc: psycopg2.Error) -> None:
 
 def _commit(shard: str, conn: psycopg2.extensions.connection) -> None:
     try:
-        conn.commit()
+        with shard_metrics.commit(shard):
+            conn.commit()
     except psycopg2.Error as exc:
         _unconfirmed_if_lost(shard, exc)
         raise
@@ -222,16 +253,20 @@ class ShardPools:
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
                  lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits(),
-                 max_in_flight: int | None = None, stall_ms: int = 250):
+                 max_in_flight: int | None = None, stall_ms: int = 250, hold_ms: int = 0):
         self.shard_map = shard_map
         self.limits = limits
-        self._pool_options = dict(size=size, connect_timeout_s=connect_timeout_s,
-                                  statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms,
-                                  application_name=application_name)
+        self._pool_options = functools.partial(
+            NodePool, size=size, connect_timeout_s=connect_timeout_s, statement_timeout_ms=statement_timeout_ms,
+            lock_timeout_ms=lock_timeout_ms, application_name=application_name)
         # One gate per shard, kept across promotions (the pools change, the shard's bound does not).
         self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
                       for shard in shard_map.shards} if max_in_flight else {}
         self._watchdog = Watchdog()
+        # Writes held while a shard has no writable node, within `hold_ms` of the outage's start and at most
+        # half `max_in_flight` at once per shard (held calls keep worker threads: a shard without a leader must
+        # not take the others').
+        self.holds = PrimaryHolds(shard_map.names, hold_ms / 1000, max(1, (max_in_flight or size) // 2))
         self._pools: dict[tuple[str, Role], NodePool] = {}
         self._roles_lock = threading.Lock()
         for shard in shard_map.shards:
@@ -241,22 +276,24 @@ class ShardPools:
         self.monitor: ReplicaMonitor | None = None
 
     @classmethod
-    def from_settings(cls, settings, *, monitor: bool = True) -> "ShardPools":
+    def from_settings(cls, settings: Settings, *, monitor: bool = True) -> ShardPools:
         """Pools for a service process, with the replica monitor running unless `monitor` is False."""
         pools = cls(settings.shard_map, size=settings.pool_size, connect_timeout_s=settings.connect_timeout_s,
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
                     application_name=f"elearn-{settings.process}", limits=settings.replica_limits,
                     max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)),
-                    stall_ms=settings.shard_stall_ms)
+                    stall_ms=settings.shard_stall_ms, hold_ms=settings.primary_hold_ms)
         if monitor:
             pools.start_monitor()
         return pools
 
     # ---- roles ---------------------------------------------------------------------------------
     def _assign(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
-        guards = dict(gate=self.gates.get(shard), watchdog=self._watchdog)
-        self._pools[(shard, Role.PRIMARY)] = NodePool(shard, Role.PRIMARY, primary_dsn, **self._pool_options, **guards)
-        self._pools[(shard, Role.REPLICA)] = NodePool(shard, Role.REPLICA, replica_dsn, **self._pool_options, **guards)
+        gate = self.gates.get(shard)
+        self._pools[(shard, Role.PRIMARY)] = self._pool_options(shard, Role.PRIMARY, primary_dsn, gate=gate,
+                                                                watchdog=self._watchdog)
+        self._pools[(shard, Role.REPLICA)] = self._pool_options(shard, Role.REPLICA, replica_dsn, gate=gate,
+                                                                watchdog=self._watchdog)
 
     def promote(self, shard: str, primary_dsn: str, replica_dsn: str) -> None:
         """Writes of `shard` go to `primary_dsn` from now on (the monitor saw a promotion)."""
@@ -298,7 +335,7 @@ class ShardPools:
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_current_wal_insert_lsn()::text")
-                trace.committed(shard, parse_lsn(cur.fetchone()[0]))
+                trace.committed(shard, parse_lsn(_one(cur)[0]))
         except psycopg2.Error as exc:
             log.warning("commit position unknown", extra={"shard": shard, "error": str(exc).strip()})
 
@@ -307,11 +344,34 @@ class ShardPools:
             self.monitor.poke(shard)  # maybe the primary moved: look now, not at the next tick
 
     @contextlib.contextmanager
+    def primary_connection(self, shard: str) -> Iterator[psycopg2.extensions.connection]:
+        """A connection to the shard's writable node. While none can be opened (a switchover or failover is
+        moving the leader) the call is held and tried again as the replica monitor finds the new leader, up
+        to the hold limit and the call's deadline (`PrimaryHolds`); only a failure to connect is retried,
+        since then nothing of the call was sent."""
+        with self.holds.held(shard) as hold:
+            while True:
+                pool = self.pool(shard, Role.PRIMARY)  # the monitor may have swapped it since the last try
+                stack = contextlib.ExitStack()
+                try:
+                    conn = stack.enter_context(pool.connection())
+                except NotConnected:
+                    stack.close()
+                    if self.monitor is not None:
+                        self.monitor.poke(shard)
+                    if not hold.wait(pool.connect_timeout_s):
+                        raise
+                    continue
+                hold.connected()
+                with stack:
+                    yield conn
+                return
+
+    @contextlib.contextmanager
     def write(self, shard: str) -> Iterator[psycopg2.extensions.cursor]:
         """A cursor in one transaction on the shard's primary: committed on success, rolled back on error."""
-        pool = self.pool(shard, Role.PRIMARY)
         try:
-            with pool.connection() as conn:
+            with self.primary_connection(shard) as conn:
                 conn.autocommit = False
                 try:
                     with conn.cursor() as cur:
@@ -330,18 +390,18 @@ class ShardPools:
             self._write_failed(shard, exc)
             raise
 
-    def committed_call(self, shard: str, statement: str, params: tuple) -> tuple:
+    def committed_call(self, shard: str, statement: str, params: tuple[object, ...]) -> tuple[Any, ...]:
         """One round trip for a write made by a procedure that commits by itself: `statement` CALLs it
         (outside any transaction block, so its COMMIT is allowed) and its last OUT parameter is the WAL
         insert position just after that COMMIT, which goes into the call's token with no second round trip.
         Returns the procedure's other OUT parameters. Errors the caller does not handle become domain errors."""
         try:
-            with self.pool(shard, Role.PRIMARY).connection() as conn:
+            with self.primary_connection(shard) as conn:
                 conn.autocommit = True
                 try:
                     with conn.cursor() as cur:
                         cur.execute(statement, params)
-                        row = cur.fetchone()
+                        row = _one(cur)
                 except psycopg2.Error as exc:  # the procedure commits by itself: it may have, before the loss
                     _unconfirmed_if_lost(shard, exc)
                     raise
@@ -374,7 +434,7 @@ class ShardPools:
         with conn.cursor() as cur:
             while True:
                 cur.execute("SELECT pg_last_wal_replay_lsn()::text")
-                replayed = cur.fetchone()[0]
+                replayed = _one(cur)[0]
                 position = parse_lsn(replayed) if replayed else 0
                 self._note_replayed(shard, position)
                 if position >= token:
@@ -384,7 +444,7 @@ class ShardPools:
                 time.sleep(0.002)
 
     @contextlib.contextmanager
-    def _read_connection(self, shard: str, route: Route):
+    def _read_connection(self, shard: str, route: Route) -> Iterator[tuple[psycopg2.extensions.connection, Role]]:
         """A connection for a read and the role of its node; a replica that cannot be reached is skipped
         for a while, and one that has not replayed the session token in time hands the read to the primary."""
         with contextlib.ExitStack() as stack:
@@ -408,7 +468,7 @@ class ShardPools:
             yield conn, role
 
     @contextlib.contextmanager
-    def read(self, shard: str, *, primary: bool = False) -> Iterator["ReadCursor"]:
+    def read(self, shard: str, *, primary: bool = False) -> Iterator[ReadCursor]:
         """An autocommit cursor for reads on the node the call's read policy picks (`primary`: a read a
         write decision depends on, always the primary). The cursor's `role` says which node served it."""
         role = Role.PRIMARY if primary else Role.REPLICA
@@ -417,6 +477,7 @@ class ShardPools:
                 trace = consistency.trace()
                 if trace is not None:
                     trace.read_from(shard, role.value)
+                shard_metrics.read_served(shard, role.value)
                 with conn.cursor(cursor_factory=ReadCursor) as cur:
                     cur.role = role
                     yield cur

@@ -15,14 +15,15 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
 
 import psycopg2
 
 from shared.node_probe import NodeProbe, lag_bytes, probe, unreachable
 from shared.settings import ReplicaLimits
 from shared.sharding import Shard
+from shared.telemetry.shards import shard_seen
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ class ShardWatch:
         primary, replica = nodes[0], nodes[-1]
         now = time.monotonic()
         view = self._view(primary, replica, now)
+        shard_seen(self.shard.name, primary_up=primary.is_primary, readable=view.readable, lag_bytes=view.lag_bytes,
+                   lag_s=view.lag_s)
         self.on_view(view)
         return view
 
@@ -187,7 +190,7 @@ def _where(dsn: str) -> str:
 class ReplicaMonitor:
     """A ShardWatch per shard; the latest view of each, and the hooks the pools react to."""
 
-    def __init__(self, shards, limits: ReplicaLimits, *, on_primary: Callable[[str, str, str], None],
+    def __init__(self, shards: Iterable[Shard], limits: ReplicaLimits, *, on_primary: Callable[[str, str, str], None],
                  on_view: Callable[[ReplicaView], None] = lambda _v: None):
         self._views: dict[str, ReplicaView] = {}
         self._on_view = on_view

@@ -9,7 +9,7 @@ import contextlib
 import contextvars
 import re
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import grpc
 

@@ -4,23 +4,31 @@ calls drain)."""
 from __future__ import annotations
 
 import logging
+import pathlib
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from shared import deadlines, logs
+from shared.auth.step import AuthenticateInterceptor
+from shared.auth.tokens import Verifier
+from shared.bulkhead import ShardGate
 from shared.channels import TlsFileError, add_port
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
-from shared.interceptors import UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor
 from shared.settings import Settings, SettingsError, load_settings
+from shared.shard_health import ShardHealth
 from shared.shedding import Shedder, ShedLimits
+from shared.telemetry import native_logs
+from shared.telemetry import setup as telemetry
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +37,8 @@ class DeadlineInterceptor(UnaryWrapInterceptor):
     """Records each unary call's deadline for `shared.deadlines`, so stores can finish (or fail) in time; a call
     whose deadline passed while it waited for a worker does no work (its caller has given up on it)."""
 
-    def wrap(self, behavior, method):
-        def bounded(request, context):
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        def bounded(request: Any, context: grpc.ServicerContext) -> Any:
             remaining = context.time_remaining()
             if remaining <= 0:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the call started")
@@ -60,6 +68,11 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
         shedder,
         # deadline: the caller's deadline, recorded for the stores
         DeadlineInterceptor(),
+        # telemetry: gRPC metrics, the server span (joined to the caller's traceparent) and the access log line;
+        # before authenticate, so calls refused for their token are counted and logged too
+        telemetry.step(settings),
+        # authenticate: the token verified, the method's rule applied, the caller set for the service
+        AuthenticateInterceptor(Verifier(pathlib.Path(settings.auth_dir) if settings.auth_dir else None), domain),
         # consistency: the caller's x-consistency / x-min-lsn in, the session token out (the gateway passes
         # that metadata through untouched)
         None if settings.process == "gateway" else ConsistencyInterceptor(
@@ -134,6 +147,8 @@ class ProcessParts:
     reflection_names: list[str] = field(default_factory=list)
     on_start: Callable[[health.HealthServicer], None] = lambda _health: None
     on_stop: Callable[[], None] = lambda: None
+    # Each shard's bulkhead, reported as `<service>/shard/<shard>` health (shared.shard_health).
+    shard_gates: Mapping[str, ShardGate] = field(default_factory=dict)
 
 
 def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
@@ -143,7 +158,8 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
     except SettingsError as exc:
         print(f"{process}: bad settings: {exc}", file=sys.stderr)
         return 2
-    logs.configure(process, settings.log_level)
+    logs.configure(process, settings.log_level, stream=native_logs.capture())
+    telemetry.start(settings)
     parts = build(settings)
     try:
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
@@ -154,5 +170,13 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         parts.on_stop()
         return 2
     parts.on_start(health_servicer)
-    serve_until_signalled(server, health_servicer, settings, on_stop=parts.on_stop)
+    shard_health = ShardHealth(parts.shard_gates, [b.full_name for b in parts.bindings])
+    shard_health.start(health_servicer)
+
+    def stop() -> None:
+        shard_health.stop()
+        parts.on_stop()
+        telemetry.stop()
+
+    serve_until_signalled(server, health_servicer, settings, on_stop=stop)
     return 0

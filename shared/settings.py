@@ -10,8 +10,9 @@ import json
 import math
 import os
 import pathlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from shared.sharding import Shard, ShardMap
 
@@ -36,14 +37,49 @@ class LocalPorts:
     pg_replica_base: int = 54331   # their replicas
     mongo: int = 27027
 
-    def service(self, name: str) -> int:
-        return self.service_base + SERVICES.index(name)
+    def service(self, name: str, instance: int = 0) -> int:
+        """The port of a service's instance: instance i listens INSTANCE_STRIDE * i above the first."""
+        return self.service_base + SERVICES.index(name) + INSTANCE_STRIDE * instance
+
+    def metrics(self, process: str, instance: int = 0) -> int:
+        """The /metrics port of a process: METRICS_SHIFT above its gRPC port (the gateway's sits 10 below the
+        first service's, as its gRPC port does by default), so instances never collide."""
+        grpc_port = self.service_base - INSTANCE_STRIDE if process == "gateway" else self.service(process, instance)
+        return grpc_port + METRICS_SHIFT
+
+    @property
+    def prometheus(self) -> int:
+        """Prometheus's own port, when `elearn up --with-prometheus` runs it."""
+        return self.service_base + 16
 
 
-def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres") -> dict:
-    """The topology document of the local cluster that `elearn up` boots."""
+INSTANCE_STRIDE = 10  # ports between two instances of a service (the gateway sits 10 below the first)
+METRICS_SHIFT = 1000  # a process's /metrics port, above its gRPC port
+
+
+def service_target(addresses: list[str]) -> str:
+    """A gRPC target for a service's instances: the address itself for one, an `ipv4:` list for several (the
+    channel balances round_robin over it)."""
+    return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+
+
+def target_addresses(target: str) -> list[str]:
+    """The host:port addresses a gRPC target names: `ipv4:a,b` gives both, `dns:///name:port` the name."""
+    if target.startswith(("ipv4:", "ipv6:")):
+        return [a.removeprefix("//") for a in target.split(":", 1)[1].split(",") if a]
+    if target.startswith("dns:"):
+        return [target.removeprefix("dns:").lstrip("/").split("/")[-1]]
+    return [target]
+
+
+def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning", user: str = "postgres",
+                   instances: int = 1) -> dict[str, Any]:
+    """The topology document of the local cluster that `elearn up` boots, with `instances` processes per
+    service: "services" holds each service's target, "instances" each instance's address."""
     def dsn(port: int) -> str:
         return f"host={ports.host} port={port} dbname={database} user={user}"
+
+    addresses = {name: [f"{ports.host}:{ports.service(name, i)}" for i in range(instances)] for name in SERVICES}
 
     return {
         "shards": [
@@ -52,8 +88,12 @@ def local_topology(ports: LocalPorts = LocalPorts(), database: str = "elearning"
              "mongo_uri": f"mongodb://{ports.host}:{ports.mongo}/", "mongo_db": f"elearning_{name}"}
             for i, (name, number, regions) in enumerate(DEFAULT_SHARDS)
         ],
-        "services": {name: f"{ports.host}:{ports.service(name)}" for name in SERVICES},
+        "services": {name: service_target(found) for name, found in addresses.items()},
+        "instances": addresses,
         "gateway": f"{ports.host}:{ports.gateway}",
+        "metrics": {**{name if i == 0 else f"{name}-{i + 1}": f"{ports.host}:{ports.metrics(name, i)}"
+                       for name in SERVICES for i in range(instances)},
+                    "gateway": f"{ports.host}:{ports.metrics('gateway')}"},
     }
 
 
@@ -100,17 +140,30 @@ class Settings:
     # Calls of this process in flight on one shard: below max_workers, so a stalled shard keeps the rest.
     shard_max_in_flight: int = 12
     shard_stall_ms: int = 250  # a full shard where no call finished for this long refuses new calls at once
+    # A write finding no writable node (its leader moving) is held this long for the new one (0: fail at once).
+    primary_hold_ms: int = 10000
+    hash_workers: int = 2  # passwords of one BatchCreateUsers hashed at once (scrypt: 128 MiB and a core each)
     drain_s: float = 1.0
     grace_s: float = 5.0
-    replica_limits: "ReplicaLimits" = field(default_factory=lambda: ReplicaLimits())
+    replica_limits: ReplicaLimits = field(default_factory=lambda: ReplicaLimits())
+    # Telemetry (shared.telemetry): off only to measure what it costs.
+    telemetry: bool = True
+    metrics_listen: str = ""         # host:port of /metrics; "" serves none
+    trace_dir: str = ""              # spans as JSON lines here when no OTLP endpoint is set; "" exports none
+    trace_sample_ratio: float = 0.01  # share of calls traced where a trace starts (the gateway, mostly)
+    access_log_sample: float = 1.0   # share of successful calls logged (failed ones always are)
+    access_log_max_per_s: int = 100  # access log lines per second at most; 0 switches the access log off
+    # The data folder's auth/ directory (keys, jwks.json); without it only anonymous calls are admitted.
+    auth_dir: str = ""
     tls: TlsSettings | None = None  # None: plaintext, only when asked for (ELEARN_TLS_INSECURE, --insecure)
 
 
-def read_topology(env: Mapping[str, str]) -> dict:
+def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("ELEARN_CONFIG")
     if path:
         try:
-            return json.loads(pathlib.Path(path).read_text())
+            topology: dict[str, Any] = json.loads(pathlib.Path(path).read_text())
+            return topology
         except OSError as exc:
             raise SettingsError(f"ELEARN_CONFIG={path}: cannot read the file ({exc.strerror})") from exc
         except json.JSONDecodeError as exc:
@@ -118,7 +171,8 @@ def read_topology(env: Mapping[str, str]) -> dict:
     inline = env.get("ELEARN_TOPOLOGY")
     if inline:
         try:
-            return json.loads(inline)
+            inline_topology: dict[str, Any] = json.loads(inline)
+            return inline_topology
         except json.JSONDecodeError as exc:
             raise SettingsError(f"ELEARN_TOPOLOGY: not valid JSON ({exc})") from exc
     return local_topology()
@@ -141,7 +195,7 @@ def parse_shard_map(topology: Mapping[str, Any]) -> ShardMap:
         raise SettingsError(f"topology: {exc}") from exc
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0):
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = int, minimum: float = 0) -> Any:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -208,7 +262,8 @@ def tls_settings(process: str, topology: Mapping[str, Any], env: Mapping[str, st
 
 
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings of `process` (a service name or "gateway") from the environment."""
+    """Build the settings of `process` (a service name or "gateway") from the environment; every default is
+    the one `Settings` (or `ReplicaLimits`) declares."""
     env = os.environ if env is None else env
     topology = read_topology(env)
     shard_map = parse_shard_map(topology)
@@ -223,9 +278,18 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
     default_listen = gateway if process == "gateway" else services.get(process)
     if default_listen is None:
         raise SettingsError(f"unknown process {process!r}; expected gateway or one of {', '.join(SERVICES)}")
-    level = (env.get("ELEARN_LOG_LEVEL") or "INFO").upper()
+    if len(target_addresses(default_listen)) > 1 and not env.get("ELEARN_LISTEN"):
+        raise SettingsError(f"topology: {process} has several instances ({default_listen}); set ELEARN_LISTEN "
+                            "to the address this one listens on")
+    level = (env.get("ELEARN_LOG_LEVEL") or Settings.log_level).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"ELEARN_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+    metrics = topology.get("metrics", {})
+    if not isinstance(metrics, Mapping) or not all(isinstance(v, str) for v in metrics.values()):
+        raise SettingsError("topology: 'metrics' must map process names to the host:port of their /metrics")
+    switch = (env.get("ELEARN_TELEMETRY") or "on").lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"ELEARN_TELEMETRY={switch!r}: expected on or off")
     return Settings(
         process=process,
         listen=env.get("ELEARN_LISTEN") or default_listen,
@@ -234,23 +298,46 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         gateway_address=gateway,
         routes=routes,
         log_level=level,
-        pool_size=_number(env, "ELEARN_POOL_SIZE", 16, minimum=1),
-        max_workers=_number(env, "ELEARN_MAX_WORKERS", 32, minimum=1),
-        max_queue=_number(env, "ELEARN_MAX_QUEUE", 128),
-        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", 500),
-        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", 200, minimum=1),
-        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", 2.0, float),
-        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", 5000),
-        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", 3000),
-        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", 3.0, float),
-        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", 12, minimum=1),
-        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", 250),
-        drain_s=_number(env, "ELEARN_DRAIN_S", 1.0, float),
-        grace_s=_number(env, "ELEARN_GRACE_S", 5.0, float),
+        pool_size=_number(env, "ELEARN_POOL_SIZE", Settings.pool_size, minimum=1),
+        max_workers=_number(env, "ELEARN_MAX_WORKERS", Settings.max_workers, minimum=1),
+        max_queue=_number(env, "ELEARN_MAX_QUEUE", Settings.max_queue),
+        max_queue_wait_ms=_number(env, "ELEARN_MAX_QUEUE_WAIT_MS", Settings.max_queue_wait_ms),
+        shed_retry_ms=_number(env, "ELEARN_SHED_RETRY_MS", Settings.shed_retry_ms, minimum=1),
+        connect_timeout_s=_number(env, "ELEARN_CONNECT_TIMEOUT_S", Settings.connect_timeout_s, float),
+        statement_timeout_ms=_number(env, "ELEARN_STATEMENT_TIMEOUT_MS", Settings.statement_timeout_ms),
+        lock_timeout_ms=_number(env, "ELEARN_LOCK_TIMEOUT_MS", Settings.lock_timeout_ms),
+        call_timeout_s=_number(env, "ELEARN_CALL_TIMEOUT_S", Settings.call_timeout_s, float),
+        shard_max_in_flight=_number(env, "ELEARN_SHARD_MAX_IN_FLIGHT", Settings.shard_max_in_flight, minimum=1),
+        shard_stall_ms=_number(env, "ELEARN_SHARD_STALL_MS", Settings.shard_stall_ms),
+        primary_hold_ms=_number(env, "ELEARN_PRIMARY_HOLD_MS", Settings.primary_hold_ms),
+        hash_workers=_number(env, "ELEARN_HASH_WORKERS", Settings.hash_workers, minimum=1),
+        drain_s=_number(env, "ELEARN_DRAIN_S", Settings.drain_s, float),
+        grace_s=_number(env, "ELEARN_GRACE_S", Settings.grace_s, float),
         replica_limits=ReplicaLimits(
             max_lag_ms=_number(env, "ELEARN_REPLICA_MAX_LAG_MS", ReplicaLimits.max_lag_ms),
             max_lag_bytes=_number(env, "ELEARN_REPLICA_MAX_LAG_BYTES", ReplicaLimits.max_lag_bytes),
             check_ms=_number(env, "ELEARN_REPLICA_CHECK_MS", ReplicaLimits.check_ms, minimum=10),
             session_wait_ms=_number(env, "ELEARN_SESSION_WAIT_MS", ReplicaLimits.session_wait_ms)),
+        telemetry=switch == "on",
+        metrics_listen=env.get("ELEARN_METRICS_LISTEN") or metrics.get(process, ""),
+        trace_dir=env.get("ELEARN_TRACE_DIR", ""),
+        trace_sample_ratio=_ratio(env, "ELEARN_TRACE_SAMPLE_RATIO", 0.01),
+        access_log_sample=_ratio(env, "ELEARN_ACCESS_LOG_SAMPLE", 1.0),
+        access_log_max_per_s=_number(env, "ELEARN_ACCESS_LOG_MAX_PER_S", 100),
+        auth_dir=_auth_dir(env),
         tls=tls_settings(process, topology, env),
     )
+
+
+def _ratio(env: Mapping[str, str], name: str, default: float) -> float:
+    value: float = _number(env, name, default, float)
+    if value > 1:
+        raise SettingsError(f"{name}={env[name]!r}: must be between 0 and 1")
+    return value
+
+
+def _auth_dir(env: Mapping[str, str]) -> str:
+    raw = env.get("ELEARN_AUTH_DIR") or ""
+    if raw and not (pathlib.Path(raw) / "jwks.json").is_file():
+        raise SettingsError(f"ELEARN_AUTH_DIR={raw!r}: no jwks.json there (`elearn up` makes the keys)")
+    return raw

@@ -18,13 +18,20 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+from shared.telemetry.step import shed_metric
+
+if TYPE_CHECKING:  # subscriptable in the type stubs only
+    Handler = grpc.RpcMethodHandler[Any, Any]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +101,7 @@ class CountingPool(futures.ThreadPoolExecutor):
         except IndexError:  # a worker took the last one meanwhile
             return 0.0
 
-    def _release(self, _future=None) -> None:
+    def _release(self, _future: futures.Future[Any] | None = None) -> None:
         with self._lock:
             self._held -= 1
 
@@ -102,7 +109,7 @@ class CountingPool(futures.ThreadPoolExecutor):
         """How long a call queued now would wait, at the recent average time a call holds a worker."""
         return max(0, self._held + 1 - self.max_workers) * self._mean_run_s / self.max_workers
 
-    def _started(self, fn, args, kwargs):
+    def _started(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         with self._lock:
             self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
         start = time.monotonic()
@@ -113,7 +120,7 @@ class CountingPool(futures.ThreadPoolExecutor):
             weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
             self._mean_run_s += weight * (run_s - self._mean_run_s)
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
         with self._lock:
             self._held += 1
             self._queued.append(time.monotonic())
@@ -129,17 +136,19 @@ class CountingPool(futures.ThreadPoolExecutor):
         return future
 
 
-def _on_pool(handler: grpc.RpcMethodHandler, pool: futures.ThreadPoolExecutor) -> grpc.RpcMethodHandler:
+def _on_pool(handler: Handler, pool: futures.ThreadPoolExecutor) -> Handler:
     """`handler`, its behaviour run by `pool` instead of the server's workers."""
     for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
         behavior = getattr(handler, kind)
         if behavior is not None:
-            def moved(*args, **kwargs):
+            def moved(*args: Any, **kwargs: Any) -> Any:
                 return behavior(*args, **kwargs)
 
-            moved.experimental_thread_pool = pool
-            moved.experimental_non_blocking = getattr(behavior, "experimental_non_blocking", False)
-            return handler._replace(**{kind: moved})
+            # grpc's experimental per-handler thread pool: read from the function's attributes.
+            setattr(moved, "experimental_thread_pool", pool)  # noqa: B010
+            setattr(moved, "experimental_non_blocking", getattr(behavior, "experimental_non_blocking", False))  # noqa: B010
+            replaced: Handler = cast(Any, handler)._replace(**{kind: moved})  # a namedtuple in grpc
+            return replaced
     return handler
 
 
@@ -154,12 +163,13 @@ class Shedder(grpc.ServerInterceptor):
         self.shed_total = 0
         self._unlogged = 0
         self._logged_at = 0.0
-        self._moved: dict[str, grpc.RpcMethodHandler] = {}
+        self._moved: dict[str, Handler] = {}
         self._statuses = [overloaded_status(domain, round(limits.retry_after_ms * (1 + step / JITTER_STEPS)))
                           for step in range(JITTER_STEPS + 1)]
         self._reject = _on_pool(grpc.stream_unary_rpc_method_handler(self._rejection), self.lane)
 
-    def intercept_service(self, continuation, handler_call_details):
+    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
+                          handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
         method = handler_call_details.method
         handler = continuation(handler_call_details)
         if handler is None:
@@ -182,7 +192,7 @@ class Shedder(grpc.ServerInterceptor):
         return (held < self.limits.bound and self.pool.expected_wait_s() < limit_s
                 and self.pool.oldest_wait_s() < limit_s)
 
-    def _on_lane(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def _on_lane(self, method: str, handler: Handler) -> Handler:
         moved = self._moved.get(method)
         if moved is None:
             moved = self._moved.setdefault(method, _on_pool(handler, self.lane))
@@ -191,6 +201,7 @@ class Shedder(grpc.ServerInterceptor):
     def _count_shed(self, method: str) -> None:
         # Runs on the server's one polling thread, so the counters need no lock.
         self.shed_total += 1
+        shed_metric(method).inc()
         self._unlogged += 1
         now = time.monotonic()
         if now - self._logged_at >= LOG_EVERY_S:
@@ -198,6 +209,6 @@ class Shedder(grpc.ServerInterceptor):
                                                 "shed_total": self.shed_total, "bound": self.limits.bound})
             self._unlogged, self._logged_at = 0, now
 
-    def _rejection(self, _requests, context: grpc.ServicerContext):
+    def _rejection(self, _requests: Iterator[Any], context: grpc.ServicerContext) -> None:
         # A stream handler, so the request is never read: a rejection costs the server as little as it can.
         context.abort_with_status(random.choice(self._statuses))

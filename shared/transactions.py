@@ -10,9 +10,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import deadlines
+
+if TYPE_CHECKING:  # shared.pg imports this module
+    from shared.pg import ShardPools
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,7 +38,7 @@ def transient(exc: BaseException | None) -> bool:
 
 def backoff(attempt: int, jitter: Callable[[], float] = random.random) -> float:
     """The pause after failed attempt `attempt` (1-based): doubling, jittered so the losers spread out."""
-    return BASE_BACKOFF_S * 2 ** (attempt - 1) * (0.5 + jitter())
+    return float(BASE_BACKOFF_S * 2 ** (attempt - 1) * (0.5 + jitter()))
 
 
 def retrying(attempt: Callable[[], T], *, attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep,
@@ -55,7 +59,7 @@ def retrying(attempt: Callable[[], T], *, attempts: int = ATTEMPTS, sleep: Calla
     raise AssertionError("unreachable")
 
 
-def write(pools, shard: str, body: Callable[[object], T], **options) -> T:
+def write(pools: ShardPools, shard: str, body: Callable[[Any], T], **options: Any) -> T:
     """`body(cursor)` in one transaction on `shard`'s primary (`ShardPools.write`), retried after a lost race."""
     def attempt() -> T:
         with pools.write(shard) as cur:

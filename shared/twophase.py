@@ -10,26 +10,33 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
 from shared.errors import DomainError
 from shared.pg import Role, ShardPools, translate
+from shared.telemetry import shards as shard_metrics
+from shared.telemetry.db import ObservedCursor
 
 log = logging.getLogger(__name__)
 
 GID_PREFIX = "elearn"
 IN_DOUBT_AFTER_S = 30.0
 FORGET_DECISIONS_AFTER_S = 3600.0
+RECOVERY_LOCK = 0x656C6561726E  # the advisory lock key of a recovery pass on one shard ("elearn")
 
 
-class ShardCursor(psycopg2.extensions.cursor):
+class ShardCursor(ObservedCursor):
     """A cursor that turns driver errors into domain errors naming its shard (`shared.pg_errors`' table)."""
 
     shard = ""
 
-    def execute(self, query, vars=None):
+    def execute(self, query: Any, vars: Any = None) -> None:
         try:
             return super().execute(query, vars)
         except psycopg2.Error as exc:
@@ -56,7 +63,8 @@ class CrossShardWrite:
         conn = self._conns.get(shard)
         if conn is None:
             try:
-                conn = self._stack.enter_context(self.pools.pool(shard, Role.PRIMARY).connection())
+                # Held while the shard's leader moves, like every write (ShardPools.primary_connection).
+                conn = self._stack.enter_context(self.pools.primary_connection(shard))
                 conn.autocommit = False
                 if shard != self.home:
                     conn.tpc_begin(self.gid)
@@ -80,14 +88,16 @@ class CrossShardWrite:
             if others:
                 with home.cursor() as cur:
                     cur.execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (self.gid,))
-            home.commit()
+            with shard_metrics.commit(self.home):  # the decision's commit: the wait for the standby
+                home.commit()
         except psycopg2.Error as exc:
             raise translate(exc, current, Role.PRIMARY) from exc
         self._done = True
         self.pools.record_commit(self.home, home)
         for shard in others:
             try:
-                self._conns[shard].tpc_commit()
+                with shard_metrics.commit(shard):
+                    self._conns[shard].tpc_commit()
                 self.pools.record_commit(shard, self._conns[shard])
             except psycopg2.Error:
                 # Decided and durable on the home shard: recovery will finish this commit.
@@ -109,10 +119,11 @@ class CrossShardWrite:
             except psycopg2.Error:
                 log.warning("rollback failed; recovery will roll back", extra={"gid": self.gid, "shard": shard})
 
-    def __enter__(self) -> "CrossShardWrite":
+    def __enter__(self) -> CrossShardWrite:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if not self._done:
                 self.rollback()
@@ -129,14 +140,19 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
         try:
             with pools.pool(shard, Role.PRIMARY).connection() as conn:
                 conn.autocommit = True
-                with conn.cursor() as cur:
+                with conn.cursor() as cur, _sole_recoverer(cur) as sole:
+                    if not sole:  # another process's pass is on this shard now; its outcome is as good
+                        complete = False
+                        continue
                     cur.execute("SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
                                 "WHERE gid LIKE %s AND database = current_database()", (GID_PREFIX + ":%",))
+                    waiting_before = counts["waiting"]
                     for gid, age_s in cur.fetchall():
                         outcome = _resolve(pools, cur, gid, float(age_s), in_doubt_after_s)
                         counts[outcome] += 1
                         if outcome == "waiting":
                             still_prepared.add(gid)
+                    shard_metrics.in_doubt(shard, counts["waiting"] - waiting_before)
         except (psycopg2.Error, DomainError) as exc:
             log.warning("in-doubt recovery skipped a shard", extra={"shard": shard, "error": str(exc)})
             complete = False
@@ -154,7 +170,21 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
     return counts
 
 
-def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: float) -> str:
+@contextlib.contextmanager
+def _sole_recoverer(cur: psycopg2.extensions.cursor) -> Iterator[bool]:
+    """With several instances of a service, one recovery pass at a time per shard: the others skip it (a
+    session advisory lock, released at once after the pass so the pooled connection does not keep it)."""
+    cur.execute("SELECT pg_try_advisory_lock(%s)", (RECOVERY_LOCK,))
+    row = cur.fetchone()
+    sole = bool(row and row[0])
+    try:
+        yield sole
+    finally:
+        if sole:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+
+
+def _resolve(pools: ShardPools, cur: Any, gid: str, age_s: float, in_doubt_after_s: float) -> str:
     home = gid.split(":")[1]
     with pools.read(home, primary=True) as home_cur:
         home_cur.execute("SELECT 1 FROM tpc_decisions WHERE gid = %s", (gid,))
@@ -165,4 +195,6 @@ def _resolve(pools: ShardPools, cur, gid: str, age_s: float, in_doubt_after_s: f
         cur.execute(("COMMIT PREPARED %s" if decided else "ROLLBACK PREPARED %s"), (gid,))
     except psycopg2.errors.UndefinedObject:
         pass  # another process finished it first
+    except psycopg2.errors.ObjectInUse:
+        return "waiting"  # its coordinator is finishing it right now
     return "committed" if decided else "rolled_back"

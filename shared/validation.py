@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -31,7 +31,7 @@ def _nul_path(message: Message, prefix: str) -> str | None:
                 if NUL in text:
                     return f"{path}[{n}]" if field.is_repeated else path
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            if field.message_type.GetOptions().map_entry:
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
                 for key in value:
                     item = value[key]
                     if isinstance(key, str) and NUL in key:
@@ -95,7 +95,7 @@ def timestamp(value: Timestamp, field: str, violations: Violations) -> datetime 
     if not (MIN_SECONDS <= value.seconds <= MAX_SECONDS and 0 <= value.nanos <= 999_999_999):
         violations.add(field, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
         return None
-    return value.ToDatetime(tzinfo=timezone.utc)
+    return value.ToDatetime(tzinfo=UTC)
 
 
 @functools.cache

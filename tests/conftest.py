@@ -19,6 +19,8 @@ from launcher.processes import port_is_free
 from shared.settings import LocalPorts, load_settings
 from tests.channels import open_channel
 
+INSTANCES = 2  # processes per service: every test runs against a scaled-out cluster
+
 
 def _bindable(port: int) -> bool:
     with socket.socket() as probe:
@@ -38,7 +40,7 @@ def _free_ports() -> LocalPorts:
         ports = LocalPorts(gateway=defaults.gateway + offset, service_base=defaults.service_base + offset,
                            pg_primary_base=defaults.pg_primary_base + offset,
                            pg_replica_base=defaults.pg_replica_base + offset, mongo=defaults.mongo + offset)
-        layout = Layout(pathlib.Path("/nonexistent"), ports, pathlib.Path("/nonexistent"))
+        layout = Layout(pathlib.Path("/nonexistent"), ports, pathlib.Path("/nonexistent"), instances=INSTANCES)
         if all(_bindable(p) and port_is_free(p) for p in layout.all_ports().values()):
             return ports
     raise RuntimeError("no free port range for the test cluster")
@@ -53,8 +55,9 @@ class RunningCluster:
     def gateway(self) -> str:
         return f"127.0.0.1:{self.layout.ports.gateway}"
 
-    def service(self, name: str) -> str:
-        return f"127.0.0.1:{self.layout.ports.service(name)}"
+    def service(self, name: str, instance: int = 0) -> str:
+        """One instance's own address (the first by default)."""
+        return f"127.0.0.1:{self.layout.ports.service(name, instance)}"
 
     @property
     def tls(self):
@@ -63,10 +66,11 @@ class RunningCluster:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"ELEARN_CONFIG": str(self.layout.topology_file)}
+        return {"ELEARN_CONFIG": str(self.layout.topology_file), "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
     def settings(self, process: str = "users"):
-        return load_settings(process, self.env)
+        listen = self.gateway if process == "gateway" else self.service(process)
+        return load_settings(process, {**self.env, "ELEARN_LISTEN": listen})
 
     def pg(self, shard: str, role: str = "primary"):
         """A fresh autocommit connection to one node."""
@@ -97,7 +101,7 @@ class RunningCluster:
 def cluster():
     data_dir = pathlib.Path(tempfile.mkdtemp(prefix="elearn-test-"))
     os.chmod(data_dir, 0o755)  # PostgreSQL runs as its own user and must reach its folders
-    layout = Layout.create(data_dir, _free_ports())
+    layout = Layout.create(data_dir, _free_ports(), instances=INSTANCES)
     running = Cluster(layout, say=lambda _msg: None)
     try:
         running.up()

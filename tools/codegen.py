@@ -25,7 +25,7 @@ def generate(out_dir: pathlib.Path, protoset: pathlib.Path | None = None) -> Non
     """Run protoc once over all protos, then make every output folder a package.
 
     Also writes the descriptor set (`protoset`, default protos/elearning.protoset) that grpcurl can use
-    to `describe` methods, which Python's server reflection cannot resolve (grpc/grpc#34743).
+    to `describe` methods with their comments, which Python's server reflection cannot resolve (grpc/grpc#34743).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
@@ -39,6 +39,7 @@ def generate(out_dir: pathlib.Path, protoset: pathlib.Path | None = None) -> Non
         f"--grpc_python_out={out_dir}",
         f"--descriptor_set_out={protoset or PROTOSET}",
         "--include_imports",
+        "--include_source_info",  # the comments, so `grpcurl describe` shows them
         *files,
     ]
     if protoc.main(args) != 0:

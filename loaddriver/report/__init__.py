@@ -11,9 +11,9 @@ from loaddriver.report.canvas import numbered_canvas
 from loaddriver.report.comparison_page import comparison_page
 from loaddriver.report.distribution_page import distribution_page
 from loaddriver.report.latency_page import latency_page
+from loaddriver.report.styles import MARGIN, PAGE_SIZE
 from loaddriver.report.summary_page import summary_page
 from loaddriver.report.timing_page import timing_page
-from loaddriver.report.styles import MARGIN, PAGE_SIZE
 from loaddriver.report.validation_page import validation_page
 
 __all__ = ["write_pdf"]

@@ -58,7 +58,7 @@ def _served_by_row(label: str, counts: dict) -> list[str]:
 
 def _served_by_table(run: dict, summary: dict) -> list[Flowable]:
     section = summary["served_by"]
-    shards = list(((run.get("cluster") or {}).get("shards") or {}))
+    shards = list((run.get("cluster") or {}).get("shards") or {})
     empty = {"shard_reads": 0, "replica": 0, "primary": 0, "replica_rate": None}
     names = shards + [n for n in section["by_shard"] if n not in shards]
     rows = [_served_by_row(n, section["by_shard"].get(n, empty)) for n in names]
@@ -107,7 +107,7 @@ def _workers_table(summary: dict) -> list[Flowable]:
     if len(rows) > 12:
         # Side by side, so that 64 workers still fit on one page.
         right_half = rows[half:] + [[""] * 5] * (2 * half - len(rows))
-        rows, header = [a + b for a, b in zip(rows[:half], right_half)], header * 2
+        rows, header = [a + b for a, b in zip(rows[:half], right_half, strict=False)], header * 2
     return [
         Paragraph("Workers (thread analysis)", s["h2"]),
         Paragraph(f"{len(counts)} workers; the busiest made {max(counts):,} calls, the least busy {min(counts):,}; "

@@ -63,7 +63,8 @@ def _nines_label(x: float) -> str:
 
 def percentile_curve_chart(curve: dict, width: float = FRAME_WIDTH, height: float = 200) -> Drawing:
     """Latency of OK calls against the percentile, the tail stretched out (each step right is one more nine)."""
-    points = [(p, a, b) for p, a, b in zip(curve["percentiles"], curve["from_send"], curve["from_schedule"])
+    points = [(p, a, b) for p, a, b in zip(curve["percentiles"], curve["from_send"], curve["from_schedule"],
+                                           strict=True)
               if p < 100]
     wanted = [(1, P99, "from the send"), (2, SCHEDULED, "from the schedule")]
     wanted = [w for w in wanted if any(point[w[0]] is not None for point in points)]

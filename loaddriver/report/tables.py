@@ -11,8 +11,19 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from loaddriver.report import fmt
-from loaddriver.report.styles import (BAD_BG, BAD_FG, FRAME_WIDTH, GRID, HEADER_BG, OK_BG, OK_FG, ZEBRA, colors,
-                                      fonts, styles)
+from loaddriver.report.styles import (
+    BAD_BG,
+    BAD_FG,
+    FRAME_WIDTH,
+    GRID,
+    HEADER_BG,
+    OK_BG,
+    OK_FG,
+    ZEBRA,
+    colors,
+    fonts,
+    styles,
+)
 
 OK, BAD = "ok", "bad"
 PADDING = 12  # a Table cell's default left and right padding together
@@ -36,17 +47,18 @@ def longest_word(markup: str, font: str, size: float) -> float:
 def fit_widths(widths: list[float], need: list[float], room: float = FRAME_WIDTH) -> list[float] | None:
     """Widen each column to what its longest word needs, taking the room from columns with slack so the
     table stays within `room`; None when the words alone are wider than the room."""
-    widths = [max(w, n) for w, n in zip(widths, need)]
+    widths = [max(w, n) for w, n in zip(widths, need, strict=True)]
     excess = sum(widths) - room
     if excess <= 0:
         return widths
-    slack = [w - n for w, n in zip(widths, need)]
+    slack = [w - n for w, n in zip(widths, need, strict=True)]
     if sum(slack) < excess:
         return None
-    return [w - s * excess / sum(slack) for w, s in zip(widths, slack)]
+    return [w - s * excess / sum(slack) for w, s in zip(widths, slack, strict=True)]
 
 
-def _fitted(header: list[str], rows: list[list[str]], widths: list[float], bold_last: bool) -> tuple[list[float], float]:
+def _fitted(header: list[str], rows: list[list[str]], widths: list[float],
+            bold_last: bool) -> tuple[list[float], float]:
     """Column widths and a font size (the largest of FONT_SIZES that works) at which no word breaks."""
     f = fonts()
     for size in FONT_SIZES:
@@ -121,7 +133,7 @@ def _right(style):
 
 def _tint(body: list[list[Paragraph]], marks: list[str | None] | None) -> None:
     """Text colour to match a row's mark, so the colour still reads when printed in grey."""
-    for row, mark in zip(body, marks or []):
+    for row, mark in zip(body, marks or [], strict=False):
         if mark in (OK, BAD):
             for paragraph in row:
                 paragraph.style = _coloured(paragraph.style, OK_FG if mark == OK else BAD_FG)

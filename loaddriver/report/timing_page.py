@@ -70,7 +70,7 @@ def _server_side(summary: dict) -> list[Flowable]:
     for name, figures in section["figures"].items():
         story += [Paragraph(fmt.text(name), s["h2"]),
                   data_table(["figure", "value"], [[fmt.text(k), fmt.text(v)] for k, v in figures.items()],
-                             widths=[260, 120], right=(1,))]
+                             widths=[150, 330])]
     return story
 
 

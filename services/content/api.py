@@ -8,18 +8,28 @@ from google.protobuf import empty_pb2
 from elearning.common.v1 import common_pb2
 from elearning.content.v1 import content_service_pb2 as pb
 from elearning.content.v1 import content_service_pb2_grpc as pb_grpc
-from services.content.domain import (NOTIFICATION_FIELDS, Content, ContentItem, Document, Notifications, Preferences,
-                                     Rendition, Video)
+from services.content.domain import (
+    NOTIFICATION_FIELDS,
+    Content,
+    ContentItem,
+    Document,
+    Notifications,
+    Preferences,
+    Rendition,
+    Video,
+)
 from services.content.service import PREFERENCE_PATHS, UPDATABLE, ContentService
-from shared.proto_values import enum_name, timestamp
+from shared.proto_values import enum_name, enum_texts, enum_value, region_value, timestamp
+
+REGIONS = enum_texts(common_pb2.Region)
 
 
 def to_proto(item: ContentItem) -> pb.ContentItem:
     c = item.content
     message = pb.ContentItem(
         id=item.id, course_id=c.course_id, lesson_id=c.lesson_id,
-        region=common_pb2.Region.Value(item.region) if item.region in common_pb2.Region.keys() else 0,
-        kind=pb.ContentKind.Value(c.kind), title=c.title, description=c.description, tags=list(c.tags),
+        region=region_value(item.region) if item.region in REGIONS else 0,
+        kind=enum_value(pb.ContentKind, c.kind), title=c.title, description=c.description, tags=list(c.tags),
         position=c.position, version=item.version, create_time=timestamp(item.created_at),
         update_time=timestamp(item.updated_at))
     if c.video is not None:
@@ -53,7 +63,7 @@ def preferences_to_proto(p: Preferences) -> pb.UserPreferences:
         user_id=p.user_id, language=p.language, playback_speed=p.playback_speed,
         captions_enabled=p.captions_enabled, caption_language=p.caption_language,
         notifications=pb.NotificationSettings(**dataclasses.asdict(p.notifications)),
-        theme=pb.Theme.Value(p.theme), update_time=timestamp(p.updated_at), version=p.version)
+        theme=enum_value(pb.Theme, p.theme), update_time=timestamp(p.updated_at), version=p.version)
 
 
 def preferences_from(m: pb.UserPreferences) -> Preferences:

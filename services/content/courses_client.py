@@ -23,4 +23,5 @@ class GrpcCourseDirectory:
         except NotFound:
             return None
         return Course(id=course.id, region=region_name(course.region),
-                      lesson_ids=frozenset(lesson.id for module in course.modules for lesson in module.lessons))
+                      lesson_ids=frozenset(lesson.id for module in course.modules for lesson in module.lessons),
+                      instructor_id=course.instructor_id)

@@ -75,6 +75,7 @@ class Course:
     id: int
     region: str
     lesson_ids: frozenset[int] = frozenset()
+    instructor_id: int = 0
 
 
 @dataclass(frozen=True)

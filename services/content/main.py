@@ -7,9 +7,9 @@ import sys
 from elearning.content.v1 import content_service_pb2, content_service_pb2_grpc
 from services.content.api import ContentApi
 from services.content.courses_client import GrpcCourseDirectory
-from services.content.users_client import GrpcUserDirectory
 from services.content.service import ContentService
 from services.content.store import MongoContentStore
+from services.content.users_client import GrpcUserDirectory
 from shared.clients import ServiceClients
 from shared.mongo import MongoShards
 from shared.server import ProcessParts, ServiceBinding, run_process

@@ -7,7 +7,7 @@ documents that tie on course, lesson and position.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database

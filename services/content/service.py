@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from services.content import rules
-from services.content.domain import (NOTIFICATION_FIELDS, Content, ContentItem, Course, Document, ListPosition,
-                                     Preferences, Video)
+from services.content.domain import (
+    NOTIFICATION_FIELDS,
+    Content,
+    ContentItem,
+    Course,
+    Document,
+    ListPosition,
+    Preferences,
+    Video,
+)
 from shared import field_masks, idempotency, ids, pagination
+from shared.auth import caller
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.sharding import ShardMap
 
@@ -84,7 +94,7 @@ class ContentService:
         shard = self._course_shard(content.course_id, violations, "content_item.course_id")
         violations.raise_if_any()
         idempotency.check_request_id(request_id)
-        course = self._course(clean.course_id, clean.lesson_id)
+        course = self._course(clean.course_id, clean.lesson_id, owned=True)
         fingerprint = idempotency.fingerprint(dataclasses.asdict(clean))
         return self.store.create(shard, clean, course.region, request_id, fingerprint)
 
@@ -121,6 +131,7 @@ class ContentService:
         current = self.store.get(shard.name, object_id)
         if current is None:
             raise NotFound("content item", content_id)
+        self._own(current)
         if version != current.version:
             raise stale("content item", content_id, version, current.version)
         violations = Violations()
@@ -137,6 +148,11 @@ class ContentService:
         shard, object_id = self.shards.for_document_id(content_id)
         if expected_version < 0:
             raise InvalidArgument("expected_version", "must not be negative (0 deletes any version)")
+        if caller.bound_user() is not None:
+            found = self.store.get(shard.name, object_id)
+            if found is None:
+                raise NotFound("content item", content_id)
+            self._own(found)
         if self.store.delete(shard.name, object_id, expected_version):
             return
         current = self.store.get(shard.name, object_id) if expected_version else None
@@ -154,9 +170,19 @@ class ContentService:
             violations.items.extend(exc.violations)
             return ""
 
-    def _course(self, course_id: int, lesson_id: int) -> Course:
+    def _own(self, item: ContentItem) -> None:
+        """Only the instructor of the item's course (or an admin) changes it; to anyone else it does not exist."""
+        owner = caller.bound_user()
+        if owner is not None:
+            course = self.courses.find(item.content.course_id)
+            if course is None or course.instructor_id != owner:
+                raise NotFound("content item", item.id)
+
+    def _course(self, course_id: int, lesson_id: int, owned: bool = False) -> Course:
+        """The course of new content; with `owned`, someone else's course reads as missing to an instructor."""
         course = self.courses.find(course_id)
-        if course is None:
+        owner = caller.bound_user()
+        if course is None or (owned and owner is not None and course.instructor_id != owner):
             raise FailedPrecondition(f"course {course_id} does not exist", reason="COURSE_NOT_FOUND",
                                      metadata={"course_id": str(course_id)})
         if lesson_id and lesson_id not in course.lesson_ids:

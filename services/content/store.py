@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.content import schema
-from services.content.domain import (NOTIFICATION_FIELDS, Content, ContentItem, Document, ListPosition,
-                                     Notifications, Preferences, Rendition, Video)
+from services.content.domain import (
+    NOTIFICATION_FIELDS,
+    Content,
+    ContentItem,
+    Document,
+    ListPosition,
+    Notifications,
+    Preferences,
+    Rendition,
+    Video,
+)
 from shared import deadlines, ids
 from shared.errors import InvalidArgument, NotFound, Unavailable
 from shared.mongo import MongoShards
@@ -31,7 +40,7 @@ ORDER = [("lesson_id", ASCENDING), ("position", ASCENDING), ("_id", ASCENDING)]
 
 def _now() -> datetime:
     """Now, at the millisecond precision MongoDB stores, so a returned value equals the stored one."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

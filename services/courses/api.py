@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from google.protobuf import empty_pb2
 
+from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
-from elearning.common.v1 import common_pb2
 from services.courses.domain import Category, Course, Lesson, Module, Review
 from services.courses.service import UPDATABLE, CourseService
 from shared.money import format_amount
-from shared.proto_values import enum_name, region_name, region_value, timestamp
+from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
 
 
 def category_proto(c: Category) -> pb.Category:
@@ -21,14 +21,14 @@ def course_proto(c: Course) -> pb.Course:
     return pb.Course(
         id=c.id, instructor_id=c.instructor_id, region=region_value(c.region), category_id=c.category_id,
         title=c.title, subtitle=c.subtitle, description=c.description, language=c.language,
-        level=pb.CourseLevel.Value(c.level), price=common_pb2.Money(currency_code=c.currency,
+        level=enum_value(pb.CourseLevel, c.level), price=common_pb2.Money(currency_code=c.currency,
                                                                     amount=format_amount(c.price)),
-        state=pb.CourseState.Value(c.state), average_rating=c.average_rating, review_count=c.review_count,
+        state=enum_value(pb.CourseState, c.state), average_rating=c.average_rating, review_count=c.review_count,
         enrollment_count=c.enrollment_count, duration_minutes=c.duration_minutes,
         modules=[pb.Module(id=m.id, course_id=m.course_id, title=m.title, position=m.position, lessons=[
-            pb.Lesson(id=l.id, module_id=l.module_id, title=l.title, position=l.position,
-                      kind=pb.LessonKind.Value(l.kind), duration_seconds=l.duration_seconds,
-                      is_preview=l.is_preview) for l in m.lessons]) for m in c.modules],
+            pb.Lesson(id=lesson.id, module_id=lesson.module_id, title=lesson.title, position=lesson.position,
+                      kind=enum_value(pb.LessonKind, lesson.kind), duration_seconds=lesson.duration_seconds,
+                      is_preview=lesson.is_preview) for lesson in m.lessons]) for m in c.modules],
         create_time=timestamp(c.created_at), update_time=timestamp(c.updated_at),
         publish_time=timestamp(c.published_at))
 
@@ -40,8 +40,8 @@ def review_proto(r: Review) -> pb.Review:
 
 def _modules(course: pb.Course) -> list[Module]:
     return [Module(title=m.title, lessons=tuple(
-        Lesson(title=l.title, kind=enum_name(pb.LessonKind, l.kind, "course.modules.lessons.kind"),
-               duration_seconds=l.duration_seconds, is_preview=l.is_preview) for l in m.lessons))
+        Lesson(title=lesson.title, kind=enum_name(pb.LessonKind, lesson.kind, "course.modules.lessons.kind"),
+               duration_seconds=lesson.duration_seconds, is_preview=lesson.is_preview) for lesson in m.lessons))
         for m in course.modules]
 
 

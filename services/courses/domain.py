@@ -97,6 +97,7 @@ class CourseFilter:
     region: str = ""
     instructor_id: int = 0
     state: str = ""
+    drafts_of: int | None = None  # drafts shown only to this instructor; None: to anyone (admins, services)
 
 
 @dataclass(frozen=True)

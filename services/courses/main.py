@@ -34,9 +34,9 @@ def build(settings: Settings) -> ProcessParts:
         pools.close()
 
     return ProcessParts(
-        bindings=[ServiceBinding(SERVICE_NAME, lambda server: courses_service_pb2_grpc.add_CourseServiceServicer_to_server(
-            api, server))],
-        on_stop=stop)
+        bindings=[ServiceBinding(
+            SERVICE_NAME, lambda server: courses_service_pb2_grpc.add_CourseServiceServicer_to_server(api, server))],
+        on_stop=stop, shard_gates=pools.gates)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import uuid
-from shared.fan_out import FanOut
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from services.courses import rules
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, CourseStatistics, Module, Review
 from shared import field_masks, idempotency, money, pagination
+from shared.auth import caller
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 # A claim older than this was left by a DeleteCourse that died; another one may take it over.
@@ -104,9 +106,17 @@ class CourseService:
 
     def get_course(self, course_id: int) -> Course:
         course = self.store.get_course(self.shards.for_id(course_id).name, course_id)
-        if course is None:
-            raise NotFound("course", course_id)
+        if course is None or (course.state == "DRAFT" and not caller.current().privileged
+                              and course.instructor_id != caller.current().user_id):
+            raise NotFound("course", course_id)  # a draft is its instructor's until published
         return self.with_enrollment_counts([course])[0]
+
+    def _own(self, shard: str, course_id: int) -> None:
+        """An instructor manages only their own courses; someone else's reads as not existing."""
+        owner = caller.bound_user()
+        if owner is not None:
+            course = self.store.get_course(shard, course_id)
+            caller.require_owner(course.instructor_id if course else -1, "course", course_id)
 
     def list_courses(self, category_id: int, region: str, instructor_id: int, state: str, page_size: int,
                      page_token: str) -> tuple[list[Course], str]:
@@ -120,7 +130,9 @@ class CourseService:
             shards = tuple(s for s in shards if s == home)
         if state and state not in ("DRAFT", "PUBLISHED", "ARCHIVED"):
             raise InvalidArgument("state", f"unknown state {state!r}")
-        where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state)
+        who = caller.current()
+        where = CourseFilter(category_id=category_id, region=region, instructor_id=instructor_id, state=state,
+                             drafts_of=None if who.privileged else who.user_id)
         query = {"method": "ListCourses", **where.__dict__}
         after = pagination.decode_time_key(page_token, query)
         pages = list(self.fan_out.map(lambda s: self.store.list_courses(s, where, after, limit + 1), shards))
@@ -157,6 +169,7 @@ class CourseService:
             violations.add("course.state", "can only be set to ARCHIVED (use PublishCourse to publish)")
         outline = rules.outline(modules, "course.modules", violations) if "modules" in mask else None
         violations.raise_if_any()
+        self._own(shard, course_id)
         return self.store.update_course(shard, course_id, changes, outline, archive)
 
     def enrollment_counts(self, course_ids: list[int], *, primary: bool = False) -> dict[int, int]:
@@ -177,6 +190,7 @@ class CourseService:
 
     def statistics(self, course_id: int) -> CourseStatistics:
         """Enrollment, progress, rating and revenue figures, gathered at read time from every shard."""
+        self._own(self.shards.for_id(course_id, field="course_id").name, course_id)
         course = self.get_course(course_id)
         enrollments = completions = cancellations = progress_n = 0
         progress_sum = Decimal(0)
@@ -202,6 +216,7 @@ class CourseService:
         enrollments; delete only while the claim holds, else release it.
         """
         shard = self.shards.for_id(course_id).name
+        self._own(shard, course_id)
         claim = uuid.uuid4()
         claimed = self.store.claim_delete(shard, course_id, claim, stale_after_s=DELETE_CLAIM_STALE_S)
         if claimed is None:
@@ -223,7 +238,9 @@ class CourseService:
                           reason="CONCURRENT_DELETE")
 
     def publish_course(self, course_id: int) -> Course:
-        return self.store.publish_course(self.shards.for_id(course_id).name, course_id)
+        shard = self.shards.for_id(course_id).name
+        self._own(shard, course_id)
+        return self.store.publish_course(shard, course_id)
 
     # ---- reviews -------------------------------------------------------------------------------
     def add_review(self, course_id: int, student_id: int, rating: int, comment: str, request_id: str) -> Review:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
 
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
 from shared import idempotency, transactions
@@ -28,8 +28,9 @@ def _course(row, modules: tuple[Module, ...] = ()) -> Course:
 
 def _outline_json(modules: Iterable[Module]) -> str:
     return json.dumps([{"title": m.title, "lessons": [
-        {"title": l.title, "kind": l.kind, "duration_seconds": l.duration_seconds, "is_preview": l.is_preview}
-        for l in m.lessons]} for m in modules])
+        {"title": lesson.title, "kind": lesson.kind, "duration_seconds": lesson.duration_seconds,
+         "is_preview": lesson.is_preview}
+        for lesson in m.lessons]} for m in modules])
 
 
 class PgCourseStore:
@@ -124,6 +125,9 @@ class PgCourseStore:
             if value:
                 clauses.append(f"{column} = %s")
                 params.append(value)
+        if where.drafts_of is not None:
+            clauses.append("(state <> 'DRAFT' OR instructor_id = %s)")
+            params.append(where.drafts_of)
         if after:
             clauses.append("(created_at, id) > (%s, %s)")
             params.extend(after)

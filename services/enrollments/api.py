@@ -4,17 +4,18 @@ from __future__ import annotations
 from elearning.common.v1 import common_pb2
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
-from services.enrollments.domain import Enrollment, LessonProgress
+from services.enrollments.domain import Enrollment, LessonProgress, ProgressItem, ProgressOutcome
 from services.enrollments.service import EnrollmentService
+from shared.grpc_errors import item_status
 from shared.money import format_amount
-from shared.proto_values import enum_name, region_value, timestamp
+from shared.proto_values import enum_name, enum_value, region_value, timestamp
 
 
 def enrollment_proto(e: Enrollment) -> pb.Enrollment:
     return pb.Enrollment(
         id=e.id, student_id=e.student_id, course_id=e.course_id, region=region_value(e.region),
         state=pb.EnrollmentState.Value(f"ENROLLMENT_STATE_{e.state}"),
-        payment_state=pb.PaymentState.Value(e.payment_state), progress_percent=e.progress_percent,
+        payment_state=enum_value(pb.PaymentState, e.payment_state), progress_percent=e.progress_percent,
         course_title=e.course_title,
         course_price=common_pb2.Money(currency_code=e.course_currency, amount=format_amount(e.course_price)),
         enroll_time=timestamp(e.enrolled_at), complete_time=timestamp(e.completed_at),
@@ -27,6 +28,14 @@ def progress_proto(p: LessonProgress) -> pb.LessonProgress:
         state=pb.LessonProgressState.Value(f"LESSON_PROGRESS_STATE_{p.state}"), watched_seconds=p.watched_seconds,
         last_position_seconds=p.last_position_seconds, update_time=timestamp(p.updated_at),
         complete_time=timestamp(p.completed_at))
+
+
+def batch_result_proto(outcome: ProgressOutcome) -> pb.BatchRecordLessonProgressResult:
+    if outcome.error is not None:
+        return pb.BatchRecordLessonProgressResult(status=item_status(outcome.error))
+    return pb.BatchRecordLessonProgressResult(status=common_pb2.ItemStatus(),
+                                              lesson_progress=progress_proto(outcome.progress),
+                                              enrollment=enrollment_proto(outcome.enrollment))
 
 
 class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
@@ -52,6 +61,12 @@ class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
                                                             request.completed)
         return pb.RecordLessonProgressResponse(lesson_progress=progress_proto(progress),
                                                enrollment=enrollment_proto(enrollment))
+
+    def BatchRecordLessonProgress(self, request, context):
+        items = [ProgressItem(r.enrollment_id, r.lesson_id, r.watched_seconds, r.position_seconds, r.completed)
+                 for r in request.requests]
+        outcomes = self.service.batch_record_progress(items, request.request_id)
+        return pb.BatchRecordLessonProgressResponse(results=[batch_result_proto(o) for o in outcomes])
 
     def ListLessonProgress(self, request, context):
         rows, token = self.service.list_progress(request.enrollment_id, request.page_size, request.page_token)

@@ -8,6 +8,7 @@ from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
 from services.enrollments.domain import CourseSnapshot
 from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import NotFound
+from shared.proto_values import enum_name
 
 
 class GrpcCourseCatalog:
@@ -20,8 +21,9 @@ class GrpcCourseCatalog:
         course = self.clients.call("courses", self.stub.GetCourse, pb.GetCourseRequest(id=course_id),
                                    what="course", key=course_id, metadata=STRONG_READ)
         return CourseSnapshot(course_id=course.id, title=course.title, price=Decimal(course.price.amount or "0"),
-                              currency=course.price.currency_code, state=pb.CourseState.Name(course.state),
-                              lesson_ids=tuple(l.id for m in course.modules for l in m.lessons))
+                              currency=course.price.currency_code,
+                              state=enum_name(pb.CourseState, course.state, "course.state"),
+                              lesson_ids=tuple(lesson.id for m in course.modules for lesson in m.lessons))
 
     def is_open(self, course_id: int) -> bool:
         """Whether the course is open to enrollment now, read on its primary (a deleted course is not)."""

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from shared.errors import DomainError
+
 STATES = ("ACTIVE", "COMPLETED", "CANCELLED")
 
 
@@ -59,3 +61,28 @@ class LessonProgress:
         if self.stored_state == "COMPLETED":
             return "COMPLETED"
         return "IN_PROGRESS" if self.watched_seconds > 0 else "NOT_STARTED"
+
+
+@dataclass(frozen=True)
+class ProgressItem:
+    """One item of BatchRecordLessonProgress, as RecordLessonProgress takes it."""
+
+    enrollment_id: int
+    lesson_id: int
+    watched_seconds: int
+    position_seconds: int
+    completed: bool
+
+    def __iter__(self):
+        return iter((self.enrollment_id, self.lesson_id, self.watched_seconds, self.position_seconds,
+                     self.completed))
+
+
+@dataclass(frozen=True)
+class ProgressOutcome:
+    """One item's result: the rows after the batch, or the error the single call would have raised."""
+
+    index: int
+    progress: LessonProgress | None = None
+    enrollment: Enrollment | None = None
+    error: DomainError | None = None

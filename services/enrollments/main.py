@@ -32,7 +32,7 @@ def build(settings: Settings) -> ProcessParts:
     return ProcessParts(
         bindings=[ServiceBinding(SERVICE_NAME, lambda server: enrollments_service_pb2_grpc
                                  .add_EnrollmentServiceServicer_to_server(api, server))],
-        on_stop=stop)
+        on_stop=stop, shard_gates=pools.gates)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from services.enrollments.domain import STATES, CourseSnapshot, Enrollment, LessonProgress
-from shared import idempotency, pagination
-from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Violations
+from services.enrollments.domain import (
+    STATES,
+    CourseSnapshot,
+    Enrollment,
+    LessonProgress,
+    ProgressItem,
+    ProgressOutcome,
+)
+from shared import batches, idempotency, pagination
+from shared.auth import caller
+from shared.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
@@ -70,6 +78,12 @@ class EnrollmentService:
         self._shard(course_id, "course_id")
         return sum(self.fan_out.map(lambda s: self.store.count_course_enrollments(s, course_id), self.shards.names))
 
+    def _own(self, shard: str, enrollment_id: int) -> None:
+        """A student touches only their own enrollments; someone else's reads as not existing."""
+        if caller.bound_user() is not None:
+            found = self.store.get(shard, enrollment_id)
+            caller.require_owner(found.student_id if found else -1, "enrollment", enrollment_id)
+
     def get_enrollment(self, enrollment_id: int) -> Enrollment:
         enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)
         if enrollment is None:
@@ -87,21 +101,50 @@ class EnrollmentService:
         rows = self.store.list(shard, student_id, state, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
-    def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
-                        completed: bool) -> tuple[LessonProgress, Enrollment]:
-        violations = Violations()
+    def _check_progress(self, item: ProgressItem, violations: Violations, prefix: str = "") -> None:
         try:
-            shard = self._shard(enrollment_id, "enrollment_id")
+            self._shard(item.enrollment_id, f"{prefix}enrollment_id")
         except InvalidArgument as exc:
             violations.items.extend(exc.violations)
-        if lesson_id <= 0:
-            violations.add("lesson_id", "is required")
-        for value, field in ((watched_seconds, "watched_seconds"), (position_seconds, "position_seconds")):
+        if item.lesson_id <= 0:
+            violations.add(f"{prefix}lesson_id", "is required")
+        for value, field in ((item.watched_seconds, "watched_seconds"), (item.position_seconds, "position_seconds")):
             if not 0 <= value <= MAX_SECONDS:
-                violations.add(field, f"must be from 0 to {MAX_SECONDS} (got {value})")
+                violations.add(f"{prefix}{field}", f"must be from 0 to {MAX_SECONDS} (got {value})")
+
+    def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
+                        completed: bool) -> tuple[LessonProgress, Enrollment]:
+        item = ProgressItem(enrollment_id, lesson_id, watched_seconds, position_seconds, completed)
+        violations = Violations()
+        self._check_progress(item, violations)
         violations.raise_if_any()
+        shard = self._shard(enrollment_id, "enrollment_id")
+        self._own(shard, enrollment_id)
         return self.store.record_progress(shard, enrollment_id, lesson_id, watched_seconds, position_seconds,
                                           completed)
+
+    def batch_record_progress(self, items: list[ProgressItem], request_id: str) -> list[ProgressOutcome]:
+        """Every item checked first; then each shard's part in one transaction, the shards in parallel and
+        independent: a shard that fails fails its own items only (each outcome says why). Only admins and
+        services call it (shared/auth/policy.py), so no item needs an ownership check."""
+        batches.check_batch(items, request_id,
+                            lambda i, item, v: self._check_progress(item, v, f"{batches.FIELD}[{i}]."))
+        parts = batches.split_by_shard([(self._shard(item.enrollment_id, "enrollment_id"), item)
+                                        for item in items])
+        fingerprint = batches.batch_fingerprint("BatchRecordLessonProgress", items) if request_id else b""
+
+        def write(shard: str) -> list[ProgressOutcome]:
+            try:
+                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint)
+            except InvalidArgument:
+                raise  # the request_id names another batch: the whole call is wrong
+            except DomainError as exc:
+                return [ProgressOutcome(index, error=exc) for index, _ in parts[shard]]
+            return [ProgressOutcome(index, progress, enrollment, _item_error(code, index, items[index]))
+                    for index, code, progress, enrollment in rows]
+
+        outcomes = [o for shard_outcomes in self.fan_out.map(write, list(parts)) for o in shard_outcomes]
+        return sorted(outcomes, key=lambda o: o.index)
 
     def list_progress(self, enrollment_id: int, page_size: int, page_token: str) -> tuple[list[LessonProgress], str]:
         shard = self._shard(enrollment_id, "enrollment_id")
@@ -110,8 +153,10 @@ class EnrollmentService:
         position = pagination.decode_token(page_token, query) or {"lesson_id": 0}
         if not isinstance(position.get("lesson_id"), int):
             raise InvalidArgument("page_token", "is not a token returned by this method")
-        if self.store.get(shard, enrollment_id) is None:
+        found = self.store.get(shard, enrollment_id)
+        if found is None:
             raise NotFound("enrollment", enrollment_id)
+        caller.require_owner(found.student_id, "enrollment", enrollment_id)
         rows = self.store.list_progress(shard, enrollment_id, position["lesson_id"], limit + 1)
         if len(rows) <= limit:
             return rows, ""
@@ -123,4 +168,17 @@ class EnrollmentService:
         reason = reason.strip()
         if len(reason) > 1000:
             raise InvalidArgument("reason", "must be at most 1000 characters")
+        self._own(shard, enrollment_id)
         return self.store.cancel(shard, enrollment_id, reason)
+
+
+def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError | None:
+    """The error RecordLessonProgress would raise for this item, from the schema's code for it."""
+    if code is None:
+        return None
+    if code == "NOT_FOUND":
+        return NotFound("enrollment", item.enrollment_id)
+    if code == "CANCELLED":
+        return FailedPrecondition(f"enrollment {item.enrollment_id} is cancelled", reason="ENROLLMENT_CANCELLED")
+    return InvalidArgument(f"{batches.FIELD}[{index}].lesson_id",
+                           f"lesson {item.lesson_id} is not a lesson of the enrolled course")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress
-from shared import idempotency, transactions
+from services.enrollments.domain import CourseSnapshot, Enrollment, LessonProgress, ProgressItem
+from shared import batches, idempotency, transactions
 from shared.pg import ShardPools
 
 ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
@@ -13,6 +13,14 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
 # 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
 ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
+BATCH_PROGRESS = "enrollments.BatchRecordLessonProgress"
+# Item index, error, then the 22 columns of RECORD_PROGRESS's rows (sql/migrations/0018).
+BATCH_PROGRESS_CALL = ("SELECT * FROM record_lesson_progress_batch(%s, %s::integer[], %s::bigint[], %s::bigint[], "
+                       "%s::integer[], %s::integer[], %s::boolean[])")
+BATCH_PROGRESS_REPLAY = ("SELECT r.* FROM batch_results b, jsonb_populate_recordset(NULL::progress_batch_result, "
+                         "b.results) r WHERE b.method = %s AND b.request_id = %s")
+# One item's outcome: its index in the batch, an error code of the schema's or None, the rows when recorded.
+BatchRow = tuple[int, str | None, LessonProgress | None, Enrollment | None]
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 
@@ -80,6 +88,22 @@ class PgEnrollmentStore:
         row = transactions.retrying(lambda: self.pools.committed_call(
             shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
+
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
+                              fingerprint: bytes) -> list[BatchRow]:
+        """This shard's part of a batch in one transaction; a replay of `request_id` reads the stored results
+        and writes nothing."""
+        columns = list(zip(*((index, *item) for index, item in items), strict=False))
+
+        def body(cur) -> list[BatchRow]:
+            if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
+                cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
+            else:
+                cur.execute(BATCH_PROGRESS_CALL, (request_id, *map(list, columns)))
+            return [(row[0], row[1], None, None) if row[1] else
+                    (row[0], None, LessonProgress(*row[2:9]), Enrollment(*row[9:])) for row in cur.fetchall()]
+
+        return transactions.write(self.pools, shard, body)
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:

@@ -13,7 +13,7 @@ from services.payments.service import PaymentService
 from shared import validation
 from shared.errors import Violations
 from shared.money import format_amount
-from shared.proto_values import enum_name, region_name, region_value, timestamp
+from shared.proto_values import enum_name, enum_value, region_name, region_value, timestamp
 
 
 def money(amount: Decimal, currency: str) -> common_pb2.Money:
@@ -21,7 +21,7 @@ def money(amount: Decimal, currency: str) -> common_pb2.Money:
 
 
 def method_proto(m: PaymentMethod) -> pb.PaymentMethod:
-    return pb.PaymentMethod(id=m.id, user_id=m.user_id, kind=pb.PaymentMethodKind.Value(m.kind),
+    return pb.PaymentMethod(id=m.id, user_id=m.user_id, kind=enum_value(pb.PaymentMethodKind, m.kind),
                             card_brand=m.card_brand, last4=m.last4, exp_month=m.exp_month, exp_year=m.exp_year,
                             billing_name=m.billing_name, country_code=m.country_code, is_default=m.is_default,
                             create_time=timestamp(m.created_at))
@@ -30,8 +30,8 @@ def method_proto(m: PaymentMethod) -> pb.PaymentMethod:
 def transaction_proto(t: Transaction) -> pb.Transaction:
     return pb.Transaction(
         id=t.id, user_id=t.user_id, region=region_value(t.region), enrollment_id=t.enrollment_id,
-        payment_method_id=t.payment_method_id, kind=pb.TransactionKind.Value(t.kind),
-        status=pb.TransactionStatus.Value(t.status), amount=money(t.amount, t.currency),
+        payment_method_id=t.payment_method_id, kind=enum_value(pb.TransactionKind, t.kind),
+        status=enum_value(pb.TransactionStatus, t.status), amount=money(t.amount, t.currency),
         refunded_amount=money(t.refunded_amount, t.currency), parent_transaction_id=t.parent_transaction_id,
         description=t.description, failure_reason=t.failure_reason, create_time=timestamp(t.created_at),
         update_time=timestamp(t.updated_at))

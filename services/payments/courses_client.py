@@ -5,6 +5,7 @@ from elearning.courses.v1 import courses_service_pb2 as pb
 from elearning.courses.v1 import courses_service_pb2_grpc as pb_grpc
 from shared.clients import STRONG_READ, ServiceClients
 from shared.errors import FailedPrecondition, NotFound
+from shared.proto_values import enum_name
 
 
 class GrpcCourseGate:
@@ -19,6 +20,7 @@ class GrpcCourseGate:
                                        what="course", key=course_id, metadata=STRONG_READ)
         except NotFound:
             raise FailedPrecondition(f"course {course_id} no longer exists", reason="COURSE_NOT_OPEN") from None
-        if course.state != pb.PUBLISHED:
-            raise FailedPrecondition(f"course {course_id} is {pb.CourseState.Name(course.state)}, not open",
+        if course.state != pb.COURSE_STATE_PUBLISHED:
+            state = enum_name(pb.CourseState, course.state, "course.state")
+            raise FailedPrecondition(f"course {course_id} is {state}, not open",
                                      reason="COURSE_NOT_OPEN")

@@ -1,10 +1,10 @@
 """The payments domain model: plain values, free of gRPC and of the database driver."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 
 METHOD_KINDS = ("CARD", "PAYPAL", "BANK_TRANSFER")
 
@@ -152,7 +152,7 @@ class CurrencyRevenue:
     def net(self) -> Decimal:
         return self.gross - self.refunded
 
-    def __add__(self, other: "CurrencyRevenue") -> "CurrencyRevenue":
+    def __add__(self, other: CurrencyRevenue) -> CurrencyRevenue:
         return CurrencyRevenue(self.currency, self.gross + other.gross, self.refunded + other.refunded,
                                self.charge_count + other.charge_count, self.refund_count + other.refund_count,
                                self.failed_count + other.failed_count)

@@ -34,7 +34,7 @@ def build(settings: Settings) -> ProcessParts:
     def register(server) -> None:
         payments_service_pb2_grpc.add_PaymentServiceServicer_to_server(api, server)
 
-    return ProcessParts(bindings=[ServiceBinding(SERVICE_NAME, register)], on_stop=stop)
+    return ProcessParts(bindings=[ServiceBinding(SERVICE_NAME, register)], on_stop=stop, shard_gates=pools.gates)
 
 
 if __name__ == "__main__":

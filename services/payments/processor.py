@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Callable
 
 from services.payments.domain import StoredMethod
 
@@ -27,7 +27,7 @@ def token_digest(token: str) -> str:
 
 
 class SandboxProcessor:
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.clock = clock
 
     def authorize(self, method: StoredMethod, amount: Decimal, currency: str) -> str:

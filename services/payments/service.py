@@ -2,17 +2,31 @@
 revenue report gathered from every shard. No gRPC, no SQL."""
 from __future__ import annotations
 
-from shared.fan_out import FanOut
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Callable, Protocol
+from typing import Protocol
 
 from services.payments import rules
-from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, NewPaymentMethod,
-                                      Payment, PaymentMethod, Position, Refund, RevenueReport, StoredMethod,
-                                      Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CheckCourse,
+    CurrencyRevenue,
+    Invoice,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    RevenueReport,
+    StoredMethod,
+    Transaction,
+)
 from shared import idempotency, money, pagination
+from shared.auth import caller
 from shared.errors import InvalidArgument, NotFound, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 
@@ -37,7 +51,7 @@ class PaymentStore(Protocol):
     def list_payment_methods(self, shard: str, user_id: int, after: Position | None,
                              limit: int) -> list[PaymentMethod]: ...
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None: ...
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None: ...
 
     def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
                        authorize: Authorize, check_course: CheckCourse) -> Payment: ...
@@ -55,7 +69,7 @@ class PaymentStore(Protocol):
 
 class PaymentService:
     def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: FanOut,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *, courses: CourseGate):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, courses: CourseGate):
         self.store = store
         self.shards = shard_map
         self.processor = processor
@@ -99,7 +113,7 @@ class PaymentService:
         return self._user_page("ListPaymentMethods", self.store.list_payment_methods, user_id, page_size, page_token)
 
     def delete_payment_method(self, method_id: int) -> None:
-        self.store.delete_payment_method(self._shard(method_id, "id"), method_id)
+        self.store.delete_payment_method(self._shard(method_id, "id"), method_id, owner=caller.bound_user())
 
     # ---- charges and refunds -------------------------------------------------------------------
     def create_payment(self, user_id: int, enrollment_id: int, payment_method_id: int, amount: str,

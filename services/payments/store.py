@@ -2,13 +2,25 @@
 functions (sql/migrations/0006_payments.sql) in one local transaction, run again after a lost race."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
-
-from services.payments.domain import (Authorize, Charge, CheckCourse, CurrencyRevenue, Invoice, InvoiceLine,
-                                      NewPaymentMethod, Payment, PaymentMethod, Position, Refund, StoredMethod,
-                                      Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CheckCourse,
+    CurrencyRevenue,
+    Invoice,
+    InvoiceLine,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    StoredMethod,
+    Transaction,
+)
 from shared import idempotency, transactions
 from shared.errors import NotFound
 from shared.pg import ShardPools
@@ -93,8 +105,14 @@ class PgPaymentStore:
                         "ORDER BY created_at, id LIMIT %s", (user_id, *params, limit))
             return [PaymentMethod(*r) for r in cur.fetchall()]
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None:
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None:
+        """`owner`: the only user whose card this may be (a student's call); someone else's is not found."""
         def body(cur) -> None:
+            if owner is not None:
+                cur.execute("SELECT 1 FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
+                            (method_id, owner))
+                if cur.fetchone() is None:
+                    raise NotFound("payment method", method_id)
             cur.execute("SELECT delete_payment_method(%s)", (method_id,))
 
         transactions.write(self.pools, shard, body)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
+
+from shared.errors import DomainError
 
 ROLES = ("STUDENT", "INSTRUCTOR", "ADMIN")
 PROFILE_FIELDS = ("headline", "bio", "avatar_url", "website_url", "time_zone", "language")
@@ -52,5 +55,23 @@ class UserChanges:
     profile: dict[str, str] = field(default_factory=dict)
     password_hash: str | None = None
 
-    def touches_user_row(self) -> bool:
-        return any(v is not None for v in (self.full_name, self.email, self.role, self.password_hash))
+
+class NewUserRequest(NamedTuple):
+    """One item of BatchCreateUsers as the caller sent it (enums as names), before validation."""
+
+    full_name: str
+    email: str
+    region: str
+    role: str
+    profile: dict[str, str]
+    password: str
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class CreatedOutcome:
+    """One item's result: the user created (or replayed), or why not."""
+
+    index: int
+    user: User | None = None
+    error: DomainError | None = None

@@ -1,12 +1,15 @@
 """The rules of the users service: validation, placement, idempotency, email uniqueness. No gRPC, no SQL."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from services.users import rules
-from services.users.domain import NewUser, User, UserChanges
-from shared import field_masks, idempotency, pagination
-from shared.errors import InvalidArgument, NotFound, Violations
+from services.users.domain import CreatedOutcome, NewUser, NewUserRequest, User, UserChanges
+from shared import batches, field_masks, idempotency, pagination
+from shared.auth import caller
+from shared.errors import DomainError, InvalidArgument, NotFound, ShardUnavailable, Unavailable, Violations
+from shared.fan_out import FanOut
 from shared.sharding import ShardMap
 
 
@@ -27,6 +30,10 @@ class UserStore(Protocol):
 
     def delete(self, home: str, user_id: int, directory_for: Callable[[str], str]) -> bool: ...
 
+    def batch_create(self, home: str, items: list[tuple[int, tuple[NewUser, str | None]]],
+                     directory_for: Callable[[str], str], request_id: str,
+                     request_fingerprint: bytes) -> list[CreatedOutcome]: ...
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
@@ -36,33 +43,91 @@ UPDATABLE = ("full_name", "email", "role", "profile", "password")
 
 
 class UserService:
-    def __init__(self, store: UserStore, shard_map: ShardMap, hasher: PasswordHasher):
+    def __init__(self, store: UserStore, shard_map: ShardMap, hasher: PasswordHasher, *,
+                 hash_workers: int = 2):
         self.store = store
         self.shards = shard_map
         self.hasher = hasher
+        # A batch's passwords are hashed this many at a time (each scrypt hash takes 128 MiB and a core).
+        self.fan_out = FanOut(max_workers=hash_workers, thread_name_prefix="batch-hash")
+        self.shard_fan_out = FanOut(max_workers=2 * len(shard_map.names), thread_name_prefix="batch-shards")
+
+    def _validated(self, full_name: str, email: str, region: str, role: str, profile: dict[str, str],
+                   password: str, violations: Violations, prefix: str = "") -> tuple[NewUser, str]:
+        """The normalised user and its home shard; each bad field added to `violations` under `prefix`."""
+        new = NewUser(
+            full_name=rules.check_full_name(full_name, violations, f"{prefix}user.full_name"),
+            email=rules.check_email(email, violations, f"{prefix}user.email"),
+            region=region,
+            role=rules.check_role(role, violations, f"{prefix}user.role"),
+            profile=rules.profile_from(rules.check_profile(profile, violations, f"{prefix}user.profile")),
+        )
+        home = ""
+        try:
+            home = self.shards.for_region(region, field=f"{prefix}user.region").name
+        except InvalidArgument as exc:
+            violations.items.extend(exc.violations)
+        rules.check_password(password, violations, f"{prefix}password")
+        return new, home
+
+    @staticmethod
+    def _fingerprint(new: NewUser, password: str) -> bytes:
+        return idempotency.fingerprint({**new.__dict__, "profile": new.profile.__dict__,
+                                        "has_password": bool(password)})
 
     def create_user(self, full_name: str, email: str, region: str, role: str, profile: dict[str, str],
                     password: str, request_id: str) -> User:
         violations = Violations()
-        new = NewUser(
-            full_name=rules.check_full_name(full_name, violations),
-            email=rules.check_email(email, violations),
-            region=region,
-            role=rules.check_role(role, violations),
-            profile=rules.profile_from(rules.check_profile(profile, violations)),
-        )
-        try:
-            home = self.shards.for_region(region, field="user.region").name
-        except InvalidArgument as exc:
-            violations.items.extend(exc.violations)
-        rules.check_password(password, violations)
+        new, home = self._validated(full_name, email, region, role, profile, password, violations)
         violations.raise_if_any()
+        if new.role != "STUDENT":
+            caller.require_privileged("creates an account of another role than STUDENT")
         idempotency.check_request_id(request_id)
-        fingerprint = idempotency.fingerprint({**new.__dict__, "profile": new.profile.__dict__,
-                                               "has_password": bool(password)})
         password_hash = self.hasher.hash(password) if password else None
-        return self.store.create(home, self._directory_for(new.email), new, password_hash, request_id,
-                                 fingerprint)
+        directory = self._directory_for(new.email)
+        fingerprint = self._fingerprint(new, password)
+        try:
+            return self.store.create(home, directory, new, password_hash, request_id, fingerprint)
+        except ShardUnavailable as exc:
+            refused = directory_unavailable(exc, home, directory)
+            if refused is None:
+                raise
+            raise refused from exc
+
+    def batch_create_users(self, items: list[NewUserRequest], request_id: str) -> list[CreatedOutcome]:
+        """Every item checked first (emails unique within the batch too); passwords hashed `hash_workers` at a
+        time; then each home shard's users in one cross-shard transaction, the home shards in parallel."""
+        checked: list[tuple[NewUser, str]] = []
+        first_of: dict[str, int] = {}
+
+        def check(index: int, item: NewUserRequest, violations: Violations) -> None:
+            prefix = f"{batches.FIELD}[{index}]."
+            new, home = self._validated(*item[:6], violations, prefix)
+            checked.append((new, home))
+            earlier = first_of.setdefault(new.email, index) if not rules.email_problem(new.email) else index
+            if earlier != index:
+                violations.add(f"{prefix}user.email", f"repeats {batches.FIELD}[{earlier}].user.email")
+            if item.request_id:
+                violations.add(f"{prefix}request_id", "must be empty: the batch has one request_id")
+
+        batches.check_batch(items, request_id, check)
+        fingerprint = batches.batch_fingerprint("BatchCreateUsers", [
+            (self._fingerprint(new, item.password).hex(),) for (new, _), item in zip(checked, items, strict=False)])
+        hashes = list(self.fan_out.map(lambda item: self.hasher.hash(item.password) if item.password else None,
+                                       items))
+        parts = batches.split_by_shard([(home, (new, password_hash))
+                                        for (new, home), password_hash in zip(checked, hashes, strict=False)])
+
+        def write(home: str) -> list[CreatedOutcome]:
+            try:
+                return self.store.batch_create(home, parts[home], self._directory_for, request_id, fingerprint)
+            except InvalidArgument:
+                raise  # the request_id names another batch: the whole call is wrong
+            except DomainError as exc:
+                return [CreatedOutcome(index, error=exc) for index, _ in parts[home]]
+
+        outcomes = [o for part in self.shard_fan_out.map(write, list(parts)) for o in part]
+        return sorted(outcomes, key=lambda o: o.index)
 
     def get_user(self, user_id: int) -> User:
         shard = self.shards.for_id(user_id).name
@@ -116,6 +181,8 @@ class UserService:
         if "password" in mask:
             rules.check_password(password, violations, required=True)
         violations.raise_if_any()
+        if "role" in mask:
+            caller.require_privileged("changes a role")
         if "password" in mask:
             changes = UserChanges(**{**changes.__dict__, "password_hash": self.hasher.hash(password)})
         return self.store.update(home, user_id, changes, self._directory_for)
@@ -127,3 +194,15 @@ class UserService:
         home = self.shards.for_id(user_id).name
         if not self.store.delete(home, user_id, self._directory_for):
             raise NotFound("user", user_id)
+
+
+def directory_unavailable(exc: ShardUnavailable, home: str, directory: str) -> Unavailable | None:
+    """A sign-up needs its email's directory entry (the uniqueness check of every email, on the shard its hash
+    picks): while that shard has no writable node, sign-ups whose emails hash there are refused with this
+    reason, naming the shard, and no user is created (the home shard's part is rolled back with it). Only a
+    directory shard that could not be reached is named: an unconfirmed commit keeps its own reason."""
+    if exc.shard != directory or directory == home or exc.reason != ShardUnavailable.reason:
+        return None
+    return Unavailable(f"cannot sign up this email now: its directory shard {directory} has no writable node; "
+                       "retry with the same request_id in a few seconds", reason="EMAIL_DIRECTORY_UNAVAILABLE",
+                       metadata={"shard": directory})

@@ -1,15 +1,18 @@
 """PostgreSQL storage of users: rows on the home shard, the email directory on the email's hash shard."""
 from __future__ import annotations
 
-from typing import Callable
+import json
+from collections.abc import Callable
+from itertools import groupby
 
-from services.users.domain import PROFILE_FIELDS, NewUser, Profile, User, UserChanges
-from shared import idempotency
-from shared.errors import NotFound
+from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUser, Profile, User, UserChanges
+from shared import batches, idempotency
+from shared.errors import AlreadyExists, NotFound
 from shared.pg import ShardPools
 from shared.twophase import CrossShardWrite
 
 CREATE_METHOD = "users.CreateUser"
+BATCH_METHOD = "users.BatchCreateUsers"
 SELECT_USER = (
     "SELECT u.id, u.email, u.full_name, u.region, u.role, u.password_hash IS NOT NULL, u.created_at, "
     "greatest(u.updated_at, p.updated_at), " + ", ".join(f"coalesce(p.{f}, '')" for f in PROFILE_FIELDS) +
@@ -106,3 +109,55 @@ class PgUserStore:
                 "DELETE FROM email_directory WHERE email = %s AND user_id = %s", (row[0], user_id))
             write.commit()
             return True
+
+    def batch_create(self, home: str, items: list[tuple[int, tuple[NewUser, str | None]]],
+                     directory_for: Callable[[str], str], request_id: str,
+                     request_fingerprint: bytes) -> list[CreatedOutcome]:
+        """One home shard's part of a batch in one cross-shard transaction: the email directory entries first,
+        shard by shard in name order and by email within each (one lock order for every batch, so two batches
+        never wait on each other across shards), then the users of the emails that were free."""
+        with CrossShardWrite(self.pools, home) as write:
+            cur = write.cursor(home)
+            if request_id and not batches.claim(cur, BATCH_METHOD, request_id, request_fingerprint):
+                cur.execute("SELECT results FROM batch_results WHERE method = %s AND request_id = %s",
+                            (BATCH_METHOD, request_id))
+                stored = cur.fetchone()[0]
+                users = self._fetch_many(cur, [user_id for _, user_id, _ in stored if user_id])
+                return [CreatedOutcome(index, user=users.get(user_id)) if user_id else
+                        CreatedOutcome(index, error=AlreadyExists("user", "email")) for index, user_id, _ in stored]
+            cur.execute("SELECT next_id() FROM generate_series(1, %s)", (len(items),))
+            ids = {index: row[0] for (index, _), row in zip(items, cur.fetchall(), strict=False)}
+            by_email = {new.email: index for index, (new, _) in items}
+            free: set[str] = set()
+            ordered = sorted(by_email, key=lambda email: (directory_for(email), email))
+            for directory, emails in groupby(ordered, key=directory_for):
+                emails = list(emails)
+                dir_cur = write.cursor(directory)
+                dir_cur.execute("INSERT INTO email_directory (email, user_id) SELECT * FROM unnest(%s::text[], "
+                                "%s::bigint[]) ON CONFLICT DO NOTHING RETURNING email",
+                                (emails, [ids[by_email[e]] for e in emails]))
+                free.update(row[0] for row in dir_cur.fetchall())
+            made = [(index, new, password_hash) for index, (new, password_hash) in items if new.email in free]
+            if made:
+                cur.execute("INSERT INTO users (id, email, full_name, region, role, password_hash) "
+                            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                            "%s::text[])", [[ids[i] for i, _, _ in made], *(
+                                [getattr(new, f) for _, new, _ in made] for f in ("email", "full_name", "region",
+                                                                                  "role")),
+                                [h for _, _, h in made]])
+                cur.execute("INSERT INTO user_profiles (user_id, " + ", ".join(PROFILE_FIELDS) + ") SELECT * FROM "
+                            "unnest(%s::bigint[]" + ", %s::text[]" * len(PROFILE_FIELDS) + ")",
+                            [[ids[i] for i, _, _ in made], *([getattr(new.profile, f) for _, new, _ in made]
+                                                             for f in PROFILE_FIELDS)])
+            results = [(index, ids[index] if new.email in free else None, new.email) for index, (new, _) in items]
+            if request_id:
+                cur.execute("UPDATE batch_results SET results = %s WHERE method = %s AND request_id = %s",
+                            (json.dumps([[i, u, None] for i, u, _ in results]), BATCH_METHOD, request_id))
+            users = self._fetch_many(cur, [ids[i] for i, _, _ in made])
+            write.commit()
+        return [CreatedOutcome(index, user=users[user_id]) if user_id else
+                CreatedOutcome(index, error=AlreadyExists("user", "email")) for index, user_id, _ in results]
+
+    def _fetch_many(self, cur, user_ids: list[int]) -> dict[int, User]:
+        cur.execute(SELECT_USER + " WHERE u.id = ANY(%s)", (user_ids,))
+        return {row[0]: _user(row) for row in cur.fetchall()}

@@ -29,7 +29,7 @@ class ServerProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         env = {**os.environ, **self.env, "ELEARN_LISTEN": self.address, "ELEARN_DRAIN_S": "0"}
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
@@ -56,4 +56,4 @@ def topology_with_routes(cluster, routes: dict) -> dict[str, str]:
     """The session cluster's topology with a gateway routing table, as process environment."""
     topology = json.loads(cluster.layout.topology_file.read_text())
     topology["routes"] = routes
-    return {"ELEARN_TOPOLOGY": json.dumps(topology)}
+    return {"ELEARN_TOPOLOGY": json.dumps(topology), "ELEARN_AUTH_DIR": str(cluster.layout.auth_dir)}

@@ -6,8 +6,8 @@ import asyncio
 import pathlib
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
 
 import grpc
 from google.rpc import error_details_pb2
@@ -19,7 +19,7 @@ from shared.settings import TlsSettings
 
 # Separate connections, as separate clients would open: one HTTP/2 connection would serialize the storm.
 CHANNELS = 8
-Payload = Union[bytes, Callable[[], bytes]]
+Payload = bytes | Callable[[], bytes]
 CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1), ("grpc.enable_retries", 0)]
 
 
@@ -88,7 +88,7 @@ async def _probe(address: str, service: str, pid: int, seen: Probe, stop: asynci
             due = time.monotonic() + every_s
             try:
                 await asyncio.wait_for(stop.wait(), every_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 seen.client_lag_s = max(seen.client_lag_s, time.monotonic() - due)
 
 

@@ -8,10 +8,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from tests.channels import open_channel
+from shared.proto_values import region_value
+from tests.channels import admin_token, open_channel
 from tests.e2e.grpcurl import grpcurl
 from tests.e2e.processes import ServerProcess, free_port, topology_with_routes
 
@@ -22,7 +22,7 @@ SHARD_OF = {"NORTH_AMERICA": "na", "SOUTH_AMERICA": "na", "EUROPE": "eu", "AFRIC
 
 def new_user(region: str) -> pb.User:
     return pb.User(email=f"route-{uuid.uuid4().hex[:12]}@example.com", full_name="Routed",
-                   region=common_pb2.Region.Value(region))
+                   region=region_value(region))
 
 
 @pytest.mark.parametrize("region", sorted(SHARD_OF))
@@ -39,11 +39,11 @@ def test_each_region_lands_on_its_shard_and_the_trailers_say_so(cluster, gateway
 
 def test_grpcurl_sees_the_route_trailers_and_a_bad_region_header(cluster):
     created = grpcurl(cluster.gateway, f"{USERS}/CreateUser", flags=("-v",), tls=cluster.tls, data={
-        "user": {"email": f"curl-{uuid.uuid4().hex[:10]}@example.com", "full_name": "C", "region": "AFRICA"}})
+        "user": {"email": f"curl-{uuid.uuid4().hex[:10]}@example.com", "full_name": "C", "region": "REGION_AFRICA"}})
     assert created.returncode == 0, created.stderr
     assert "x-region: AFRICA" in created.stdout and "x-shard: eu" in created.stdout
-    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", flags=("-H", "x-region: MARS"), tls=cluster.tls,
-                       data={"id": "1"})
+    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": "1"}, tls=cluster.tls, flags=(
+        "-H", "x-region: MARS", "-H", f"authorization: Bearer {admin_token(cluster.layout.auth_dir)}"))
     assert "Code: InvalidArgument" in rejected.stderr and "x-region" in rejected.stderr
 
 

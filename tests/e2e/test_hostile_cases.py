@@ -42,7 +42,7 @@ def rejected(channel, method: str, request, metadata=()) -> grpc.RpcError:
 
 def new_user(**profile) -> users_pb.CreateUserRequest:
     return users_pb.CreateUserRequest(user=users_pb.User(
-        email=f"hostile-{uuid.uuid4().hex[:10]}@example.com", full_name="Ann", region=common_pb2.EUROPE,
+        email=f"hostile-{uuid.uuid4().hex[:10]}@example.com", full_name="Ann", region=common_pb2.REGION_EUROPE,
         profile=users_pb.UserProfile(**profile)))
 
 

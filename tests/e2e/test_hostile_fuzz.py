@@ -7,9 +7,9 @@ import os
 
 import grpc
 import pytest
+from google.protobuf import message_factory
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from google.protobuf import message_factory
 from hypothesis import HealthCheck, given, settings
 
 from gateway.catalog import public_methods

@@ -50,7 +50,8 @@ def test_excess_calls_are_shed_at_once_while_health_stays_serving(cluster, via):
     shed = [o for o in outcomes if o.code is SHED]
     shed_p95 = p95([o.seconds for o in shed]) if shed else float("nan")
     print(f"\noverload via {via}: {summary(outcomes)}; shed p95 / deadline {shed_p95 / DEADLINE_S:.2f}; "
-          f"health {dict(Counter(seen.health))}; client lag {seen.client_lag_s:.2f} s; RSS {before_kb} -> {after_kb} kB "
+          f"health {dict(Counter(seen.health))}; client lag {seen.client_lag_s:.2f} s; "
+          f"RSS {before_kb} -> {after_kb} kB "
           f"(users {users_before_kb} -> {rss_kb(users_pid)} kB)")
     assert set(codes) <= {OK, SHED, LATE}, codes
     assert codes[OK] > 0 and shed, codes

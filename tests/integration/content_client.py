@@ -4,15 +4,11 @@ from __future__ import annotations
 import uuid
 
 import grpc
-import pymongo
-import pytest
 from bson import ObjectId
 
 from elearning.content.v1 import content_service_pb2 as pb
 from elearning.content.v1 import content_service_pb2_grpc as pb_grpc
 from shared import ids
-from tests.channels import open_channel
-from tests.integration.courses_client import category, course, instructor
 
 SHARDS = ("na", "eu", "apac")
 
@@ -21,35 +17,12 @@ def stub(channel: grpc.Channel) -> pb_grpc.ContentServiceStub:
     return pb_grpc.ContentServiceStub(channel)
 
 
-@pytest.fixture(scope="module")
-def content_channel(cluster):
-    with open_channel(cluster, cluster.service("content")) as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def courses(gateway_channel):
-    """A course in ASIA (apac shard) and one in EUROPE (eu shard), each with 2 modules of 3 lessons."""
-    topic = category(gateway_channel)
-    return {region: course(gateway_channel, instructor(gateway_channel, region).id, topic.id)
-            for region in ("ASIA", "EUROPE")}
-
-
-@pytest.fixture(scope="module")
-def mongo(cluster):
-    """The shard databases of the cluster's MongoDB, by shard name, through a client of our own."""
-    shard_map = cluster.settings("content").shard_map
-    client = pymongo.MongoClient(shard_map.by_name("na").mongo_uri, serverSelectionTimeoutMS=5000, tz_aware=True)
-    yield {name: client[shard_map.by_name(name).mongo_db] for name in SHARDS}
-    client.close()
-
-
 def lesson_ids(course) -> list[int]:
     return [lesson.id for module in course.modules for lesson in module.lessons]
 
 
 def video_item(course_id: int, **fields) -> pb.ContentItem:
-    base = dict(course_id=course_id, kind=pb.VIDEO, title="Welcome", tags=["Intro"],
+    base = dict(course_id=course_id, kind=pb.CONTENT_KIND_VIDEO, title="Welcome", tags=["Intro"],
                 video=pb.VideoDetails(duration_seconds=300, storage_url="https://uploads.example.com/v.mp4",
                                       transcript="Hello",
                                       renditions=[pb.Rendition(resolution="720p", bitrate_kbps=2500,
@@ -58,7 +31,7 @@ def video_item(course_id: int, **fields) -> pb.ContentItem:
 
 
 def document_item(course_id: int, **fields) -> pb.ContentItem:
-    base = dict(course_id=course_id, kind=pb.DOCUMENT, title="Slides",
+    base = dict(course_id=course_id, kind=pb.CONTENT_KIND_DOCUMENT, title="Slides",
                 document=pb.DocumentDetails(mime_type="application/pdf", size_bytes=4096, page_count=12,
                                             url="https://files.example.com/slides.pdf"))
     return pb.ContentItem(**{**base, **fields})

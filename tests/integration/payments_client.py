@@ -44,7 +44,7 @@ def published_course(channel, region: str = "OCEANIA", amount: str = "19.99", cu
 
 
 def student(channel, region: str = "EUROPE") -> users_pb.User:
-    return courses_client.instructor(channel, region, role=users_pb.STUDENT)
+    return courses_client.instructor(channel, region, role=users_pb.USER_ROLE_STUDENT)
 
 
 def enroll(channel, student_id: int, course_id: int) -> enrollments_pb.Enrollment:
@@ -53,7 +53,8 @@ def enroll(channel, student_id: int, course_id: int) -> enrollments_pb.Enrollmen
 
 
 def card_message(user_id: int, **overrides) -> pb.PaymentMethod:
-    fields = dict(user_id=user_id, kind=pb.CARD, card_brand="visa", last4="4242", exp_month=12, exp_year=2099,
+    fields = dict(user_id=user_id, kind=pb.PAYMENT_METHOD_KIND_CARD, card_brand="visa", last4="4242", exp_month=12,
+                  exp_year=2099,
                   billing_name="Ana Lima", country_code="FR")
     fields.update(overrides)
     return pb.PaymentMethod(**fields)

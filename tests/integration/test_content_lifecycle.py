@@ -10,8 +10,16 @@ from google.protobuf import field_mask_pb2
 from elearning.common.v1 import common_pb2
 from elearning.content.v1 import content_service_pb2 as pb
 from shared import ids
-from tests.integration.content_client import (content_channel, content_counts, courses, create,  # noqa: F401
-                                              document_item, lesson_ids, mongo, object_id, stub, video_item, where)
+from tests.integration.content_client import (
+    content_counts,
+    create,
+    document_item,
+    lesson_ids,
+    object_id,
+    stub,
+    video_item,
+    where,
+)
 from tests.integration.courses_client import category, course, instructor
 from tests.integration.users_client import error_info, field_violations
 
@@ -20,7 +28,7 @@ def test_content_of_an_apac_course_is_only_in_the_apac_database(cluster, content
     asia = courses["ASIA"]
     item = create(content_channel, video_item(asia.id, lesson_id=lesson_ids(asia)[0]))
     assert ids.decode_document_id(item.id)[0] == cluster.settings().shard_map.by_name("apac").number
-    assert (item.region, item.version, list(item.tags)) == (common_pb2.ASIA, 1, ["intro"])
+    assert (item.region, item.version, list(item.tags)) == (common_pb2.REGION_ASIA, 1, ["intro"])
     assert where(mongo, item.id) == ["apac"]
     stored = mongo["apac"].content_items.find_one({"_id": object_id(item.id)})
     assert (stored["course_id"], stored["lesson_id"], stored["kind"], stored["region"]) == (
@@ -32,7 +40,7 @@ def test_content_of_an_apac_course_is_only_in_the_apac_database(cluster, content
 
 def test_a_european_course_document_is_in_the_eu_database(content_channel, courses, mongo):
     item = create(content_channel, document_item(courses["EUROPE"].id))
-    assert where(mongo, item.id) == ["eu"] and item.region == common_pb2.EUROPE
+    assert where(mongo, item.id) == ["eu"] and item.region == common_pb2.REGION_EUROPE
     assert item.document.mime_type == "application/pdf" and item.document.size_bytes == 4096
 
 

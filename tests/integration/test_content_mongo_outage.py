@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from elearning.content.v1 import content_service_pb2 as pb
-from tests.integration.content_client import content_channel, courses, create, stub, video_item  # noqa: F401
+from tests.integration.content_client import create, stub, video_item
 from tests.integration.users_client import error_info
 
 DEADLINE_S = 4.5  # shorter than the service's own 5 s limit: its answer must still beat the caller's deadline
@@ -36,7 +36,7 @@ def test_mongodb_stopped_mid_test_gives_unavailable(cluster, content_channel, co
         "CreateContent": lambda: content.CreateContent(pb.CreateContentRequest(
             content_item=video_item(asia), request_id="outage-create"), timeout=DEADLINE_S),
         "UpdatePreferences": lambda: content.UpdatePreferences(pb.UpdatePreferencesRequest(
-            preferences=pb.UserPreferences(user_id=courses["ASIA"].instructor_id, theme=pb.DARK)),
+            preferences=pb.UserPreferences(user_id=courses["ASIA"].instructor_id, theme=pb.THEME_DARK)),
             timeout=DEADLINE_S),
     }
     assert cluster.cluster.stop_mongo()

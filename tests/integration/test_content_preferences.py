@@ -9,11 +9,11 @@ from google.protobuf import field_mask_pb2
 
 from elearning.content.v1 import content_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2 as users_pb
-from tests.integration.content_client import content_channel, mongo, stub  # noqa: F401
+from tests.integration.content_client import stub
 from tests.integration.users_client import error_info, field_violations, new_user
 from tests.integration.users_client import stub as users_stub
 
-DEFAULTS = dict(playback_speed=1.0, theme=pb.SYSTEM, notifications=pb.NotificationSettings(
+DEFAULTS = dict(playback_speed=1.0, theme=pb.THEME_SYSTEM, notifications=pb.NotificationSettings(
     email_enabled=True, push_enabled=False, weekly_digest=True, course_updates=True))
 
 
@@ -39,7 +39,7 @@ def test_updates_are_stored_in_the_users_shard_and_merge_with_the_defaults(gatew
     first = update(content_channel, pb.UserPreferences(
         user_id=user_id, playback_speed=1.75, notifications=pb.NotificationSettings(push_enabled=True)),
         "playback_speed", "notifications.push_enabled")
-    assert (first.version, first.playback_speed, first.theme) == (1, 1.75, pb.SYSTEM)
+    assert (first.version, first.playback_speed, first.theme) == (1, 1.75, pb.THEME_SYSTEM)
     assert first.notifications == pb.NotificationSettings(email_enabled=True, push_enabled=True, weekly_digest=True,
                                                           course_updates=True)
     assert first.HasField("update_time")
@@ -47,10 +47,11 @@ def test_updates_are_stored_in_the_users_shard_and_merge_with_the_defaults(gatew
     assert (stored["playback_speed"], stored["version"], stored["notifications"]["push_enabled"]) == (1.75, 1, True)
     assert mongo["na"].user_preferences.find_one({"_id": user_id}) is None
     assert mongo["eu"].user_preferences.find_one({"_id": user_id}) is None
-    second = update(content_channel, pb.UserPreferences(user_id=user_id, version=1, theme=pb.DARK,
+    second = update(content_channel, pb.UserPreferences(user_id=user_id, version=1, theme=pb.THEME_DARK,
                                                         captions_enabled=True, caption_language="pt-BR"),
                     "theme", "captions_enabled", "caption_language")
-    assert (second.version, second.theme, second.captions_enabled, second.playback_speed) == (2, pb.DARK, True, 1.75)
+    assert (second.version, second.theme, second.captions_enabled, second.playback_speed) == (
+        2, pb.THEME_DARK, True, 1.75)
     assert stub(content_channel).GetPreferences(pb.GetPreferencesRequest(user_id=user_id), timeout=5) == second
 
 

@@ -6,8 +6,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from elearning.content.v1 import content_service_pb2 as pb
-from tests.integration.content_client import (content_channel, content_counts, courses, create,  # noqa: F401
-                                              document_item, mongo, stub, video_item)
+from tests.integration.content_client import content_counts, create, document_item, stub, video_item
 from tests.integration.users_client import field_violations
 
 VIDEO_CASES = {
@@ -73,9 +72,9 @@ def test_bad_documents(content_channel, courses, mongo, case):
 
 def test_details_must_match_the_kind(content_channel, courses):
     course_id = courses["ASIA"].id
-    no_details = pb.ContentItem(course_id=course_id, kind=pb.VIDEO, title="t")
+    no_details = pb.ContentItem(course_id=course_id, kind=pb.CONTENT_KIND_VIDEO, title="t")
     assert "content_item.video" in bad_create(content_channel, no_details)
-    wrong_branch = document_item(course_id, kind=pb.VIDEO)
+    wrong_branch = document_item(course_id, kind=pb.CONTENT_KIND_VIDEO)
     assert {"content_item.video", "content_item.document"} <= set(bad_create(content_channel, wrong_branch))
 
 

@@ -4,20 +4,27 @@ from __future__ import annotations
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
 from tests.integration import courses_client
-from tests.integration.payments_client import add_card, enroll, enrollments, payment_request, published_course, \
-    stub, student
+from tests.integration.payments_client import (
+    add_card,
+    enroll,
+    enrollments,
+    payment_request,
+    published_course,
+    stub,
+    student,
+)
 
 
 def test_statistics_add_up_over_students_of_every_shard(gateway_channel):
     course = published_course(gateway_channel, region="ASIA", amount="30.00", currency="USD")
-    lessons = [l.id for m in course.modules for l in m.lessons]
+    lessons = [lesson.id for m in course.modules for lesson in m.lessons]
     learners = [student(gateway_channel, region) for region in ("EUROPE", "NORTH_AMERICA", "OCEANIA")]
     made = [enroll(gateway_channel, s.id, course.id) for s in learners]
     for lesson in lessons:  # the European student completes the course
         enrollments(gateway_channel).RecordLessonProgress(enrollments_pb.RecordLessonProgressRequest(
             enrollment_id=made[0].id, lesson_id=lesson, watched_seconds=60, completed=True), timeout=5)
     enrollments(gateway_channel).CancelEnrollment(enrollments_pb.CancelEnrollmentRequest(id=made[2].id), timeout=5)
-    for learner, enrollment in zip(learners[:2], made[:2]):  # two students pay
+    for learner, enrollment in zip(learners[:2], made[:2], strict=True):  # two students pay
         card = add_card(gateway_channel, learner.id)
         stub(gateway_channel).CreatePayment(payment_request(
             "30.00", "USD", user_id=learner.id, enrollment_id=enrollment.id, payment_method_id=card.id), timeout=10)

@@ -31,7 +31,7 @@ def course_counts(cluster) -> dict[str, tuple]:
 
 def test_a_course_lives_on_its_instructors_shard_only(cluster, gateway_channel, catalogue):
     made = course(gateway_channel, catalogue["asia"].id, catalogue["category"].id)
-    assert made.region == common_pb2.ASIA and made.state == pb.DRAFT
+    assert made.region == common_pb2.REGION_ASIA and made.state == pb.COURSE_STATE_DRAFT
     assert cluster.settings().shard_map.for_id(made.id).name == "apac"
     assert [len(m.lessons) for m in made.modules] == [3, 3] and made.duration_minutes == 10  # 546 s, rounded up
     for shard in SHARDS:
@@ -49,7 +49,8 @@ BAD = {
     "unknown currency": (dict(price=common_pb2.Money(currency_code="XYZ", amount="9.99")),
                          "course.price.currency_code"),
     "no level": (dict(level=pb.COURSE_LEVEL_UNSPECIFIED), "course.level"),
-    "zero-length video": (dict(modules=[pb.Module(title="M", lessons=[pb.Lesson(title="L", kind=pb.VIDEO)])]),
+    "zero-length video": (dict(modules=[pb.Module(title="M", lessons=[
+        pb.Lesson(title="L", kind=pb.LESSON_KIND_VIDEO)])]),
                           "course.modules[0].lessons[0].duration_seconds"),
     "blank module": (dict(modules=[pb.Module(title="")]), "course.modules[0].title"),
     "bad language": (dict(language="english!"), "course.language"),
@@ -71,7 +72,7 @@ def test_bad_courses_are_invalid_argument_and_write_nothing(cluster, gateway_cha
 
 
 def test_missing_references_are_failed_precondition(cluster, gateway_channel, catalogue):
-    student = instructor(gateway_channel, "EUROPE", role=users_pb.STUDENT)
+    student = instructor(gateway_channel, "EUROPE", role=users_pb.USER_ROLE_STUDENT)
     ghost = cluster.settings().shard_map.by_name("eu").number
     from shared import ids
     cases = [course_message(catalogue["africa"].id, 999),  # no such category
@@ -106,17 +107,17 @@ def test_publish_archive_and_outline_rules(gateway_channel, catalogue):
                                                            update_mask={"paths": ["modules"]}), timeout=5)
     assert [len(m.lessons) for m in replaced.modules] == [2]
     published = courses.PublishCourse(pb.PublishCourseRequest(id=empty.id), timeout=5)
-    assert published.state == pb.PUBLISHED and published.HasField("publish_time")
-    assert courses.PublishCourse(pb.PublishCourseRequest(id=empty.id), timeout=5).state == pb.PUBLISHED
+    assert published.state == pb.COURSE_STATE_PUBLISHED and published.HasField("publish_time")
+    assert courses.PublishCourse(pb.PublishCourseRequest(id=empty.id), timeout=5).state == pb.COURSE_STATE_PUBLISHED
     with pytest.raises(grpc.RpcError) as caught:
         courses.UpdateCourse(pb.UpdateCourseRequest(course=pb.Course(id=empty.id, modules=outline(1, 1)),
                                                     update_mask={"paths": ["modules"]}), timeout=5)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     renamed = courses.UpdateCourse(pb.UpdateCourseRequest(
-        course=pb.Course(id=empty.id, title="Renamed", state=pb.ARCHIVED,
+        course=pb.Course(id=empty.id, title="Renamed", state=pb.COURSE_STATE_ARCHIVED,
                          price=common_pb2.Money(currency_code="USD", amount="5")),
         update_mask={"paths": ["title", "state", "price"]}), timeout=5)
-    assert (renamed.title, renamed.state, renamed.price.amount) == ("Renamed", pb.ARCHIVED, "5.00")
+    assert (renamed.title, renamed.state, renamed.price.amount) == ("Renamed", pb.COURSE_STATE_ARCHIVED, "5.00")
 
 
 def test_the_rating_trigger_follows_review_inserts_updates_and_deletes(cluster, gateway_channel, catalogue):
@@ -171,10 +172,11 @@ def test_list_courses_filters_by_region_instructor_and_state(gateway_channel, ca
     own = category(gateway_channel)
     asia = course(gateway_channel, catalogue["asia"].id, own.id)
     course(gateway_channel, catalogue["africa"].id, own.id)
-    by_region = courses.ListCourses(pb.ListCoursesRequest(category_id=own.id, region=common_pb2.ASIA), timeout=5)
+    by_region = courses.ListCourses(pb.ListCoursesRequest(category_id=own.id, region=common_pb2.REGION_ASIA), timeout=5)
     assert [c.id for c in by_region.courses] == [asia.id]
     by_teacher = courses.ListCourses(pb.ListCoursesRequest(category_id=own.id, instructor_id=catalogue["asia"].id),
                                      timeout=5)
     assert [c.id for c in by_teacher.courses] == [asia.id]
-    published = courses.ListCourses(pb.ListCoursesRequest(category_id=own.id, state=pb.PUBLISHED), timeout=5)
+    published = courses.ListCourses(pb.ListCoursesRequest(category_id=own.id, state=pb.COURSE_STATE_PUBLISHED),
+                                    timeout=5)
     assert list(published.courses) == []

@@ -32,7 +32,7 @@ def apac_course(gateway_channel):
 
 
 def student(channel, region: str = "EUROPE") -> users_pb.User:
-    return courses_client.instructor(channel, region, role=users_pb.STUDENT)
+    return courses_client.instructor(channel, region, role=users_pb.USER_ROLE_STUDENT)
 
 
 def wait_until_replayed(cluster, shard: str, seconds: float = 5.0) -> None:
@@ -44,7 +44,7 @@ def wait_until_replayed(cluster, shard: str, seconds: float = 5.0) -> None:
 
 
 def lesson_ids(course) -> list[int]:
-    return [l.id for m in course.modules for l in m.lessons]
+    return [lesson.id for m in course.modules for lesson in m.lessons]
 
 
 def test_an_eu_student_enrolling_in_an_apac_course_writes_on_eu_only(cluster, gateway_channel, apac_course):
@@ -54,7 +54,7 @@ def test_an_eu_student_enrolling_in_an_apac_course_writes_on_eu_only(cluster, ga
     assert cluster.settings().shard_map.for_id(made.id).name == "eu"
     # The snapshot came from the courses service (the course lives on apac).
     assert (made.course_title, made.course_price.amount, made.payment_state) == ("Pacific Data", "19.99",
-                                                                                pb.UNPAID)
+                                                                                pb.PAYMENT_STATE_UNPAID)
     for shard in SHARDS:
         rows = cluster.query(shard, "primary", "SELECT count(*) FROM enrollments WHERE id = %s", (made.id,))
         assert rows == ([(1,)] if shard == "eu" else [(0,)])

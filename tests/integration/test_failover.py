@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 DEADLINE_S = 3.0
 SHARD_MAP = parse_shard_map(local_topology())  # the local topology's shards (names and count)
+HOLD_DEADLINE_S = 10.0  # the gateway's default deadline: a switchover's writes are held within it
 SHARD_OF = {"AFRICA": "eu", "NORTH_AMERICA": "na", "ASIA": "apac"}
 # eu's writers create AFRICA users: the thousands they make would push other tests' new EUROPE users off the
 # first page of a region listing.
@@ -34,12 +36,15 @@ def email_kept_off(shard: str) -> str:
             return email
 
 
-def writers(channel, region: str, threads: int = 3, avoid: str = "eu") -> Writers:
-    """Users created in `region`; outside eu their directory entries stay off eu too."""
+def writers(channel, region: str, threads: int = 3, avoid: str = "eu", deadline_s: float = DEADLINE_S,
+            request_ids: bool = False) -> Writers:
+    """Users created in `region`; outside eu their directory entries stay off eu too. With `request_ids`, each
+    create carries one (so the gateway may retry it: a write cut by the old leader's shutdown is not lost)."""
     def write() -> int:
         email = unique_email() if SHARD_OF[region] == avoid else email_kept_off(avoid)
-        return stub(channel).CreateUser(pb.CreateUserRequest(user=new_user(region, email=email)),
-                                        timeout=DEADLINE_S).id
+        request = pb.CreateUserRequest(user=new_user(region, email=email),
+                                       request_id=uuid.uuid4().hex if request_ids else "")
+        return stub(channel).CreateUser(request, timeout=deadline_s).id
     return Writers(write, threads)
 
 
@@ -99,17 +104,23 @@ def test_a_killed_replica_node_costs_seconds_then_rejoins_as_the_synchronous_sta
     assert on_primary(cluster, "eu", eu.ids) == set(eu.ids)
 
 
-def test_a_switchover_loses_nothing(gateway_channel, cluster):
+def test_a_switchover_holds_writes_and_refuses_none(gateway_channel, cluster):
+    """While the leader moves, eu's writes are held (bounded by their deadline and ELEARN_PRIMARY_HOLD_MS) and
+    complete on the new leader: none is refused, none lost, and na's writers are not touched."""
     whole_again(cluster, "eu")
     before = cluster.layout.primary_node("eu")
-    with writers(gateway_channel, "AFRICA") as eu:
+    with writers(gateway_channel, "AFRICA", threads=6, deadline_s=HOLD_DEADLINE_S, request_ids=True) as eu, \
+            writers(gateway_channel, "NORTH_AMERICA", threads=1) as na:
         time.sleep(0.5)
         began = time.monotonic()
         result = elearn(cluster, "switchover", "--shard", "eu")
         assert result.returncode == 0, result.stdout + result.stderr
         eu.wait_for_ack_after(time.monotonic(), 10)
         gap = eu.longest_gap(began)
-    print(f"\nswitchover: {result.stdout.strip().splitlines()[-1]}; longest eu gap {gap:.2f} s")
+    hold = max(at - start for start, at, _id in eu.acknowledged if at > began)
+    print(f"\nswitchover: {result.stdout.strip().splitlines()[-1]}; longest eu gap {gap:.2f} s, longest held "
+          f"write {hold:.2f} s; {len(eu.acknowledged)} acknowledged, {len(eu.failures)} refused")
+    assert eu.failures == [] and na.failures == []
     assert "primary is now" in result.stdout
     assert cluster.layout.primary_node("eu") != before
     assert on_primary(cluster, "eu", eu.ids) == set(eu.ids)

@@ -37,11 +37,13 @@ def test_every_part_is_checked_and_healthy(cluster):
     report = json.loads(result.stdout)
     checks = {c["component"]: c for c in report["checks"]}
     expected = {c.name for c in SERVICES} | {f"gateway {c.name}" for c in SERVICES} | {"gateway"}
+    expected |= {f"{c.name}-{i + 1}" for c in SERVICES for i in range(1, cluster.layout.instances)}
     expected |= {f"postgres {s} {r}" for s in SHARDS for r in ("primary", "replica")} | {f"mongo {s}" for s in SHARDS}
     expected |= {f"patroni {s}" for s in SHARDS}
     assert set(checks) == expected
     assert report["healthy"] and all(c["healthy"] for c in checks.values())
     assert checks["users"]["address"] == cluster.service("users")
+    assert checks["users-2"]["address"] == cluster.service("users", 1)
     assert "elearning.users.v1.UserService: SERVING" in checks["gateway users"]["detail"]
     for shard in SHARDS:
         assert checks[f"postgres {shard} primary"]["role"] == "primary"
@@ -56,7 +58,8 @@ def test_the_topology_alone_is_enough(cluster):
     env.pop("ELEARN_DATA_DIR", None)
     result = run_health(env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "elearn health: all 23 checks healthy"
+    checks = 23 + len(SERVICES) * (cluster.layout.instances - 1)  # each instance of a service is checked
+    assert result.stdout.splitlines()[-1] == f"elearn health: all {checks} checks healthy"
 
 
 def _green_within(cluster, seconds: float) -> bool:
@@ -105,9 +108,10 @@ def test_a_stopped_replica_turns_it_red_with_a_clear_line(cluster):
         assert "UNHEALTHY" in lines["postgres eu replica"] and "unreachable" in lines["postgres eu replica"]
         assert "UNHEALTHY" not in lines["postgres eu primary"] and "UNHEALTHY" not in lines["users"]
         assert "UNHEALTHY" in lines["patroni eu"] and "no streaming synchronous standby" in lines["patroni eu"]
-        assert result.stdout.splitlines()[-1] == ("elearn health: 2 of 23 checks unhealthy: postgres eu replica, "
-                                                  "patroni eu")
+        checks = 23 + len(SERVICES) * (cluster.layout.instances - 1)
+        assert result.stdout.splitlines()[-1] == (f"elearn health: 2 of {checks} checks unhealthy: postgres eu "
+                                                  "replica, patroni eu")
     finally:
         cluster.cluster.start_node("eu", node)
-        _read_from_each_service_until_it_answers(cluster, 2, common_pb2.EUROPE)
+        _read_from_each_service_until_it_answers(cluster, 2, common_pb2.REGION_EUROPE)
     assert _green_within(cluster, 30), run_health("--data-dir", str(cluster.layout.data_dir)).stdout

@@ -13,8 +13,16 @@ import pytest
 
 from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
 from elearning.payments.v1 import payments_service_pb2 as pb
-from tests.integration.payments_client import (STRONG, add_card, counts, enrollments, payer, payment_state,
-                                               published_course, stub)
+from tests.integration.payments_client import (
+    STRONG,
+    add_card,
+    counts,
+    enrollments,
+    payer,
+    payment_state,
+    published_course,
+    stub,
+)
 from tests.integration.users_client import error_info, field_violations
 
 
@@ -31,15 +39,16 @@ def test_a_payment_writes_charge_invoice_and_paid_enrollment_on_the_payers_shard
     made = stub(gateway_channel).CreatePayment(who.request(), timeout=10)
     charge, invoice = made.transaction, made.invoice
     assert (charge.kind, charge.status, charge.amount.amount, charge.amount.currency_code) == (
-        pb.CHARGE, pb.SUCCEEDED, "19.99", "EUR")
+        pb.TRANSACTION_KIND_CHARGE, pb.TRANSACTION_STATUS_SUCCEEDED, "19.99", "EUR")
     assert charge.refunded_amount.amount == "0.00" and charge.user_id == who.user.id
     assert re.fullmatch(r"INV-\d{4}-\d{2}-\d{6}", invoice.invoice_number), invoice.invoice_number
     assert (invoice.transaction_id, invoice.total, invoice.subtotal, invoice.tax.amount) == (
         charge.id, charge.amount, charge.amount, "0.00")
-    assert [(l.quantity, l.unit_price.amount, l.total.amount) for l in invoice.line_items] == [(1, "19.99", "19.99")]
+    assert [(line.quantity, line.unit_price.amount, line.total.amount) for line in invoice.line_items] == [
+        (1, "19.99", "19.99")]
     assert (invoice.billing_name, invoice.country_code) == ("Ana Lima", "FR")
     after = counts(cluster)
-    assert after["eu"][:5] == tuple(n + d for n, d in zip(before["eu"][:5], (1, 1, 1, 1, 1)))
+    assert after["eu"][:5] == tuple(n + d for n, d in zip(before["eu"][:5], (1, 1, 1, 1, 1), strict=True))
     assert after["na"] == before["na"] and after["apac"] == before["apac"]
     assert payment_state(cluster, "eu", who.enrollment.id) == "PAID"
     shard_map = cluster.settings().shard_map
@@ -51,12 +60,13 @@ def test_a_payment_writes_charge_invoice_and_paid_enrollment_on_the_payers_shard
 def test_a_declined_charge_is_recorded_failed_with_no_invoice(cluster, gateway_channel, course):
     who = payer(gateway_channel, course, "AFRICA", token="tok_decline_do_not_honor")
     declined = stub(gateway_channel).CreatePayment(who.request(), timeout=10)
-    assert declined.transaction.status == pb.FAILED and declined.transaction.failure_reason == "card_declined"
+    assert declined.transaction.status == pb.TRANSACTION_STATUS_FAILED
+    assert declined.transaction.failure_reason == "card_declined"
     assert not declined.HasField("invoice")
     assert payment_state(cluster, "eu", who.enrollment.id) == "UNPAID"
     good = add_card(gateway_channel, who.user.id, token="tok_visa_ok")
     paid = stub(gateway_channel).CreatePayment(who.request(payment_method_id=good.id), timeout=10)
-    assert paid.transaction.status == pb.SUCCEEDED and paid.HasField("invoice")
+    assert paid.transaction.status == pb.TRANSACTION_STATUS_SUCCEEDED and paid.HasField("invoice")
     assert payment_state(cluster, "eu", who.enrollment.id) == "PAID"
 
 
@@ -146,7 +156,7 @@ def test_fifty_concurrent_identical_payments_charge_once(cluster, gateway_channe
     with ThreadPoolExecutor(max_workers=50) as pool:
         responses = list(pool.map(pay, range(50)))
     assert all(r == responses[0] for r in responses)
-    assert responses[0].transaction.status == pb.SUCCEEDED and responses[0].HasField("invoice")
+    assert responses[0].transaction.status == pb.TRANSACTION_STATUS_SUCCEEDED and responses[0].HasField("invoice")
     assert cluster.query("eu", "primary", "SELECT count(*), min(id) FROM transactions WHERE enrollment_id = %s",
                          (who.enrollment.id,)) == [(1, responses[0].transaction.id)]
     assert cluster.query("eu", "primary", "SELECT count(*) FROM invoices WHERE transaction_id = %s",

@@ -9,7 +9,7 @@ import pytest
 
 from elearning.payments.v1 import payments_service_pb2 as pb
 from shared import ids
-from tests.integration.payments_client import (SHARDS, STRONG, add_card, card_message, counts, stub, student)
+from tests.integration.payments_client import SHARDS, STRONG, add_card, card_message, counts, stub, student
 from tests.integration.users_client import error_info, field_violations
 
 
@@ -22,8 +22,8 @@ def test_a_method_lives_on_its_users_shard_and_only_its_token_and_last4_are_stor
     user = student(gateway_channel, "ASIA")
     made = add_card(gateway_channel, user.id, token="tok_1Nv0FGQ9", last4="1881")
     assert cluster.settings().shard_map.for_id(made.id).name == "apac"
-    assert (made.user_id, made.kind, made.card_brand, made.last4, made.is_default) == (user.id, pb.CARD, "visa",
-                                                                                      "1881", True)
+    assert (made.user_id, made.kind, made.card_brand, made.last4, made.is_default) == (
+        user.id, pb.PAYMENT_METHOD_KIND_CARD, "visa", "1881", True)
     for shard in SHARDS:
         rows = cluster.query(shard, "primary", "SELECT vault_token, last4 FROM payment_methods WHERE id = %s",
                              (made.id,))
@@ -35,7 +35,8 @@ def test_defaults_follow_adds_and_deletes(cluster, gateway_channel):
     user = student(gateway_channel, "AFRICA")
     first = add_card(gateway_channel, user.id)
     second = stub(gateway_channel).AddPaymentMethod(pb.AddPaymentMethodRequest(
-        payment_method=pb.PaymentMethod(user_id=user.id, kind=pb.PAYPAL, billing_name="Ana", country_code="za"),
+        payment_method=pb.PaymentMethod(user_id=user.id, kind=pb.PAYMENT_METHOD_KIND_PAYPAL, billing_name="Ana",
+                                        country_code="za"),
         token="paypal-ba-123"), timeout=5)
     third = add_card(gateway_channel, user.id, is_default=True, last4="0005")
     assert not second.is_default and second.country_code == "ZA" and second.last4 == ""
@@ -80,7 +81,7 @@ BAD = {
     "unknown country": (dict(country_code="XX"), "tok_ok", "payment_method.country_code"),
     "blank billing name": (dict(billing_name=" "), "tok_ok", "payment_method.billing_name"),
     "no kind": (dict(kind=pb.PAYMENT_METHOD_KIND_UNSPECIFIED), "tok_ok", "payment_method.kind"),
-    "paypal with last4": (dict(kind=pb.PAYPAL, card_brand="", exp_month=0, exp_year=0), "tok_ok",
+    "paypal with last4": (dict(kind=pb.PAYMENT_METHOD_KIND_PAYPAL, card_brand="", exp_month=0, exp_year=0), "tok_ok",
                           "payment_method.last4"),
     "malformed user": (dict(user_id=7), "tok_ok", "payment_method.user_id"),
 }

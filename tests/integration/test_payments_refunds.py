@@ -37,7 +37,7 @@ def test_partial_then_full_refund_marks_the_enrollment_refunded(cluster, gateway
     who, charge = paid(gateway_channel, course)
     first = refund(gateway_channel, charge.id, "10.00", reason="late start")
     assert (first.kind, first.status, first.parent_transaction_id, first.amount.amount, first.description) == (
-        pb.REFUND, pb.SUCCEEDED, charge.id, "10.00", "late start")
+        pb.TRANSACTION_KIND_REFUND, pb.TRANSACTION_STATUS_SUCCEEDED, charge.id, "10.00", "late start")
     assert (first.enrollment_id, first.payment_method_id, first.user_id) == (
         charge.enrollment_id, charge.payment_method_id, charge.user_id)
     assert cluster.settings().shard_map.for_id(first.id).name == "eu"
@@ -48,7 +48,7 @@ def test_partial_then_full_refund_marks_the_enrollment_refunded(cluster, gateway
     assert rest.amount.amount == "20.00"
     after_all = stub(gateway_channel).GetTransaction(pb.GetTransactionRequest(id=charge.id), timeout=5,
                                                      metadata=STRONG)
-    assert after_all.refunded_amount.amount == "30.00" and after_all.status == pb.SUCCEEDED
+    assert after_all.refunded_amount.amount == "30.00" and after_all.status == pb.TRANSACTION_STATUS_SUCCEEDED
     assert payment_state(cluster, "eu", who.enrollment.id) == "REFUNDED"
 
 
@@ -132,8 +132,8 @@ def test_the_revenue_report_sums_every_shard_per_currency_or_one_region(cluster,
     end = db_now(cluster)
     assert report(gateway_channel, start, end) == {
         "EUR": ("60.00", "5.00", "55.00", 2, 1, 0), "BRL": ("100.00", "50.00", "50.00", 2, 1, 1)}
-    assert report(gateway_channel, start, end, common_pb2.EUROPE) == {"EUR": ("30.00", "5.00", "25.00", 1, 1, 0)}
-    assert report(gateway_channel, start, end, common_pb2.ASIA) == {"BRL": ("0.00", "0.00", "0.00", 0, 0, 1)}
+    assert report(gateway_channel, start, end, common_pb2.REGION_EUROPE) == {"EUR": ("30.00", "5.00", "25.00", 1, 1, 0)}
+    assert report(gateway_channel, start, end, common_pb2.REGION_ASIA) == {"BRL": ("0.00", "0.00", "0.00", 0, 0, 1)}
     assert report(gateway_channel, end, db_now(cluster)) == {}
 
 

@@ -33,9 +33,9 @@ def calls(channels: dict) -> dict:
         "users write": lambda: users_grpc.UserServiceStub(channels["users"]).CreateUser(
             users_pb.CreateUserRequest(user=new_user("EUROPE")), timeout=5),
         "users": lambda: users_grpc.UserServiceStub(channels["users"]).ListUsers(
-            users_pb.ListUsersRequest(region=common_pb2.EUROPE, page_size=1), metadata=STRONG, timeout=5),
+            users_pb.ListUsersRequest(region=common_pb2.REGION_EUROPE, page_size=1), metadata=STRONG, timeout=5),
         "courses": lambda: courses_grpc.CourseServiceStub(channels["courses"]).ListCourses(
-            courses_pb.ListCoursesRequest(region=common_pb2.EUROPE, page_size=1), metadata=STRONG, timeout=5),
+            courses_pb.ListCoursesRequest(region=common_pb2.REGION_EUROPE, page_size=1), metadata=STRONG, timeout=5),
         "enrollments": lambda: enrollments_grpc.EnrollmentServiceStub(channels["enrollments"]).ListEnrollments(
             enrollments_pb.ListEnrollmentsRequest(student_id=someone, page_size=1), metadata=STRONG, timeout=5),
         "payments": lambda: payments_grpc.PaymentServiceStub(channels["payments"]).ListPaymentMethods(

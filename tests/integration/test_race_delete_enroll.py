@@ -66,14 +66,16 @@ def test_delete_course_racing_enroll_leaves_no_orphan_and_no_charge(cluster, gat
         outcomes = together(
             [lambda c=c: courses.DeleteCourse(courses_pb.DeleteCourseRequest(id=c.id), timeout=30)
              for c, _l, _k in made] +
-            [lambda c=c, l=l: enrollments.Enroll(pb.EnrollRequest(student_id=l.id, course_id=c.id), timeout=30)
-             for c, l, _k in made])
+            [lambda c=c, learner=learner: enrollments.Enroll(
+                pb.EnrollRequest(student_id=learner.id, course_id=c.id), timeout=30)
+             for c, learner, _k in made])
         deletes, enrolls = outcomes[:pairs], outcomes[pairs:]
         for key, group in (("DeleteCourse", deletes), ("Enroll", enrolls)):
             for code, count in tally(group).items():
                 codes[f"{key} {code}"] = codes.get(f"{key} {code}", 0) + count
-        codes["both OK"] = codes.get("both OK", 0) + sum(d.code == e.code == "OK" for d, e in zip(deletes, enrolls))
-        for (course, learner, card), enrolled in zip(made, enrolls):
+        both = sum(d.code == e.code == "OK" for d, e in zip(deletes, enrolls, strict=True))
+        codes["both OK"] = codes.get("both OK", 0) + both
+        for (course, learner, card), enrolled in zip(made, enrolls, strict=True):
             if enrolled.code == "OK":
                 use(direct, course, learner, card, enrolled.value)
         course_ids = [c.id for c, _l, _k in made]

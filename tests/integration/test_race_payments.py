@@ -82,7 +82,7 @@ def test_an_enrollment_in_a_closed_course_is_not_charged(cluster, gateway_channe
     token = fresh_token()
     who = payments_client.payer(gateway_channel, course, region="EUROPE", token=token)
     courses_client.stub(gateway_channel).UpdateCourse(courses_pb.UpdateCourseRequest(
-        course=courses_pb.Course(id=course.id, state=courses_pb.ARCHIVED),
+        course=courses_pb.Course(id=course.id, state=courses_pb.COURSE_STATE_ARCHIVED),
         update_mask=field_mask_pb2.FieldMask(paths=["state"])), timeout=5)
     refused_without_asking(cluster, payments, who, token)
 

@@ -56,7 +56,7 @@ def test_every_lesson_completed_at_once_completes_the_enrollment_every_round(clu
                                   modules=courses_client.outline(2, 5))
     course = courses_client.stub(gateway_channel).PublishCourse(courses_pb.PublishCourseRequest(id=draft.id),
                                                                 timeout=5)
-    lessons = [l.id for m in course.modules for l in m.lessons]
+    lessons = [lesson.id for m in course.modules for lesson in m.lessons]
     stub = pb_grpc.EnrollmentServiceStub(direct["enrollments"])
     rounds, wrong = 5, []
     for n in range(rounds):

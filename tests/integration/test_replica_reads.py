@@ -39,7 +39,7 @@ def list_eu_users(channel, *metadata: tuple[str, str]) -> tuple[set[int], dict]:
     token = ""
     for _ in range(100):
         page, call = stub(channel).ListUsers.with_call(
-            pb.ListUsersRequest(region=common_pb2.EUROPE, page_size=1000, page_token=token), metadata=metadata,
+            pb.ListUsersRequest(region=common_pb2.REGION_EUROPE, page_size=1000, page_token=token), metadata=metadata,
             timeout=10)
         ids.update(u.id for u in page.users)
         trailers = dict(call.trailing_metadata())

@@ -1,6 +1,7 @@
 """A stalled shard on the real cluster: eu's primary frozen (SIGSTOP of its postmaster and every backend) while
-many callers write to eu and a few to na and apac through the users service. na and apac lose
-no call, eu's calls fail within their deadline, and eu writes again once its primary is thawed. And a commit
+many callers write to eu and a few to na and apac through the users and the payments service. na and apac lose
+no call, eu's calls fail within their deadline, each service's health names eu NOT_SERVING (`<service>/shard/eu`)
+while it stays SERVING overall, and eu writes again once its primary is thawed. And a commit
 waiting for a frozen synchronous standby ends within its deadline as COMMIT_UNCONFIRMED."""
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from dataclasses import dataclass, field
 import grpc
 import pytest
 
+from elearning.payments.v1.payments_service_pb2 import AddPaymentMethodRequest
 from elearning.users.v1 import users_service_pb2 as pb
 from launcher import postgres
+from launcher.processes import health_status
+from shared.shard_health import shard_health_name
 from tests.channels import open_channel
+from tests.integration.payments_client import card_message
+from tests.integration.payments_client import stub as payments_stub
 from tests.integration.test_failover import email_kept_off, whole_again
 from tests.integration.users_client import error_info, new_user, stub, unique_email
 
@@ -27,7 +33,10 @@ pytestmark = pytest.mark.slow
 DEADLINE_S = 3.0
 STALL_S = 8.0  # below Patroni's 20 s ttl, so the frozen leader is not failed over meanwhile
 EU_CALLERS = 40  # more than a service's 32 worker threads
+EU_PAYMENT_CALLERS = 16  # more than a shard's 12 calls in flight: enough to stall payments' eu bulkhead too
 SLACK_S = 0.5  # what a reply may take past its deadline to travel back
+RECOVERY_S = 20.0  # below Patroni's ttl: the thawed leader keeps its role and must serve again well before
+HEALTH = {"users": "elearning.users.v1.UserService", "payments": "elearning.payments.v1.PaymentService"}
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Calls:
     """Every call one group of threads made: (start, seconds taken, status code name or "OK")."""
 
     made: list[tuple[float, float, str]] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # each failure's message, in order
 
     def during(self, since: float, until: float) -> list[tuple[float, float, str]]:
         return [call for call in self.made if since <= call[0] < until]
@@ -51,6 +61,7 @@ def _loop(call, calls: Calls, stop: threading.Event) -> None:
             code = "OK"
         except grpc.RpcError as exc:
             code = exc.code().name
+            calls.details.append(exc.details() or "")
         calls.made.append((began, time.monotonic() - began, code))
         if code != "OK":
             time.sleep(0.02)
@@ -79,14 +90,28 @@ def _signal(pids: list[int], signum: int) -> None:
             pass
 
 
+def _first_ok_after(calls: Calls, moment: float) -> float | None:
+    """When the first call that began after `moment` and succeeded began, or None."""
+    return min((start for start, _t, code in calls.made if start > moment and code == "OK"), default=None)
+
+
 def _codes(*groups: Calls, since: float, until: float) -> list[dict[str, int]]:
     return [dict(Counter(code for _s, _t, code in calls.during(since, until))) for calls in groups]
+
+
+def _health_during(address: str, service: str, tls) -> dict[str, str]:
+    """The overall and per-shard health one instance reports now."""
+    names = {"overall": service, **{shard: shard_health_name(service, shard) for shard in ("na", "eu", "apac")}}
+    return {key: health_status(address, name, tls=tls) for key, name in names.items()}
 
 
 def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
     whole_again(cluster, "eu")
     channel = open_channel(cluster, cluster.service("users"))
-    users = stub(channel)
+    pay_channel = open_channel(cluster, cluster.service("payments"))
+    users, payments = stub(channel), payments_stub(pay_channel)
+    owners = {region: users.CreateUser(pb.CreateUserRequest(user=new_user(region, email=email_kept_off("eu"))),
+                                       timeout=10).id for region in ("EUROPE", "NORTH_AMERICA", "ASIA")}
 
     def create(region: str):
         def call():
@@ -94,44 +119,74 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
             users.CreateUser(pb.CreateUserRequest(user=new_user(region, email=email)), timeout=DEADLINE_S)
         return call
 
+    def add_card(region: str):
+        def call():
+            payments.AddPaymentMethod(AddPaymentMethodRequest(payment_method=card_message(owners[region]),
+                                                              token="tok_visa_ok"), timeout=DEADLINE_S)
+        return call
+
     groups = {"eu": (Calls(), create("EUROPE"), EU_CALLERS), "na": (Calls(), create("NORTH_AMERICA"), 2),
-              "apac": (Calls(), create("ASIA"), 2)}
+              "apac": (Calls(), create("ASIA"), 2),
+              "eu payments": (Calls(), add_card("EUROPE"), EU_PAYMENT_CALLERS),
+              "na payments": (Calls(), add_card("NORTH_AMERICA"), 2),
+              "apac payments": (Calls(), add_card("ASIA"), 2)}
     stop = threading.Event()
     threads = [threading.Thread(target=_loop, args=(lambda c=call: c(), calls, stop), daemon=True)
                for calls, call, count in groups.values() for _ in range(count)]
     for thread in threads:
         thread.start()
     pids: list[int] = []
+    health: dict[str, list[dict[str, str]]] = {"users": [], "payments": []}  # sampled through the stall
     try:
         time.sleep(1.0)
         pids = _server_pids(cluster, "eu")
         _signal(pids, signal.SIGSTOP)
         stalled = time.monotonic()
-        time.sleep(STALL_S)
+        time.sleep(1.0)
+        while time.monotonic() < stalled + STALL_S - 0.5:
+            for service, samples in health.items():
+                samples.append(_health_during(cluster.service(service), HEALTH[service], cluster.tls))
+            time.sleep(0.3)
     finally:
         _signal(pids, signal.SIGCONT)
         thawed = time.monotonic()
     try:
-        time.sleep(4.0)
+        # Until both services have written to eu again (a few seconds: the thawed node first works through
+        # the connection attempts queued while it was frozen), or RECOVERY_S.
+        while time.monotonic() < thawed + RECOVERY_S and not all(
+                _first_ok_after(groups[name][0], thawed) for name in ("eu", "eu payments")):
+            time.sleep(0.2)
+        time.sleep(1.0)
     finally:
         stop.set()
         for thread in threads:
             thread.join(DEADLINE_S + 5)
         channel.close()
+        pay_channel.close()
     whole_again(cluster, "eu")
-    eu, na, apac = (groups[name][0] for name in ("eu", "na", "apac"))
-    eu_stalled = eu.during(stalled, thawed)
-    slowest = max((taken for _start, taken, _code in eu_stalled), default=0.0)
-    print(f"\nstalled eu {STALL_S:.0f} s: eu {len(eu_stalled)} calls, {len(eu.failed(stalled, thawed))} failed, "
-          f"slowest {slowest:.2f} s; na {len(na.during(stalled, thawed))} calls, "
-          f"{len(na.failed(stalled, thawed))} failed; apac {len(apac.during(stalled, thawed))} calls, "
-          f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
-    for name, calls in (("na", na), ("apac", apac)):
-        assert calls.during(stalled, thawed), f"no {name} call ran during the stall"
-        assert calls.failed(stalled, thawed + DEADLINE_S) == [], (name, calls.failed(stalled, thawed)[:5])
-    assert eu_stalled and slowest < DEADLINE_S + SLACK_S, f"an eu call took {slowest:.2f} s"
-    assert [code for _s, _t, code in eu.during(thawed + DEADLINE_S, time.monotonic())][-1:] == ["OK"], \
-        "eu writes did not recover after the thaw"
+    print("\nhealth during the stall: " + "; ".join(
+        f"{service}: eu NOT_SERVING in {sum(h['eu'] == 'NOT_SERVING' for h in samples)} of {len(samples)} samples"
+        for service, samples in health.items()))
+    for service, samples in health.items():
+        assert samples and any(h["eu"] == "NOT_SERVING" for h in samples), (service, samples)
+        assert all(h["overall"] == h["na"] == h["apac"] == "SERVING" for h in samples), (service, samples)
+    for prefix in ("", " payments"):
+        eu, na, apac = (groups[name + prefix][0] for name in ("eu", "na", "apac"))
+        eu_stalled = eu.during(stalled, thawed)
+        slowest = max((taken for _start, taken, _code in eu_stalled), default=0.0)
+        print(f"stalled eu {STALL_S:.0f} s{prefix}: eu {len(eu_stalled)} calls, "
+              f"{len(eu.failed(stalled, thawed))} failed, slowest {slowest:.2f} s; "
+              f"na {len(na.during(stalled, thawed))} "
+              f"calls, {len(na.failed(stalled, thawed))} failed; apac {len(apac.during(stalled, thawed))} calls, "
+              f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
+        for name, calls in (("na", na), ("apac", apac)):
+            assert calls.during(stalled, thawed), f"no {name}{prefix} call ran during the stall"
+            assert calls.failed(stalled, thawed + DEADLINE_S) == [], (name + prefix, calls.failed(stalled, thawed)[:5])
+        assert eu_stalled and slowest < DEADLINE_S + SLACK_S, f"an eu{prefix} call took {slowest:.2f} s"
+        recovered = _first_ok_after(eu, thawed)
+        print(f"eu{prefix} wrote again {recovered - thawed if recovered else float('nan'):.2f} s after the thaw")
+        assert recovered is not None, (f"eu{prefix} writes did not recover after the thaw", eu.details[-3:])
+        assert [code for _s, _t, code in eu.during(recovered, time.monotonic())][-1:] == ["OK"], eu.details[-3:]
 
 
 def test_a_commit_waiting_for_a_frozen_standby_is_cancelled_within_its_deadline(cluster):

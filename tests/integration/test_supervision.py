@@ -14,7 +14,7 @@ from elearning.content.v1 import content_service_pb2 as content_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from launcher.processes import health_status, wait_for_port, wait_serving
 from tests.channels import open_channel
-from tests.integration.content_client import content_channel, courses, create, stub, video_item  # noqa: F401
+from tests.integration.content_client import create, stub, video_item
 from tests.integration.test_enrollments import apac_course, enrollments, student  # noqa: F401
 
 # Generous for the shared 2-core machine, where a service's imports alone can take seconds; it is back in
@@ -124,7 +124,8 @@ def test_a_deliberate_stop_is_not_undone_by_the_supervisor(cluster):
             with pytest.raises(ProcessLookupError):
                 os.kill(gone, 0)
         assert cluster.cluster.processes.worker("enrollments") is None
-        assert health_status(cluster.service("enrollments"), GATEWAY_HEALTH["enrollments"]) == "UNREACHABLE"
+        assert health_status(cluster.service("enrollments"), GATEWAY_HEALTH["enrollments"],
+                             tls=cluster.tls) == "UNREACHABLE"
         assert [r["state"] for r in cluster.cluster.status() if r["component"] == "enrollments"] == ["stopped"]
     finally:
         cluster.cluster.start_service("enrollments")

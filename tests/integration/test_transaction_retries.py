@@ -18,7 +18,7 @@ SHARD = "eu"
 def probe(cluster):
     cluster.execute(SHARD, "CREATE TABLE test_retry_probe (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0)")
     cluster.execute(SHARD, "INSERT INTO test_retry_probe (id) VALUES (1), (2)")
-    pools = ShardPools.from_settings(cluster.settings("courses"), monitor=False)
+    pools = ShardPools.from_settings(cluster.settings("courses"))  # follows the leader, wherever tests moved it
     try:
         yield pools
     finally:

@@ -39,10 +39,10 @@ def test_list_pages_through_one_region_with_no_gap_or_duplicate(cluster, gateway
     made = {users.CreateUser(pb.CreateUserRequest(user=new_user("OCEANIA")), timeout=10).id for _ in range(7)}
     seen, token, pages = [], "", 0
     while True:
-        page = users.ListUsers(pb.ListUsersRequest(region=common_pb2.OCEANIA, page_size=3, page_token=token),
+        page = users.ListUsers(pb.ListUsersRequest(region=common_pb2.REGION_OCEANIA, page_size=3, page_token=token),
                                timeout=5)
         seen += [u.id for u in page.users]
-        assert all(u.region == common_pb2.OCEANIA for u in page.users)
+        assert all(u.region == common_pb2.REGION_OCEANIA for u in page.users)
         pages += 1
         token = page.next_page_token
         if not token:
@@ -51,7 +51,7 @@ def test_list_pages_through_one_region_with_no_gap_or_duplicate(cluster, gateway
     assert made <= set(seen)
     assert pages >= 3
     with pytest.raises(grpc.RpcError) as caught:
-        users.ListUsers(pb.ListUsersRequest(region=common_pb2.ASIA, page_size=3, page_token=token or "e30"),
+        users.ListUsers(pb.ListUsersRequest(region=common_pb2.REGION_ASIA, page_size=3, page_token=token or "e30"),
                         timeout=5)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 

@@ -7,9 +7,9 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from shared.proto_values import region_value
 
 
 def unique_email(tag: str = "user") -> str:
@@ -17,7 +17,7 @@ def unique_email(tag: str = "user") -> str:
 
 
 def new_user(region: str = "EUROPE", email: str | None = None, full_name: str = "Test User") -> pb.User:
-    return pb.User(email=email or unique_email(), full_name=full_name, region=common_pb2.Region.Value(region))
+    return pb.User(email=email or unique_email(), full_name=full_name, region=region_value(region))
 
 
 def stub(channel: grpc.Channel) -> pb_grpc.UserServiceStub:

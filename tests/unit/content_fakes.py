@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.content.domain import Content, ContentItem, Course, Document, ListPosition, Preferences, Rendition, Video
 from services.content.service import ContentService
@@ -11,7 +11,7 @@ from shared import ids
 from shared.errors import InvalidArgument, NotFound
 from shared.sharding import ShardMap
 
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class FakeContentStore:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from services.users.domain import NewUser, Profile, User, UserChanges
 from shared import ids
@@ -35,7 +35,7 @@ class FakeUserStore:
 
     def _tick(self) -> datetime:
         self._now_ms += 1  # a strictly increasing clock keeps IDs in creation order
-        return datetime.fromtimestamp(self._now_ms / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self._now_ms / 1000, tz=UTC)
 
     def _next_id(self, shard: str) -> int:
         self._sequence[shard] += 1

@@ -7,16 +7,28 @@ limits) are the integration tests' job.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.payments.domain import (Authorize, Charge, CurrencyRevenue, Invoice, InvoiceLine, NewPaymentMethod,
-                                      Payment, PaymentMethod, Position, Refund, StoredMethod, Transaction)
+from services.payments.domain import (
+    Authorize,
+    Charge,
+    CurrencyRevenue,
+    Invoice,
+    InvoiceLine,
+    NewPaymentMethod,
+    Payment,
+    PaymentMethod,
+    Position,
+    Refund,
+    StoredMethod,
+    Transaction,
+)
 from shared import ids
 from shared.errors import InvalidArgument
 from shared.sharding import ShardMap
 
-START = datetime(2026, 3, 1, tzinfo=timezone.utc)
+START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 class FakePaymentStore:
@@ -71,7 +83,7 @@ class FakePaymentStore:
         rows = sorted((m for m in self.methods.values() if m.user_id == user_id), key=lambda m: (m.created_at, m.id))
         return [m for m in rows if after is None or (m.created_at, m.id) > after][:limit]
 
-    def delete_payment_method(self, shard: str, method_id: int) -> None:
+    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None:
         self.calls.append(("delete_payment_method", shard))
         self.methods.pop(method_id)
 

@@ -4,6 +4,7 @@ every container's health, orders start-up by health, and its environment is read
 the local cluster."""
 from __future__ import annotations
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from launcher.components import SERVICES
-from shared.settings import DEFAULT_SHARDS, load_settings
+from shared.settings import DEFAULT_SHARDS, load_settings, target_addresses
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COMPOSE = shutil.which("docker-compose")
@@ -42,7 +43,7 @@ def test_the_file_is_valid():
 
 def test_it_names_every_part(config):
     expected = {f"pg-{s}-{node}" for s in SHARDS for node in NODES}
-    expected |= {"etcd", "mongo", "migrate", "gateway", *APPS}
+    expected |= {"etcd", "mongo", "migrate", "gateway", "prometheus", *APPS}
     assert set(config) == expected
     dockerfiles = {config[f"pg-{s}-{n}"]["build"]["dockerfile"] for s in SHARDS for n in NODES}
     assert dockerfiles == {"deploy/patroni/Dockerfile"}
@@ -50,9 +51,12 @@ def test_it_names_every_part(config):
     assert config["migrate"]["command"] == ["elearn", "migrate"]
 
 
-def test_only_the_gateway_is_published_on_50051(config):
+def test_only_the_gateway_is_published_on_50051_and_prometheus_on_the_loopback(config):
     published = {name: service["ports"] for name, service in config.items() if service.get("ports")}
-    assert list(published) == ["gateway"]
+    assert sorted(published) == ["gateway", "prometheus"]
+    assert [(p["host_ip"], p["target"], str(p["published"])) if isinstance(p, dict) else p
+            for p in published["prometheus"]] in ([("127.0.0.1", 9090, "9090")], ["127.0.0.1:9090:9090"],
+                                                   ["127.0.0.1:9090:9090/tcp"])
     assert [(p["target"], p["published"]) if isinstance(p, dict) else p.split(":")[-2:] for p in published["gateway"]
             ] in ([(50051, 50051)], [(50051, "50051")], [["50051", "50051/tcp"]])
 
@@ -107,14 +111,42 @@ def test_the_settings_code_reads_each_container_environment(config):
         assert settings.tls is not None and settings.tls.cert == "/run/secrets/tls.crt"
         mounted = {m["target"] if isinstance(m, dict) else m for m in config[name]["secrets"]}
         assert {"tls-ca.crt", "tls.crt", "tls.key"} <= {pathlib.PurePath(t).name for t in mounted}
-        port = (settings.gateway_address if name == "gateway" else settings.service_addresses[name]).split(":")[1]
+        target = settings.gateway_address if name == "gateway" else settings.service_addresses[name]
+        port = target_addresses(target)[0].split(":")[1]
         assert settings.listen == f"0.0.0.0:{port}"
         if name in APPS:
             assert config[name]["healthcheck"]["test"][4] == f"127.0.0.1:{port}"
-            assert settings.service_addresses[name] == f"{name}:{port}"
+            assert settings.service_addresses[name] == f"dns:///{name}:{port}"
     shards = load_settings("users", {"ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"),
                                      "ELEARN_TLS_INSECURE": "1"}).shard_map.shards
     for shard in shards:
         assert f"host=pg-{shard.name}-a " in shard.primary_dsn
         assert f"host=pg-{shard.name}-b " in shard.replica_dsn
         assert shard.mongo_uri == "mongodb://mongo:27017/"
+
+
+def test_every_service_runs_two_replicas_balanced_by_dns(config):
+    topology = json.loads((ROOT / "deploy" / "topology.json").read_text())
+    for name in APPS:
+        assert config[name]["deploy"]["replicas"] >= 2, name
+        # One DNS name whose records are every replica: the channels balance round_robin over them.
+        assert topology["services"][name].startswith("dns:///"), name
+
+
+def test_prometheus_scrapes_every_process_where_it_serves_metrics(config):
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    # Every replica of a service is a target: found through DNS, not one static name (which is one replica).
+    found = [(name, sd["port"]) for job in scrape["scrape_configs"] for sd in job["dns_sd_configs"]
+             for name in sd["names"]]
+    assert sorted(found) == sorted((name, 9464) for name in [*APPS, "gateway"])
+    for name in [*APPS, "gateway"]:
+        env = {**config[name]["environment"], "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json")}
+        assert load_settings(name, env).metrics_listen == "0.0.0.0:9464"
+    mounted = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in config["prometheus"]["volumes"]}
+    assert {"/etc/prometheus/rules.yml", "/etc/prometheus/prometheus.yml"} <= mounted
+    dashboard = json.loads((ROOT / "deploy/grafana/elearn-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
+    for series in ("grpc_server_handled_total", "grpc_server_handling_seconds_bucket", "elearn_db_query_seconds_bucket",
+                   "elearn_replica_lag_seconds", "elearn_db_pool_waiting", "elearn_shed_calls_total",
+                   "grpc_client_handling_seconds_bucket"):
+        assert series in exprs, series

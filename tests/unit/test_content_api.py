@@ -15,7 +15,7 @@ def api(shard_map):
 
 
 def video_item(**fields) -> pb.ContentItem:
-    base = dict(course_id=EU_COURSE, kind=pb.VIDEO, title="Intro", tags=["Go", "go"], position=1,
+    base = dict(course_id=EU_COURSE, kind=pb.CONTENT_KIND_VIDEO, title="Intro", tags=["Go", "go"], position=1,
                 video=pb.VideoDetails(duration_seconds=300, storage_url="https://uploads.example.com/a.mp4",
                                       renditions=[pb.Rendition(resolution="720p", bitrate_kbps=2500,
                                                                url="https://cdn.example.com/a/720.m3u8")]))
@@ -25,7 +25,7 @@ def video_item(**fields) -> pb.ContentItem:
 def test_create_and_get_round_trip(api):
     created = api.CreateContent(pb.CreateContentRequest(content_item=video_item(course_id=APAC_COURSE)), None)
     assert created.id.startswith("3-") and len(created.id) == 26
-    assert (created.region, created.version, list(created.tags)) == (common_pb2.ASIA, 1, ["go"])
+    assert (created.region, created.version, list(created.tags)) == (common_pb2.REGION_ASIA, 1, ["go"])
     assert created.WhichOneof("details") == "video" and created.video.renditions[0].bitrate_kbps == 2500
     assert created.create_time.ToDatetime() == created.update_time.ToDatetime()
     assert api.GetContent(pb.GetContentRequest(id=created.id), None) == created
@@ -33,12 +33,12 @@ def test_create_and_get_round_trip(api):
 
 def test_a_document_round_trips(api):
     request = pb.CreateContentRequest(content_item=pb.ContentItem(
-        course_id=EU_COURSE, lesson_id=LESSONS[0], kind=pb.DOCUMENT, title="Slides",
+        course_id=EU_COURSE, lesson_id=LESSONS[0], kind=pb.CONTENT_KIND_DOCUMENT, title="Slides",
         document=pb.DocumentDetails(mime_type="application/pdf", size_bytes=2048, page_count=3,
                                     url="https://files.example.com/s.pdf")))
     created = api.CreateContent(request, None)
     assert created.WhichOneof("details") == "document" and created.document.size_bytes == 2048
-    assert created.lesson_id == LESSONS[0] and created.region == common_pb2.EUROPE
+    assert created.lesson_id == LESSONS[0] and created.region == common_pb2.REGION_EUROPE
 
 
 def test_list_distinguishes_an_unset_lesson_from_lesson_zero(api):
@@ -46,7 +46,7 @@ def test_list_distinguishes_an_unset_lesson_from_lesson_zero(api):
     api.CreateContent(pb.CreateContentRequest(content_item=video_item(lesson_id=LESSONS[1])), None)
     every = api.ListContent(pb.ListContentRequest(course_id=EU_COURSE), None)
     course_level = api.ListContent(pb.ListContentRequest(course_id=EU_COURSE, lesson_id=0), None)
-    videos = api.ListContent(pb.ListContentRequest(course_id=EU_COURSE, kind=pb.VIDEO), None)
+    videos = api.ListContent(pb.ListContentRequest(course_id=EU_COURSE, kind=pb.CONTENT_KIND_VIDEO), None)
     assert (len(every.content_items), len(course_level.content_items), len(videos.content_items)) == (2, 1, 2)
 
 
@@ -70,13 +70,13 @@ def test_an_out_of_range_enum_names_the_field(api):
 def test_preferences_defaults_and_update(api):
     user = shard_id(1, 7)
     defaults = api.GetPreferences(pb.GetPreferencesRequest(user_id=user), None)
-    assert defaults == pb.UserPreferences(user_id=user, playback_speed=1.0, theme=pb.SYSTEM, notifications=
+    assert defaults == pb.UserPreferences(user_id=user, playback_speed=1.0, theme=pb.THEME_SYSTEM, notifications=
                                           pb.NotificationSettings(email_enabled=True, weekly_digest=True,
                                                                   course_updates=True))
     assert not defaults.HasField("update_time")
     updated = api.UpdatePreferences(pb.UpdatePreferencesRequest(
-        preferences=pb.UserPreferences(user_id=user, theme=pb.DARK, captions_enabled=True)), None)
-    assert (updated.theme, updated.captions_enabled, updated.version) == (pb.DARK, True, 1)
+        preferences=pb.UserPreferences(user_id=user, theme=pb.THEME_DARK, captions_enabled=True)), None)
+    assert (updated.theme, updated.captions_enabled, updated.version) == (pb.THEME_DARK, True, 1)
     assert updated.HasField("update_time") and updated.notifications.email_enabled
 
 

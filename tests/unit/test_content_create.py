@@ -5,8 +5,17 @@ from services.content import rules
 from services.content.domain import Rendition
 from shared import ids
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from tests.unit.content_fakes import (APAC_COURSE, EU_COURSE, LESSONS, content, document, make, shard_id, video,
-                                      violations)
+from tests.unit.content_fakes import (
+    APAC_COURSE,
+    EU_COURSE,
+    LESSONS,
+    content,
+    document,
+    make,
+    shard_id,
+    video,
+    violations,
+)
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from gateway.backends import Backends
 from gateway.catalog import public_methods
 from gateway.proxy import Forwarder
 from gateway.routing import MethodRouter, Routes
-from shared.server import create_server
 from shared.errors import COMMIT_UNCONFIRMED
+from shared.server import create_server
 from shared.settings import load_settings
+from tests.unit.auth_keys import admin_channel, auth_dir, with_auth
 
 
 class ScriptedBackend(grpc.GenericRpcHandler):
@@ -60,14 +61,15 @@ class ScriptedBackend(grpc.GenericRpcHandler):
 
 @pytest.fixture(scope="module")
 def setup():
-    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
+    folder = auth_dir()
+    settings = with_auth(load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"}), folder)
     backend = ScriptedBackend()
     backend_server, backend_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[backend])
     routes = Routes({"users": {"default": f"127.0.0.1:{backend_port}"}}, settings.shard_map)
     backends = Backends()
     forwarder = Forwarder(MethodRouter(routes, public_methods()), backends)
     gateway, gateway_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[forwarder])
-    channel = grpc.insecure_channel(f"127.0.0.1:{gateway_port}")
+    channel = admin_channel(f"127.0.0.1:{gateway_port}", folder)
     yield backend, pb_grpc.UserServiceStub(channel)
     channel.close()
     gateway.stop(0)
@@ -119,7 +121,7 @@ def test_a_commit_the_replica_did_not_confirm_is_not_retried(setup):
 
 
 def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):
-    request = pb.CreateUserRequest(user=pb.User(region=common_pb2.EUROPE))
+    request = pb.CreateUserRequest(user=pb.User(region=common_pb2.REGION_EUROPE))
     error, _ = run(setup, "CreateUser", request, [grpc.StatusCode.INVALID_ARGUMENT])
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and error.details() == "bad email"
     status = rpc_status.from_call(error)
@@ -131,7 +133,7 @@ def test_errors_keep_their_rich_details_and_gain_route_trailers(setup):
 
 
 def test_success_carries_backend_and_route_trailers(setup):
-    (_, call), _ = run(setup, "ListUsers", pb.ListUsersRequest(region=common_pb2.OCEANIA), [])
+    (_, call), _ = run(setup, "ListUsers", pb.ListUsersRequest(region=common_pb2.REGION_OCEANIA), [])
     trailers = dict(call.trailing_metadata())
     assert trailers == {"x-backend": "scripted", "x-region": "OCEANIA", "x-shard": "apac"}
 
@@ -158,7 +160,8 @@ def test_a_bad_x_region_never_reaches_the_backend(setup):
 
 
 def test_a_backend_that_cannot_be_reached_is_unavailable_without_its_address():
-    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
+    folder = auth_dir()
+    settings = with_auth(load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"}), folder)
     with socket.socket() as unused:  # bound, never listening: connecting to it is refused
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
@@ -167,7 +170,7 @@ def test_a_backend_that_cannot_be_reached_is_unavailable_without_its_address():
         gateway, gateway_port, _ = create_server(
             settings, "127.0.0.1:0", [], handlers=[Forwarder(MethodRouter(routes, public_methods()), backends)])
         try:
-            with grpc.insecure_channel(f"127.0.0.1:{gateway_port}") as channel:
+            with admin_channel(f"127.0.0.1:{gateway_port}", folder) as channel:
                 with pytest.raises(grpc.RpcError) as err:
                     pb_grpc.UserServiceStub(channel).GetUser(pb.GetUserRequest(id=1), timeout=3)
         finally:

@@ -9,7 +9,7 @@ from elearning.payments.v1 import payments_service_pb2 as payments
 from elearning.users.v1 import users_service_pb2 as users
 from gateway.catalog import public_methods
 from gateway.proxy import is_read
-from gateway.routing import ANY, MethodRouter, Routes, route_key
+from gateway.routing import ANY, MethodRouter, Routes
 from shared import ids
 from shared.errors import InvalidArgument, Unavailable
 from shared.settings import load_settings
@@ -30,19 +30,18 @@ def router():
     return MethodRouter(Routes(table, settings.shard_map), public_methods())
 
 
-def test_route_keys_follow_the_request_shape():
-    assert route_key(users.CreateUserRequest.DESCRIPTOR).region_paths == (("user", "region"),)
-    assert route_key(users.GetUserRequest.DESCRIPTOR).id_paths == (("id",),)
-    assert route_key(users.UpdateUserRequest.DESCRIPTOR).id_paths == (("user", "id"),)
-    assert route_key(enrollments.EnrollRequest.DESCRIPTOR).id_paths == (("student_id",),)
-    assert route_key(payments.CreatePaymentRequest.DESCRIPTOR).id_paths == (("user_id",),)
-    assert route_key(enrollments.RecordLessonProgressRequest.DESCRIPTOR).id_paths == (("enrollment_id",),)
-    assert route_key(users.CreateUserRequest.DESCRIPTOR).has_request_id
-    assert not route_key(users.GetUserRequest.DESCRIPTOR).has_request_id
+def test_the_declared_fields_route_each_request(router):
+    enroll = enrollments.EnrollRequest(student_id=ids.encode(ids.EPOCH_MS + 5, 1, 7)).SerializeToString()
+    assert router.target("/elearning.enrollments.v1.EnrollmentService/Enroll", enroll, None).address == "enrollments-na"
+    pay = payments.CreatePaymentRequest(user_id=eu_id()).SerializeToString()
+    assert router.target("/elearning.payments.v1.PaymentService/CreatePayment", pay, None).shard == "eu"
+    method = payments.AddPaymentMethodRequest(payment_method=payments.PaymentMethod(user_id=eu_id()))
+    assert router.target("/elearning.payments.v1.PaymentService/AddPaymentMethod", method.SerializeToString(),
+                         None).shard == "eu"
 
 
 def test_the_x_region_header_wins_over_the_body(router):
-    body = users.CreateUserRequest(user=users.User(region=common_pb2.ASIA)).SerializeToString()
+    body = users.CreateUserRequest(user=users.User(region=common_pb2.REGION_ASIA)).SerializeToString()
     target = router.target(USERS + "CreateUser", body, "europe")
     assert (target.address, target.region, target.shard) == ("users-europe", "EUROPE", "eu")
 
@@ -54,8 +53,8 @@ def test_an_unknown_x_region_is_invalid_argument_naming_it(router):
 
 
 def test_the_request_region_routes_by_region_then_shard(router):
-    asia = users.CreateUserRequest(user=users.User(region=common_pb2.ASIA)).SerializeToString()
-    africa = users.ListUsersRequest(region=common_pb2.AFRICA).SerializeToString()
+    asia = users.CreateUserRequest(user=users.User(region=common_pb2.REGION_ASIA)).SerializeToString()
+    africa = users.ListUsersRequest(region=common_pb2.REGION_AFRICA).SerializeToString()
     assert router.target(USERS + "CreateUser", asia, None).address == "users-apac"  # by shard apac
     target = router.target(USERS + "ListUsers", africa, None)
     assert (target.address, target.region, target.shard) == ("users-any", "AFRICA", "eu")  # default

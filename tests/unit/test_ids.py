@@ -1,5 +1,5 @@
 """shared.ids: the 42/11/10-bit shard-encoded ID layout, positive and ordered to its last millisecond."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -34,11 +34,11 @@ def test_sequence_wraps_into_its_ten_bits():
 
 def test_created_at_is_utc():
     decoded = ids.decode(ids.encode(ids.EPOCH_MS, 1, 1))
-    assert decoded.created_at == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert decoded.created_at == datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def test_epoch_matches_the_sql_generator():
-    assert ids.EPOCH_MS == int(datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    assert ids.EPOCH_MS == int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 @pytest.mark.parametrize("bad", [0, -1, -(1 << 40), 1 << 63, (1 << 64) + 5])
@@ -62,12 +62,12 @@ def _ms(moment: datetime) -> int:
 
 
 def test_ids_stay_positive_and_ordered_at_the_end_of_2100():
-    last_2100 = _ms(datetime(2100, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc))
+    last_2100 = _ms(datetime(2100, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))
     late = ids.encode(last_2100, ids.MAX_SHARD_NUMBER, ids.MAX_SEQUENCE)
     assert 0 < late < (1 << 63)
     assert ids.decode(late) == ids.DecodedId(last_2100, ids.MAX_SHARD_NUMBER, ids.MAX_SEQUENCE)
     assert late > ids.encode(last_2100 - 1, ids.MAX_SHARD_NUMBER, ids.MAX_SEQUENCE)
-    assert late > ids.encode(_ms(datetime(2026, 12, 1, tzinfo=timezone.utc)), 1, 0)
+    assert late > ids.encode(_ms(datetime(2026, 12, 1, tzinfo=UTC)), 1, 0)
 
 
 def test_the_last_millisecond_of_the_layout_is_the_largest_positive_bigint():

@@ -13,9 +13,21 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.settings import SERVICES, load_settings
-from tests.unit.k8s_render import (K8S, TARGETS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
-                                   selects, service_selects, tool_env)
+from shared.settings import SERVICES
+from tests.unit.k8s_render import (
+    K8S,
+    TARGETS,
+    WORKLOADS,
+    env_of,
+    named,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    render,
+    selects,
+    service_selects,
+    tool_env,
+)
 
 # The oldest Kubernetes we support (gRPC probes are GA since 1.27) and the newest schema shipped.
 SCHEMA_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
@@ -66,6 +78,8 @@ def test_every_deployment_probes_grpc_health_and_drains_before_it_is_killed(obje
         port = next(p["containerPort"] for p in app["ports"] if p["name"] == "grpc")
         env = env_of(app)
         assert env["ELEARN_LISTEN"]["value"] == f"0.0.0.0:{port}", name
+        metrics = next(p["containerPort"] for p in app["ports"] if p["name"] == "metrics")
+        assert env["ELEARN_METRICS_LISTEN"]["value"] == f"0.0.0.0:{metrics}", name  # the port Prometheus scrapes
         expected = "" if name == "gateway" else _health_name(name)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert app[probe]["grpc"]["port"] == port, f"{name} {probe}"

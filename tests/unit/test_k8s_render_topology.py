@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymongo.uri_parser import parse_uri
 
 from shared.settings import load_settings
@@ -30,7 +31,7 @@ credential = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, ma
 @given(username=credential, password=credential)
 def test_any_username_and_password_reach_the_driver_unchanged(username, password):
     rendered = render_topology.render(TOPOLOGY, username, password)
-    for shard, original in zip(rendered["shards"], TOPOLOGY["shards"]):
+    for shard, original in zip(rendered["shards"], TOPOLOGY["shards"], strict=True):
         parsed = parse_uri(shard["mongo_uri"])
         assert (parsed["username"], parsed["password"]) == (username, password)
         assert parsed["nodelist"] == parse_uri(original["mongo_uri"])["nodelist"]

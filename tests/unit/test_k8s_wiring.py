@@ -9,8 +9,19 @@ import re
 import pytest
 
 from shared.settings import SERVICES, load_settings
-from tests.unit.k8s_render import (K8S, TARGETS, WORKLOADS, env_of, named, of_kind, pod_labels, pod_spec, render,
-                                   selects, service_selects)
+from tests.unit.k8s_render import (
+    K8S,
+    TARGETS,
+    WORKLOADS,
+    env_of,
+    named,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    render,
+    selects,
+    service_selects,
+)
 
 ANYWHERE = "anywhere"
 MONITORING = "namespace:monitoring"

@@ -39,7 +39,7 @@ def test_percentiles_are_within_0_4_percent_of_the_exact_ones(micros, merge_bits
     histogram = LatencyHistogram(merge_bits)
     for value in values:
         histogram.record(value)
-    for p, got in zip(PS, histogram.percentiles(PS)):
+    for p, got in zip(PS, histogram.percentiles(PS), strict=True):
         want = exact(values, p)
         assert abs(got - want) <= want * 2 ** merge_bits / 256 + 0.0005 * 2 ** merge_bits, (p, got, want)
     assert (histogram.count, histogram.min_ms, histogram.max_ms) == (len(values), min(values), max(values))

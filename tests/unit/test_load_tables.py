@@ -46,4 +46,4 @@ def test_fitted_widths_cover_every_need_and_the_room(columns):
     if sum(need) > 500:
         assert fitted is None
     else:
-        assert all(f >= n - 1e-6 for f, n in zip(fitted, need)) and sum(fitted) <= 500 + 1e-6
+        assert all(f >= n - 1e-6 for f, n in zip(fitted, need, strict=True)) and sum(fitted) <= 500 + 1e-6

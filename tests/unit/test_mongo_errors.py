@@ -1,8 +1,15 @@
 """shared.mongo: driver errors become domain errors naming the shard; each shard gets its database with majority
 concerns; settings without MongoDB are refused."""
 import pytest
-from pymongo.errors import (AutoReconnect, DuplicateKeyError, ExecutionTimeout, NetworkTimeout, OperationFailure,
-                            ServerSelectionTimeoutError, WTimeoutError)
+from pymongo.errors import (
+    AutoReconnect,
+    DuplicateKeyError,
+    ExecutionTimeout,
+    NetworkTimeout,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+    WTimeoutError,
+)
 
 from shared import mongo
 from shared.errors import ShardUnavailable, Unavailable

@@ -2,7 +2,7 @@
 decisions and invoice totals."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ from services.payments.domain import CurrencyRevenue, Invoice, InvoiceLine, Stor
 from services.payments.processor import SandboxProcessor
 from shared.errors import Violations
 
-NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, tzinfo=UTC)
 CARD = dict(user_id=1, kind="CARD", card_brand="Visa", last4="4242", exp_month=6, exp_year=2026,
             billing_name=" Ana Lima ", country_code="fr", is_default=False)
 

@@ -3,7 +3,7 @@ write, idempotency fingerprints, keyset pages, and the revenue report merged fro
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from shared.errors import InvalidArgument, NotFound
 from shared.settings import local_topology, parse_shard_map
 from tests.unit.payments_fakes import FakePaymentStore, OpenCourses
 
-NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
 
 @pytest.fixture

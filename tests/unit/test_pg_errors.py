@@ -7,8 +7,15 @@ import psycopg2.errors
 import pytest
 
 from shared import pg_errors
-from shared.errors import (Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ShardUnavailable,
-                           Unavailable)
+from shared.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ShardUnavailable,
+    Unavailable,
+)
 from shared.grpc_errors import leaks
 
 RAISED = "PL/pgSQL function take_payment(bigint) line 12 at RAISE"

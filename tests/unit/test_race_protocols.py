@@ -2,7 +2,7 @@
 in-memory fakes: every branch of who withdraws, who releases, and when the processor is asked."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from services.payments.store import authorize_once
 from shared import ids
 from shared.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 
-NOW = datetime(2026, 6, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
 
 def an_id(shard_map, shard: str, sequence: int) -> int:

@@ -94,8 +94,8 @@ def test_courses_have_three_to_eight_modules_of_three_to_seven_lessons():
 
 def test_content_matches_its_lesson_and_tokens_are_never_card_numbers():
     data = SampleData(2)
-    video = courses_pb.Lesson(id=11, title="Intro", kind=courses_pb.VIDEO, duration_seconds=300)
-    article = courses_pb.Lesson(id=12, title="Reading", kind=courses_pb.ARTICLE, duration_seconds=300)
+    video = courses_pb.Lesson(id=11, title="Intro", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=300)
+    article = courses_pb.Lesson(id=12, title="Reading", kind=courses_pb.LESSON_KIND_ARTICLE, duration_seconds=300)
     key = CourseKey(0, 0, 0)
     assert data.content(key, 5, video, "m0-l0", 0).WhichOneof("details") == "video"
     assert data.content(key, 5, article, "m0-l1", 0).WhichOneof("details") == "document"

@@ -12,6 +12,7 @@ from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from shared import errors
 from shared.server import ServiceBinding, create_server
 from shared.settings import load_settings
+from tests.unit.auth_keys import admin_channel, auth_dir, with_auth
 
 SERVICE = "elearning.users.v1.UserService"
 
@@ -45,10 +46,11 @@ class FailingUsers(pb_grpc.UserServiceServicer):
 
 @pytest.fixture
 def running():
-    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1"})
+    folder = auth_dir()
+    settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1"}), folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(FailingUsers(), server))
     server, port, health = create_server(settings, "127.0.0.1:0", [binding])
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = admin_channel(f"127.0.0.1:{port}", folder)
     try:
         yield channel, health
     finally:

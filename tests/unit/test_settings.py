@@ -3,7 +3,15 @@ import json
 
 import pytest
 
-from shared.settings import SERVICES, LocalPorts, SettingsError, TlsSettings, load_settings, local_topology
+from shared.settings import (
+    SERVICES,
+    LocalPorts,
+    SettingsError,
+    TlsSettings,
+    load_settings,
+    local_topology,
+    target_addresses,
+)
 
 PLAIN = {"ELEARN_TLS_INSECURE": "1"}  # these tests are about the topology; TLS has its own below
 
@@ -175,3 +183,17 @@ def test_plaintext_only_when_asked_for():
         load_settings("users", {"ELEARN_TLS_INSECURE": "yes"})
     with pytest.raises(SettingsError, match="'tls' must be"):
         load_settings("users", {"ELEARN_TOPOLOGY": json.dumps(topology(tls="off"))})
+
+
+def test_several_instances_make_a_round_robin_target_and_each_needs_its_listen_address():
+    topology = local_topology(LocalPorts(), instances=2)
+    assert topology["services"]["users"] == "ipv4:127.0.0.1:50061,127.0.0.1:50071"
+    assert topology["instances"]["content"] == ["127.0.0.1:50065", "127.0.0.1:50075"]
+    assert target_addresses(topology["services"]["users"]) == ["127.0.0.1:50061", "127.0.0.1:50071"]
+    assert target_addresses("dns:///users:50061") == ["users:50061"]
+    assert target_addresses("users:50061") == ["users:50061"]
+    env = {**PLAIN, "ELEARN_TOPOLOGY": json.dumps(topology)}
+    with pytest.raises(SettingsError, match="users has several instances.*ELEARN_LISTEN"):
+        load_settings("users", env)
+    assert load_settings("users", {**env, "ELEARN_LISTEN": "127.0.0.1:50071"}).listen == "127.0.0.1:50071"
+    assert load_settings("gateway", env).service_addresses["users"].startswith("ipv4:")

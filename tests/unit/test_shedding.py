@@ -15,6 +15,7 @@ from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from shared.server import ServiceBinding, create_server
 from shared.settings import load_settings
+from tests.unit.auth_keys import admin_channel, auth_dir, with_auth
 
 SERVICE = "elearning.users.v1.UserService"
 WORKERS, QUEUE = 2, 2
@@ -34,13 +35,14 @@ class BlockedUsers(pb_grpc.UserServiceServicer):
 @pytest.fixture
 def running(request):
     queue_wait_ms = getattr(request, "param", 60_000)  # by default, only the count bounds the queue
-    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1",
-                                       "ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
-                                       "ELEARN_SHED_RETRY_MS": "150", "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)})
+    folder = auth_dir()
+    settings = with_auth(load_settings("users", {
+        "ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
+        "ELEARN_SHED_RETRY_MS": "150", "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)}), folder)
     users = BlockedUsers()
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = admin_channel(f"127.0.0.1:{port}", folder)
     try:
         yield users, channel
     finally:
@@ -160,12 +162,14 @@ class SlowUsers(pb_grpc.UserServiceServicer):
 
 
 def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
-    settings = load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1", "ELEARN_MAX_QUEUE": "100",
-                                       "ELEARN_MAX_QUEUE_WAIT_MS": "350"})
+    folder = auth_dir()
+    settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1",
+                                                 "ELEARN_MAX_QUEUE": "100", "ELEARN_MAX_QUEUE_WAIT_MS": "350"}),
+                         folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(SlowUsers(), server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with admin_channel(f"127.0.0.1:{port}", folder) as channel:
             assert all(c.result(timeout=5).id for c in fire(channel, 1))  # the server learns a call takes 0.1 s
             burst = fire(channel, 10, timeout=10)
             codes = [c.code() for c in burst]

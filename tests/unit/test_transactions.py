@@ -77,7 +77,7 @@ def test_an_error_that_merely_happened_while_handling_a_lost_race_is_not_one():
         try:
             raise DriverError("40001")
         except DriverError:
-            raise ValueError("raised while handling it, not from it")
+            raise ValueError("raised while handling it, not from it")  # noqa: B904 (the case under test)
     except ValueError as exc:
         assert not transactions.transient(exc)
 

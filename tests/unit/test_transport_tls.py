@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from launcher.certs import Authority
 from launcher.processes import health_status
+from shared import balancing
 from shared.channels import open_channel
 from shared.server import create_server
 from shared.settings import TlsSettings, load_settings
@@ -86,6 +87,20 @@ def test_a_certificate_of_another_ca_is_replaced_on_the_next_start(tmp_path, aut
 def test_a_service_serves_a_client_with_a_certificate_of_its_ca(authorities, service):
     assert check(service, files(authorities[0], "client")) == grpc.StatusCode.OK
     assert health_status(service, "", tls=files(authorities[0], "client")) == "SERVING"
+
+
+def test_a_target_of_several_instances_verifies_their_certificate(authorities, service):
+    # The launcher names a service's instances as one round_robin target; each must pass verification.
+    second, address = serve("users", files(authorities[0], "users"))
+    try:
+        target = f"ipv4:{service},{address}"
+        with open_channel(target, files(authorities[0], "client"), balancing.CHANNEL_OPTIONS) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for _ in range(4):  # round_robin: both instances answer
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        second.stop(0)
 
 
 def test_a_service_refuses_a_client_certificate_of_another_ca(authorities, service):

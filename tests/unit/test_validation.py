@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from elearning.content.v1 import content_service_pb2 as content_pb

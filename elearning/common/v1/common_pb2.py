@@ -24,15 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n elearning/common/v1/common.proto\x12\x13\x65learning.common.v1\".\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t*u\n\x06Region\x12\x16\n\x12REGION_UNSPECIFIED\x10\x00\x12\x11\n\rNORTH_AMERICA\x10\x01\x12\x11\n\rSOUTH_AMERICA\x10\x02\x12\n\n\x06\x45UROPE\x10\x03\x12\n\n\x06\x41\x46RICA\x10\x04\x12\x08\n\x04\x41SIA\x10\x05\x12\x0b\n\x07OCEANIA\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n elearning/common/v1/common.proto\x12\x13\x65learning.common.v1\".\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\";\n\nItemStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t*\x9f\x01\n\x06Region\x12\x16\n\x12REGION_UNSPECIFIED\x10\x00\x12\x18\n\x14REGION_NORTH_AMERICA\x10\x01\x12\x18\n\x14REGION_SOUTH_AMERICA\x10\x02\x12\x11\n\rREGION_EUROPE\x10\x03\x12\x11\n\rREGION_AFRICA\x10\x04\x12\x0f\n\x0bREGION_ASIA\x10\x05\x12\x12\n\x0eREGION_OCEANIA\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'elearning.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGION']._serialized_start=105
-  _globals['_REGION']._serialized_end=222
+  _globals['_REGION']._serialized_start=167
+  _globals['_REGION']._serialized_end=326
   _globals['_MONEY']._serialized_start=57
   _globals['_MONEY']._serialized_end=103
+  _globals['_ITEMSTATUS']._serialized_start=105
+  _globals['_ITEMSTATUS']._serialized_end=164
 # @@protoc_insertion_point(module_scope)

@@ -8,19 +8,19 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class Region(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REGION_UNSPECIFIED: _ClassVar[Region]
-    NORTH_AMERICA: _ClassVar[Region]
-    SOUTH_AMERICA: _ClassVar[Region]
-    EUROPE: _ClassVar[Region]
-    AFRICA: _ClassVar[Region]
-    ASIA: _ClassVar[Region]
-    OCEANIA: _ClassVar[Region]
+    REGION_NORTH_AMERICA: _ClassVar[Region]
+    REGION_SOUTH_AMERICA: _ClassVar[Region]
+    REGION_EUROPE: _ClassVar[Region]
+    REGION_AFRICA: _ClassVar[Region]
+    REGION_ASIA: _ClassVar[Region]
+    REGION_OCEANIA: _ClassVar[Region]
 REGION_UNSPECIFIED: Region
-NORTH_AMERICA: Region
-SOUTH_AMERICA: Region
-EUROPE: Region
-AFRICA: Region
-ASIA: Region
-OCEANIA: Region
+REGION_NORTH_AMERICA: Region
+REGION_SOUTH_AMERICA: Region
+REGION_EUROPE: Region
+REGION_AFRICA: Region
+REGION_ASIA: Region
+REGION_OCEANIA: Region
 
 class Money(_message.Message):
     __slots__ = ("currency_code", "amount")
@@ -29,3 +29,13 @@ class Money(_message.Message):
     currency_code: str
     amount: str
     def __init__(self, currency_code: _Optional[str] = ..., amount: _Optional[str] = ...) -> None: ...
+
+class ItemStatus(_message.Message):
+    __slots__ = ("code", "message", "reason")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    reason: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

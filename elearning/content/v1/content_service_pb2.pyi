@@ -16,22 +16,22 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class ContentKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CONTENT_KIND_UNSPECIFIED: _ClassVar[ContentKind]
-    VIDEO: _ClassVar[ContentKind]
-    DOCUMENT: _ClassVar[ContentKind]
+    CONTENT_KIND_VIDEO: _ClassVar[ContentKind]
+    CONTENT_KIND_DOCUMENT: _ClassVar[ContentKind]
 
 class Theme(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     THEME_UNSPECIFIED: _ClassVar[Theme]
-    LIGHT: _ClassVar[Theme]
-    DARK: _ClassVar[Theme]
-    SYSTEM: _ClassVar[Theme]
+    THEME_LIGHT: _ClassVar[Theme]
+    THEME_DARK: _ClassVar[Theme]
+    THEME_SYSTEM: _ClassVar[Theme]
 CONTENT_KIND_UNSPECIFIED: ContentKind
-VIDEO: ContentKind
-DOCUMENT: ContentKind
+CONTENT_KIND_VIDEO: ContentKind
+CONTENT_KIND_DOCUMENT: ContentKind
 THEME_UNSPECIFIED: Theme
-LIGHT: Theme
-DARK: Theme
-SYSTEM: Theme
+THEME_LIGHT: Theme
+THEME_DARK: Theme
+THEME_SYSTEM: Theme
 
 class ContentItem(_message.Message):
     __slots__ = ("id", "course_id", "lesson_id", "region", "kind", "title", "description", "tags", "position", "video", "document", "version", "create_time", "update_time")

@@ -16,35 +16,35 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class CourseLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     COURSE_LEVEL_UNSPECIFIED: _ClassVar[CourseLevel]
-    BEGINNER: _ClassVar[CourseLevel]
-    INTERMEDIATE: _ClassVar[CourseLevel]
-    ADVANCED: _ClassVar[CourseLevel]
+    COURSE_LEVEL_BEGINNER: _ClassVar[CourseLevel]
+    COURSE_LEVEL_INTERMEDIATE: _ClassVar[CourseLevel]
+    COURSE_LEVEL_ADVANCED: _ClassVar[CourseLevel]
 
 class CourseState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     COURSE_STATE_UNSPECIFIED: _ClassVar[CourseState]
-    DRAFT: _ClassVar[CourseState]
-    PUBLISHED: _ClassVar[CourseState]
-    ARCHIVED: _ClassVar[CourseState]
+    COURSE_STATE_DRAFT: _ClassVar[CourseState]
+    COURSE_STATE_PUBLISHED: _ClassVar[CourseState]
+    COURSE_STATE_ARCHIVED: _ClassVar[CourseState]
 
 class LessonKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LESSON_KIND_UNSPECIFIED: _ClassVar[LessonKind]
-    VIDEO: _ClassVar[LessonKind]
-    ARTICLE: _ClassVar[LessonKind]
-    QUIZ: _ClassVar[LessonKind]
+    LESSON_KIND_VIDEO: _ClassVar[LessonKind]
+    LESSON_KIND_ARTICLE: _ClassVar[LessonKind]
+    LESSON_KIND_QUIZ: _ClassVar[LessonKind]
 COURSE_LEVEL_UNSPECIFIED: CourseLevel
-BEGINNER: CourseLevel
-INTERMEDIATE: CourseLevel
-ADVANCED: CourseLevel
+COURSE_LEVEL_BEGINNER: CourseLevel
+COURSE_LEVEL_INTERMEDIATE: CourseLevel
+COURSE_LEVEL_ADVANCED: CourseLevel
 COURSE_STATE_UNSPECIFIED: CourseState
-DRAFT: CourseState
-PUBLISHED: CourseState
-ARCHIVED: CourseState
+COURSE_STATE_DRAFT: CourseState
+COURSE_STATE_PUBLISHED: CourseState
+COURSE_STATE_ARCHIVED: CourseState
 LESSON_KIND_UNSPECIFIED: LessonKind
-VIDEO: LessonKind
-ARTICLE: LessonKind
-QUIZ: LessonKind
+LESSON_KIND_VIDEO: LessonKind
+LESSON_KIND_ARTICLE: LessonKind
+LESSON_KIND_QUIZ: LessonKind
 
 class Category(_message.Message):
     __slots__ = ("id", "name", "slug", "description", "parent_id", "create_time")

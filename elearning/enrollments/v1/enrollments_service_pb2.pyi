@@ -21,9 +21,9 @@ class EnrollmentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 class PaymentState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PAYMENT_STATE_UNSPECIFIED: _ClassVar[PaymentState]
-    UNPAID: _ClassVar[PaymentState]
-    PAID: _ClassVar[PaymentState]
-    REFUNDED: _ClassVar[PaymentState]
+    PAYMENT_STATE_UNPAID: _ClassVar[PaymentState]
+    PAYMENT_STATE_PAID: _ClassVar[PaymentState]
+    PAYMENT_STATE_REFUNDED: _ClassVar[PaymentState]
 
 class LessonProgressState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -36,9 +36,9 @@ ENROLLMENT_STATE_ACTIVE: EnrollmentState
 ENROLLMENT_STATE_COMPLETED: EnrollmentState
 ENROLLMENT_STATE_CANCELLED: EnrollmentState
 PAYMENT_STATE_UNSPECIFIED: PaymentState
-UNPAID: PaymentState
-PAID: PaymentState
-REFUNDED: PaymentState
+PAYMENT_STATE_UNPAID: PaymentState
+PAYMENT_STATE_PAID: PaymentState
+PAYMENT_STATE_REFUNDED: PaymentState
 LESSON_PROGRESS_STATE_UNSPECIFIED: LessonProgressState
 LESSON_PROGRESS_STATE_NOT_STARTED: LessonProgressState
 LESSON_PROGRESS_STATE_IN_PROGRESS: LessonProgressState
@@ -151,6 +151,30 @@ class RecordLessonProgressResponse(_message.Message):
     lesson_progress: LessonProgress
     enrollment: Enrollment
     def __init__(self, lesson_progress: _Optional[_Union[LessonProgress, _Mapping]] = ..., enrollment: _Optional[_Union[Enrollment, _Mapping]] = ...) -> None: ...
+
+class BatchRecordLessonProgressRequest(_message.Message):
+    __slots__ = ("requests", "request_id")
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[RecordLessonProgressRequest]
+    request_id: str
+    def __init__(self, requests: _Optional[_Iterable[_Union[RecordLessonProgressRequest, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class BatchRecordLessonProgressResult(_message.Message):
+    __slots__ = ("status", "lesson_progress", "enrollment")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LESSON_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    ENROLLMENT_FIELD_NUMBER: _ClassVar[int]
+    status: _common_pb2.ItemStatus
+    lesson_progress: LessonProgress
+    enrollment: Enrollment
+    def __init__(self, status: _Optional[_Union[_common_pb2.ItemStatus, _Mapping]] = ..., lesson_progress: _Optional[_Union[LessonProgress, _Mapping]] = ..., enrollment: _Optional[_Union[Enrollment, _Mapping]] = ...) -> None: ...
+
+class BatchRecordLessonProgressResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[BatchRecordLessonProgressResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[BatchRecordLessonProgressResult, _Mapping]]] = ...) -> None: ...
 
 class ListLessonProgressRequest(_message.Message):
     __slots__ = ("enrollment_id", "page_size", "page_token")

@@ -54,6 +54,11 @@ class EnrollmentServiceStub:
                 request_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressRequest.SerializeToString,
                 response_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressResponse.FromString,
                 _registered_method=True)
+        self.BatchRecordLessonProgress = channel.unary_unary(
+                '/elearning.enrollments.v1.EnrollmentService/BatchRecordLessonProgress',
+                request_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressRequest.SerializeToString,
+                response_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressResponse.FromString,
+                _registered_method=True)
         self.ListLessonProgress = channel.unary_unary(
                 '/elearning.enrollments.v1.EnrollmentService/ListLessonProgress',
                 request_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.ListLessonProgressRequest.SerializeToString,
@@ -106,6 +111,25 @@ class EnrollmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchRecordLessonProgress(self, request, context):
+        """Records up to 1,000 lesson progress items (any students, any shards) in
+        one call (AIP-233), for video players' heartbeats. Every item is validated
+        first: one bad item rejects the whole batch with INVALID_ARGUMENT naming
+        it (`requests[17].watched_seconds`) and nothing is written. Then each
+        shard's items are written in ONE transaction on that shard (all or none
+        of that shard's valid items), the shards in parallel and independent of
+        each other: each item has its own result (OK, or the error
+        RecordLessonProgress would answer for it: NOT_FOUND enrollment,
+        FAILED_PRECONDITION cancelled, INVALID_ARGUMENT lesson, UNAVAILABLE
+        shard). Items for the same lesson are merged in request order (highest
+        `watched_seconds`, last position, completed if any is) and report the
+        lesson's state after the batch. The `x-min-lsn` trailer has an entry for
+        every shard written.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLessonProgress(self, request, context):
         """Lists the lesson progress records of one enrollment, by lesson ID.
         """
@@ -151,6 +175,11 @@ def add_EnrollmentServiceServicer_to_server(servicer, server):
                     servicer.RecordLessonProgress,
                     request_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressRequest.FromString,
                     response_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressResponse.SerializeToString,
+            ),
+            'BatchRecordLessonProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchRecordLessonProgress,
+                    request_deserializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressRequest.FromString,
+                    response_serializer=elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressResponse.SerializeToString,
             ),
             'ListLessonProgress': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLessonProgress,
@@ -276,6 +305,33 @@ class EnrollmentService:
             '/elearning.enrollments.v1.EnrollmentService/RecordLessonProgress',
             elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressRequest.SerializeToString,
             elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.RecordLessonProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchRecordLessonProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.enrollments.v1.EnrollmentService/BatchRecordLessonProgress',
+            elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressRequest.SerializeToString,
+            elearning_dot_enrollments_dot_v1_dot_enrollments__service__pb2.BatchRecordLessonProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,33 +15,33 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class PaymentMethodKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PAYMENT_METHOD_KIND_UNSPECIFIED: _ClassVar[PaymentMethodKind]
-    CARD: _ClassVar[PaymentMethodKind]
-    PAYPAL: _ClassVar[PaymentMethodKind]
-    BANK_TRANSFER: _ClassVar[PaymentMethodKind]
+    PAYMENT_METHOD_KIND_CARD: _ClassVar[PaymentMethodKind]
+    PAYMENT_METHOD_KIND_PAYPAL: _ClassVar[PaymentMethodKind]
+    PAYMENT_METHOD_KIND_BANK_TRANSFER: _ClassVar[PaymentMethodKind]
 
 class TransactionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TRANSACTION_KIND_UNSPECIFIED: _ClassVar[TransactionKind]
-    CHARGE: _ClassVar[TransactionKind]
-    REFUND: _ClassVar[TransactionKind]
+    TRANSACTION_KIND_CHARGE: _ClassVar[TransactionKind]
+    TRANSACTION_KIND_REFUND: _ClassVar[TransactionKind]
 
 class TransactionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TRANSACTION_STATUS_UNSPECIFIED: _ClassVar[TransactionStatus]
-    PENDING: _ClassVar[TransactionStatus]
-    SUCCEEDED: _ClassVar[TransactionStatus]
-    FAILED: _ClassVar[TransactionStatus]
+    TRANSACTION_STATUS_PENDING: _ClassVar[TransactionStatus]
+    TRANSACTION_STATUS_SUCCEEDED: _ClassVar[TransactionStatus]
+    TRANSACTION_STATUS_FAILED: _ClassVar[TransactionStatus]
 PAYMENT_METHOD_KIND_UNSPECIFIED: PaymentMethodKind
-CARD: PaymentMethodKind
-PAYPAL: PaymentMethodKind
-BANK_TRANSFER: PaymentMethodKind
+PAYMENT_METHOD_KIND_CARD: PaymentMethodKind
+PAYMENT_METHOD_KIND_PAYPAL: PaymentMethodKind
+PAYMENT_METHOD_KIND_BANK_TRANSFER: PaymentMethodKind
 TRANSACTION_KIND_UNSPECIFIED: TransactionKind
-CHARGE: TransactionKind
-REFUND: TransactionKind
+TRANSACTION_KIND_CHARGE: TransactionKind
+TRANSACTION_KIND_REFUND: TransactionKind
 TRANSACTION_STATUS_UNSPECIFIED: TransactionStatus
-PENDING: TransactionStatus
-SUCCEEDED: TransactionStatus
-FAILED: TransactionStatus
+TRANSACTION_STATUS_PENDING: TransactionStatus
+TRANSACTION_STATUS_SUCCEEDED: TransactionStatus
+TRANSACTION_STATUS_FAILED: TransactionStatus
 
 class PaymentMethod(_message.Message):
     __slots__ = ("id", "user_id", "kind", "card_brand", "last4", "exp_month", "exp_year", "billing_name", "country_code", "is_default", "create_time")

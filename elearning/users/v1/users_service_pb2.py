@@ -28,33 +28,53 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&elearning/users/v1/users_service.proto\x12\x12\x65learning.users.v1\x1a elearning/common/v1/common.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"z\n\x0bUserProfile\x12\x10\n\x08headline\x18\x01 \x01(\t\x12\x0b\n\x03\x62io\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\x13\n\x0bwebsite_url\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\"\xb7\x02\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12+\n\x06region\x18\x04 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12*\n\x04role\x18\x05 \x01(\x0e\x32\x1c.elearning.users.v1.UserRole\x12\x30\n\x07profile\x18\x06 \x01(\x0b\x32\x1f.elearning.users.v1.UserProfile\x12\x14\n\x0chas_password\x18\x07 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x11\x43reateUserRequest\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.elearning.users.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"&\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"f\n\x10ListUsersRequest\x12+\n\x06region\x18\x01 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"U\n\x11ListUsersResponse\x12\'\n\x05users\x18\x01 \x03(\x0b\x32\x18.elearning.users.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x11UpdateUserRequest\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.elearning.users.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x10\n\x08password\x18\x03 \x01(\t\"\x1f\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03*M\n\x08UserRole\x12\x19\n\x15USER_ROLE_UNSPECIFIED\x10\x00\x12\x0b\n\x07STUDENT\x10\x01\x12\x0e\n\nINSTRUCTOR\x10\x02\x12\t\n\x05\x41\x44MIN\x10\x03\x32\xf2\x03\n\x0bUserService\x12M\n\nCreateUser\x12%.elearning.users.v1.CreateUserRequest\x1a\x18.elearning.users.v1.User\x12G\n\x07GetUser\x12\".elearning.users.v1.GetUserRequest\x1a\x18.elearning.users.v1.User\x12U\n\x0eGetUserByEmail\x12).elearning.users.v1.GetUserByEmailRequest\x1a\x18.elearning.users.v1.User\x12X\n\tListUsers\x12$.elearning.users.v1.ListUsersRequest\x1a%.elearning.users.v1.ListUsersResponse\x12M\n\nUpdateUser\x12%.elearning.users.v1.UpdateUserRequest\x1a\x18.elearning.users.v1.User\x12K\n\nDeleteUser\x12%.elearning.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&elearning/users/v1/users_service.proto\x12\x12\x65learning.users.v1\x1a elearning/common/v1/common.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"z\n\x0bUserProfile\x12\x10\n\x08headline\x18\x01 \x01(\t\x12\x0b\n\x03\x62io\x18\x02 \x01(\t\x12\x12\n\navatar_url\x18\x03 \x01(\t\x12\x13\n\x0bwebsite_url\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\"\xb7\x02\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12+\n\x06region\x18\x04 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12*\n\x04role\x18\x05 \x01(\x0e\x32\x1c.elearning.users.v1.UserRole\x12\x30\n\x07profile\x18\x06 \x01(\x0b\x32\x1f.elearning.users.v1.UserProfile\x12\x14\n\x0chas_password\x18\x07 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x11\x43reateUserRequest\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.elearning.users.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"f\n\x17\x42\x61tchCreateUsersRequest\x12\x37\n\x08requests\x18\x01 \x03(\x0b\x32%.elearning.users.v1.CreateUserRequest\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"q\n\x16\x42\x61tchCreateUsersResult\x12/\n\x06status\x18\x01 \x01(\x0b\x32\x1f.elearning.common.v1.ItemStatus\x12&\n\x04user\x18\x02 \x01(\x0b\x32\x18.elearning.users.v1.User\"W\n\x18\x42\x61tchCreateUsersResponse\x12;\n\x07results\x18\x01 \x03(\x0b\x32*.elearning.users.v1.BatchCreateUsersResult\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"&\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\"f\n\x10ListUsersRequest\x12+\n\x06region\x18\x01 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"U\n\x11ListUsersResponse\x12\'\n\x05users\x18\x01 \x03(\x0b\x32\x18.elearning.users.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x11UpdateUserRequest\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x18.elearning.users.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x10\n\x08password\x18\x03 \x01(\t\"\x1f\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\xca\x01\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12<\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12=\n\x19refresh_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07user_id\x18\x05 \x01(\x03\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eGetJwksRequest\"$\n\x0fGetJwksResponse\x12\x11\n\tjwks_json\x18\x01 \x01(\t\"%\n\x14\x45xchangeTokenRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t*k\n\x08UserRole\x12\x19\n\x15USER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11USER_ROLE_STUDENT\x10\x01\x12\x18\n\x14USER_ROLE_INSTRUCTOR\x10\x02\x12\x13\n\x0fUSER_ROLE_ADMIN\x10\x03\x32\x82\x08\n\x0bUserService\x12M\n\nCreateUser\x12%.elearning.users.v1.CreateUserRequest\x1a\x18.elearning.users.v1.User\x12m\n\x10\x42\x61tchCreateUsers\x12+.elearning.users.v1.BatchCreateUsersRequest\x1a,.elearning.users.v1.BatchCreateUsersResponse\x12G\n\x07GetUser\x12\".elearning.users.v1.GetUserRequest\x1a\x18.elearning.users.v1.User\x12U\n\x0eGetUserByEmail\x12).elearning.users.v1.GetUserByEmailRequest\x1a\x18.elearning.users.v1.User\x12X\n\tListUsers\x12$.elearning.users.v1.ListUsersRequest\x1a%.elearning.users.v1.ListUsersResponse\x12M\n\nUpdateUser\x12%.elearning.users.v1.UpdateUserRequest\x1a\x18.elearning.users.v1.User\x12K\n\nDeleteUser\x12%.elearning.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Empty\x12L\n\x05Login\x12 .elearning.users.v1.LoginRequest\x1a!.elearning.users.v1.LoginResponse\x12Z\n\x0cRefreshToken\x12\'.elearning.users.v1.RefreshTokenRequest\x1a!.elearning.users.v1.LoginResponse\x12\x43\n\x06Logout\x12!.elearning.users.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12R\n\x07GetJwks\x12\".elearning.users.v1.GetJwksRequest\x1a#.elearning.users.v1.GetJwksResponse\x12\\\n\rExchangeToken\x12(.elearning.users.v1.ExchangeTokenRequest\x1a!.elearning.users.v1.LoginResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'elearning.users.v1.users_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERROLE']._serialized_start=1151
-  _globals['_USERROLE']._serialized_end=1228
+  _globals['_USERROLE']._serialized_start=1894
+  _globals['_USERROLE']._serialized_end=2001
   _globals['_USERPROFILE']._serialized_start=192
   _globals['_USERPROFILE']._serialized_end=314
   _globals['_USER']._serialized_start=317
   _globals['_USER']._serialized_end=628
   _globals['_CREATEUSERREQUEST']._serialized_start=630
   _globals['_CREATEUSERREQUEST']._serialized_end=727
-  _globals['_GETUSERREQUEST']._serialized_start=729
-  _globals['_GETUSERREQUEST']._serialized_end=757
-  _globals['_GETUSERBYEMAILREQUEST']._serialized_start=759
-  _globals['_GETUSERBYEMAILREQUEST']._serialized_end=797
-  _globals['_LISTUSERSREQUEST']._serialized_start=799
-  _globals['_LISTUSERSREQUEST']._serialized_end=901
-  _globals['_LISTUSERSRESPONSE']._serialized_start=903
-  _globals['_LISTUSERSRESPONSE']._serialized_end=988
-  _globals['_UPDATEUSERREQUEST']._serialized_start=990
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1116
-  _globals['_DELETEUSERREQUEST']._serialized_start=1118
-  _globals['_DELETEUSERREQUEST']._serialized_end=1149
-  _globals['_USERSERVICE']._serialized_start=1231
-  _globals['_USERSERVICE']._serialized_end=1729
+  _globals['_BATCHCREATEUSERSREQUEST']._serialized_start=729
+  _globals['_BATCHCREATEUSERSREQUEST']._serialized_end=831
+  _globals['_BATCHCREATEUSERSRESULT']._serialized_start=833
+  _globals['_BATCHCREATEUSERSRESULT']._serialized_end=946
+  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_start=948
+  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_end=1035
+  _globals['_GETUSERREQUEST']._serialized_start=1037
+  _globals['_GETUSERREQUEST']._serialized_end=1065
+  _globals['_GETUSERBYEMAILREQUEST']._serialized_start=1067
+  _globals['_GETUSERBYEMAILREQUEST']._serialized_end=1105
+  _globals['_LISTUSERSREQUEST']._serialized_start=1107
+  _globals['_LISTUSERSREQUEST']._serialized_end=1209
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1211
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1296
+  _globals['_UPDATEUSERREQUEST']._serialized_start=1298
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1424
+  _globals['_DELETEUSERREQUEST']._serialized_start=1426
+  _globals['_DELETEUSERREQUEST']._serialized_end=1457
+  _globals['_LOGINREQUEST']._serialized_start=1459
+  _globals['_LOGINREQUEST']._serialized_end=1506
+  _globals['_LOGINRESPONSE']._serialized_start=1509
+  _globals['_LOGINRESPONSE']._serialized_end=1711
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=1713
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=1757
+  _globals['_LOGOUTREQUEST']._serialized_start=1759
+  _globals['_LOGOUTREQUEST']._serialized_end=1797
+  _globals['_GETJWKSREQUEST']._serialized_start=1799
+  _globals['_GETJWKSREQUEST']._serialized_end=1815
+  _globals['_GETJWKSRESPONSE']._serialized_start=1817
+  _globals['_GETJWKSRESPONSE']._serialized_end=1853
+  _globals['_EXCHANGETOKENREQUEST']._serialized_start=1855
+  _globals['_EXCHANGETOKENREQUEST']._serialized_end=1892
+  _globals['_USERSERVICE']._serialized_start=2004
+  _globals['_USERSERVICE']._serialized_end=3030
 # @@protoc_insertion_point(module_scope)

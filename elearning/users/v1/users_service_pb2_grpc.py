@@ -40,6 +40,11 @@ class UserServiceStub:
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.SerializeToString,
                 response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.User.FromString,
                 _registered_method=True)
+        self.BatchCreateUsers = channel.unary_unary(
+                '/elearning.users.v1.UserService/BatchCreateUsers',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.FromString,
+                _registered_method=True)
         self.GetUser = channel.unary_unary(
                 '/elearning.users.v1.UserService/GetUser',
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetUserRequest.SerializeToString,
@@ -65,6 +70,31 @@ class UserServiceStub:
                 request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.DeleteUserRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Login = channel.unary_unary(
+                '/elearning.users.v1.UserService/Login',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
+                _registered_method=True)
+        self.RefreshToken = channel.unary_unary(
+                '/elearning.users.v1.UserService/RefreshToken',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.RefreshTokenRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
+                _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/elearning.users.v1.UserService/Logout',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.GetJwks = channel.unary_unary(
+                '/elearning.users.v1.UserService/GetJwks',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksResponse.FromString,
+                _registered_method=True)
+        self.ExchangeToken = channel.unary_unary(
+                '/elearning.users.v1.UserService/ExchangeToken',
+                request_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ExchangeTokenRequest.SerializeToString,
+                response_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -72,6 +102,23 @@ class UserServiceServicer:
 
     def CreateUser(self, request, context):
         """Creates a user. The email must be unique across all regions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateUsers(self, request, context):
+        """Creates up to 1,000 users in one call (AIP-233), for imports: single
+        sign-on accounts, or passwords hashed a few at a time. Every item is
+        validated first (emails unique within the batch too): one bad item
+        rejects the whole batch with INVALID_ARGUMENT naming it
+        (`requests[17].user.email`) and nothing is written. Then the users of
+        each home shard are created in ONE transaction, with their email
+        directory entries on the emails' hash shards (two-phase commit, as
+        CreateUser); the home shards in parallel and independent of each other.
+        Each item has its own result: OK with the user, ALREADY_EXISTS for an
+        email already taken (the others are still created), or UNAVAILABLE when
+        its shard could not be written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,6 +159,45 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Login(self, request, context):
+        """Signs a person in with email and password: a short-lived access token and
+        a refresh token. A wrong email and a wrong password get the same answer
+        (UNAUTHENTICATED); repeated failures are RESOURCE_EXHAUSTED for a while.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefreshToken(self, request, context):
+        """Trades a refresh token for a new access token and a new refresh token;
+        the one given is revoked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logout(self, request, context):
+        """Revokes a refresh token; its access tokens stay valid until they expire.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJwks(self, request, context):
+        """The public keys that verify access tokens, as a JWKS document.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExchangeToken(self, request, context):
+        """Tokens for an account the single-sign-on bridge has authenticated (often
+        one without a password). Callable only by the `sso` service identity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -119,6 +205,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.CreateUser,
                     request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.FromString,
                     response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.User.SerializeToString,
+            ),
+            'BatchCreateUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateUsers,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.SerializeToString,
             ),
             'GetUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUser,
@@ -144,6 +235,31 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.DeleteUser,
                     request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.DeleteUserRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.SerializeToString,
+            ),
+            'RefreshToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefreshToken,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.RefreshTokenRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'GetJwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJwks,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksResponse.SerializeToString,
+            ),
+            'ExchangeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExchangeToken,
+                    request_deserializer=elearning_dot_users_dot_v1_dot_users__service__pb2.ExchangeTokenRequest.FromString,
+                    response_serializer=elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -173,6 +289,33 @@ class UserService:
             '/elearning.users.v1.UserService/CreateUser',
             elearning_dot_users_dot_v1_dot_users__service__pb2.CreateUserRequest.SerializeToString,
             elearning_dot_users_dot_v1_dot_users__service__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/BatchCreateUsers',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.BatchCreateUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -308,6 +451,141 @@ class UserService:
             '/elearning.users.v1.UserService/DeleteUser',
             elearning_dot_users_dot_v1_dot_users__service__pb2.DeleteUserRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/Login',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.LoginRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefreshToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/RefreshToken',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.RefreshTokenRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/Logout',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.LogoutRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/GetJwks',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.GetJwksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExchangeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/elearning.users.v1.UserService/ExchangeToken',
+            elearning_dot_users_dot_v1_dot_users__service__pb2.ExchangeTokenRequest.SerializeToString,
+            elearning_dot_users_dot_v1_dot_users__service__pb2.LoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

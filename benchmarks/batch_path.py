@@ -1,0 +1,129 @@
+"""The batch write path of `make bench`: BatchRecordLessonProgress through the gateway, batches of 100 items
+over enrollments on every shard, beside pgbench's one-row INSERT on one shard primary in the same minute.
+Rows per second count the items written (a batch of 100 is 100 rows); p99 is per batch."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pathlib
+import random
+import sys
+import uuid
+
+from benchmarks import pgbench
+from benchmarks.measure import Figures, drive, side_by_side
+from elearning.common.v1 import common_pb2
+from elearning.courses.v1 import courses_service_pb2 as courses_pb
+from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
+from elearning.enrollments.v1 import enrollments_service_pb2 as pb
+from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
+from elearning.users.v1 import users_service_pb2 as users_pb
+from elearning.users.v1 import users_service_pb2_grpc as users_grpc
+from launcher.layout import Layout
+from shared.auth.client import with_token
+from shared.auth.tokens import user_token
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings
+
+REGIONS = (common_pb2.REGION_EUROPE, common_pb2.REGION_ASIA, common_pb2.REGION_NORTH_AMERICA)  # one per shard
+BATCH_SIZE = 100
+CONCURRENCY = 8
+
+
+def setup(gateway: str, students_per_shard: int, admin: str, tls: TlsSettings | None) -> list[tuple[int, list[int]]]:
+    """Enrollments of students on every shard in one published course of 40 lessons."""
+    tag = uuid.uuid4().hex[:8]
+    with with_token(open_channel(gateway, tls), lambda: admin) as channel:
+        users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
+        enrollments = pb_grpc.EnrollmentServiceStub(channel)
+        teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
+            email=f"batch-teacher-{tag}@example.com", full_name="Batch Teacher", region=common_pb2.REGION_EUROPE,
+            role=users_pb.USER_ROLE_INSTRUCTOR)), timeout=10)
+        category = courses.CreateCategory(courses_pb.CreateCategoryRequest(category=courses_pb.Category(
+            name=f"Batch {tag}", slug=f"batch-{tag}")), timeout=10)
+        course = courses.CreateCourse(courses_pb.CreateCourseRequest(course=courses_pb.Course(
+            instructor_id=teacher.id, category_id=category.id, title="Batch bench course", language="en",
+            level=courses_pb.COURSE_LEVEL_BEGINNER, price=common_pb2.Money(currency_code="EUR", amount="0.00"),
+            modules=[courses_pb.Module(title=f"M{m}", lessons=[courses_pb.Lesson(
+                title=f"L{m}.{n}", kind=courses_pb.LESSON_KIND_VIDEO, duration_seconds=60) for n in range(8)])
+                for m in range(5)])), timeout=10)
+        courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=10)
+        lessons = [lesson.id for module in course.modules for lesson in module.lessons]
+        made = []
+        for i in range(students_per_shard * len(REGIONS)):
+            student = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
+                email=f"batch-{tag}-{i}@example.com", full_name=f"Batch {i}", region=REGIONS[i % len(REGIONS)])),
+                timeout=10)
+            made.append((enrollments.Enroll(pb.EnrollRequest(student_id=student.id, course_id=course.id),
+                                            timeout=10).id, lessons))
+        return made
+
+
+def batches(targets: list[tuple[int, list[int]]], count: int,
+            seed: int = 18) -> list[pb.BatchRecordLessonProgressRequest]:
+    """`count` batches of BATCH_SIZE heartbeats, each over every shard (no completion: a player's heartbeat)."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        items = []
+        for _ in range(BATCH_SIZE):
+            enrollment, lessons = rng.choice(targets)
+            watched = rng.randrange(1, 3600)
+            items.append(pb.RecordLessonProgressRequest(enrollment_id=enrollment, lesson_id=rng.choice(lessons),
+                                                        watched_seconds=watched, position_seconds=watched))
+        made.append(pb.BatchRecordLessonProgressRequest(requests=items))
+    return made
+
+
+async def drive_batches(address: str, requests: list[pb.BatchRecordLessonProgressRequest], concurrency: int,
+                        seconds: float, admin: str, tls: TlsSettings | None) -> Figures:
+    bearer = (("authorization", f"Bearer {admin}"),)  # batches are an admin's (shared/auth/policy.py)
+    async with open_aio_channel(address, tls) as channel:
+        stub = pb_grpc.EnrollmentServiceStub(channel)
+
+        async def call(i: int) -> None:
+            response = await stub.BatchRecordLessonProgress(requests[i % len(requests)], timeout=30,
+                                                            metadata=bearer)
+            if any(result.status.code for result in response.results):
+                raise RuntimeError("an item failed")
+
+        return await drive(f"batches of {BATCH_SIZE}, gateway", call, concurrency, seconds)
+
+
+def measure(gateway: str, pg_port: int, seconds: float, auth_dir: pathlib.Path, tls: TlsSettings | None,
+            pg_auth: str = "") -> tuple[Figures, Figures]:
+    """(pgbench one-row INSERTs, batches through the gateway), measured side by side at CONCURRENCY."""
+    admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
+    targets = setup(gateway, 16, admin, tls)
+    requests = batches(targets, 64)
+    measured = side_by_side({
+        "pgbench": lambda s: pgbench.run(pg_port, CONCURRENCY, s, pg_auth),
+        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin, tls)),
+    }, seconds)
+    return measured["pgbench"], measured["batches"]
+
+
+def report(raw: Figures, batched: Figures) -> list[str]:
+    rows = batched.rate * BATCH_SIZE
+    ratio = rows / raw.rate if raw.rate else 0.0
+    return [raw.line(), batched.line(),
+            f"batches of {BATCH_SIZE} over all shards, c={CONCURRENCY}: {rows:.0f} rows/s, p99 per batch "
+            f"{batched.p99_ms:.1f} ms; pgbench {raw.rate:.0f} rows/s (p99 {raw.p99_ms:.1f} ms)",
+            f"batch rows/s / pgbench = {ratio:.2f}  (target >= 3)"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=".elearn/bench", help="the local cluster to measure")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args(argv)
+    layout = Layout.load(pathlib.Path(args.data_dir).resolve())
+    gateway = f"{layout.ports.host}:{layout.ports.gateway}"
+    for line in report(*measure(gateway, layout.pg_port("eu", "primary"), args.seconds, layout.auth_dir,
+                                layout.client_tls(), layout.pg_auth())):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

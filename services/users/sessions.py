@@ -1,0 +1,128 @@
+"""Sign-in rules: Login, RefreshToken, Logout and the single-sign-on exchange. No gRPC, no SQL.
+
+A wrong email, a wrong password and a password-less account all get the same answer after the same work
+(an unknown email still costs one scrypt hash), so neither the answer nor its timing says which it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from services.users import rules
+from services.users.throttle import FailedLogins
+from shared.auth.tokens import Signer
+from shared.errors import InvalidArgument, Unauthenticated
+from shared.sharding import ShardMap
+
+REFRESH_TTL = timedelta(days=14)
+WRONG = "the email or password is wrong"
+
+
+class SessionStore(Protocol):
+    def credentials(self, shard: str, user_id: int) -> tuple[str | None, str, str] | None: ...
+
+    def save(self, shard: str, user_id: int, token_hash: bytes, expires_at: datetime) -> None: ...
+
+    def revoke(self, shard: str, token_hash: bytes) -> int | None: ...
+
+
+class EmailLookup(Protocol):
+    def lookup_email(self, directory: str, email: str) -> int | None: ...
+
+
+class Hasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, encoded: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: int
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def _digest(refresh_token: str) -> bytes:
+    return hashlib.sha256(refresh_token.encode()).digest()
+
+
+class Sessions:
+    def __init__(self, store: SessionStore, users: EmailLookup, shard_map: ShardMap, hasher: Hasher,
+                 signer: Signer, throttle: FailedLogins):
+        self.store, self.users, self.shards = store, users, shard_map
+        self.hasher, self.signer, self.throttle = hasher, signer, throttle
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    def _dummy_hash(self) -> str:
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+            return self._dummy
+
+    def _account(self, email: str) -> tuple[int, tuple[str | None, str, str]] | None:
+        if rules.email_problem(email):
+            return None
+        user_id = self.users.lookup_email(self.shards.for_key(email).name, email)
+        if not user_id:
+            return None
+        found = self.store.credentials(self.shards.for_id(user_id).name, user_id)
+        return (user_id, found) if found else None
+
+    def login(self, email: str, password: str, caller: str) -> Session:
+        email = rules.normalize_email(email)
+        if rules.email_problem(email):
+            raise Unauthenticated(WRONG)  # no account can have it: nothing to guess, nothing to count
+        self.throttle.check(email, caller)
+        account = self._account(email)
+        password_hash = account[1][0] if account else None
+        ok = self.hasher.verify(password, password_hash or self._dummy_hash())
+        if not (ok and account and password_hash):
+            self.throttle.failed(email, caller)
+            raise Unauthenticated(WRONG)
+        user_id, (_hash, role, region) = account
+        return self._open(user_id, role, region)
+
+    def exchange(self, email: str) -> Session:
+        """For the single-sign-on bridge, which has authenticated the person itself."""
+        account = self._account(rules.normalize_email(email))
+        if account is None:
+            raise Unauthenticated("no account has this email")
+        user_id, (_hash, role, region) = account
+        return self._open(user_id, role, region)
+
+    def refresh(self, refresh_token: str) -> Session:
+        user_id = self._revoke(refresh_token)
+        found = self.store.credentials(self.shards.for_id(user_id).name, user_id)
+        if found is None:
+            raise Unauthenticated("the refresh token is invalid, expired or revoked")
+        return self._open(user_id, found[1], found[2])
+
+    def logout(self, refresh_token: str) -> None:
+        self._revoke(refresh_token)
+
+    def _revoke(self, refresh_token: str) -> int:
+        owner, _, secret = refresh_token.partition(".")
+        try:
+            shard = self.shards.for_id(int(owner)).name if secret else None
+        except (ValueError, InvalidArgument):
+            shard = None
+        user_id = self.store.revoke(shard, _digest(refresh_token)) if shard else None
+        if user_id is None or str(user_id) != owner:
+            raise Unauthenticated("the refresh token is invalid, expired or revoked")
+        return user_id
+
+    def _open(self, user_id: int, role: str, region: str) -> Session:
+        minted = self.signer.mint(str(user_id), role, region=region)
+        refresh = f"{user_id}.{secrets.token_urlsafe(32)}"
+        refresh_expires = datetime.now(UTC) + REFRESH_TTL
+        self.store.save(self.shards.for_id(user_id).name, user_id, _digest(refresh), refresh_expires)
+        return Session(user_id, minted.token, datetime.fromtimestamp(minted.expires_at, UTC), refresh,
+                       refresh_expires)

@@ -1,0 +1,1 @@
+"""Telemetry of every process: Prometheus metrics, OpenTelemetry traces and the access log (one pipeline step)."""
