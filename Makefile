@@ -75,7 +75,7 @@ bench-gateway: venv system-deps
 	@set -e; \
 	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
-	$(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
+	ELEARN_CONFIG=$(BENCH_DIR)/topology.json $(BIN)/python -m benchmarks.gateway_overhead --gateway 127.0.0.1:50251 --direct 127.0.0.1:50261
 
 ## bench-shed: how fast an overloaded server sheds, each way of shedding side by side (no cluster needed).
 .PHONY: bench-shed

@@ -10,8 +10,6 @@ import random
 import sys
 import uuid
 
-import grpc
-
 from benchmarks import pgbench
 from benchmarks.measure import Figures, drive, side_by_side
 from elearning.common.v1 import common_pb2
@@ -24,16 +22,18 @@ from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
 from shared.auth.client import with_token
 from shared.auth.tokens import user_token
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings
 
 REGIONS = (common_pb2.REGION_EUROPE, common_pb2.REGION_ASIA, common_pb2.REGION_NORTH_AMERICA)  # one per shard
 BATCH_SIZE = 100
 CONCURRENCY = 8
 
 
-def setup(gateway: str, students_per_shard: int, admin: str) -> list[tuple[int, list[int]]]:
+def setup(gateway: str, students_per_shard: int, admin: str, tls: TlsSettings | None) -> list[tuple[int, list[int]]]:
     """Enrollments of students on every shard in one published course of 40 lessons."""
     tag = uuid.uuid4().hex[:8]
-    with with_token(grpc.insecure_channel(gateway), lambda: admin) as channel:
+    with with_token(open_channel(gateway, tls), lambda: admin) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
@@ -76,9 +76,9 @@ def batches(targets: list[tuple[int, list[int]]], count: int,
 
 
 async def drive_batches(address: str, requests: list[pb.BatchRecordLessonProgressRequest], concurrency: int,
-                        seconds: float, admin: str) -> Figures:
+                        seconds: float, admin: str, tls: TlsSettings | None) -> Figures:
     bearer = (("authorization", f"Bearer {admin}"),)  # batches are an admin's (shared/auth/policy.py)
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_aio_channel(address, tls) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int) -> None:
@@ -90,14 +90,15 @@ async def drive_batches(address: str, requests: list[pb.BatchRecordLessonProgres
         return await drive(f"batches of {BATCH_SIZE}, gateway", call, concurrency, seconds)
 
 
-def measure(gateway: str, pg_port: int, seconds: float, auth_dir: pathlib.Path) -> tuple[Figures, Figures]:
+def measure(gateway: str, pg_port: int, seconds: float, auth_dir: pathlib.Path, tls: TlsSettings | None,
+            pg_auth: str = "") -> tuple[Figures, Figures]:
     """(pgbench one-row INSERTs, batches through the gateway), measured side by side at CONCURRENCY."""
     admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
-    targets = setup(gateway, 16, admin)
+    targets = setup(gateway, 16, admin, tls)
     requests = batches(targets, 64)
     measured = side_by_side({
-        "pgbench": lambda s: pgbench.run(pg_port, CONCURRENCY, s),
-        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin)),
+        "pgbench": lambda s: pgbench.run(pg_port, CONCURRENCY, s, pg_auth),
+        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin, tls)),
     }, seconds)
     return measured["pgbench"], measured["batches"]
 
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     layout = Layout.load(pathlib.Path(args.data_dir).resolve())
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
-    for line in report(*measure(gateway, layout.pg_port("eu", "primary"), args.seconds)):
+    for line in report(*measure(gateway, layout.pg_port("eu", "primary"), args.seconds, layout.auth_dir,
+                                layout.client_tls(), layout.pg_auth())):
         print(line)
     return 0
 

@@ -19,7 +19,6 @@ import statistics
 import time
 import uuid
 
-import grpc
 import psycopg2
 
 from benchmarks.measure import drive
@@ -27,10 +26,10 @@ from benchmarks.shard_writers import Writers
 from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from launcher import postgres
 from launcher.cluster import Cluster
 from launcher.layout import SHARD_NAMES, Layout
-from shared.settings import local_topology, parse_shard_map
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings, local_topology, parse_shard_map
 
 SHARD = "eu"
 SWITCHOVER_DEADLINE_S = 10.0
@@ -52,7 +51,7 @@ def writers(stub, region: int, threads: int, avoid: str = "", deadline_s: float 
 
 
 def ids_on_primary(cluster: Cluster, ids: list[int]) -> set[int]:
-    conn = psycopg2.connect(postgres.dsn(cluster.layout.pg_port(SHARD, "primary")))
+    conn = psycopg2.connect(cluster.layout.pg_dsn(cluster.layout.pg_port(SHARD, "primary")))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT id FROM users WHERE id = ANY(%s)", (ids,))
@@ -86,9 +85,9 @@ def fault_round(cluster: Cluster, stub, fault: str) -> dict:
             "refused": len([f for f in eu.failures if f[0] > began]), "held_s": held}
 
 
-def write_rate(gateway: str, seconds: float) -> tuple[float, float, float]:
+def write_rate(gateway: str, seconds: float, tls: TlsSettings | None) -> tuple[float, float, float]:
     async def run():
-        async with grpc.aio.insecure_channel(gateway) as channel:
+        async with open_aio_channel(gateway, tls) as channel:
             stub = pb_grpc.UserServiceStub(channel)
             return await drive("CreateUser", lambda _i: stub.CreateUser(new_user(), timeout=5), 8, seconds)
     figures = asyncio.run(run())
@@ -126,7 +125,7 @@ def main() -> int:
     cluster = set_mode(Cluster(layout, say=lambda _m: None), "sync")
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     results: dict[str, list[dict]] = {"primary": [], "replica": [], "switchover": []}
-    with grpc.insecure_channel(gateway) as channel:
+    with open_channel(gateway, layout.client_tls()) as channel:
         stub = pb_grpc.UserServiceStub(channel)
         cluster.nodes.wait_ready(SHARD)
         plan = [("primary", "primary node killed")] * args.rounds + [("replica", "replica node killed"),
@@ -144,9 +143,9 @@ def main() -> int:
           f"acknowledged writes lost: {sum(r['missing'] for r in everything)} of "
           f"{sum(r['acknowledged'] for r in everything)}; other shard failures: "
           f"{sum(r['other_failures'] for r in everything)}", flush=True)
-    sync_rate = write_rate(gateway, args.seconds)
+    sync_rate = write_rate(gateway, args.seconds, layout.client_tls())
     cluster = set_mode(cluster, "async")
-    async_rate = write_rate(gateway, args.seconds)
+    async_rate = write_rate(gateway, args.seconds, layout.client_tls())
     set_mode(cluster, "sync")
     for label, (rate, p50, p99) in (("sync", sync_rate), ("async", async_rate)):
         print(f"CreateUser c=8, {label:<5} replication: {rate:7.0f} calls/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")

@@ -22,22 +22,24 @@ def pgbench_binary() -> str:
     return found
 
 
-def prepare(port: int) -> None:
-    with psycopg2.connect(host="127.0.0.1", port=port, dbname="elearning", user="postgres") as conn:
+def prepare(port: int, auth: str) -> None:
+    with psycopg2.connect(f"host=127.0.0.1 port={port} dbname=elearning user=postgres {auth}") as conn:
         with conn.cursor() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS bench_inserts (id bigserial PRIMARY KEY, v integer NOT NULL, "
                         "at timestamptz NOT NULL DEFAULT now())")
 
 
-def run(port: int, concurrency: int, seconds: float) -> Figures:
-    prepare(port)
+def run(port: int, concurrency: int, seconds: float, auth: str = "") -> Figures:
+    """`auth`: the cluster's passfile and TLS options (Layout.pg_auth), passed to pgbench in its conninfo."""
+    prepare(port, auth)
     with tempfile.TemporaryDirectory(prefix="pgbench-") as folder:
         script = pathlib.Path(folder) / "insert.sql"
         script.write_text(SCRIPT)
         result = subprocess.run(
             [pgbench_binary(), "-n", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-f", str(script),
              "-c", str(concurrency), "-j", "2", "-T", str(int(seconds)), "--log", "--log-prefix",
-             f"{folder}/tx", "elearning"], capture_output=True, text=True, timeout=seconds + 60, cwd=folder)
+             f"{folder}/tx", f"dbname=elearning {auth}"],
+            capture_output=True, text=True, timeout=seconds + 60, cwd=folder)
         if result.returncode != 0:
             raise SystemExit(f"pgbench failed: {result.stderr.strip()}")
         tps = float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))

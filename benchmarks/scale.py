@@ -31,7 +31,8 @@ from launcher.seed_plan import Counts
 from launcher.target import OPERATOR_ID, OPERATOR_TTL_S
 from shared.auth.client import token_source, with_token
 from shared.auth.tokens import user_token
-from shared.settings import load_settings
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings, load_settings
 
 DEFAULT = Counts(content_per_lesson=0, preferences=0)
 SCALED = ("students", "instructors", "courses", "enrollments", "payments")
@@ -52,8 +53,7 @@ class Sample:
 def sample(layout: Layout, per_shard: int = 300) -> Sample:
     students, courses, enrolled, progress = [], [], [], []
     for shard in ("na", "eu", "apac"):
-        with psycopg2.connect(host=layout.ports.host, port=layout.pg_port(shard, "primary"), dbname="elearning",
-                              user="postgres") as conn, conn.cursor() as cur:
+        with psycopg2.connect(layout.pg_dsn(layout.pg_port(shard, "primary"))) as conn, conn.cursor() as cur:
             cur.execute("SELECT id FROM users WHERE role = 'STUDENT' ORDER BY random() LIMIT %s", (per_shard,))
             students += [r[0] for r in cur.fetchall()]
             cur.execute("SELECT id FROM courses WHERE state = 'PUBLISHED' ORDER BY random() LIMIT %s", (per_shard,))
@@ -78,15 +78,15 @@ def seed_to(gateway: str, layout: Layout, factor: int, already: int, seed: int) 
     extra = factor - already
     counts = replace(DEFAULT, **{name: getattr(DEFAULT, name) * extra for name in SCALED})
     shard_map = load_settings("users", {"ELEARN_CONFIG": str(layout.topology_file)}).shard_map
-    with with_token(grpc.insecure_channel(gateway), token_source(operator_token(layout))) as channel:
+    with with_token(open_channel(gateway, layout.client_tls()), token_source(operator_token(layout))) as channel:
         result = Seeder(channel, shard_map, counts, seed, with_content=False).run()
     return result.seconds, result.imported
 
 
-def deep_page_token(gateway: str, token: str, depth: float = 0.9) -> tuple[str, int]:
+def deep_page_token(gateway: str, tls: TlsSettings | None, token: str, depth: float = 0.9) -> tuple[str, int]:
     """The token of the page `depth` of the way through ListCourses, and its page number."""
     tokens = [""]
-    with with_token(grpc.insecure_channel(gateway), token_source(token)) as channel:
+    with with_token(open_channel(gateway, tls), token_source(token)) as channel:
         stub = courses_grpc.CourseServiceStub(channel)
         while True:
             page = stub.ListCourses(courses_pb.ListCoursesRequest(page_size=PAGE, page_token=tokens[-1]), timeout=30)
@@ -132,9 +132,9 @@ def _progress(pair: tuple[int, int], i: int) -> enrollments_pb.RecordLessonProgr
                                                       watched_seconds=i % 600, position_seconds=i % 600)
 
 
-async def measure_all(gateway: str, ids: Sample, deep_token: str, token: str, seconds: float
-                      ) -> dict[str, Figures]:
-    async with grpc.aio.insecure_channel(gateway) as channel:
+async def measure_all(gateway: str, ids: Sample, deep_token: str, token: str, seconds: float,
+                      tls: TlsSettings | None) -> dict[str, Figures]:
+    async with open_aio_channel(gateway, tls) as channel:
         return {name: await drive(name, call, CONCURRENCY, seconds, warmup_s=0.5)
                 for name, call in calls(channel, ids, deep_token, token).items()}
 
@@ -172,9 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         info = {f"import {phase} rows/s": rows / spent for phase, (rows, spent) in imported.items() if spent}
         info["seed seconds"] = seconds
         ids = sample(layout)
-        deep, page = deep_page_token(gateway, operator_token(layout))
+        deep, page = deep_page_token(gateway, layout.client_tls(), operator_token(layout))
         info["deep page number"] = page
-        measured = asyncio.run(measure_all(gateway, ids, deep, operator_token(layout), args.seconds))
+        measured = asyncio.run(measure_all(gateway, ids, deep, operator_token(layout), args.seconds,
+                                           layout.client_tls()))
         sizes.append((factor, measured, info))
         print(f"{factor}x: seeded in {seconds:.0f} s, measured in {time.monotonic() - began - seconds:.0f} s; "
               + ", ".join(f"{name} p99 {m.p99_ms:.1f} ms" for name, m in measured.items()), flush=True)

@@ -52,7 +52,8 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[str]
             log = (folder / f"{module}-{telemetry}.log").open("ab")
             started.append(subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
-            if not wait_serving(address, health, 120, alive=lambda: started[-1].poll() is None):
+            if not wait_serving(address, health, 120, alive=lambda: started[-1].poll() is None,
+                                tls=layout.client_tls()):
                 raise RuntimeError(f"{module} (telemetry {telemetry}) did not serve; see {log.name}")
         yield gateway
     finally:

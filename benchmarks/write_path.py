@@ -15,8 +15,6 @@ import pathlib
 import sys
 import uuid
 
-import grpc
-
 from benchmarks import batch_path, grpc_floor, pgbench, telemetry_overhead, token_cost
 from benchmarks.measure import Figures, drive, side_by_side
 from elearning.common.v1 import common_pb2
@@ -29,14 +27,17 @@ from elearning.users.v1 import users_service_pb2_grpc as users_grpc
 from launcher.layout import Layout
 from shared.auth.client import with_token
 from shared.auth.tokens import user_token
+from shared.channels import open_aio_channel, open_channel
+from shared.settings import TlsSettings
 
 
-def setup(gateway: str, students: int, auth_dir: pathlib.Path) -> list[tuple[int, list[int], tuple]]:
+def setup(gateway: str, students: int, auth_dir: pathlib.Path,
+          tls: TlsSettings | None) -> list[tuple[int, list[int], tuple]]:
     """Enrollments of `students` EU students in one published course of 40 lessons, each with the metadata
     carrying its student's own token (what a signed-in student sends; the ownership check runs)."""
     tag = uuid.uuid4().hex[:8]
     admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
-    with with_token(grpc.insecure_channel(gateway), lambda: admin) as channel:
+    with with_token(open_channel(gateway, tls), lambda: admin) as channel:
         users, courses = users_grpc.UserServiceStub(channel), courses_grpc.CourseServiceStub(channel)
         enrollments = pb_grpc.EnrollmentServiceStub(channel)
         teacher = users.CreateUser(users_pb.CreateUserRequest(user=users_pb.User(
@@ -63,8 +64,9 @@ def setup(gateway: str, students: int, auth_dir: pathlib.Path) -> list[tuple[int
         return made
 
 
-async def progress(address: str, label: str, targets, concurrency: int, seconds: float) -> Figures:
-    async with grpc.aio.insecure_channel(address) as channel:
+async def progress(address: str, label: str, targets, concurrency: int, seconds: float,
+                   tls: TlsSettings | None) -> Figures:
+    async with open_aio_channel(address, tls) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         async def call(i: int):
@@ -96,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
-    targets = setup(gateway, 64, layout.auth_dir)
-    with grpc.insecure_channel(gateway) as channel:
+    tls = layout.client_tls()
+    targets = setup(gateway, 64, layout.auth_dir, tls)
+    with open_channel(gateway, tls) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
 
         def one(i: int):
@@ -113,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     for concurrency in (8, 32):
         with grpc_floor.started() as empty_server, grpc_floor.started(empty_server) as empty_proxy:
             runs = {
-                "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s),
-                "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s)),
-                "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s)),
+                "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s, layout.pg_auth()),
+                "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s,
+                                                         tls)),
+                "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s,
+                                                          tls)),
                 "empty server": lambda s: asyncio.run(grpc_floor.echo(empty_server, "floor: empty server",
                                                                       concurrency, s)),
                 "empty proxy": lambda s: asyncio.run(grpc_floor.echo(empty_proxy, "floor: empty proxy + server",
@@ -134,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
     telemetry_overhead.measure(layout, lambda address, label, c, s: asyncio.run(
-        progress(address, label, targets, c, s)), args.seconds)
+        progress(address, label, targets, c, s, tls)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
-    for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir)):
+    for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir, tls,
+                                                          layout.pg_auth())):
         print(line)
     return 0
 

@@ -2,8 +2,11 @@
 
 It uses only the generated stubs in `elearning/` and the gateway's address:
 
-    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051 \
+    .venv/bin/python examples/client_walkthrough.py --gateway 127.0.0.1:50051 --ca .elearn/tls/ca.crt \
         --admin-token "$(elearn token --role ADMIN)"
+
+The gateway speaks TLS: `--ca` is the CA that signed its certificate (`elearn up` makes it in the data
+folder); `--plaintext` only for a cluster started with `elearn up --insecure`.
 
 Signing up and reading the published catalogue need no token; everything else sends the access token that
 Login returned as `authorization: Bearer <token>` metadata (here through a channel interceptor), and a
@@ -82,9 +85,17 @@ def published_course(channel: grpc.Channel, tag: str, admin_token: str | None) -
     return courses.PublishCourse(courses_pb.PublishCourseRequest(id=course.id), timeout=TIMEOUT_S)
 
 
-def walk(gateway: str, admin_token: str | None) -> None:
+def open_gateway(gateway: str, ca: str | None) -> grpc.Channel:
+    """TLS, trusting only the deployment's CA (no client certificate: the gateway's port is public)."""
+    if ca is None:
+        return grpc.insecure_channel(gateway)
+    with open(ca, "rb") as pem:
+        return grpc.secure_channel(gateway, grpc.ssl_channel_credentials(root_certificates=pem.read()))
+
+
+def walk(gateway: str, ca: str | None, admin_token: str | None) -> None:
     tag = uuid.uuid4().hex[:8]
-    with grpc.insecure_channel(gateway) as anonymous:
+    with open_gateway(gateway, ca) as anonymous:
         password = f"walkthrough-{uuid.uuid4().hex}"
         user = users_grpc.UserServiceStub(anonymous).CreateUser(users_pb.CreateUserRequest(
             user=users_pb.User(email=f"ana-{tag}@example.com", full_name="Ana Lima", region=common_pb2.REGION_EUROPE),
@@ -136,10 +147,13 @@ def walk(gateway: str, admin_token: str | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="127.0.0.1:50051", help="the gateway's host:port")
+    trust = parser.add_mutually_exclusive_group(required=True)
+    trust.add_argument("--ca", help="the CA certificate that signed the gateway's (e.g. .elearn/tls/ca.crt)")
+    trust.add_argument("--plaintext", action="store_true", help="no TLS (a cluster up with --insecure)")
     parser.add_argument("--admin-token", help="an admin's token, used only to make a course on an empty cluster")
     args = parser.parse_args(argv)
     try:
-        walk(args.gateway, args.admin_token)
+        walk(args.gateway, args.ca, args.admin_token)
     except grpc.RpcError as exc:
         print(f"failed: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1

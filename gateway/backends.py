@@ -15,6 +15,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from gateway.readiness import Readiness
 from shared import balancing
+from shared.channels import open_channel
+from shared.settings import TlsSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class Backends:
     """One channel per backend address, and a cached callable per (address, method)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: TlsSettings | None = None) -> None:
+        self._tls = tls  # the gateway's own certificate: services accept only clients signed by the CA
         self._channels: dict[str, grpc.Channel] = {}
         self._callables: dict[tuple[str, str], grpc.UnaryUnaryMultiCallable[bytes, bytes]] = {}
         self._readiness: dict[str, Readiness] = {}
@@ -39,7 +42,7 @@ class Backends:
         channel = self._channels.get(address)
         if channel is None:
             with self._lock:
-                channel = self._channels.setdefault(address, grpc.insecure_channel(address, CHANNEL_OPTIONS))
+                channel = self._channels.setdefault(address, open_channel(address, self._tls, CHANNEL_OPTIONS))
         return channel
 
     def wait_ready(self, address: str, timeout_s: float) -> bool:

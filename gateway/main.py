@@ -15,7 +15,7 @@ from shared.settings import Settings
 
 
 def build(settings: Settings) -> ProcessParts:
-    backends = Backends()
+    backends = Backends(settings.tls)
     router = MethodRouter(Routes(settings.routes, settings.shard_map), public_methods())
     watcher = HealthWatcher(backends, {full_name: set(settings.routes.get(key, {}).values())
                                        for full_name, key in PUBLIC_SERVICES.items()})

@@ -39,6 +39,11 @@ def cmd_up(args) -> int:
     mode_changed = bool(args.replication) and args.replication != layout.replication
     if mode_changed:
         layout = dataclasses.replace(layout, replication=args.replication)
+    if args.insecure != layout.insecure:
+        if any(Cluster(layout).running_parts().values()):
+            raise ClusterError(f"the cluster runs with {'plaintext' if layout.insecure else 'TLS'}; "
+                               f"`elearn down` first to switch to {'plaintext' if args.insecure else 'TLS'}")
+        layout = dataclasses.replace(layout, insecure=args.insecure)
     if args.instances and args.instances != layout.instances:
         if Cluster(layout).running_parts().get(SERVICES[0].name):
             raise ClusterError(f"the cluster runs {layout.instances} instance(s) per service; run `elearn down` "
@@ -60,6 +65,8 @@ def cmd_up(args) -> int:
               f"started {len(result.started)} part(s)")
     for name, address in cluster.endpoints():
         print(f"  {name:<24} {address}")
+    print(f"  {'tls':<24} " + ("off (--insecure: plaintext)" if layout.insecure
+                                 else f"on; CA {layout.tls_dir / 'ca.crt'}"))
     if args.with_prometheus:
         print(f"  {'prometheus':<24} http://{cluster.up_prometheus()}/")
     return 0
@@ -137,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="sync (the default; Patroni's synchronous_mode): a commit returns once the standby has "
                          "flushed it, so a failover loses no acknowledged write, and a lost standby is dropped "
                          "from the synchronous set; async: at once, faster, may lose the last commits")
+    up.add_argument("--insecure", action="store_true",
+                    help="plaintext gRPC for local experiments (default: TLS on the gateway, mutual TLS between "
+                         "the gateway and the services, with certificates made in <data-dir>/tls)")
     up.add_argument("--with-prometheus", action="store_true",
                     help="also run Prometheus (Debian's package) scraping every process, with the alerting rules "
                          "of deploy/prometheus/rules.yml")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from launcher import postgres, prometheus
+from launcher.certs import Authority
 from launcher.components import GATEWAY, SERVICES, Component, Instance, instances_of
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.migrate import migrate_all
@@ -55,7 +56,9 @@ class Cluster:
 
     # ---- queries -------------------------------------------------------------------------------
     def process_env(self) -> dict[str, str]:
-        return {**os.environ, "ELEARN_CONFIG": str(self.layout.topology_file),
+        # The topology alone says TLS or plaintext, whatever the caller's environment holds.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_TLS_")}
+        return {**inherited, "ELEARN_CONFIG": str(self.layout.topology_file),
                 "ELEARN_TRACE_DIR": str(self.layout.data_dir / "traces"),
                 "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
@@ -102,6 +105,7 @@ class Cluster:
             raise ClusterError("cannot start: in use by another program: " + ", ".join(busy) +
                                ". Stop it, or choose other ports with --port-offset (or --gateway-port).")
         result.cold = not any(postgres.is_initialized(self.layout.node_dir(s, n)) for s in SHARD_NAMES for n in NODES)
+        self.make_certificates()
         self.layout.save()
         keys.ensure_keys(self.layout.auth_dir, AUTH_SIGNERS)
         self.nodes.start(result.started)
@@ -114,6 +118,12 @@ class Cluster:
         self._up_instances(self._instances([GATEWAY]), result)
         result.seconds = time.monotonic() - begin
         return result
+
+    def make_certificates(self) -> None:
+        """The CA and a certificate per process and one for tools and tests (kept on warm starts)."""
+        authority = Authority(self.layout.tls_dir)
+        for name in [c.name for c in [*SERVICES, GATEWAY]] + ["client"]:
+            authority.issue(name)
 
     def _up_mongo(self, result: UpResult) -> None:
         if self.processes.alive("mongo"):
@@ -157,7 +167,7 @@ class Cluster:
         if self.processes.alive(GATEWAY.name):
             gateway = f"{self.layout.ports.host}:{self.layout.ports.gateway}"
             for service in component.health_names:
-                if not wait_serving(gateway, service, 15):
+                if not wait_serving(gateway, service, 15, tls=self.layout.client_tls()):
                     raise ClusterError(f"the gateway does not report {service} SERVING again")
 
     def _up_instances(self, instances: list[Instance], result: UpResult) -> None:
@@ -182,7 +192,8 @@ class Cluster:
             began = time.monotonic()
             # Generous: on the shared 2-core machine (load 25 and more) a service's imports alone took over 60 s.
             if all(wait_serving(address, health_name, SERVING_TIMEOUT_S,
-                                alive=lambda: self.processes.alive(name) is not None)
+                                alive=lambda: self.processes.alive(name) is not None,
+                                tls=self.layout.client_tls())
                    for health_name in instance.component.health_names):
                 return
             running = self.processes.alive(name) is not None
@@ -247,7 +258,8 @@ class Cluster:
         for instance in self._instances():
             address = self._address_of(instance)
             row = self._process_row(instance.name, address)
-            row["health"] = health_status(address, instance.component.health_names[0]) if row["pid"] else "-"
+            row["health"] = (health_status(address, instance.component.health_names[0], tls=self.layout.client_tls())
+                             if row["pid"] else "-")
             row["metrics"] = f"http://{self._metrics_address_of(instance)}/metrics"
             rows.append(row)
         rows.append({**self._process_row("mongo", f"127.0.0.1:{self.layout.ports.mongo}"), "health": "-"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,7 @@ from launcher.nodes import describe
 from launcher.processes import health_status
 from launcher.replication import node_facts
 from shared.node_probe import probe_dsn
-from shared.settings import parse_shard_map, target_addresses
+from shared.settings import TlsSettings, parse_shard_map, target_addresses, tls_settings
 from shared.shard_health import shard_health_name
 from shared.sharding import Shard
 
@@ -38,6 +39,7 @@ class Limits:
     max_lag_s: float = 30.0
     max_lag_bytes: int = 16 * 1024 * 1024
     timeout_s: float = 3.0
+    tls: TlsSettings | None = None  # the client certificate that services require (None: plaintext)
 
 
 @dataclass
@@ -60,12 +62,12 @@ def _first_line(exc: Exception) -> str:
 def check_grpc(component: str, address: str, service: str, limits: Limits, shards: tuple[str, ...] = ()) -> Check:
     """The service's health and, for each of `shards`, its per-shard health (`<service>/shard/<shard>`): a shard
     whose calls this service refuses (stalled, its bulkhead full) makes the check unhealthy and is named."""
-    status = health_status(address, service, timeout_s=limits.timeout_s)
+    status = health_status(address, service, timeout_s=limits.timeout_s, tls=limits.tls)
     detail = f"{service or 'server'}: {status}"
     if status != "SERVING" or not shards:
         return Check(component, address, status == "SERVING", detail)
     degraded = [shard for shard in shards if health_status(address, shard_health_name(service, shard),
-                                                           timeout_s=limits.timeout_s) == "NOT_SERVING"]
+                                                           timeout_s=limits.timeout_s, tls=limits.tls) == "NOT_SERVING"]
     if degraded:
         return Check(component, address, False, f"{detail}; degraded shard(s): {', '.join(degraded)}",
                      {"degraded_shards": degraded})
@@ -209,7 +211,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     """0 when everything is healthy, 1 otherwise."""
     where = target.resolve(args.data_dir, None)
-    checks = run_checks(where.topology, Limits(args.max_lag_seconds, args.max_lag_bytes, args.timeout))
+    tls = tls_settings("client", where.topology, os.environ)
+    checks = run_checks(where.topology, Limits(args.max_lag_seconds, args.max_lag_bytes, args.timeout, tls))
     healthy = all(c.healthy for c in checks)
     if args.json:
         print(json.dumps({"healthy": healthy, "topology": where.source,

@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass
 
 from launcher.patroni import cluster_view, leader
-from shared.settings import DEFAULT_SHARDS, SERVICES, LocalPorts, local_topology
+from shared.settings import DEFAULT_SHARDS, SERVICES, LocalPorts, TlsSettings, local_topology
 
 SHARD_NAMES = tuple(name for name, _number, _regions in DEFAULT_SHARDS)
 NODES = ("a", "b")
@@ -43,6 +43,7 @@ class Layout:
     ports: LocalPorts
     pg_root: pathlib.Path
     replication: str = "sync"  # sync: a commit returns once the replica has the WAL too; async: at once
+    insecure: bool = False     # plaintext gRPC everywhere (`elearn up --insecure`); TLS and mTLS otherwise
     instances: int = 1  # processes per service, each on its own port (LocalPorts.service)
 
     @classmethod
@@ -61,12 +62,12 @@ class Layout:
             return None
         body = json.loads(record.read_text())
         return cls(data_dir, LocalPorts(**body["ports"]), pathlib.Path(body["pg_root"]),
-                   body.get("replication", "sync"), body.get("instances", 1))
+                   body.get("replication", "sync"), body.get("insecure", False), body.get("instances", 1))
 
     def save(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         body = {"ports": dataclasses.asdict(self.ports), "pg_root": str(self.pg_root),
-                "replication": self.replication, "instances": self.instances}
+                "replication": self.replication, "insecure": self.insecure, "instances": self.instances}
         (self.data_dir / "cluster.json").write_text(json.dumps(body, indent=2) + "\n")
         self.save_topology()
 
@@ -82,7 +83,21 @@ class Layout:
             if self.primary_node(shard["name"]) != NODES[0]:
                 shard["primary_dsn"], shard["replica_dsn"] = shard["replica_dsn"], shard["primary_dsn"]
             shard["patroni"] = [f"127.0.0.1:{port}" for port in self.rest_ports(shard["name"])]
+        # Every process and client reads its TLS files (or the explicit plaintext) from here.
+        doc["tls"] = {"insecure": True} if self.insecure else {"ca": str(self.tls_dir / "ca.crt"),
+                                                                "dir": str(self.tls_dir)}
+        for shard in doc["shards"]:
+            shard["primary_dsn"] += self.pg_auth()
+            shard["replica_dsn"] += self.pg_auth()
         return doc
+
+    def pg_auth(self) -> str:
+        """What a DSN of this cluster adds: the passfile (never a password) and TLS verified against the CA."""
+        return (f" passfile={self.passfile} sslmode=verify-full sslrootcert={self.tls_dir / 'ca.crt'}")
+
+    def pg_dsn(self, port: int, database: str = "elearning") -> str:
+        """The launcher's own connection to a node, as the superuser."""
+        return f"host=127.0.0.1 port={port} dbname={database} user=postgres connect_timeout=3" + self.pg_auth()
 
     def save_topology(self) -> None:
         self.topology_file.write_text(json.dumps(self.topology(), indent=2) + "\n")
@@ -131,6 +146,31 @@ class Layout:
     @property
     def topology_file(self) -> pathlib.Path:
         return self.data_dir / "topology.json"
+
+    @property
+    def tls_dir(self) -> pathlib.Path:
+        return self.data_dir / "tls"
+
+    def client_tls(self) -> TlsSettings | None:
+        """What tools and tests present to the cluster: the client certificate (None when plaintext)."""
+        if self.insecure:
+            return None
+        return TlsSettings(str(self.tls_dir / "ca.crt"), str(self.tls_dir / "client.crt"),
+                           str(self.tls_dir / "client.key"))
+
+    @property
+    def secrets_dir(self) -> pathlib.Path:
+        """Generated database passwords (0700, each 0600)."""
+        return self.data_dir / "secrets"
+
+    @property
+    def passfile(self) -> pathlib.Path:
+        return self.secrets_dir / "pgpass"
+
+    @property
+    def pg_tls_dir(self) -> pathlib.Path:
+        """The nodes' server certificates and keys, where only the postgres user reads them."""
+        return self.pg_root / "tls"
 
     @property
     def logs(self) -> pathlib.Path:

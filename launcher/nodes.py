@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from launcher import patroni, patroni_config, postgres
+from launcher import patroni, patroni_config, pg_auth, postgres
+from launcher.certs import Authority
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.patroni import PatroniError
 from launcher.processes import ProcessTable, wait_for_port
@@ -57,15 +58,17 @@ class Nodes:
             if not wait_for_port(client, 30):
                 raise PatroniError("etcd did not start:\n" + self.processes.log_tail("etcd"))
             started.append("etcd")
-        for folder in (layout.pg_root, layout.socket_dir, layout.pg_root / "logs", layout.patroni_dir):
+        for folder in (layout.pg_root, layout.socket_dir, layout.pg_root / "logs", layout.patroni_dir,
+                       layout.pg_tls_dir):
             postgres.own(folder)
+        pg_auth.write_passfile(layout.passfile, {pg_auth.SUPERUSER: self._password(pg_auth.SUPERUSER)})
         for node in NODES:  # node "a" first: on a new cluster it usually bootstraps the shards
             for shard in SHARD_NAMES:
                 if self.start_node(shard, node):
                     started.append(f"postgres {shard} {node}")
         for shard in SHARD_NAMES:
             view = self.wait_ready(shard)
-            postgres.create_database(patroni.leader(view)["port"])
+            postgres.create_database(layout.pg_dsn(patroni.leader(view)["port"], "postgres"))
             self.apply_replication_mode(shard)
 
     def start_node(self, shard: str, node: str) -> bool:
@@ -78,7 +81,12 @@ class Nodes:
             rest_port=layout.rest_port(shard, node), data_dir=layout.node_dir(shard, node),
             sockets=layout.socket_dir, log_dir=layout.pg_root / "logs", etcd=f"127.0.0.1:{layout.etcd_ports[0]}")
         config = layout.patroni_dir / f"{member.name}.yml"
-        patroni_config.write(member, postgres.bin_dir(), config, synchronous=layout.replication == "sync")
+        cert, key, ca = pg_auth.place_server_certificate(Authority(layout.tls_dir), member.name, layout.pg_tls_dir)
+        auth = patroni_config.NodeAuth(superuser_password=self._password(pg_auth.SUPERUSER),
+                                       replication_password=self._password(pg_auth.REPLICATION),
+                                       cert=cert, key=key, ca=ca)
+        patroni_config.write(member, postgres.bin_dir(), config, auth, synchronous=layout.replication == "sync")
+        pg_auth.give_to_postgres(config, 0o600)  # it holds the passwords
         peers = [layout.rest_port(shard, n) for n in NODES if n != node]
         self.processes.start(patroni.keeper_spec(self.process(shard, node), member.name, config, member.data_dir,
                                                  member.rest_port, peers, NODE_DOWN_S), {})
@@ -117,6 +125,9 @@ class Nodes:
         if self.processes.stop("etcd"):
             stopped.append("etcd")
         return stopped
+
+    def _password(self, role: str) -> str:
+        return pg_auth.password(self.layout.secrets_dir, f"pg-{role}")
 
     # ---- Patroni's view ------------------------------------------------------------------------
     def view(self, shard: str) -> dict | None:
@@ -209,7 +220,7 @@ class Nodes:
             if postgres.is_running(self.layout.node_dir(shard, node)):
                 row["state"] = "running"
                 try:
-                    probe, facts = node_facts(postgres.dsn(port), primary)
+                    probe, facts = node_facts(self.layout.pg_dsn(port), primary)
                 except psycopg2.Error as exc:
                     row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
                 else:

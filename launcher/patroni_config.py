@@ -30,7 +30,11 @@ SERVER_PARAMETERS = {  # the same on every member (Patroni keeps some of them in
     "hot_standby_feedback": "on",
     "synchronous_commit": "on",
 }
-PG_HBA = ["local all all trust", "host all all 127.0.0.1/32 trust", "host replication all 127.0.0.1/32 trust"]
+# Every TCP connection: TLS and a SCRAM password (a connection without TLS matches no line and is refused).
+# The socket folder is the postgres user's alone (0700), and peer lets only that user in as itself.
+PG_HBA = ["local all all peer",
+          "hostssl replication replicator 127.0.0.1/32 scram-sha-256",
+          "hostssl all all 127.0.0.1/32 scram-sha-256"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,21 @@ class Member:
     etcd: str            # host:port of the etcd client endpoint
 
 
-def config(member: Member, bin_dir: pathlib.Path, synchronous: bool = True) -> dict:
+@dataclass(frozen=True)
+class NodeAuth:
+    """The node's passwords (Patroni sets them when it bootstraps the shard) and its TLS files."""
+
+    superuser_password: str
+    replication_password: str
+    cert: pathlib.Path
+    key: pathlib.Path
+    ca: pathlib.Path
+
+
+def config(member: Member, bin_dir: pathlib.Path, auth: NodeAuth, synchronous: bool = True) -> dict:
     local = f"127.0.0.1:{member.pg_port}"
-    superuser = {"username": "postgres"}  # trust on loopback: the cluster listens nowhere else
+    superuser = {"username": "postgres", "password": auth.superuser_password}
+    replication = {"username": "replicator", "password": auth.replication_password}
     return {
         "scope": member.shard,
         "namespace": "/elearn/",
@@ -71,7 +87,7 @@ def config(member: Member, bin_dir: pathlib.Path, synchronous: bool = True) -> d
             "data_dir": str(member.data_dir),
             "bin_dir": str(bin_dir),
             "pgpass": str(member.data_dir.parent / f".pgpass-{member.name}"),
-            "authentication": {"superuser": superuser, "replication": superuser, "rewind": superuser},
+            "authentication": {"superuser": superuser, "replication": replication, "rewind": superuser},
             "pg_hba": PG_HBA,
             "basebackup": [{"checkpoint": "fast"}],
             # An old primary that cannot be rewound is cloned again rather than left out of the shard.
@@ -85,6 +101,11 @@ def config(member: Member, bin_dir: pathlib.Path, synchronous: bool = True) -> d
                 "log_file_mode": "0644",
                 "log_min_messages": "warning",
                 "log_line_prefix": "%m [%p] %q%u@%d ",
+                "ssl": "on",
+                "ssl_cert_file": str(auth.cert),
+                "ssl_key_file": str(auth.key),
+                "ssl_ca_file": str(auth.ca),
+                "password_encryption": "scram-sha-256",
             },
         },
         "watchdog": {"mode": "off"},
@@ -92,5 +113,10 @@ def config(member: Member, bin_dir: pathlib.Path, synchronous: bool = True) -> d
     }
 
 
-def write(member: Member, bin_dir: pathlib.Path, path: pathlib.Path, synchronous: bool = True) -> None:
-    path.write_text(json.dumps(config(member, bin_dir, synchronous), indent=2) + "\n")
+def write(member: Member, bin_dir: pathlib.Path, path: pathlib.Path, auth: NodeAuth, synchronous: bool = True
+          ) -> None:
+    """The file holds passwords: it is made 0600 before they are written."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(json.dumps(config(member, bin_dir, auth, synchronous), indent=2) + "\n")

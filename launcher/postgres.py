@@ -100,8 +100,9 @@ def is_running(data: pathlib.Path) -> bool:
     return is_initialized(data) and postmaster_pid(data) is not None
 
 
-def create_database(port: int) -> None:
-    conn = psycopg2.connect(dsn(port, "postgres"))
+def create_database(dsn: str) -> None:
+    """`dsn` names the node's `postgres` database; creates the `elearning` one beside it when missing."""
+    conn = psycopg2.connect(dsn)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

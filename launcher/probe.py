@@ -4,9 +4,11 @@ Exits 0 when the server reports SERVICE (default: the whole server, "") SERVING,
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from launcher.processes import health_status
+from shared.settings import SettingsError, read_topology, tls_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +17,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m launcher.probe HOST:PORT [FULL.SERVICE.Name]", file=sys.stderr)
         return 2
     address, service = args[0], args[1] if len(args) == 2 else ""
-    status = health_status(address, service, timeout_s=2.0)
+    try:  # the probe presents the certificate of the process it checks (ELEARN_TLS_*), or the topology's client one
+        tls = tls_settings("client", read_topology(os.environ), os.environ)
+    except SettingsError as exc:
+        print(f"probe: bad settings: {exc}", file=sys.stderr)
+        return 2
+    status = health_status(address, service, timeout_s=2.0, tls=tls)
     if status != "SERVING":
         print(f"{address} {service or '(server)'}: {status}", file=sys.stderr)
         return 1

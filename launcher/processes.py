@@ -21,6 +21,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from launcher.supervise import read_state, state_file
+from shared.channels import open_channel
+from shared.settings import TlsSettings
 
 
 @dataclass(frozen=True)
@@ -229,9 +231,9 @@ def _reap(pid: int) -> bool:
         return not is_our_process(pid, "")
 
 
-def health_status(address: str, service: str, timeout_s: float = 1.0) -> str:
-    """SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, or UNREACHABLE."""
-    with grpc.insecure_channel(address) as channel:
+def health_status(address: str, service: str, timeout_s: float = 1.0, tls: TlsSettings | None = None) -> str:
+    """SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, or UNREACHABLE (a TLS mismatch reads as unreachable)."""
+    with open_channel(address, tls) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
@@ -240,10 +242,11 @@ def health_status(address: str, service: str, timeout_s: float = 1.0) -> str:
     return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-def wait_serving(address: str, service: str, timeout_s: float, alive=lambda: True) -> bool:
+def wait_serving(address: str, service: str, timeout_s: float, alive=lambda: True,
+                 tls: TlsSettings | None = None) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if health_status(address, service) == "SERVING":
+        if health_status(address, service, tls=tls) == "SERVING":
             return True
         if not alive():
             return False

@@ -6,8 +6,6 @@ import json
 import random
 import sys
 
-import grpc
-
 from launcher import target
 from launcher.components import SERVICES
 from launcher.processes import health_status
@@ -16,6 +14,8 @@ from launcher.seed import BATCH_SIZE, Seeder
 from launcher.seed_plan import Counts, SeedError
 from launcher.seed_report import render
 from shared.auth.client import token_source, with_token
+from shared.channels import open_channel
+from shared.settings import TlsSettings
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 COUNT_OPTIONS = (  # (option, Counts field, help)
@@ -53,16 +53,16 @@ def counts_from(args: argparse.Namespace) -> Counts:
     return Counts(**{name: getattr(args, name) for _option, name, _text in COUNT_OPTIONS})
 
 
-def preflight(gateway: str) -> bool:
+def preflight(gateway: str, tls: TlsSettings | None) -> bool:
     """Raise SeedError unless the gateway serves the required APIs; return whether it serves content."""
-    if health_status(gateway, "", timeout_s=3) == "UNREACHABLE":
+    if health_status(gateway, "", timeout_s=3, tls=tls) == "UNREACHABLE":
         raise SeedError(f"the gateway at {gateway} does not answer; is the cluster up (`elearn up`)? "
                         "(choose another with --gateway or --data-dir)")
     required = [c.health_names[0] for c in SERVICES if c.name != "content"]
-    down = [name for name in required if health_status(gateway, name, timeout_s=3) != "SERVING"]
+    down = [name for name in required if health_status(gateway, name, timeout_s=3, tls=tls) != "SERVING"]
     if down:
         raise SeedError(f"the gateway at {gateway} does not report SERVING for: {', '.join(down)}")
-    return health_status(gateway, CONTENT_SERVICE, timeout_s=3) == "SERVING"
+    return health_status(gateway, CONTENT_SERVICE, timeout_s=3, tls=tls) == "SERVING"
 
 
 def command(args: argparse.Namespace) -> int:
@@ -72,7 +72,8 @@ def command(args: argparse.Namespace) -> int:
     counts = counts_from(args)
     try:
         counts.check()
-        with_content = preflight(where.gateway)
+        tls = where.tls
+        with_content = preflight(where.gateway, tls)
     except SeedError as exc:
         print(f"elearn seed: {exc}", file=sys.stderr)
         return 2
@@ -80,7 +81,7 @@ def command(args: argparse.Namespace) -> int:
         print(f"elearn seed: seed {seed} into {where.gateway} (topology: {where.source}); "
               f"`--seed {seed}` replays this run")
     try:
-        with with_token(grpc.insecure_channel(where.gateway), token_source(where.token(args.token))) as channel:
+        with with_token(open_channel(where.gateway, tls), token_source(where.token(args.token))) as channel:
             result = Seeder(channel, where.shard_map, counts, seed, with_content=with_content,
                             workers=max(1, args.workers), progress=Progress(sys.stderr),
                             batch_size=min(max(1, args.batch_size), 1000)).run()

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from launcher.layout import Layout, default_data_dir
 from shared.auth.tokens import user_token
-from shared.settings import LocalPorts, SettingsError, local_topology, parse_shard_map, read_topology
+from shared.settings import (
+    LocalPorts,
+    SettingsError,
+    TlsSettings,
+    local_topology,
+    parse_shard_map,
+    read_topology,
+    tls_settings,
+)
 from shared.sharding import ShardMap
 
 OPERATOR_ID = 0  # an operator's admin token names no user account
@@ -41,6 +49,11 @@ class Target:
     @property
     def shard_map(self) -> ShardMap:
         return parse_shard_map(self.topology)
+
+    @property
+    def tls(self) -> TlsSettings | None:
+        """The client certificate of the deployment's topology (ELEARN_TLS_* override it)."""
+        return tls_settings("client", self.topology, os.environ)
 
 
 def _from_layout(layout: Layout) -> dict:

@@ -17,7 +17,7 @@ from loaddriver.driver import GatewayUnreachable, Options, Run
 from loaddriver.figures import DEFAULT_MIN_RATE_RATIO
 from loaddriver.report import write_pdf
 from shared.auth.tokens import user_token
-from shared.settings import SettingsError, parse_shard_map, read_topology
+from shared.settings import SettingsError, parse_shard_map, read_topology, tls_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -124,9 +124,10 @@ def run(args, parser_error=lambda m: sys.exit(f"elearn load: {m}")) -> int:
     _validate(args, parser_error)
     try:
         gateway, shards, topology = _cluster(args)
+        tls = tls_settings("client", topology, os.environ)
     except SettingsError as exc:
         parser_error(str(exc))
-    options = Options(gateway=gateway, concurrency=args.concurrency, connections=args.connections,
+    options = Options(gateway=gateway, tls=tls, concurrency=args.concurrency, connections=args.connections,
                       total=args.total if args.total or args.duration else 3000, duration_s=args.duration,
                       rps=args.rps, ramp_s=args.ramp, warmup_s=args.warmup, deadline_s=args.deadline, seed=args.seed,
                       invalid_ratio=args.invalid_ratio, min_rate_ratio=args.min_rate_ratio, name=args.name,

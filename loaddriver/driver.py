@@ -29,6 +29,8 @@ from loaddriver.progress import Progress
 from loaddriver.session import SessionToken
 from loaddriver.stats import RunStats
 from shared.auth.client import token_source, with_token
+from shared.channels import open_channel
+from shared.settings import TlsSettings
 
 CONTENT_SERVICE = "elearning.content.v1.ContentService"
 CATEGORIES = ("Data & AI", "Programming", "Cloud", "Design", "Business", "Languages", "Science", "Security")
@@ -41,6 +43,7 @@ class GatewayUnreachable(RuntimeError):
 @dataclass(frozen=True)
 class Options:
     gateway: str = "127.0.0.1:50051"
+    tls: TlsSettings | None = None  # the deployment's CA and client certificate; None: plaintext
     concurrency: int = 16
     connections: int = 4
     total: int | None = None
@@ -90,7 +93,7 @@ class Run:
         self._ids = itertools.count()
         self._seq = itertools.count()
         self._lock = threading.Lock()
-        self.channels = [with_token(grpc.insecure_channel(options.gateway), token_source(token))
+        self.channels = [with_token(open_channel(options.gateway, options.tls), token_source(token))
                          for _ in range(max(1, options.connections))]
         self.progress = Progress(options.total, options.duration_s)
 

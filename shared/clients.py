@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from shared import balancing, cpu_slots, deadlines
 from shared.auth.client import with_token
 from shared.auth.tokens import ServiceToken
+from shared.channels import open_channel
 from shared.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from shared.settings import Settings
 from shared.telemetry.client import calls as client_calls
@@ -41,6 +42,7 @@ class ServiceClients:
 
     def __init__(self, settings: Settings):
         self._addresses = dict(settings.service_addresses)
+        self._tls = settings.tls
         self.timeout_s = settings.call_timeout_s
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
@@ -51,7 +53,7 @@ class ServiceClients:
         with self._lock:
             if service not in self._channels:
                 self._channels[service] = with_token(
-                    grpc.insecure_channel(self._addresses[service], CHANNEL_OPTIONS), self._token)
+                    open_channel(self._addresses[service], self._tls, CHANNEL_OPTIONS), self._token)
             return self._channels[service]
 
     def stub(self, service: str, stub_class: Callable[[grpc.Channel], Stub]) -> Stub:

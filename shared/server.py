@@ -21,6 +21,7 @@ from shared.auth.revocations import poll_ended_sessions
 from shared.auth.step import AuthenticateInterceptor
 from shared.auth.tokens import Verifier
 from shared.bulkhead import ShardGate
+from shared.channels import TlsFileError, add_port
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
 from shared.interceptors import Behavior, UnaryWrapInterceptor
@@ -119,7 +120,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     reflection.enable_server_reflection(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
     try:
-        port = server.add_insecure_port(address)
+        # The gateway's public port takes any client; a service only one with a certificate of the CA.
+        port = add_port(server, address, settings.tls, require_client_cert=settings.process != "gateway")
     except RuntimeError as exc:
         raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid") from exc
     if port == 0:
@@ -127,7 +129,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     server.start()
     for name in ["", *names]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"address": address, "port": port, "services": names})
+    log.info("serving", extra={"address": address, "port": port, "services": names,
+                               "tls": "off" if settings.tls is None else "on"})
     return server, port, health_servicer
 
 
@@ -178,7 +181,7 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
                                                        handlers=parts.handlers,
                                                        reflection_names=parts.reflection_names)
-    except PortInUse as exc:
+    except (PortInUse, TlsFileError) as exc:
         log.error(str(exc))
         parts.on_stop()
         return 2

@@ -109,6 +109,15 @@ class ReplicaLimits:
 
 
 @dataclass(frozen=True)
+class TlsSettings:
+    """PEM files: the CA that signs every peer, and this process's own certificate and private key."""
+
+    ca: str
+    cert: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one process needs, passed into constructors; nothing reads the environment later."""
 
@@ -152,6 +161,7 @@ class Settings:
     # How often the ended sessions (Logout) are fetched from the users service: a signed-out access token is
     # refused everywhere within this delay (0: never fetched, signed-out tokens live until they expire).
     revocation_poll_s: float = 2.0
+    tls: TlsSettings | None = None  # None: plaintext, only when asked for (ELEARN_TLS_INSECURE, --insecure)
 
 
 def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
@@ -231,6 +241,32 @@ def _parse_routes(raw: Any, services: Mapping[str, str], shard_map: ShardMap) ->
     return routes
 
 
+def tls_settings(process: str, topology: Mapping[str, Any], env: Mapping[str, str]) -> TlsSettings | None:
+    """The TLS files of `process` ("client" for tools): ELEARN_TLS_CA/CERT/KEY, else the topology's
+    `tls: {ca, cert, key}` or `tls: {ca, dir}` (the local cluster's <data-dir>/tls with <process>.crt and .key,
+    one pair per process). Plaintext (None) only
+    when ELEARN_TLS_INSECURE=1 or the topology says `tls: {insecure: true}`; no choice at all is an error."""
+    flag = (env.get("ELEARN_TLS_INSECURE") or "").lower()
+    if flag not in ("", "0", "1", "true", "false"):
+        raise SettingsError(f"ELEARN_TLS_INSECURE={flag!r}: expected 1 or 0")
+    section = topology.get("tls") if isinstance(topology, Mapping) else None
+    if section is not None and not isinstance(section, Mapping):
+        raise SettingsError("topology: 'tls' must be {ca, dir} or {insecure: true}")
+    section = section or {}
+    if flag in ("1", "true") or (flag == "" and section.get("insecure") is True):
+        return None
+    folder = section.get("dir")
+    files = {"ca": env.get("ELEARN_TLS_CA") or section.get("ca"),
+             "cert": env.get("ELEARN_TLS_CERT") or section.get("cert") or (folder and f"{folder}/{process}.crt"),
+             "key": env.get("ELEARN_TLS_KEY") or section.get("key") or (folder and f"{folder}/{process}.key")}
+    missing = [f"ELEARN_TLS_{name.upper()}" for name, path in files.items() if not path]
+    if missing:
+        raise SettingsError(f"no TLS files: set {', '.join(missing)} (or the topology's tls), "
+                            f"or ELEARN_TLS_INSECURE=1 for plaintext")
+    # The files are read when the server starts (shared.channels), which names one that is missing.
+    return TlsSettings(ca=str(files["ca"]), cert=str(files["cert"]), key=str(files["key"]))
+
+
 def load_settings(process: str, env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings of `process` (a service name or "gateway") from the environment; every default is
     the one `Settings` (or `ReplicaLimits`) declares."""
@@ -299,6 +335,7 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         access_log_max_per_s=_number(env, "ELEARN_ACCESS_LOG_MAX_PER_S", 100),
         auth_dir=_auth_dir(env),
         revocation_poll_s=_number(env, "ELEARN_REVOCATION_POLL_S", Settings.revocation_poll_s, float),
+        tls=tls_settings(process, topology, env),
     )
 
 

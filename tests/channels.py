@@ -1,5 +1,6 @@
-"""How every test opens a channel to the cluster: `open_channel(cluster, target)` sends an admin's token
-by default (so a test about something else is not refused), `token=` another identity, `token=None` none."""
+"""How every test opens a channel to the cluster: TLS with the cluster's CA and the client certificate of its
+data folder (plaintext only for a cluster up with --insecure); `open_channel(cluster, target)` sends an admin's
+token by default (so a test about something else is not refused), `token=` another identity, `token=None` none."""
 from __future__ import annotations
 
 import functools
@@ -8,6 +9,7 @@ from typing import Any
 
 import grpc
 
+from shared import channels
 from shared.auth.client import with_token
 from shared.auth.tokens import user_token
 
@@ -30,7 +32,8 @@ def open_channel(cluster: Any, target: str, *, token: str | None = _ADMIN) -> gr
     if token is _ADMIN:
         token = admin_token(cluster.layout.auth_dir)
     bearer = token
-    return with_token(grpc.insecure_channel(target), (lambda: bearer) if bearer is not None else None)
+    channel = channels.open_channel(target, cluster.layout.client_tls())
+    return with_token(channel, (lambda: bearer) if bearer is not None else None)
 
 
 def code_of(call: Any) -> grpc.StatusCode:

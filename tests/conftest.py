@@ -60,6 +60,11 @@ class RunningCluster:
         return f"127.0.0.1:{self.layout.ports.service(name, instance)}"
 
     @property
+    def tls(self):
+        """The CA and client certificate tools and tests present (None when the cluster is plaintext)."""
+        return self.layout.client_tls()
+
+    @property
     def env(self) -> dict[str, str]:
         return {"ELEARN_CONFIG": str(self.layout.topology_file), "ELEARN_AUTH_DIR": str(self.layout.auth_dir)}
 
@@ -69,8 +74,7 @@ class RunningCluster:
 
     def pg(self, shard: str, role: str = "primary"):
         """A fresh autocommit connection to one node."""
-        conn = psycopg2.connect(host="127.0.0.1", port=self.layout.pg_port(shard, role), dbname="elearning",
-                                user="postgres", connect_timeout=3)
+        conn = psycopg2.connect(self.layout.pg_dsn(self.layout.pg_port(shard, role)))
         conn.autocommit = True
         return conn
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from launcher.processes import wait_serving
+from shared.settings import read_topology, tls_settings
 
 
 def free_port() -> int:
@@ -32,7 +33,8 @@ class ServerProcess:
         env = {**os.environ, **self.env, "ELEARN_LISTEN": self.address, "ELEARN_DRAIN_S": "0"}
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        if not wait_serving(self.address, self.health_name, 30, alive=lambda: self.proc.poll() is None):
+        if not wait_serving(self.address, self.health_name, 30, alive=lambda: self.proc.poll() is None,
+                            tls=tls_settings("client", read_topology(env), env)):
             raise RuntimeError(f"{self.module} did not start on {self.address}")
         return self
 

@@ -14,6 +14,9 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from shared.channels import open_aio_channel
+from shared.settings import TlsSettings
+
 # Separate connections, as separate clients would open: one HTTP/2 connection would serialize the storm.
 CHANNELS = 8
 Payload = bytes | Callable[[], bytes]
@@ -72,8 +75,8 @@ async def _call(channel: grpc.aio.Channel, method: str, payload: bytes, deadline
 
 
 async def _probe(address: str, service: str, pid: int, seen: Probe, stop: asyncio.Event, every_s: float,
-                 timeout_s: float) -> None:
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+                 timeout_s: float, tls: TlsSettings | None) -> None:
+    async with open_aio_channel(address, tls, CHANNEL_OPTIONS) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         while not stop.is_set():
             try:
@@ -90,8 +93,8 @@ async def _probe(address: str, service: str, pid: int, seen: Probe, stop: asynci
 
 
 async def _callers(address: str, method: str, payload: Payload, callers: int, rounds: int,
-                   deadline_s: float) -> list[Outcome]:
-    channels = [grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) for _ in range(CHANNELS)]
+                   deadline_s: float, tls: TlsSettings | None) -> list[Outcome]:
+    channels = [open_aio_channel(address, tls, CHANNEL_OPTIONS) for _ in range(CHANNELS)]
     outcomes: list[Outcome] = []
     try:
         for _ in range(rounds):
@@ -105,22 +108,22 @@ async def _callers(address: str, method: str, payload: Payload, callers: int, ro
 
 
 async def _storm(address: str, method: str, payload: Payload, callers: int, rounds: int, deadline_s: float,
-                 health_service: str, pid: int) -> tuple[list[Outcome], Probe]:
+                 health_service: str, pid: int, tls: TlsSettings | None) -> tuple[list[Outcome], Probe]:
     seen, stop = Probe(), asyncio.Event()
-    prober = asyncio.create_task(_probe(address, health_service, pid, seen, stop, 0.1, deadline_s))
+    prober = asyncio.create_task(_probe(address, health_service, pid, seen, stop, 0.1, deadline_s, tls))
     try:
-        return await _callers(address, method, payload, callers, rounds, deadline_s), seen
+        return await _callers(address, method, payload, callers, rounds, deadline_s, tls), seen
     finally:
         stop.set()
         await prober
 
 
 def storm(address: str, method: str, payload: Payload, *, callers: int, rounds: int, deadline_s: float,
-          health_service: str, pid: int) -> tuple[list[Outcome], Probe]:
+          health_service: str, pid: int, tls: TlsSettings | None = None) -> tuple[list[Outcome], Probe]:
     """`rounds` times, `callers` concurrent calls of `method` with `payload` (serialized request bytes, or a
     function that makes a new one for each call); meanwhile health is asked (with
     the callers' deadline) and the RSS of process `pid` read, every 0.1 s."""
-    return asyncio.run(_storm(address, method, payload, callers, rounds, deadline_s, health_service, pid))
+    return asyncio.run(_storm(address, method, payload, callers, rounds, deadline_s, health_service, pid, tls))
 
 
 def p95(values: list[float]) -> float:

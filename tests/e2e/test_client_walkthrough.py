@@ -11,8 +11,9 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "client_walk
 
 
 def test_the_walkthrough_creates_enrolls_pays_and_reads_its_writes_back(cluster):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--gateway", cluster.gateway, "--admin-token",
-                             admin_token(cluster.layout.auth_dir)], capture_output=True, text=True, timeout=60, cwd="/")
+    result = subprocess.run([sys.executable, str(SCRIPT), "--gateway", cluster.gateway, "--ca", cluster.tls.ca,
+                             "--admin-token", admin_token(cluster.layout.auth_dir)],
+                            capture_output=True, text=True, timeout=60, cwd="/")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line[:2] for line in lines] == ["1.", "2.", "3.", "4.", "5."]

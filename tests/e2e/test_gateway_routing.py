@@ -38,11 +38,11 @@ def test_each_region_lands_on_its_shard_and_the_trailers_say_so(cluster, gateway
 
 
 def test_grpcurl_sees_the_route_trailers_and_a_bad_region_header(cluster):
-    created = grpcurl(cluster.gateway, f"{USERS}/CreateUser", flags=("-v",), data={
+    created = grpcurl(cluster.gateway, f"{USERS}/CreateUser", flags=("-v",), tls=cluster.tls, data={
         "user": {"email": f"curl-{uuid.uuid4().hex[:10]}@example.com", "full_name": "C", "region": "REGION_AFRICA"}})
     assert created.returncode == 0, created.stderr
     assert "x-region: AFRICA" in created.stdout and "x-shard: eu" in created.stdout
-    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": "1"}, flags=(
+    rejected = grpcurl(cluster.gateway, f"{USERS}/GetUser", data={"id": "1"}, tls=cluster.tls, flags=(
         "-H", "x-region: MARS", "-H", f"authorization: Bearer {admin_token(cluster.layout.auth_dir)}"))
     assert "Code: InvalidArgument" in rejected.stderr and "x-region" in rejected.stderr
 

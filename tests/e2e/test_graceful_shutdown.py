@@ -26,12 +26,12 @@ def test_health_goes_not_serving_before_the_process_exits(cluster):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         address = f"127.0.0.1:{port}"
-        assert wait_serving(address, USERS, 30), "the service never became SERVING"
+        assert wait_serving(address, USERS, 30, tls=cluster.tls), "the service never became SERVING"
         proc.send_signal(signal.SIGTERM)
         seen = set()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and proc.poll() is None:
-            seen.add(health_status(address, USERS, timeout_s=0.5))
+            seen.add(health_status(address, USERS, timeout_s=0.5, tls=cluster.tls))
             time.sleep(0.05)
         assert "NOT_SERVING" in seen, seen
         assert proc.wait(timeout=15) == 0

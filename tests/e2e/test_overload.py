@@ -54,7 +54,7 @@ def test_excess_calls_are_shed_at_once_while_health_stays_serving(cluster, via):
     load = os.getloadavg()[0] / (os.cpu_count() or 1)  # what the rest of the machine runs meanwhile
 
     outcomes, seen = storm(address, CREATE_USER, sign_up, callers=CALLERS, rounds=ROUNDS, deadline_s=DEADLINE_S,
-                           health_service=USERS, pid=pid)
+                           health_service=USERS, pid=pid, tls=cluster.tls)
 
     after_kb = max(seen.rss_kb + [rss_kb(pid)])
     codes = Counter(o.code for o in outcomes)

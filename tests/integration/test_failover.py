@@ -14,14 +14,14 @@ import pytest
 from benchmarks.shard_writers import Writers
 from elearning.users.v1 import users_service_pb2 as pb
 from launcher import patroni
-from shared.settings import load_settings
+from shared.settings import local_topology, parse_shard_map
 from tests.integration.users_client import new_user, stub, unique_email
 
 pytestmark = pytest.mark.slow
 
 DEADLINE_S = 3.0
+SHARD_MAP = parse_shard_map(local_topology())  # the local topology's shards (names and count)
 HOLD_DEADLINE_S = 10.0  # the gateway's default deadline: a switchover's writes are held within it
-SHARD_MAP = load_settings("users", {}).shard_map  # the local topology's shards (names and count)
 SHARD_OF = {"AFRICA": "eu", "NORTH_AMERICA": "na", "ASIA": "apac"}
 # eu's writers create AFRICA users: the thousands they make would push other tests' new EUROPE users off the
 # first page of a region listing.

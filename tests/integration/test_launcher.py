@@ -70,7 +70,7 @@ def test_down_keeps_the_data_and_a_warm_up_finds_it(spare_cluster):
     cold = spare_cluster.up()
     assert cold.cold and not cold.already_running
     port = spare_cluster.layout.pg_port("eu", "primary")
-    dsn = f"host=127.0.0.1 port={port} dbname=elearning user=postgres"
+    dsn = spare_cluster.layout.pg_dsn(port)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO users (email, full_name, region) VALUES ('kept@example.com', 'Kept', 'EUROPE') "
                     "RETURNING id")

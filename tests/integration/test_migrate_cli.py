@@ -33,7 +33,7 @@ def empty_shard(cluster):
     name = f"k8s_{uuid.uuid4().hex[:10]}"
     cluster.execute("na", f"CREATE DATABASE {name}")
     port = cluster.layout.pg_port("na", "primary")
-    dsn = f"host=127.0.0.1 port={port} dbname={name} user=postgres"
+    dsn = cluster.layout.pg_dsn(port, name)
     yield ShardMap((Shard("na", 1, ("NORTH_AMERICA",), dsn, dsn),))
     cluster.execute("na", f"DROP DATABASE {name} WITH (FORCE)")
 

@@ -72,7 +72,7 @@ def kill_instance(cluster, name: str, address: str) -> float:
     killed = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     assert worker(cluster, name, other_than=pid) is not None, f"{name} was not started again"
-    assert wait_serving(address, HEALTH, BACK_WITHIN_S)
+    assert wait_serving(address, HEALTH, BACK_WITHIN_S, tls=cluster.tls)
     assert cluster.cluster.processes.supervision(name)["restarts"] == restarts + 1
     return time.monotonic() - killed
 

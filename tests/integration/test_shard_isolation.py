@@ -99,10 +99,10 @@ def _codes(*groups: Calls, since: float, until: float) -> list[dict[str, int]]:
     return [dict(Counter(code for _s, _t, code in calls.during(since, until))) for calls in groups]
 
 
-def _health_during(address: str, service: str) -> dict[str, str]:
+def _health_during(address: str, service: str, tls) -> dict[str, str]:
     """The overall and per-shard health one instance reports now."""
     names = {"overall": service, **{shard: shard_health_name(service, shard) for shard in ("na", "eu", "apac")}}
-    return {key: health_status(address, name) for key, name in names.items()}
+    return {key: health_status(address, name, tls=tls) for key, name in names.items()}
 
 
 def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
@@ -145,7 +145,7 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
         time.sleep(1.0)
         while time.monotonic() < stalled + STALL_S - 0.5:
             for service, samples in health.items():
-                samples.append(_health_during(cluster.service(service), HEALTH[service]))
+                samples.append(_health_during(cluster.service(service), HEALTH[service], cluster.tls))
             time.sleep(0.3)
     finally:
         _signal(pids, signal.SIGCONT)

@@ -46,7 +46,7 @@ def kill_and_wait_back(cluster, name: str, address: str, health_name: str) -> fl
     os.kill(pid, signal.SIGKILL)
     new = worker(cluster, name, other_than=pid)
     assert new is not None, f"{name} was not started again"
-    assert wait_serving(address, health_name, BACK_WITHIN_S - (time.monotonic() - killed))
+    assert wait_serving(address, health_name, BACK_WITHIN_S - (time.monotonic() - killed), tls=cluster.tls)
     back_s = time.monotonic() - killed
     print(f"\n{name} killed with SIGKILL: SERVING again after {back_s:.2f} s (pid {pid} -> {new})")
     assert cluster.cluster.processes.supervision(name)["restarts"] == restarts + 1
@@ -124,7 +124,8 @@ def test_a_deliberate_stop_is_not_undone_by_the_supervisor(cluster):
             with pytest.raises(ProcessLookupError):
                 os.kill(gone, 0)
         assert cluster.cluster.processes.worker("enrollments") is None
-        assert health_status(cluster.service("enrollments"), GATEWAY_HEALTH["enrollments"]) == "UNREACHABLE"
+        assert health_status(cluster.service("enrollments"), GATEWAY_HEALTH["enrollments"],
+                             tls=cluster.tls) == "UNREACHABLE"
         assert [r["state"] for r in cluster.cluster.status() if r["component"] == "enrollments"] == ["stopped"]
     finally:
         cluster.cluster.start_service("enrollments")

@@ -135,13 +135,17 @@ def test_the_settings_code_reads_each_container_environment(config, deploy_keys,
         assert env["ELEARN_AUTH_DIR"] == "/etc/elearn/auth"
         env["ELEARN_AUTH_DIR"] = str(mounted(config, name, deploy_keys, tmp_path / name))
         settings = load_settings(name, env)
+        assert settings.tls is not None and settings.tls.cert == "/run/secrets/tls.crt"
+        mounted = {m["target"] if isinstance(m, dict) else m for m in config[name]["secrets"]}
+        assert {"tls-ca.crt", "tls.crt", "tls.key"} <= {pathlib.PurePath(t).name for t in mounted}
         target = settings.gateway_address if name == "gateway" else settings.service_addresses[name]
         port = target_addresses(target)[0].split(":")[1]
         assert settings.listen == f"0.0.0.0:{port}"
         if name in APPS:
             assert config[name]["healthcheck"]["test"][4] == f"127.0.0.1:{port}"
             assert settings.service_addresses[name] == f"dns:///{name}:{port}"
-    shards = load_settings("users", {"ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json")}).shard_map.shards
+    shards = load_settings("users", {"ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"),
+                                     "ELEARN_TLS_INSECURE": "1"}).shard_map.shards
     for shard in shards:
         assert f"host=pg-{shard.name}-a " in shard.primary_dsn
         assert f"host=pg-{shard.name}-b " in shard.replica_dsn

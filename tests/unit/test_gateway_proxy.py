@@ -65,7 +65,7 @@ class ScriptedBackend(grpc.GenericRpcHandler):
 @pytest.fixture(scope="module")
 def setup():
     folder = auth_dir()
-    settings = with_auth(load_settings("gateway", {}), folder)
+    settings = with_auth(load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"}), folder)
     backend = ScriptedBackend()
     backend_server, backend_port, _ = create_server(settings, "127.0.0.1:0", [], handlers=[backend])
     routes = Routes({"users": {"default": f"127.0.0.1:{backend_port}"}}, settings.shard_map)
@@ -174,7 +174,7 @@ def test_a_bad_x_region_never_reaches_the_backend(setup):
 
 def test_a_backend_that_cannot_be_reached_is_unavailable_without_its_address():
     folder = auth_dir()
-    settings = with_auth(load_settings("gateway", {}), folder)
+    settings = with_auth(load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"}), folder)
     with socket.socket() as unused:  # bound, never listening: connecting to it is refused
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]

@@ -23,7 +23,7 @@ def eu_id() -> int:
 
 @pytest.fixture
 def router():
-    settings = load_settings("gateway", {})
+    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
     table = {"users": {"default": "users-any", "EUROPE": "users-europe", "apac": "users-apac"},
              "enrollments": {"na": "enrollments-na"}, "payments": {"default": "payments-any"},
              "courses": {"default": "courses-any"}, "content": {"default": "content-any"}}

@@ -63,7 +63,7 @@ def test_the_fields_a_rule_names_exist_with_the_right_type(method):
 
 @pytest.fixture
 def router():
-    settings = load_settings("gateway", {})
+    settings = load_settings("gateway", {"ELEARN_TLS_INSECURE": "1"})
     table = {name: {"default": f"{name}-any"} for name in ("users", "courses", "enrollments", "payments", "content")}
     return MethodRouter(Routes(table, settings.shard_map), public_methods())
 

@@ -47,7 +47,7 @@ class FailingUsers(pb_grpc.UserServiceServicer):
 @pytest.fixture
 def running():
     folder = auth_dir()
-    settings = with_auth(load_settings("users", {}), folder)
+    settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1"}), folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(FailingUsers(), server))
     server, port, health = create_server(settings, "127.0.0.1:0", [binding])
     channel = admin_channel(f"127.0.0.1:{port}", folder)

@@ -38,7 +38,7 @@ def unavailable_server():
 def test_both_attempts_are_bounded_by_the_callers_remaining_deadline(unavailable_server):
     address, seen = unavailable_server
     clients = ServiceClients(types.SimpleNamespace(service_addresses={"probe": address}, call_timeout_s=30.0,
-                                                   auth_dir="", process="test"))
+                                                   auth_dir="", process="test", tls=None))
     method = clients.channel("probe").unary_unary(METHOD)
     try:
         with deadlines.within(2.0), pytest.raises(Unavailable):
@@ -52,7 +52,7 @@ def test_both_attempts_are_bounded_by_the_callers_remaining_deadline(unavailable
 def test_without_a_caller_deadline_the_configured_timeout_applies(unavailable_server):
     address, seen = unavailable_server
     clients = ServiceClients(types.SimpleNamespace(service_addresses={"probe": address}, call_timeout_s=5.0,
-                                                   auth_dir="", process="test"))
+                                                   auth_dir="", process="test", tls=None))
     try:
         with pytest.raises(Unavailable):
             clients.call("probe", clients.channel("probe").unary_unary(METHOD), b"", what="probe")

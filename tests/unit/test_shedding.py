@@ -37,8 +37,8 @@ def running(request):
     queue_wait_ms = getattr(request, "param", 60_000)  # by default, only the count bounds the queue
     folder = auth_dir()
     settings = with_auth(load_settings("users", {
-        "ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE), "ELEARN_SHED_RETRY_MS": "150",
-        "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)}), folder)
+        "ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": str(WORKERS), "ELEARN_MAX_QUEUE": str(QUEUE),
+        "ELEARN_SHED_RETRY_MS": "150", "ELEARN_MAX_QUEUE_WAIT_MS": str(queue_wait_ms)}), folder)
     users = BlockedUsers()
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
@@ -163,8 +163,9 @@ class SlowUsers(pb_grpc.UserServiceServicer):
 
 def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
     folder = auth_dir()
-    settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "1", "ELEARN_MAX_QUEUE": "100",
-                                                 "ELEARN_MAX_QUEUE_WAIT_MS": "350"}), folder)
+    settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1",
+                                                 "ELEARN_MAX_QUEUE": "100", "ELEARN_MAX_QUEUE_WAIT_MS": "350"}),
+                         folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(SlowUsers(), server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
     try:

@@ -8,12 +8,14 @@ import pytest
 from launcher.layout import Layout
 from shared.settings import SERVICES, LocalPorts, SettingsError, load_settings, local_topology
 
+PLAIN = {"ELEARN_TLS_INSECURE": "1"}  # these tests are about telemetry; TLS has tests of its own
+
 
 def test_defaults_and_overrides():
-    settings = load_settings("users", {})
+    settings = load_settings("users", PLAIN)
     assert settings.telemetry and settings.trace_sample_ratio == 0.01 and settings.access_log_sample == 1.0
     assert settings.metrics_listen == f"127.0.0.1:{LocalPorts().metrics('users')}"
-    tuned = load_settings("gateway", {"ELEARN_TELEMETRY": "OFF", "ELEARN_TRACE_SAMPLE_RATIO": "1",
+    tuned = load_settings("gateway", {**PLAIN, "ELEARN_TELEMETRY": "OFF", "ELEARN_TRACE_SAMPLE_RATIO": "1",
                                       "ELEARN_METRICS_LISTEN": "0.0.0.0:9464", "ELEARN_ACCESS_LOG_MAX_PER_S": "0",
                                       "ELEARN_TRACE_DIR": "/tmp/t"})
     assert not tuned.telemetry and tuned.trace_sample_ratio == 1.0 and tuned.metrics_listen == "0.0.0.0:9464"
@@ -27,20 +29,20 @@ def test_defaults_and_overrides():
 ])
 def test_a_bad_value_names_its_key(key, value):
     with pytest.raises(SettingsError, match=key):
-        load_settings("users", {key: value})
+        load_settings("users", {**PLAIN, key: value})
 
 
 def test_a_bad_metrics_map_is_refused():
     topology = local_topology()
     topology["metrics"] = {"users": 9464}
     with pytest.raises(SettingsError, match="'metrics'"):
-        load_settings("users", {"ELEARN_TOPOLOGY": json.dumps(topology)})
+        load_settings("users", {**PLAIN, "ELEARN_TOPOLOGY": json.dumps(topology)})
 
 
 def test_a_process_without_a_metrics_address_serves_none():
     topology = local_topology()
     del topology["metrics"]
-    assert load_settings("users", {"ELEARN_TOPOLOGY": json.dumps(topology)}).metrics_listen == ""
+    assert load_settings("users", {**PLAIN, "ELEARN_TOPOLOGY": json.dumps(topology)}).metrics_listen == ""
 
 
 def test_the_local_ports_never_collide():

@@ -35,7 +35,7 @@ def sample(name: str, **labels) -> float:
 
 def serve(env: dict):
     folder = auth_keys.auth_dir()  # the calls are an admin's, so the authenticate step lets them through
-    settings = auth_keys.with_auth(load_settings("users", env), folder)
+    settings = auth_keys.with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1", **env}), folder)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(Users(), server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
     return server, auth_keys.admin_channel(f"127.0.0.1:{port}", folder)
@@ -120,7 +120,8 @@ def test_switched_off_the_step_is_not_in_the_pipeline():
     from shared.server import pipeline
     from shared.shedding import Shedder, ShedLimits
     from shared.telemetry.step import TelemetryStep
-    on, off = load_settings("users", {}), load_settings("users", {"ELEARN_TELEMETRY": "off"})
+    plain = {"ELEARN_TLS_INSECURE": "1"}
+    on, off = load_settings("users", plain), load_settings("users", {**plain, "ELEARN_TELEMETRY": "off"})
     shedder = Shedder(ShedLimits(2, 2, 10, 10), domain="d", name="t")
     assert any(isinstance(s, TelemetryStep) for s in pipeline(on, shedder))
     assert not any(isinstance(s, TelemetryStep) for s in pipeline(off, shedder))
@@ -145,5 +146,5 @@ def test_a_metrics_port_in_use_leaves_the_process_serving(caplog):
         busy.listen()
         address = f"127.0.0.1:{busy.getsockname()[1]}"
         with caplog.at_level(logging.WARNING):
-            setup.start(load_settings("users", {"ELEARN_METRICS_LISTEN": address}))
+            setup.start(load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_METRICS_LISTEN": address}))
     assert "metrics endpoint not served" in caplog.text

@@ -1,0 +1,41 @@
+"""Make the files docker-compose.yml takes its secrets from: `python -m launcher.compose_secrets [DIR]`.
+
+DIR (default deploy/secrets, ignored by git) gets a CA and one certificate per container (its compose name,
+localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/.
+Files that exist and are still valid are kept, so running it again changes nothing.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+from launcher.certs import Authority
+from shared.settings import SERVICES
+
+DEFAULT_DIR = pathlib.Path("deploy/secrets")
+CERTIFICATES = ("gateway", *SERVICES, "client")
+APP_UID = 10001  # the Dockerfile's `elearn` user: docker-compose mounts file secrets with the host's owner
+
+
+def make(folder: pathlib.Path) -> list[str]:
+    """Every file the compose file names; returns the names of those made now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    authority = Authority(folder / "tls")
+    made = [name for name in CERTIFICATES if not (folder / "tls" / f"{name}.crt").exists()]
+    for name in CERTIFICATES:
+        pair = authority.issue(name)
+        if os.geteuid() == 0 and name != "client":  # the container's user must read its key (still 0600)
+            os.chown(pair.key, APP_UID, APP_UID)
+    return made
+
+
+def main(argv: list[str]) -> int:
+    folder = pathlib.Path(argv[0]) if argv else DEFAULT_DIR
+    made = make(folder)
+    print(f"{folder}: made {', '.join(made)}" if made else f"{folder}: every secret exists; nothing changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
