@@ -37,7 +37,9 @@ LATE_LIMIT = 0.1  # of the calls: those that waited out their deadline
 # 0.93-1.35 and 40-80 %).
 OVERSUBSCRIBED = 4.0
 OK, SHED, LATE = grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.DEADLINE_EXCEEDED
-BUSY = grpc.StatusCode.UNAVAILABLE  # only with reason SHARD_BUSY: a shard's bulkhead refused it at once
+# A shard that could not take or finish the call in time (its bulkhead full, its statement cancelled before
+# the deadline): a clear answer too; UNKNOWN or INTERNAL never is.
+UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 
 
 def sign_up() -> bytes:
@@ -64,8 +66,7 @@ def test_excess_calls_are_shed_at_once_while_health_stays_serving(cluster, via):
           f"health {dict(Counter(seen.health))}; client lag {seen.client_lag_s:.2f} s; "
           f"RSS {before_kb} -> {after_kb} kB "
           f"(users {users_before_kb} -> {rss_kb(users_pid)} kB)")
-    assert set(codes) <= {OK, SHED, LATE, BUSY}, codes
-    assert all(o.reason == "SHARD_BUSY" for o in outcomes if o.code is BUSY)
+    assert set(codes) <= {OK, SHED, LATE, UNAVAILABLE}, codes
     assert codes[OK] > 0 and shed, codes
     assert all(o.reason == "OVERLOADED" and o.retry_delay_s and o.retry_delay_s > 0 for o in shed)
     assert after_kb - before_kb < RSS_GROWTH_LIMIT_KB
