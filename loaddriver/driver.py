@@ -165,16 +165,16 @@ class Run:
         content_enabled = self._connect()
         self._setup()
         self.writer = CallWriter(self.csv_path)
+        # Each worker's data maker (Fakers of six locales) takes a while to build: before the clock starts, or a
+        # short --duration ends before the first call.
+        contexts = [Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled,
+                            self.options.batch_size) for worker in range(self.options.concurrency)]
         started_at = datetime.now(UTC)
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         pacer = Pacer(self.options.rps, self.options.ramp_s, start=started)
-        threads = []
-        for worker in range(self.options.concurrency):
-            ctx = Context(DataMaker(self.options.seed, worker), self.pool, self.new_request_id, content_enabled,
-                          self.options.batch_size)
-            threads.append(threading.Thread(target=self._worker, args=(worker, ctx, pacer, started),
-                                            name=f"load-{worker}", daemon=True))
+        threads = [threading.Thread(target=self._worker, args=(worker, ctx, pacer, started), name=f"load-{worker}",
+                                    daemon=True) for worker, ctx in enumerate(contexts)]
         self.progress.start()
         for thread in threads:
             thread.start()

@@ -117,9 +117,25 @@ def test_a_rate_far_above_capacity_fails_and_names_the_achieved_rate(cluster, tm
     summary = json.loads(report.with_suffix(".json").read_text())["summary"]
     rate = summary["rate"]
     assert result.returncode == 1, result.stdout + result.stderr
+    assert summary["totals"]["calls"] > 0  # missed because the cluster is slower, not because nothing was sent
     assert rate["missed"] and rate["ratio"] < 0.9 and rate["target_rps"] == 20000
     assert f"achieved rate {rate['achieved_rps']:.1f} calls/s is below the target 20000/s" in result.stderr
     assert "FAILED: achieved" in subprocess.run(["pdftotext", str(report), "-"], capture_output=True, text=True,
                                                 check=True, timeout=60).stdout.replace("\n", " ")
     # Calls queued behind the schedule: timed from their slot they waited far longer than from their send.
     assert summary["latency"]["ok_from_schedule"]["p50"] > summary["latency"]["ok"]["p50"] * 2
+
+
+@pytest.mark.slow
+def test_a_run_by_duration_calls_for_that_long(cluster, tmp_path):
+    """The clock starts when the workers are ready: a short --duration is spent calling, not building data."""
+    report = tmp_path / "short.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "load", "--data-dir", str(cluster.layout.data_dir), "--duration", "2",
+         "--concurrency", "8", "--report", str(report), "--name", "short"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = json.loads(report.with_suffix(".json").read_text())
+    assert run["summary"]["totals"]["calls"] >= 8, run["summary"]["totals"]
+    started = min(float(row["start_s"]) for row in csv.DictReader(report.with_suffix(".csv").open()))
+    assert started < 1.0  # the first calls go out at once, not after the workers' set-up
