@@ -54,4 +54,6 @@ class PgSessionStore:
             cur.execute("SELECT session_id FROM revoked_sessions WHERE expires_at > now()")
             return [row[0] for row in cur.fetchall()]
 
-        return self.pools.read_one(shard, fetch, primary=True) or []
+        # A replica (synchronous) is enough and spares the primary; during a failover the poll fails fast
+        # rather than wait for a leader, and the pollers keep their last list.
+        return self.pools.read_one(shard, fetch) or []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -21,6 +22,7 @@ from shared.sharding import ShardMap
 REFRESH_TTL = timedelta(days=14)
 # An ended session stays listed until the last access token it can have minted has expired.
 ENDED_LISTED = timedelta(seconds=ACCESS_TTL_S + LEEWAY_S)
+ENDED_CACHE_S = 1.0  # part of the revocation delay: a poll may see the list as it was this long ago
 WRONG = "the email or password is wrong"
 
 
@@ -66,6 +68,7 @@ class Sessions:
         self.hasher, self.signer, self.throttle = hasher, signer, throttle
         self._dummy: str | None = None
         self._dummy_lock = threading.Lock()
+        self._ended: tuple[float, list[str]] = (float("-inf"), [])
 
     def _dummy_hash(self) -> str:
         with self._dummy_lock:
@@ -122,7 +125,12 @@ class Sessions:
                                    datetime.now(UTC) + ENDED_LISTED)
 
     def ended_sessions(self) -> list[str]:
-        return [sid for shard in self.shards.names for sid in self.store.ended_sessions(shard)]
+        """Every shard's ended sessions, read at most once per ENDED_CACHE_S however many processes poll."""
+        read_at, ids = self._ended
+        if time.monotonic() - read_at >= ENDED_CACHE_S:
+            ids = [sid for shard in self.shards.names for sid in self.store.ended_sessions(shard)]
+            self._ended = (time.monotonic(), ids)
+        return ids
 
     def _revoke(self, refresh_token: str) -> tuple[int, str | None]:
         owner, _, secret = refresh_token.partition(".")

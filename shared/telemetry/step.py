@@ -43,8 +43,9 @@ class _Outcomes:
         bound[1].observe(seconds)
 
 
-# Probes (health every second from the gateway and the launcher, reflection) are counted, neither traced nor logged.
-UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# Probes (health every second from the gateway and the launcher, reflection) and every process's poll of the
+# ended sessions (shared.auth.revocations) are counted, neither traced nor logged.
+UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.", "/elearning.users.v1.UserService/ListRevokedSessions")
 
 
 def _counted(behavior: Behavior, outcomes: _Outcomes) -> Behavior:

@@ -11,13 +11,15 @@ import pytest
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from elearning.users.v1 import users_service_pb2 as pb
+from services.users.sessions import ENDED_CACHE_S
 from shared.settings import Settings
 from tests.channels import code_of, open_channel
 from tests.integration.users_client import new_user, stub
 
 PASSWORD = "correct horse battery"
-# A poll, plus the poll's own call at its deadline, plus slack for a machine under load.
-DELAY_BOUND_S = 2 * Settings.revocation_poll_s + Settings.call_timeout_s + 5
+# A poll, the users service's cache of the list, the poll's own call at its deadline, and slack for a machine
+# under load.
+DELAY_BOUND_S = 2 * Settings.revocation_poll_s + ENDED_CACHE_S + Settings.call_timeout_s + 5
 
 
 def _targets(cluster):
