@@ -16,7 +16,7 @@ from typing import Protocol
 from services.users import rules
 from services.users.throttle import SignInLimits
 from shared.auth.tokens import ACCESS_TTL_S, LEEWAY_S, Signer
-from shared.errors import InvalidArgument, Unauthenticated
+from shared.errors import InvalidArgument, Unauthenticated, Unavailable
 from shared.sharding import ShardMap
 
 REFRESH_TTL = timedelta(days=14)
@@ -69,6 +69,7 @@ class Sessions:
         self._dummy: str | None = None
         self._dummy_lock = threading.Lock()
         self._ended: tuple[float, list[str]] = (float("-inf"), [])
+        self._ended_lock = threading.Lock()
 
     def _dummy_hash(self) -> str:
         with self._dummy_lock:
@@ -127,9 +128,16 @@ class Sessions:
     def ended_sessions(self) -> list[str]:
         """Every shard's ended sessions, read at most once per ENDED_CACHE_S however many processes poll."""
         read_at, ids = self._ended
-        if time.monotonic() - read_at >= ENDED_CACHE_S:
-            ids = [sid for shard in self.shards.names for sid in self.store.ended_sessions(shard)]
-            self._ended = (time.monotonic(), ids)
+        # One read at a time: while a slow shard holds it, other polls get the last list instead of piling up.
+        if time.monotonic() - read_at >= ENDED_CACHE_S and self._ended_lock.acquire(blocking=False):
+            try:
+                ids = [sid for shard in self.shards.names for sid in self.store.ended_sessions(shard)]
+                self._ended = (time.monotonic(), ids)
+            finally:
+                self._ended_lock.release()
+        elif read_at == float("-inf"):
+            # Nothing read yet: an empty answer would make the pollers forget the sessions they know.
+            raise Unavailable("the ended sessions are being read; retry")
         return ids
 
     def _revoke(self, refresh_token: str) -> tuple[int, str | None]:
