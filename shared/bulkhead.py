@@ -4,9 +4,6 @@ call's wait on a shard before the call's deadline, so a stalled shard fails its 
 A shard's gate admits at most `limit` calls at once (all its nodes together); a call that finds it full
 waits while the shard's calls keep finishing, within its deadline, and fails UNAVAILABLE (SHARD_BUSY,
 naming the shard) at once when none has finished for a while, instead of taking one more worker thread.
-Opening a connection (TLS and SCRAM: tens of milliseconds of CPU each, far more when a burst opens many at
-once on a busy machine) does not run the stall clock: the connect has its own bound (connect_timeout), and
-a connection that opens is a sign of life of the node.
 The watchdog cancels a statement still running when the call's deadline
 nears (PostgreSQL ignores statement_timeout while a COMMIT waits for the synchronous standby) and, if the
 node does not answer the cancel either (a frozen host), shuts the connection's socket so the driver returns.
@@ -45,9 +42,7 @@ class ShardGate:
 
     A full gate whose calls keep finishing is only busy: a new call waits for a slot, within its deadline, as
     it would for a worker. A full gate where no call has finished for `stall_s` is stalled: new calls are
-    refused at once, so they never pile up on the server's worker threads. While a call of the gate is
-    opening a connection the gate is not stalled (the connect times out by itself), and an open connection
-    counts as progress."""
+    refused at once, so they never pile up on the server's worker threads."""
 
     def __init__(self, shard: str, limit: int, stall_s: float):
         self.shard, self.limit, self.stall_s = shard, limit, stall_s
@@ -55,30 +50,12 @@ class ShardGate:
         self._lock = threading.Lock()
         self._progress = time.monotonic()  # the last release, or the moment the gate filled up
         self.in_flight = 0
-        self.connecting = 0
         self.refused = 0
 
     def stalled(self) -> bool:
         """Full, and no call has finished for `stall_s`: new calls are refused at once."""
         with self._lock:
-            return (self.in_flight >= self.limit and not self.connecting
-                    and time.monotonic() - self._progress > self.stall_s)
-
-    @contextlib.contextmanager
-    def opening(self) -> Iterator[None]:
-        """Around a new connection of a call in this gate: off the stall clock, and progress once it is open
-        (one that failed, e.g. timed out against a frozen node, is none)."""
-        with self._lock:
-            self.connecting += 1
-        opened = False
-        try:
-            yield
-            opened = True
-        finally:
-            with self._lock:
-                self.connecting -= 1
-                if opened:
-                    self._progress = time.monotonic()
+            return self.in_flight >= self.limit and time.monotonic() - self._progress > self.stall_s
 
     def _admit(self) -> bool:
         left = deadlines.remaining()

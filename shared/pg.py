@@ -160,8 +160,7 @@ class NodePool:
         try:
             conn = self._checkout_idle()
             if conn is None:
-                with self._gate.opening() if self._gate else contextlib.nullcontext():
-                    conn = self._connect()
+                conn = self._connect()
             yield conn
         except (psycopg2.Error, ShardUnavailable) as exc:
             if isinstance(exc, ShardUnavailable) or pg_errors.lost_connection(exc):

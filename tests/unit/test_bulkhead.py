@@ -109,48 +109,6 @@ def test_a_full_gate_whose_calls_keep_finishing_makes_a_new_call_wait_not_fail()
     assert gate.refused == 0
 
 
-def _full_gate_opening(gate: ShardGate, opened: threading.Event, fail: bool) -> threading.Thread:
-    """A call that fills `gate` and spends 0.4 s opening a connection (which fails when `fail`)."""
-    def call() -> None:
-        with gate.entered("primary"):
-            try:
-                with gate.opening():
-                    time.sleep(0.4)
-                    if fail:
-                        raise ConnectionError("connect timed out")
-            except ConnectionError:
-                pass
-            opened.set()
-            time.sleep(0.5)  # then a statement that does not finish soon
-
-    thread = threading.Thread(target=call)
-    thread.start()
-    return thread
-
-
-def test_a_call_opening_a_connection_does_not_run_the_stall_clock():
-    # TLS and SCRAM make a burst of connects slow: the shard is not stalled while they are being opened.
-    gate = ShardGate("eu", 1, stall_s=0.1)
-    opened = threading.Event()
-    caller = _full_gate_opening(gate, opened, fail=False)
-    time.sleep(0.25)  # the gate has been full longer than stall_s, its one call still connecting
-    assert not gate.stalled()
-    opened.wait(2)
-    assert not gate.stalled()  # the connection that opened was progress
-    time.sleep(0.2)
-    assert gate.stalled()  # then nothing finished for stall_s
-    caller.join()
-
-
-def test_a_connect_that_fails_is_no_progress():
-    gate = ShardGate("eu", 1, stall_s=0.1)
-    opened = threading.Event()
-    caller = _full_gate_opening(gate, opened, fail=True)
-    opened.wait(2)
-    assert gate.stalled()  # full for 0.4 s and the connect failed: the stall clock ran from the start
-    caller.join()
-
-
 @pytest.mark.parametrize("left, expected", [(0.2, 0.15), (2.0, 0.5), (30.0, 1.0)])
 def test_the_margin_is_a_quarter_of_the_time_left_within_bounds(left, expected):
     assert margin(left) == pytest.approx(expected)
