@@ -93,7 +93,8 @@ class WaitingUsers(pb_grpc.UserServiceServicer):
 def waiting_at_once(polite: bool) -> int:
     """With one slot and four workers, how many of three GetUser calls wait on their 'database' at once."""
     folder = auth_dir()
-    settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "4", "ELEARN_CPU_SLOTS": "1"}), folder)
+    settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "4", "ELEARN_CPU_SLOTS": "1",
+                                                   "ELEARN_TLS_INSECURE": "1"}), folder)
     users = WaitingUsers(polite)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
     server, port, _health = create_server(settings, "127.0.0.1:0", [binding])

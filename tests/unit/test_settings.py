@@ -42,9 +42,9 @@ def test_shedding_limits_default_and_override():
 
 
 def test_cpu_slots_and_switch_interval_default_and_override():
-    s = load_settings("users", {})
+    s = load_settings("users", PLAIN)
     assert (s.cpu_slots, s.switch_interval_ms) == (2, 1.0)
-    s = load_settings("users", {"ELEARN_CPU_SLOTS": "0", "ELEARN_SWITCH_INTERVAL_MS": "0.5"})
+    s = load_settings("users", {**PLAIN, "ELEARN_CPU_SLOTS": "0", "ELEARN_SWITCH_INTERVAL_MS": "0.5"})
     assert (s.cpu_slots, s.switch_interval_ms) == (0, 0.5)
 
 
