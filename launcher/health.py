@@ -28,7 +28,7 @@ from launcher.components import GATEWAY, SERVICES
 from launcher.nodes import describe
 from launcher.processes import health_status
 from launcher.replication import node_facts
-from shared.node_probe import probe_dsn
+from shared.pg.node_probe import probe_dsn
 from shared.settings import TlsSettings, parse_shard_map, target_addresses, tls_settings
 from shared.shard_health import shard_health_name
 from shared.sharding import Shard

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from shared.node_probe import probe_dsn
+from shared.pg.node_probe import probe_dsn
 from shared.sharding import Shard, ShardMap
 
 MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "sql" / "migrations"

@@ -1,14 +1,14 @@
 """What one PostgreSQL node says about itself, as `elearn status` and `elearn health` show it: its role, its
 streaming replicas, and a replica's lag and whether the services' limits let it serve reads.
 
-The probe and the verdict are the services' own (`shared.node_probe`, `shared.replica_monitor.judge`).
+The probe and the verdict are the services' own (`shared.pg.node_probe`, `shared.pg.replica_monitor.judge`).
 """
 from __future__ import annotations
 
 import psycopg2
 
-from shared.node_probe import NodeProbe, lag_bytes, probe_dsn
-from shared.replica_monitor import judge
+from shared.pg.node_probe import NodeProbe, lag_bytes, probe_dsn
+from shared.pg.replica_monitor import judge
 from shared.settings import ReplicaLimits
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from shared import lsn
 from shared.consistency import MIN_LSN
 from shared.errors import InvalidArgument
+from shared.pg import lsn
 
 
 class SessionToken:

@@ -3,13 +3,13 @@
 Requests carry, in metadata:
   x-consistency       strong | session (the default) | bounded
   x-max-staleness-ms  with bounded: how old the data may be, in milliseconds
-  x-min-lsn           the session token: shard:LSN pairs a read must see (see shared.lsn)
+  x-min-lsn           the session token: shard:LSN pairs a read must see (see shared.pg.lsn)
 Responses carry, in trailing metadata:
   x-min-lsn           the session token after this call (the one received, moved past this call's commits)
   x-served-by         shard:primary|replica for each shard the call read
 
 The server interceptor below parses the request's metadata once and keeps the policy and the call's trace in
-context variables, so `shared.pg` routes reads and records commits without any store passing them along.
+context variables, so `shared.pg.pools` routes reads and records commits without any store passing them along.
 """
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from typing import Any
 
 import grpc
 
-from shared import lsn, request_ids
+from shared import request_ids
 from shared.errors import InvalidArgument
 from shared.interceptors import Behavior, UnaryWrapInterceptor
+from shared.pg import lsn
 
 CONSISTENCY = "x-consistency"
 MAX_STALENESS = "x-max-staleness-ms"

@@ -10,8 +10,8 @@ from services.courses.service import CourseService
 from services.courses.store import PgCourseStore
 from shared.clients import ServiceClients
 from shared.fan_out import FanOut
-from shared.pg import ShardPools
-from shared.recovery import RecoveryLoop
+from shared.pg.pools import ShardPools
+from shared.pg.recovery import RecoveryLoop
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 

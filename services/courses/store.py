@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import TypeVar
 
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
-from shared import idempotency, transactions
+from shared import idempotency
 from shared.errors import FailedPrecondition, NotFound
-from shared.pg import ShardPools
-from shared.twophase import CrossShardWrite
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
+from shared.pg.twophase import CrossShardWrite
 
 # A course claimed by a DeleteCourse reads as ARCHIVED: closed to enrollment until the claim is released.
 COURSE_COLUMNS = ("id, instructor_id, region, category_id, title, subtitle, description, language, level, "

@@ -10,7 +10,7 @@ from services.enrollments.service import EnrollmentService
 from services.enrollments.store import PgEnrollmentStore
 from shared.clients import ServiceClients
 from shared.fan_out import FanOut
-from shared.pg import ShardPools
+from shared.pg.pools import ShardPools
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 

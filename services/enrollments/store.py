@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
-from shared import batches, idempotency, transactions
-from shared.pg import ShardPools
+from shared import batches, idempotency
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
 
 ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
                       "course_title, course_price, course_currency, enrolled_at, completed_at, cancelled_at, "

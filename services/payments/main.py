@@ -12,7 +12,7 @@ from services.payments.service import PaymentService
 from services.payments.store import PgPaymentStore
 from shared.clients import ServiceClients
 from shared.fan_out import FanOut
-from shared.pg import ShardPools
+from shared.pg.pools import ShardPools
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 

@@ -21,9 +21,10 @@ from services.payments.domain import (
     StoredMethod,
     Transaction,
 )
-from shared import idempotency, transactions
+from shared import idempotency
 from shared.errors import NotFound
-from shared.pg import ShardPools
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
 
 ADD_METHOD = "payments.AddPaymentMethod"
 CREATE_PAYMENT = "payments.CreatePayment"

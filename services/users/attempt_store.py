@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from shared import transactions
-from shared.pg import ShardPools
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
 
 # The upsert serialises concurrent attempts on the row's lock: each sees the count the one before it left.
 COUNT = """

@@ -16,8 +16,8 @@ from services.users.store import PgUserStore
 from services.users.throttle import SignInLimits
 from shared.auth import keys
 from shared.auth.tokens import Signer
-from shared.pg import ShardPools
-from shared.recovery import RecoveryLoop
+from shared.pg.pools import ShardPools
+from shared.pg.recovery import RecoveryLoop
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import transactions
-from shared.pg import ShardPools
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
 
 
 class PgSessionStore:

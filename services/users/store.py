@@ -8,8 +8,8 @@ from itertools import groupby
 from services.users.domain import PROFILE_FIELDS, CreatedOutcome, NewUser, Profile, User, UserChanges
 from shared import batches, idempotency
 from shared.errors import AlreadyExists, NotFound
-from shared.pg import ShardPools
-from shared.twophase import CrossShardWrite
+from shared.pg.pools import ShardPools
+from shared.pg.twophase import CrossShardWrite
 
 CREATE_METHOD = "users.CreateUser"
 BATCH_METHOD = "users.BatchCreateUsers"

@@ -12,7 +12,7 @@ from google.rpc import code_pb2
 from elearning.common.v1 import common_pb2
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
-from shared import lsn
+from shared.pg import lsn
 from shared.proto_values import region_value
 from tests.integration.races import together
 from tests.integration.users_client import field_violations

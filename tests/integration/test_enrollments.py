@@ -11,7 +11,8 @@ from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
 from elearning.users.v1 import users_service_pb2 as users_pb
-from shared import ids, lsn
+from shared import ids
+from shared.pg import lsn
 from tests.integration import courses_client
 from tests.integration.users_client import field_violations
 

@@ -15,7 +15,7 @@ from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.courses.v1 import courses_service_pb2_grpc as courses_grpc
 from elearning.users.v1 import users_service_pb2 as pb
-from shared import lsn
+from shared.pg import lsn
 from tests.integration.users_client import field_violations, new_user, stub
 
 pytestmark = pytest.mark.usefixtures("cluster")

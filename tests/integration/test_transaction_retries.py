@@ -1,4 +1,4 @@
-"""shared.transactions against a real primary: a deadlock PostgreSQL detects between two writers, seen through
+"""shared.pg.transactions against a real primary: a deadlock PostgreSQL detects between two writers, seen through
 the pool's own error translation, is retried and both writers succeed with their writes applied once."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from shared import transactions
-from shared.pg import ShardPools
+from shared.pg import transactions
+from shared.pg.pools import ShardPools
 
 SHARD = "eu"
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from shared.pg import ShardPools
-from shared.twophase import RECOVERY_LOCK, CrossShardWrite, recover_in_doubt
+from shared.pg.pools import ShardPools
+from shared.pg.twophase import RECOVERY_LOCK, CrossShardWrite, recover_in_doubt
 
 
 @pytest.fixture

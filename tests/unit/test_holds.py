@@ -1,11 +1,11 @@
-"""shared.holds: a write finding no writable node is held, within the hold limit, the call's deadline and the
+"""shared.pg.holds: a write finding no writable node is held, within the hold limit, the call's deadline and the
 shard's count of held calls, and the other shards keep their own count."""
 from __future__ import annotations
 
 import time
 
 from shared import deadlines
-from shared.holds import RETRY_PAUSE_S, PrimaryHolds
+from shared.pg.holds import RETRY_PAUSE_S, PrimaryHolds
 
 
 def tries(holds: PrimaryHolds, shard: str = "eu", attempt_s: float = 0.0) -> int:

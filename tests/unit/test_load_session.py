@@ -8,7 +8,7 @@ from elearning.users.v1 import users_service_pb2 as users_pb
 from loaddriver.calls import execute
 from loaddriver.plan import Planned
 from loaddriver.session import SessionToken
-from shared import lsn
+from shared.pg import lsn
 
 
 class FakeCall:

@@ -6,7 +6,6 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from shared import pg_errors
 from shared.errors import (
     Aborted,
     AlreadyExists,
@@ -17,6 +16,7 @@ from shared.errors import (
     Unavailable,
 )
 from shared.grpc_errors import leaks
+from shared.pg import errors as pg_errors
 
 RAISED = "PL/pgSQL function take_payment(bigint) line 12 at RAISE"
 

@@ -5,12 +5,13 @@ import contextvars
 
 import pytest
 
-from shared import consistency, lsn
+from shared import consistency
 from shared.consistency import CallTrace, Mode, ReadPolicy
 from shared.errors import InvalidArgument
 from shared.fan_out import FanOut
-from shared.read_routing import Route, route_read
-from shared.replica_monitor import ReplicaView
+from shared.pg import lsn
+from shared.pg.read_routing import Route, route_read
+from shared.pg.replica_monitor import ReplicaView
 
 
 def test_lsn_round_trip_and_order():

@@ -6,9 +6,9 @@ import pytest
 
 from launcher.replication import one_shot_lag_s
 from shared.errors import ShardUnavailable
-from shared.node_probe import NodeProbe
-from shared.pg import _refuse_unconfirmed_commit
-from shared.replica_monitor import LagClock, elect_primary, judge
+from shared.pg.node_probe import NodeProbe
+from shared.pg.pools import _refuse_unconfirmed_commit
+from shared.pg.replica_monitor import LagClock, elect_primary, judge
 from shared.settings import ReplicaLimits
 
 

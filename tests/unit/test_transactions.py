@@ -5,8 +5,9 @@ import contextlib
 
 import pytest
 
-from shared import deadlines, transactions
+from shared import deadlines
 from shared.errors import Aborted
+from shared.pg import transactions
 
 
 class DriverError(Exception):

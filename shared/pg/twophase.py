@@ -19,7 +19,7 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from shared.errors import DomainError
-from shared.pg import Role, ShardPools, translate
+from shared.pg.pools import Role, ShardPools, translate
 from shared.telemetry import shards as shard_metrics
 from shared.telemetry.db import ObservedCursor
 
@@ -32,7 +32,7 @@ RECOVERY_LOCK = 0x656C6561726E  # the advisory lock key of a recovery pass on on
 
 
 class ShardCursor(ObservedCursor):
-    """A cursor that turns driver errors into domain errors naming its shard (`shared.pg_errors`' table)."""
+    """A cursor that turns driver errors into domain errors naming its shard (`shared.pg.errors`' table)."""
 
     shard = ""
 

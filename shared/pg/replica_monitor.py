@@ -1,6 +1,6 @@
 """The background watch of each shard's two nodes: which one is the primary, and may the replica serve reads.
 
-Every `check_ms` a thread per shard probes both nodes (`shared.node_probe`). It
+Every `check_ms` a thread per shard probes both nodes (`shared.pg.node_probe`). It
 - elects the write node: the reachable node not in recovery on the newest timeline. A promoted replica is
   found this way, so writes move to it without a restart; a node still in recovery is never written to;
 - measures the replica's lag in bytes (primary WAL position minus replayed position) and in seconds (since
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import psycopg2
 
-from shared.node_probe import NodeProbe, lag_bytes, probe, unreachable
+from shared.pg.node_probe import NodeProbe, lag_bytes, probe, unreachable
 from shared.settings import ReplicaLimits
 from shared.sharding import Shard
 from shared.telemetry.shards import shard_seen

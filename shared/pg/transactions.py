@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import deadlines
-from shared.pg_errors import DEADLOCK, SERIALIZATION_FAILURE
+from shared.pg.errors import DEADLOCK, SERIALIZATION_FAILURE
 
-if TYPE_CHECKING:  # shared.pg imports this module
-    from shared.pg import ShardPools
+if TYPE_CHECKING:  # shared.pg.pools imports this module
+    from shared.pg.pools import ShardPools
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from shared.pg import ShardPools
-from shared.twophase import recover_in_doubt
+from shared.pg.pools import ShardPools
+from shared.pg.twophase import recover_in_doubt
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """One question to a PostgreSQL node: is it a primary or a replica, where is its WAL, how far behind is it.
 
-The replica monitor of every service (`shared.replica_monitor`) and the launcher's `elearn status` and
+The replica monitor of every service (`shared.pg.replica_monitor`) and the launcher's `elearn status` and
 `elearn health` ask it the same way, so all three agree on what "lag" means.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import psycopg2
 import psycopg2.extensions
 
-from shared.lsn import parse_lsn
+from shared.pg.lsn import parse_lsn
 
 # One round trip. On a primary: its current WAL position, timeline, and its standbys as the WAL senders see
 # them. On a replica: the last replayed position, the age of the last replayed commit, whether replay is

@@ -1,9 +1,9 @@
-"""PostgreSQL connection pools per (shard, role); driver errors become domain errors through `shared.pg_errors`.
+"""PostgreSQL connection pools per (shard, role); driver errors become domain errors through `shared.pg.errors`.
 
 Writes and anything inside a transaction go to a shard's primary through `ShardPools.write` (or
 `committed_call`, for a procedure that commits by itself), which records the commit position in the call's
 trace (the x-min-lsn token). Reads go through `ShardPools.read`, which picks the node by the call's read
-policy (`shared.consistency`, `shared.read_routing`) and the replica monitor's verdict, and falls back to the
+policy (`shared.consistency`, `shared.pg.read_routing`) and the replica monitor's verdict, and falls back to the
 primary while the replica cannot be reached. When the monitor sees the replica promoted, the pools swap roles:
 writes follow without a restart. No code outside this module opens a PostgreSQL connection for a service.
 """
@@ -22,13 +22,14 @@ from typing import Any, TypeVar
 import psycopg2
 import psycopg2.extensions
 
-from shared import consistency, cpu_slots, deadlines, pg_errors
+from shared import consistency, cpu_slots, deadlines
 from shared.bulkhead import ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
-from shared.holds import PrimaryHolds
-from shared.lsn import parse_lsn
-from shared.read_routing import Route, route_read
-from shared.replica_monitor import ReplicaMonitor, ReplicaView
+from shared.pg import errors as pg_errors
+from shared.pg.holds import PrimaryHolds
+from shared.pg.lsn import parse_lsn
+from shared.pg.read_routing import Route, route_read
+from shared.pg.replica_monitor import ReplicaMonitor, ReplicaView
 from shared.settings import ReplicaLimits, Settings
 from shared.sharding import ShardMap
 from shared.telemetry import shards as shard_metrics
@@ -46,7 +47,7 @@ class Role(str, enum.Enum):
 
 
 def translate(exc: psycopg2.Error, shard: str, role: Role) -> Exception:
-    """The domain error for a driver error, from the one table in `shared.pg_errors` (else `exc` unchanged)."""
+    """The domain error for a driver error, from the one table in `shared.pg.errors` (else `exc` unchanged)."""
     return pg_errors.domain_error(exc, shard, role.value)
 
 

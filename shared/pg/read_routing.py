@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 
 from shared.consistency import Mode, ReadPolicy
-from shared.replica_monitor import ReplicaView
+from shared.pg.replica_monitor import ReplicaView
 
 
 class Route(enum.Enum):
