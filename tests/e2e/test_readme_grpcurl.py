@@ -48,5 +48,5 @@ def test_the_readme_calls_work_over_tls_as_typed(cluster, tmp_path):
         if command.endswith("UserService/GetUser"):
             assert json.loads(result.stdout)["email"] == email
         if command.endswith("UserService/Login"):
-            assert re.search(r'"accessToken": "[\w-]+\.[\w-]+\.[\w-]+"', result.stdout), result.stdout
+            assert re.search(r'"access_?[tT]oken": "[\w-]+\.[\w-]+\.[\w-]+"', result.stdout), result.stdout
     assert user_id != README_ID
