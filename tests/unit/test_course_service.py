@@ -9,24 +9,14 @@ import pytest
 
 from services.courses.domain import Lesson, Module
 from services.courses.service import CourseService
-from shared import ids
 from shared.auth.caller import Caller, acting_as
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from tests.unit.courses_fakes import FakeCourseStore, FakeEnrollments
+from tests.unit.unit_helpers import Serial, an_id
 
 OUTLINE = [Module("Basics", (Lesson("Hello", "VIDEO", 60), Lesson("Quiz", "QUIZ", 0)))]
 
 
-class Serial:
-    """A fan-out that runs in the calling thread."""
-
-    @staticmethod
-    def map(fn, items):
-        return [fn(item) for item in items]
-
-
-def an_id(shard_map, shard: str, sequence: int = 1) -> int:
-    return ids.encode(ids.EPOCH_MS + 1000, shard_map.by_name(shard).number, sequence)
 
 
 @pytest.fixture

@@ -7,22 +7,10 @@ import pytest
 
 from services.enrollments.domain import ProgressItem
 from services.enrollments.service import MAX_SECONDS, EnrollmentService
-from shared import ids
 from shared.auth.caller import Caller, acting_as
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from tests.unit.enrollments_fakes import FakeCatalog, FakeEnrollmentStore
-
-
-class Serial:
-    """A fan-out that runs in the calling thread."""
-
-    @staticmethod
-    def map(fn, items):
-        return [fn(item) for item in items]
-
-
-def an_id(shard_map, shard: str, sequence: int = 1) -> int:
-    return ids.encode(ids.EPOCH_MS + 1000, shard_map.by_name(shard).number, sequence)
+from tests.unit.unit_helpers import Serial, an_id
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 from services.payments.domain import CurrencyRevenue, StoredMethod
 from services.payments.processor import SandboxProcessor
 from services.payments.service import PaymentService
-from shared import ids
 from shared.errors import InvalidArgument, NotFound
 from shared.settings import local_topology, parse_shard_map
 from tests.unit.payments_fakes import FakePaymentStore, OpenCourses
+from tests.unit.unit_helpers import an_id
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
@@ -35,9 +35,6 @@ def service(store, shard_map):
         yield PaymentService(store, shard_map, SandboxProcessor(clock=lambda: NOW), fan_out, clock=lambda: NOW,
                              courses=OpenCourses())
 
-
-def an_id(shard_map, shard: str, sequence: int = 1) -> int:
-    return ids.encode(ids.EPOCH_MS + 1000, shard_map.by_name(shard).number, sequence)
 
 
 def pay(service, shard_map, shard="eu", **overrides):

@@ -12,22 +12,12 @@ from services.enrollments.domain import CourseSnapshot, Enrollment
 from services.enrollments.service import EnrollmentService
 from services.payments.domain import StoredMethod
 from services.payments.store import authorize_once
-from shared import ids
 from shared.errors import Aborted, FailedPrecondition, NotFound, Unavailable
+from tests.unit.unit_helpers import Serial, an_id
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
 
-def an_id(shard_map, shard: str, sequence: int) -> int:
-    return ids.encode(ids.EPOCH_MS + 1000, shard_map.by_name(shard).number, sequence)
-
-
-class Serial:
-    """A fan-out that runs in the calling thread."""
-
-    @staticmethod
-    def map(fn, items):
-        return [fn(item) for item in items]
 
 
 # ---- Enroll's half ------------------------------------------------------------------------------------
