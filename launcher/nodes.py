@@ -22,6 +22,7 @@ from launcher.replication import node_facts
 # A node whose Patroni and postmaster both died stays down until its shard has another leader, or this long.
 NODE_DOWN_S = patroni_config.TTL_S + 10
 READY_TIMEOUT_S = 180
+MAINTENANCE_SEEN_S = 30.0  # several Patroni loops
 
 
 @dataclass
@@ -160,7 +161,15 @@ class Nodes:
     def set_maintenance(self, shard: str, on: bool) -> None:
         """Patroni's maintenance mode (`patronictl pause`): it changes nothing on the shard's nodes meanwhile,
         e.g. leaves a replica's paused WAL replay paused (it resumes one at its next loop otherwise)."""
-        patroni.request(self.layout.rest_ports(shard), "/config", {"pause": on}, method="PATCH")
+        ports = self.layout.rest_ports(shard)
+        patroni.request(ports, "/config", {"pause": on}, method="PATCH")
+        # Returns once every member's loop has seen it: until then a member may still resume a paused replay.
+        give_up = time.monotonic() + MAINTENANCE_SEEN_S
+        while not all(patroni.sees_pause(port, on) for port in ports):
+            if time.monotonic() > give_up:
+                raise PatroniError(f"shard {shard}: maintenance mode {'on' if on else 'off'} not seen by every "
+                                   f"member after {MAINTENANCE_SEEN_S:.0f} s")
+            time.sleep(0.1)
 
     # ---- planned and forced changes of leader --------------------------------------------------
     def switchover(self, shard: str) -> Handover:

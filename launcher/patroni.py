@@ -94,6 +94,16 @@ def _first_answer(rest_ports: list[int | str], path: str, timeout_s: float) -> d
     return None
 
 
+def sees_pause(rest_port: int | str, on: bool) -> bool:
+    """Whether the member at `rest_port` runs in maintenance mode (`on`) or out of it: its own loop's view
+    (GET /patroni), which lags the shard's configuration by up to one loop."""
+    try:
+        status, body = _call(rest_port, "/patroni", timeout_s=1.0)
+    except OSError:
+        return False
+    return isinstance(body, dict) and bool(body.get("pause", False)) is on
+
+
 def cluster_view(rest_ports: list[int | str]) -> dict | None:
     """Patroni's view of one shard (GET /cluster) from the first member that answers, or None."""
     return _first_answer(rest_ports, "/cluster", timeout_s=1.0)
