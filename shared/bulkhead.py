@@ -4,6 +4,8 @@ call's wait on a shard before the call's deadline, so a stalled shard fails its 
 A shard's gate admits at most `limit` calls at once (all its nodes together); a call that finds it full
 waits while the shard's calls keep finishing, within its deadline, and fails UNAVAILABLE (SHARD_BUSY,
 naming the shard) at once when none has finished for a while, instead of taking one more worker thread.
+A call the watchdog had to end is not progress: while the shard's calls only end that way, the gate stays
+stalled, so the calls cut at their deadlines do not reopen a wait that every new call would sit out.
 The watchdog cancels a statement still running when the call's deadline
 nears (PostgreSQL ignores statement_timeout while a COMMIT waits for the synchronous standby) and, if the
 node does not answer the cancel either (a frozen host), shuts the connection's socket so the driver returns.
@@ -19,7 +21,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 
 from shared import cpu_slots, deadlines
 from shared.errors import ShardUnavailable
@@ -33,7 +36,18 @@ COALESCE_S = 0.01  # how late a watchdog timer may fire: far inside MIN_MARGIN_S
 NO_DEADLINE_WAIT_S = 5.0  # how long a call without a deadline may wait for a busy shard's gate
 WAIT_SLICE_S = 0.05  # how often a waiting call looks whether the shard has stalled
 
-_held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("shards_held", default=frozenset())
+
+class Entry:
+    """One call's pass through a gate; `cut` once the watchdog ended its wait on the shard (not progress)."""
+
+    __slots__ = ("cut",)
+
+    def __init__(self) -> None:
+        self.cut = False
+
+
+# The gates this call holds, each with its pass: a call re-entering a gate it holds shares that pass.
+_held: contextvars.ContextVar[Mapping[str, Entry]] = contextvars.ContextVar("shards_held", default=MappingProxyType({}))
 
 
 class ShardGate:
@@ -48,7 +62,9 @@ class ShardGate:
         self.shard, self.limit, self.stall_s = shard, limit, stall_s
         self._slots = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
-        self._progress = time.monotonic()  # the last release, or the moment the gate filled up
+        # The last call that finished on its own, or the moment the gate filled up after one did.
+        self._progress = time.monotonic()
+        self._cut_last = False  # the last call to leave was ended by the watchdog
         self.in_flight = 0
         self.refused = 0
 
@@ -66,15 +82,15 @@ class ShardGate:
         return True
 
     @contextlib.contextmanager
-    def entered(self, role: str) -> Iterator[None]:
+    def entered(self, role: str) -> Iterator[Entry]:
         held = _held.get()
         if self.shard in held:
-            yield
+            yield held[self.shard]
             return
         with cpu_slots.released():  # the worker waits on the shard: another may run Python meanwhile
             yield from self._entered(role, held)
 
-    def _entered(self, role: str, held: frozenset[str]) -> Iterator[None]:
+    def _entered(self, role: str, held: Mapping[str, Entry]) -> Iterator[Entry]:
         if not self._admit():
             with self._lock:
                 self.refused += 1
@@ -82,16 +98,19 @@ class ShardGate:
                                    reason=SHARD_BUSY)
         with self._lock:
             self.in_flight += 1
-            if self.in_flight == self.limit:
+            if self.in_flight == self.limit and not self._cut_last:
                 self._progress = time.monotonic()
-        token = _held.set(held | {self.shard})
+        entry = Entry()
+        token = _held.set({**held, self.shard: entry})
         try:
-            yield
+            yield entry
         finally:
             _held.reset(token)
             with self._lock:
                 self.in_flight -= 1
-                self._progress = time.monotonic()
+                self._cut_last = entry.cut
+                if not entry.cut:
+                    self._progress = time.monotonic()
             self._slots.release()
 
 

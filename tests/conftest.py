@@ -96,6 +96,16 @@ class RunningCluster:
         finally:
             conn.close()
 
+    def now(self):
+        """The database's clock (one machine: every shard's)."""
+        return self.query("na", "primary", "SELECT now()")[0][0]
+
+    def prepared_since(self, moment) -> dict[str, int]:
+        """Per shard, the transactions prepared at or after `moment` still in doubt: a test's own leftovers,
+        not an earlier test's that the services' recovery pass has yet to finish."""
+        return {shard: self.query(shard, "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE prepared >= %s",
+                                  (moment,))[0][0] for shard in ("na", "eu", "apac")}
+
 
 @pytest.fixture(scope="session")
 def cluster():

@@ -23,7 +23,7 @@ import psycopg2
 import psycopg2.extensions
 
 from shared import consistency, cpu_slots, deadlines
-from shared.bulkhead import ShardGate, Watchdog
+from shared.bulkhead import Entry, ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
 from shared.pg import errors as pg_errors
 from shared.pg.holds import PrimaryHolds
@@ -117,7 +117,7 @@ class NodePool:
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
         """A connection for one call, inside the shard's bulkhead and bounded by the call's deadline."""
-        with self._gate.entered(self.role.value) if self._gate else contextlib.nullcontext():
+        with self._gate.entered(self.role.value) if self._gate else contextlib.nullcontext(Entry()) as entry:
             with self._pooled() as conn:
                 if self._watchdog is None:
                     yield conn
@@ -130,6 +130,7 @@ class NodePool:
                         watch.finish()  # first: the watchdog must never touch a descriptor closed and reused
                         if watch.cancelled:  # a late cancel must not hit the next call's statement
                             conn.close()
+                            entry.cut = True
 
     def _cancel_backend(self, pid: int) -> None:
         """Cancel the statement of backend `pid` from a connection of its own (run by the watchdog's helper
@@ -270,6 +271,8 @@ class ShardPools:
         self.holds = PrimaryHolds(shard_map.names, hold_ms / 1000, max(1, (max_in_flight or size) // 2))
         self._pools: dict[tuple[str, Role], NodePool] = {}
         self._roles_lock = threading.Lock()
+        # Told of each cross-shard write left prepared (`leave_in_doubt`): the process's recovery loop, if any.
+        self.in_doubt_listener: Callable[[str, tuple[str, ...], bool | None], None] | None = None
         for shard in shard_map.shards:
             self._assign(shard.name, shard.primary_dsn, shard.replica_dsn)
         self._replica_down_until: dict[str, float] = {}
@@ -321,6 +324,13 @@ class ShardPools:
         return self._pools[(shard, role)]
 
     # ---- writes --------------------------------------------------------------------------------
+    def leave_in_doubt(self, gid: str, shards: list[str], *, decided: bool | None) -> None:
+        """A cross-shard write left prepared on `shards`: its decision was made (True), never can be (False),
+        or is unknown (None). The recovery loop then settles it at once, or looks again soon, instead of at
+        its next periodic pass; meanwhile its locks (an email's directory row) hold other writers off."""
+        if self.in_doubt_listener is not None:
+            self.in_doubt_listener(gid, tuple(shards), decided)
+
     def record_commit(self, shard: str, conn: psycopg2.extensions.connection) -> None:
         """The shard's WAL position after a commit, into the call's token: a reader holding it sees the commit.
 

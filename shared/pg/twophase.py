@@ -18,7 +18,8 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
-from shared.errors import DomainError
+from shared.errors import COMMIT_UNCONFIRMED, DomainError, ShardUnavailable
+from shared.pg.errors import lost_connection
 from shared.pg.pools import Role, ShardPools, translate
 from shared.telemetry import shards as shard_metrics
 from shared.telemetry.db import ObservedCursor
@@ -57,6 +58,7 @@ class CrossShardWrite:
         self._conns: dict[str, psycopg2.extensions.connection] = {}
         self._prepared: list[str] = []
         self._done = False
+        self._outcome_unknown = False
 
     def cursor(self, shard: str) -> psycopg2.extensions.cursor:
         """A cursor inside this write's transaction on `shard`'s primary."""
@@ -88,36 +90,61 @@ class CrossShardWrite:
             if others:
                 with home.cursor() as cur:
                     cur.execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (self.gid,))
+        except psycopg2.Error as exc:
+            raise translate(exc, current, Role.PRIMARY) from exc
+        try:
             with shard_metrics.commit(self.home):  # the decision's commit: the wait for the standby
                 home.commit()
         except psycopg2.Error as exc:
-            raise translate(exc, current, Role.PRIMARY) from exc
+            if self._prepared and lost_connection(exc):
+                # The COMMIT may have reached the home node, which may still make the decision durable: the
+                # prepared parts wait for recovery, which settles them by the decision row.
+                self._outcome_unknown = True
+                self.pools.leave_in_doubt(self.gid, self._prepared, decided=None)
+                log.error("cross-shard commit outcome unknown; left for recovery",
+                          extra={"gid": self.gid, "shard": self.home})
+                raise ShardUnavailable(self.home, Role.PRIMARY.value, "the commit's outcome is unknown; retry "
+                                       "with the same request_id", reason=COMMIT_UNCONFIRMED) from exc
+            raise translate(exc, self.home, Role.PRIMARY) from exc
         self._done = True
-        self.pools.record_commit(self.home, home)
+        unfinished = []
         for shard in others:
             try:
                 with shard_metrics.commit(shard):
                     self._conns[shard].tpc_commit()
                 self.pools.record_commit(shard, self._conns[shard])
             except psycopg2.Error:
-                # Decided and durable on the home shard: recovery will finish this commit.
-                log.warning("commit prepared failed; left for recovery", extra={"gid": self.gid, "shard": shard})
+                unfinished.append(shard)
+        if unfinished:  # decided and durable on the home shard: recovery finishes these commits at once
+            log.warning("commit prepared failed; left for recovery", extra={"gid": self.gid, "shards": unfinished})
+            self.pools.leave_in_doubt(self.gid, unfinished, decided=True)
+        self.pools.record_commit(self.home, home)
 
     def _open_home(self) -> psycopg2.extensions.connection:
         self.cursor(self.home).close()
         return self._conns[self.home]
 
     def rollback(self) -> None:
+        if self._outcome_unknown:
+            return  # rolling a prepared part back could undo half of a committed decision
+        unfinished = []
         for shard, conn in self._conns.items():
+            prepared = shard in self._prepared
             if conn.closed:
+                if prepared:
+                    unfinished.append(shard)
                 continue
             try:
-                if shard in self._prepared or shard != self.home:
+                if prepared or shard != self.home:
                     conn.tpc_rollback()
                 else:
                     conn.rollback()
             except psycopg2.Error:
-                log.warning("rollback failed; recovery will roll back", extra={"gid": self.gid, "shard": shard})
+                if prepared:
+                    unfinished.append(shard)
+        if unfinished:  # no COMMIT was sent to the home node, so no decision can exist: recovery rolls back now
+            log.warning("rollback failed; left for recovery", extra={"gid": self.gid, "shards": unfinished})
+            self.pools.leave_in_doubt(self.gid, unfinished, decided=False)
 
     def __enter__(self) -> CrossShardWrite:
         return self
@@ -168,6 +195,20 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
     if counts["committed"] or counts["rolled_back"]:
         log.warning("resolved in-doubt transactions", extra=counts)
     return counts
+
+
+def settle(pools: ShardPools, shard: str, gid: str, *, decided: bool) -> None:
+    """COMMIT PREPARED (decided) or ROLLBACK PREPARED `gid` on `shard`, over a connection of its own; one
+    already settled (by another process's recovery pass) is no error."""
+    try:
+        with pools.pool(shard, Role.PRIMARY).connection() as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(("COMMIT PREPARED %s" if decided else "ROLLBACK PREPARED %s"), (gid,))
+    except psycopg2.errors.UndefinedObject:
+        return
+    except psycopg2.Error as exc:
+        raise translate(exc, shard, Role.PRIMARY) from exc
 
 
 @contextlib.contextmanager

@@ -1,12 +1,16 @@
 """In-doubt cross-shard transactions are committed when their home shard decided, else rolled back."""
 from __future__ import annotations
 
+import os
+import socket
 import time
 import uuid
 
 import pytest
 
+from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable
 from shared.pg.pools import ShardPools
+from shared.pg.recovery import RecoveryLoop
 from shared.pg.twophase import RECOVERY_LOCK, CrossShardWrite, recover_in_doubt
 
 
@@ -123,4 +127,60 @@ def test_two_recoverers_do_not_fight_over_a_shard(cluster, pools):
     recover_until_settled(cluster, pools, (gid,))
     assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
                          (email,)) == [(1,)]
+    cluster.execute("na", "DELETE FROM email_directory WHERE email = %s", (email,))
+
+
+def prepared(cluster, gid: str) -> int:
+    return sum(cluster.query(shard, "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (gid,))[0][0]
+               for shard in ("na", "eu", "apac"))
+
+
+def test_a_home_commit_of_unknown_outcome_leaves_the_prepared_parts_to_recovery(cluster, pools):
+    """The connection to the home shard is lost as its COMMIT goes out: the decision may be durable, so the
+    caller hears COMMIT_UNCONFIRMED and the prepared part is not rolled back (that could undo half of a
+    committed write); recovery settles it by the decision row."""
+    email = f"{uuid.uuid4().hex}@unknown.test"
+    with pytest.raises(ShardUnavailable) as unknown:
+        with CrossShardWrite(pools, "eu") as write:
+            write.cursor("eu").execute("SELECT 1")
+            write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 4)", (email,))
+            home = write._conns["eu"]
+            commit = home.commit
+
+            def cut_then_commit():  # as the watchdog cuts a node that froze while the COMMIT went out
+                with socket.socket(fileno=os.dup(home.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+                commit()
+
+            home.commit = cut_then_commit
+            write.commit()
+    assert unknown.value.reason == COMMIT_UNCONFIRMED
+    assert prepared(cluster, write.gid) == 1
+    recover_until_settled(cluster, pools, (write.gid,))  # no decision reached eu: rolled back
+    assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(0,)]
+
+
+@pytest.mark.parametrize("decided", [True, False])
+def test_the_recovery_loop_settles_a_write_left_in_doubt_within_a_second(cluster, pools, decided):
+    """Told by the write (pools.leave_in_doubt), not at its next periodic pass an hour away, nor after
+    IN_DOUBT_AFTER_S for a rollback; the services' own loops leave a young undecided gid alone."""
+    loop = RecoveryLoop(pools, interval_s=3600)
+    loop.start()
+    try:
+        time.sleep(0.5)  # its start-up pass is over
+        gid, email = f"elearn:eu:{uuid.uuid4().hex}", f"{uuid.uuid4().hex}@settle.test"
+        prepare_claim(cluster, "na", gid, email)
+        if decided:
+            cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (gid,))
+        began = time.monotonic()
+        pools.leave_in_doubt(gid, ["na"], decided=decided)
+        while prepared(cluster, gid) and time.monotonic() - began < 5:
+            time.sleep(0.05)
+        took = time.monotonic() - began
+    finally:
+        loop.stop()
+    assert prepared(cluster, gid) == 0 and took < 1.0, took
+    assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(1 if decided else 0,)]
     cluster.execute("na", "DELETE FROM email_directory WHERE email = %s", (email,))

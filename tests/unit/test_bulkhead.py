@@ -109,6 +109,41 @@ def test_a_full_gate_whose_calls_keep_finishing_makes_a_new_call_wait_not_fail()
     assert gate.refused == 0
 
 
+def _fill(gate: ShardGate) -> list[tuple[contextvars.Context, object, object]]:
+    """`gate.limit` calls entered, each in a context of its own: (context, its context manager, its pass)."""
+    calls = []
+    for _ in range(gate.limit):
+        context, held = contextvars.Context(), gate.entered("primary")
+        calls.append((context, held, context.run(held.__enter__)))
+    return calls
+
+
+def _time_to_refusal(gate: ShardGate) -> float:
+    started = time.monotonic()
+    with deadlines.within(3.0), pytest.raises(ShardUnavailable):
+        with gate.entered("primary"):
+            pass
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_calls_the_watchdog_ended_are_no_progress_so_the_refilled_gate_stays_stalled(cut):
+    gate = ShardGate("eu", 2, stall_s=1.0)
+    first = _fill(gate)
+    time.sleep(1.1)  # stalled: full, and nothing finished for stall_s
+    for context, held, entry in first:
+        entry.cut = cut  # as the pool marks a connection the watchdog cancelled
+        context.run(held.__exit__, None, None, None)
+    second = _fill(gate)  # the next calls take the slots and hang as well
+    waited = _time_to_refusal(gate)
+    for context, held, _entry in second:
+        context.run(held.__exit__, None, None, None)
+    if cut:  # the shard is still stalled: refused at once
+        assert waited < 0.5, waited
+    else:  # calls that finished on their own are progress: the next waits a stall window before giving up
+        assert waited >= 0.9, waited
+
+
 @pytest.mark.parametrize("left, expected", [(0.2, 0.15), (2.0, 0.5), (30.0, 1.0)])
 def test_the_margin_is_a_quarter_of_the_time_left_within_bounds(left, expected):
     assert margin(left) == pytest.approx(expected)
