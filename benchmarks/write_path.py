@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     direct = f"{layout.ports.host}:{layout.ports.service('enrollments')}"
     eu_primary = layout.pg_port("eu", "primary")  # whichever node is the primary now
     tls = layout.client_tls()
+    # The floor's hops secured like the cluster's (a plaintext floor would count TLS as our code's cost).
+    floor_tls = grpc_floor.credentials(layout.tls_dir) if tls else None
     targets = setup(gateway, 64, layout.auth_dir, tls)
     with open_channel(gateway, tls) as channel:
         stub = pb_grpc.EnrollmentServiceStub(channel)
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
           "two halves in the order A B C C B A, each after a 1 s warm-up")
     best = None
     for concurrency in (8, 32):
-        with grpc_floor.started() as empty_server, grpc_floor.started(empty_server) as empty_proxy:
+        with grpc_floor.started(floor_tls) as empty_server, grpc_floor.started(floor_tls, empty_server) as empty_proxy:
             runs = {
                 "pgbench": lambda s: pgbench.run(eu_primary, concurrency, s, layout.pg_auth()),
                 "direct": lambda s: asyncio.run(progress(direct, "direct to enrollments", targets, concurrency, s,
@@ -122,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                 "gateway": lambda s: asyncio.run(progress(gateway, "through the gateway", targets, concurrency, s,
                                                           tls)),
                 "empty server": lambda s: asyncio.run(grpc_floor.echo(empty_server, "floor: empty server",
-                                                                      concurrency, s)),
+                                                                      concurrency, s, floor_tls)),
                 "empty proxy": lambda s: asyncio.run(grpc_floor.echo(empty_proxy, "floor: empty proxy + server",
-                                                                     concurrency, s)),
+                                                                     concurrency, s, floor_tls)),
             }
             measured = side_by_side(runs, args.seconds)
         for figures in measured.values():
