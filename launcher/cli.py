@@ -8,7 +8,7 @@ import os
 import pathlib
 import sys
 
-from launcher import auth_cli, health, seed_cli
+from launcher import auth_cli, health, pg_roles, seed_cli
 from launcher.cluster import Cluster, ClusterError
 from launcher.components import SERVICES
 from launcher.layout import REPLICATION_MODES, SHARD_NAMES, Layout, default_data_dir
@@ -17,6 +17,7 @@ from launcher.patroni import PatroniError
 from launcher.postgres import PostgresError
 from launcher.prometheus import PrometheusMissing
 from loaddriver import cli as load_cli
+from shared.pg.login import PG_SERVICES, role_of
 from shared.settings import LocalPorts, SettingsError, parse_shard_map, read_topology
 
 
@@ -114,9 +115,16 @@ def cmd_handover(args) -> int:
 
 
 def cmd_migrate(args) -> int:
+    """Migrate every shard; then, with ELEARN_PG_PASSWORDS_DIR (the folder of the pg-<service> password
+    files), set each service role's password, and finish cross-shard writes only the admin may."""
     shard_map = parse_shard_map(read_topology(os.environ))
     for shard, applied in migrate_all(shard_map).items():
         print(f"{shard}: " + (", ".join(applied) if applied else "up to date"))
+    folder = os.environ.get("ELEARN_PG_PASSWORDS_DIR")
+    if folder:
+        pg_roles.set_passwords(shard_map, pg_roles.read_passwords(pathlib.Path(folder)))
+        print(f"service roles: passwords set ({', '.join(role_of(s) for s in PG_SERVICES)})")
+    pg_roles.finish_admin_in_doubt(shard_map)
     return 0
 
 

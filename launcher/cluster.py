@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from launcher import postgres, prometheus
+from launcher import pg_roles, postgres, prometheus
 from launcher.certs import Authority
 from launcher.components import GATEWAY, SERVICES, Component, Instance, instances_of
 from launcher.layout import NODES, SHARD_NAMES, Layout
@@ -24,6 +24,7 @@ from launcher.processes import (
     wait_serving,
 )
 from shared.auth import keys
+from shared.pg.login import PG_SERVICES, role_of
 from shared.settings import parse_shard_map
 
 ROLES = ("primary", "replica")
@@ -110,9 +111,12 @@ class Cluster:
         keys.ensure_keys(self.layout.auth_dir, AUTH_SIGNERS)
         self.nodes.start(result.started)
         self.layout.save_topology()  # the nodes in the roles Patroni gave them
-        applied = migrate_all(parse_shard_map(self.layout.topology()))
+        shard_map = parse_shard_map(self.layout.topology())
+        applied = migrate_all(shard_map)
         if any(applied.values()):
             self.say("  schema: " + "; ".join(f"{s}: {len(v)} migration(s)" for s, v in applied.items()))
+        pg_roles.set_passwords(shard_map, pg_roles.local_passwords(self.layout.secrets_dir))
+        pg_roles.finish_admin_in_doubt(shard_map)
         self._up_mongo(result)
         self._up_instances(self._instances(list(SERVICES)), result)
         self._up_instances(self._instances([GATEWAY]), result)
@@ -184,6 +188,10 @@ class Cluster:
         spec = service_spec(instance.name, instance.component.module, self._port_of(instance))
         env = {**self.process_env(), "ELEARN_LISTEN": self._address_of(instance),
                "ELEARN_METRICS_LISTEN": self._metrics_address_of(instance)}
+        service = instance.component.name
+        if service in PG_SERVICES:  # its own PostgreSQL role, never the admin's
+            env.update(ELEARN_PG_USER=role_of(service),
+                       ELEARN_PG_PASSWORD_FILE=str(pg_roles.password_file(self.layout.secrets_dir, service)))
         self.processes.start(supervised(spec, self.layout.run), env)
 
     def _wait_serving(self, instance: Instance) -> None:

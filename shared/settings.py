@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.pg.login import LoginError, PgLogin, login_from_env
 from shared.sharding import Shard, ShardMap
 
 SERVICES = ("users", "courses", "enrollments", "payments", "content")
@@ -162,6 +163,8 @@ class Settings:
     # refused everywhere within this delay (0: never fetched, signed-out tokens live until they expire).
     revocation_poll_s: float = 2.0
     tls: TlsSettings | None = None  # None: plaintext, only when asked for (ELEARN_TLS_INSECURE, --insecure)
+    # The service's own PostgreSQL role (ELEARN_PG_USER, ELEARN_PG_PASSWORD_FILE); None: the DSNs' user.
+    pg_login: PgLogin | None = None
 
 
 def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
@@ -336,7 +339,15 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         auth_dir=_auth_dir(env),
         revocation_poll_s=_number(env, "ELEARN_REVOCATION_POLL_S", Settings.revocation_poll_s, float),
         tls=tls_settings(process, topology, env),
+        pg_login=_pg_login(env),
     )
+
+
+def _pg_login(env: Mapping[str, str]) -> PgLogin | None:
+    try:
+        return login_from_env(env)
+    except LoginError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def _ratio(env: Mapping[str, str], name: str, default: float) -> float:

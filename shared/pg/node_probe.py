@@ -33,6 +33,9 @@ FROM (SELECT pg_is_in_recovery() AS in_recovery) r,
              count(*) FILTER (WHERE sync_state IN ('sync', 'quorum')) AS synchronous
         FROM pg_stat_get_wal_senders()) s
 """
+# The same question as a function the migrations made (sql/migrations/0030), for a service's own role:
+# PostgreSQL shows the WAL senders' and receiver's state in full only to superusers and pg_read_all_stats.
+PROBE_CALL = "SELECT * FROM node_probe()"
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,11 @@ class NodeProbe:
         return self.reachable and not self.in_recovery
 
 
-def probe(conn: psycopg2.extensions.connection, dsn: str = "") -> NodeProbe:
-    """Ask an open autocommit connection; psycopg2.Error when the node does not answer."""
+def probe(conn: psycopg2.extensions.connection, dsn: str = "", sql: str = PROBE_SQL) -> NodeProbe:
+    """Ask an open autocommit connection (`sql`: PROBE_SQL or PROBE_CALL); psycopg2.Error when the node does
+    not answer."""
     with conn.cursor() as cur:
-        cur.execute(PROBE_SQL)
+        cur.execute(sql)
         row = cur.fetchone()
         if row is None:
             raise psycopg2.InterfaceError("the probe returned no row")

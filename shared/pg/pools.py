@@ -27,6 +27,7 @@ from shared.bulkhead import Entry, ShardGate, Watchdog
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable, Unavailable
 from shared.pg import errors as pg_errors
 from shared.pg.holds import PrimaryHolds
+from shared.pg.login import PgLogin
 from shared.pg.lsn import parse_lsn
 from shared.pg.read_routing import Route, route_read
 from shared.pg.replica_monitor import ReplicaMonitor, ReplicaView
@@ -73,8 +74,10 @@ class NodePool:
 
     def __init__(self, shard: str, role: Role, dsn: str, size: int, *, connect_timeout_s: float,
                  statement_timeout_ms: int, lock_timeout_ms: int, application_name: str,
-                 gate: ShardGate | None = None, watchdog: Watchdog | None = None):
+                 login: PgLogin | None = None, gate: ShardGate | None = None, watchdog: Watchdog | None = None):
         self.shard, self.role, self.dsn = shard, role, dsn
+        # The service's own role, given with each connect (no extra round trip); none: the DSN's user.
+        self._login: dict[str, Any] = login.params() if login else {}
         self._gate, self._watchdog = gate, watchdog
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[psycopg2.extensions.connection] = []
@@ -97,10 +100,11 @@ class NodePool:
 
     def _connect(self) -> psycopg2.extensions.connection:
         try:
-            conn = psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout, options=self._options,
-                                    application_name=self._application_name,
-                                    target_session_attrs=self._session_attrs, connection_factory=ObservedConnection,
-                                    keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2)
+            conn: ObservedConnection = psycopg2.connect(
+                self.dsn, connect_timeout=self._connect_timeout, options=self._options,
+                application_name=self._application_name, target_session_attrs=self._session_attrs,
+                connection_factory=ObservedConnection, keepalives=1, keepalives_idle=5, keepalives_interval=2,
+                keepalives_count=2, **self._login)
         except psycopg2.Error as exc:
             # No session, so nothing of the call reached the node: it may be tried again on another.
             raise NotConnected(self.shard, self.role.value) from exc
@@ -136,8 +140,10 @@ class NodePool:
         """Cancel the statement of backend `pid` from a connection of its own (run by the watchdog's helper
         thread: against a frozen node it waits out the connect timeout, never a caller)."""
         try:
+            # The same role as the statement's: a role may cancel only its own sessions' statements.
             with contextlib.closing(psycopg2.connect(self.dsn, connect_timeout=self._connect_timeout,
-                                                     application_name=self._application_name)) as conn:
+                                                     application_name=self._application_name,
+                                                     **self._login)) as conn:
                 conn.autocommit = True
                 with conn.cursor() as cur:
                     cur.execute("SELECT pg_cancel_backend(%s)", (pid,))
@@ -255,12 +261,16 @@ class ShardPools:
 
     def __init__(self, shard_map: ShardMap, *, size: int, connect_timeout_s: float, statement_timeout_ms: int,
                  lock_timeout_ms: int, application_name: str, limits: ReplicaLimits = ReplicaLimits(),
-                 max_in_flight: int | None = None, stall_ms: int = 250, hold_ms: int = 0):
+                 max_in_flight: int | None = None, stall_ms: int = 250, hold_ms: int = 0,
+                 login: PgLogin | None = None, service: str = ""):
         self.shard_map = shard_map
         self.limits = limits
+        # The service these pools work for: it names the cross-shard writes it starts (shared.pg.twophase).
+        self.service = service
+        self._login = login
         self._pool_options = functools.partial(
             NodePool, size=size, connect_timeout_s=connect_timeout_s, statement_timeout_ms=statement_timeout_ms,
-            lock_timeout_ms=lock_timeout_ms, application_name=application_name)
+            lock_timeout_ms=lock_timeout_ms, application_name=application_name, login=login)
         # One gate per shard, kept across promotions (the pools change, the shard's bound does not).
         self.gates = {shard.name: ShardGate(shard.name, max_in_flight, stall_ms / 1000)
                       for shard in shard_map.shards} if max_in_flight else {}
@@ -286,7 +296,8 @@ class ShardPools:
                     statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
                     application_name=f"elearn-{settings.process}", limits=settings.replica_limits,
                     max_in_flight=min(settings.shard_max_in_flight, max(1, settings.max_workers - 1)),
-                    stall_ms=settings.shard_stall_ms, hold_ms=settings.primary_hold_ms)
+                    stall_ms=settings.shard_stall_ms, hold_ms=settings.primary_hold_ms, login=settings.pg_login,
+                    service=settings.process)
         if monitor:
             pools.start_monitor()
         return pools
@@ -310,7 +321,7 @@ class ShardPools:
 
     def start_monitor(self) -> None:
         self.monitor = ReplicaMonitor(self.shard_map.shards, self.limits, on_primary=self.promote,
-                                      on_view=self._seen)
+                                      on_view=self._seen, login=self._login)
         self.monitor.start()
 
     def _seen(self, view: ReplicaView) -> None:

@@ -17,10 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2
 
-from shared.pg.node_probe import NodeProbe, lag_bytes, probe, unreachable
+from shared.pg.login import PgLogin
+from shared.pg.node_probe import PROBE_CALL, NodeProbe, lag_bytes, probe, unreachable
 from shared.settings import ReplicaLimits
 from shared.sharding import Shard
 from shared.telemetry.shards import shard_seen
@@ -91,8 +93,10 @@ class ShardWatch:
     """Probes one shard's nodes on its own thread and reports through the two callbacks."""
 
     def __init__(self, shard: Shard, limits: ReplicaLimits, *, on_view: Callable[[ReplicaView], None],
-                 on_primary: Callable[[str, str, str], None], connect_timeout_s: float = 1.0):
+                 on_primary: Callable[[str, str, str], None], connect_timeout_s: float = 1.0,
+                 login: PgLogin | None = None):
         self.shard = shard
+        self._login: dict[str, Any] = login.params() if login else {}
         self.limits = limits
         self.on_view, self.on_primary = on_view, on_primary
         self.primary_dsn, self.replica_dsn = shard.primary_dsn, shard.replica_dsn
@@ -134,10 +138,11 @@ class ShardWatch:
         try:
             if conn is None or conn.closed:
                 conn = psycopg2.connect(dsn, connect_timeout=self._connect_timeout,
-                                        options="-c statement_timeout=1000", application_name="elearn-monitor")
+                                        options="-c statement_timeout=1000", application_name="elearn-monitor",
+                                        **self._login)
                 conn.autocommit = True
                 self._conns[dsn] = conn
-            return probe(conn, dsn)
+            return probe(conn, dsn, PROBE_CALL)
         except psycopg2.Error as exc:
             if conn is not None:
                 conn.close()
@@ -191,11 +196,12 @@ class ReplicaMonitor:
     """A ShardWatch per shard; the latest view of each, and the hooks the pools react to."""
 
     def __init__(self, shards: Iterable[Shard], limits: ReplicaLimits, *, on_primary: Callable[[str, str, str], None],
-                 on_view: Callable[[ReplicaView], None] = lambda _v: None):
+                 on_view: Callable[[ReplicaView], None] = lambda _v: None, login: PgLogin | None = None):
         self._views: dict[str, ReplicaView] = {}
         self._on_view = on_view
         self._last_reason: dict[str, str] = {}
-        self.watches = {s.name: ShardWatch(s, limits, on_view=self._record, on_primary=on_primary) for s in shards}
+        self.watches = {s.name: ShardWatch(s, limits, on_view=self._record, on_primary=on_primary, login=login)
+                        for s in shards}
 
     def _record(self, view: ReplicaView) -> None:
         previous = self._last_reason.get(view.shard)

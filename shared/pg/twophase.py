@@ -4,12 +4,18 @@ The home shard's ordinary transaction is the commit point. Every other shard's w
 then the home transaction records the decision (a row in tpc_decisions) and commits; then COMMIT PREPARED
 runs on the others. A crash between the steps leaves prepared transactions in doubt: `recover_in_doubt`
 commits those whose decision row exists and rolls back those old enough to have no live coordinator.
+
+Only the role that prepared a transaction (or a superuser) may finish it, and each service connects as its
+own role: a write's gid names its service, elearn:<service>:<home shard>:<hex>, and each service's recovery
+finishes only its own. Gids of the older form elearn:<home shard>:<hex> were prepared by the admin role;
+recovery run as the admin (pools with no service, as `elearn migrate` runs it) finishes those.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import uuid
+import zlib
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -29,7 +35,23 @@ log = logging.getLogger(__name__)
 GID_PREFIX = "elearn"
 IN_DOUBT_AFTER_S = 30.0
 FORGET_DECISIONS_AFTER_S = 3600.0
-RECOVERY_LOCK = 0x656C6561726E  # the advisory lock key of a recovery pass on one shard ("elearn")
+RECOVERY_LOCK = 0x656C6561  # with a number made from the service name: its recovery pass lock on a shard
+NAME = r"[A-Za-z0-9_-]+"
+
+
+def gid_pattern(service: str) -> str:
+    """The regular expression of the gids `service` prepares; "" (the admin): the gids of the older form."""
+    return rf"^{GID_PREFIX}:{service}:{NAME}:[0-9a-f]+$" if service else rf"^{GID_PREFIX}:{NAME}:[0-9a-f]+$"
+
+
+def recovery_lock(service: str) -> tuple[int, int]:
+    """The two keys of `service`'s recovery advisory lock."""
+    return RECOVERY_LOCK, zlib.crc32(service.encode()) & 0x7FFFFFFF
+
+
+def home_of(gid: str) -> str:
+    """The home shard a gid names, in either form: the part before the hex."""
+    return gid.split(":")[-2]
 
 
 class ShardCursor(ObservedCursor):
@@ -53,7 +75,8 @@ class CrossShardWrite:
     def __init__(self, pools: ShardPools, home: str):
         self.pools = pools
         self.home = home
-        self.gid = f"{GID_PREFIX}:{home}:{uuid.uuid4().hex}"
+        owner = f"{pools.service}:" if pools.service else ""
+        self.gid = f"{GID_PREFIX}:{owner}{home}:{uuid.uuid4().hex}"
         self._stack = contextlib.ExitStack()
         self._conns: dict[str, psycopg2.extensions.connection] = {}
         self._prepared: list[str] = []
@@ -159,7 +182,9 @@ class CrossShardWrite:
 
 
 def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AFTER_S) -> dict[str, int]:
-    """Finish what crashed coordinators left prepared on every shard; returns counts by outcome."""
+    """Finish what crashed coordinators of this service (`pools.service`) left prepared on every shard;
+    returns counts by outcome."""
+    pattern = gid_pattern(pools.service)
     counts = {"committed": 0, "rolled_back": 0, "waiting": 0}
     still_prepared: set[str] = set()
     complete = True
@@ -167,12 +192,14 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
         try:
             with pools.pool(shard, Role.PRIMARY).connection() as conn:
                 conn.autocommit = True
-                with conn.cursor() as cur, _sole_recoverer(cur) as sole:
+                with conn.cursor() as cur, _sole_recoverer(cur, pools.service) as sole:
                     if not sole:  # another process's pass is on this shard now; its outcome is as good
                         complete = False
                         continue
+                    # Only those this role may finish: its own, or any for a superuser.
                     cur.execute("SELECT gid, extract(epoch FROM now() - prepared) FROM pg_prepared_xacts "
-                                "WHERE gid LIKE %s AND database = current_database()", (GID_PREFIX + ":%",))
+                                "WHERE gid ~ %s AND database = current_database() AND (owner = current_user "
+                                "OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))", (pattern,))
                     waiting_before = counts["waiting"]
                     for gid, age_s in cur.fetchall():
                         outcome = _resolve(pools, cur, gid, float(age_s), in_doubt_after_s)
@@ -189,7 +216,8 @@ def recover_in_doubt(pools: ShardPools, *, in_doubt_after_s: float = IN_DOUBT_AF
         try:
             with pools.write(shard) as cur:
                 cur.execute("DELETE FROM tpc_decisions WHERE decided_at < now() - make_interval(secs => %s) "
-                            "AND NOT (gid = ANY(%s))", (FORGET_DECISIONS_AFTER_S, list(still_prepared)))
+                            "AND gid ~ %s AND NOT (gid = ANY(%s))",
+                            (FORGET_DECISIONS_AFTER_S, pattern, list(still_prepared)))
         except DomainError as exc:
             log.warning("decision clean-up skipped a shard", extra={"shard": shard, "error": str(exc)})
     if counts["committed"] or counts["rolled_back"]:
@@ -212,21 +240,23 @@ def settle(pools: ShardPools, shard: str, gid: str, *, decided: bool) -> None:
 
 
 @contextlib.contextmanager
-def _sole_recoverer(cur: psycopg2.extensions.cursor) -> Iterator[bool]:
-    """With several instances of a service, one recovery pass at a time per shard: the others skip it (a
-    session advisory lock, released at once after the pass so the pooled connection does not keep it)."""
-    cur.execute("SELECT pg_try_advisory_lock(%s)", (RECOVERY_LOCK,))
+def _sole_recoverer(cur: psycopg2.extensions.cursor, service: str) -> Iterator[bool]:
+    """With several instances of a service, one recovery pass of that service at a time per shard: the
+    others skip it (a session advisory lock, released at once after the pass so the pooled connection does
+    not keep it). Other services' passes go on: they finish other gids."""
+    key = recovery_lock(service)
+    cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
     row = cur.fetchone()
     sole = bool(row and row[0])
     try:
         yield sole
     finally:
         if sole:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 def _resolve(pools: ShardPools, cur: Any, gid: str, age_s: float, in_doubt_after_s: float) -> str:
-    home = gid.split(":")[1]
+    home = home_of(gid)
     with pools.read(home, primary=True) as home_cur:
         home_cur.execute("SELECT 1 FROM tpc_decisions WHERE gid = %s", (gid,))
         decided = home_cur.fetchone() is not None
