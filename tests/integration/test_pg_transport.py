@@ -10,6 +10,7 @@ import psycopg2
 import pytest
 
 from launcher.layout import NODES, SHARD_NAMES
+from shared.pg.login import PG_SERVICES
 
 
 def _connect(cluster, shard: str, **overrides):
@@ -64,7 +65,7 @@ def test_passwords_live_only_in_private_files(cluster):
     layout = cluster.layout
     assert stat.S_IMODE(layout.secrets_dir.stat().st_mode) == 0o700
     secrets = {p.name: p.read_text().strip() for p in layout.secrets_dir.iterdir() if p.name.startswith("pg-")}
-    assert set(secrets) == {"pg-postgres", "pg-replicator"}
+    assert set(secrets) == {"pg-postgres", "pg-replicator", *(f"pg-{service}" for service in PG_SERVICES)}
     for path in layout.secrets_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     topology = layout.topology_file.read_text()

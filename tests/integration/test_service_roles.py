@@ -91,13 +91,15 @@ def test_every_service_session_on_every_primary_is_its_own_non_superuser_role(cl
 
 
 def test_the_service_roles_hold_no_power_beyond_their_grants(cluster):
-    rows = cluster.query("na", "primary", "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolreplication, "
-                                          "rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname LIKE 'elearn\\_%' "
-                                          "ORDER BY rolname")
-    assert rows == sorted((role_of(s), False, False, False, False, False, True) for s in PG_SERVICES)
-    members = cluster.query("na", "primary", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r "
-                                             "ON r.oid = m.member WHERE r.rolname LIKE 'elearn\\_%'")
-    assert members == [(0,)]
+    roles = sorted(role_of(s) for s in PG_SERVICES)
+    for shard in SHARD_NAMES:
+        rows = cluster.query(shard, "primary", "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolreplication, "
+                                               "rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = ANY(%s) "
+                                               "ORDER BY rolname", (roles,))
+        assert rows == [(role, False, False, False, False, False, True) for role in roles]
+        members = cluster.query(shard, "primary", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r "
+                                                  "ON r.oid = m.member WHERE r.rolname = ANY(%s)", (roles,))
+        assert members == [(0,)]
 
 
 def test_the_users_role_is_refused_on_transactions(cluster, every_service_called):

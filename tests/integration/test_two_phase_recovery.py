@@ -1,17 +1,21 @@
 """In-doubt cross-shard transactions are committed when their home shard decided, else rolled back."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
 import uuid
 
+import psycopg2
 import pytest
 
+from launcher.pg_roles import finish_admin_in_doubt
 from shared.errors import COMMIT_UNCONFIRMED, ShardUnavailable
+from shared.pg.login import PgLogin, role_of
 from shared.pg.pools import ShardPools
 from shared.pg.recovery import RecoveryLoop
-from shared.pg.twophase import RECOVERY_LOCK, CrossShardWrite, recover_in_doubt
+from shared.pg.twophase import CrossShardWrite, recover_in_doubt, recovery_lock
 
 
 @pytest.fixture
@@ -19,6 +23,10 @@ def pools(cluster):
     pools = ShardPools.from_settings(cluster.settings())
     yield pools
     pools.close()
+
+
+def users_gid(home: str = "eu") -> str:
+    return f"elearn:users:{home}:{uuid.uuid4().hex}"
 
 
 def prepare_claim(cluster, shard: str, gid: str, email: str) -> None:
@@ -47,7 +55,7 @@ def recover_until_settled(cluster, pools, gids) -> dict[str, int]:
 
 
 def test_recovery_commits_decided_and_rolls_back_abandoned(cluster, pools):
-    decided_gid, abandoned_gid = (f"elearn:eu:{uuid.uuid4().hex}" for _ in range(2))
+    decided_gid, abandoned_gid = (users_gid() for _ in range(2))
     decided_email, abandoned_email = f"{uuid.uuid4().hex}@decided.test", f"{uuid.uuid4().hex}@abandoned.test"
     prepare_claim(cluster, "apac", decided_gid, decided_email)
     prepare_claim(cluster, "na", abandoned_gid, abandoned_email)
@@ -67,7 +75,7 @@ def test_recovery_commits_decided_and_rolls_back_abandoned(cluster, pools):
 
 
 def test_young_undecided_transactions_are_left_for_their_coordinator(cluster, pools):
-    gid = f"elearn:eu:{uuid.uuid4().hex}"
+    gid = users_gid()
     prepare_claim(cluster, "na", gid, f"{uuid.uuid4().hex}@young.test")
     try:
         assert recover_in_doubt(pools, in_doubt_after_s=3600)["waiting"] >= 1
@@ -109,19 +117,19 @@ def test_a_participant_that_fails_to_prepare_rolls_back_everything(cluster, pool
 def test_two_recoverers_do_not_fight_over_a_shard(cluster, pools):
     """While another instance's pass holds a shard, this pass leaves that shard (and every decision) alone;
     once it is free the next pass finishes the work."""
-    gid = f"elearn:eu:{uuid.uuid4().hex}"
+    gid = users_gid()
     email = f"{uuid.uuid4().hex}@contended.test"
     prepare_claim(cluster, "na", gid, email)
     other = cluster.pg("na")
     try:
         with other.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (RECOVERY_LOCK,))
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", recovery_lock("users"))
         cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (gid,))  # decided once na is held
         recover_in_doubt(pools, in_doubt_after_s=0.0)
         assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s",
                              (gid,)) == [(1,)]
         with other.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", recovery_lock("users"))
     finally:
         other.close()
     recover_until_settled(cluster, pools, (gid,))
@@ -169,7 +177,7 @@ def test_the_recovery_loop_settles_a_write_left_in_doubt_within_a_second(cluster
     loop.start()
     try:
         time.sleep(0.5)  # its start-up pass is over
-        gid, email = f"elearn:eu:{uuid.uuid4().hex}", f"{uuid.uuid4().hex}@settle.test"
+        gid, email = users_gid(), f"{uuid.uuid4().hex}@settle.test"
         prepare_claim(cluster, "na", gid, email)
         if decided:
             cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (gid,))
@@ -183,4 +191,59 @@ def test_the_recovery_loop_settles_a_write_left_in_doubt_within_a_second(cluster
     assert prepared(cluster, gid) == 0 and took < 1.0, took
     assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
                          (email,)) == [(1 if decided else 0,)]
+
+
+def test_a_cross_shard_write_names_its_service_in_the_gid(pools):
+    with CrossShardWrite(pools, "eu") as write:
+        assert write.gid.startswith("elearn:users:eu:")
+
+
+def prepare_empty(conn, gid: str) -> None:
+    """A transaction prepared as `conn`'s role (an empty one: who owns it is what matters)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1")
+        cur.execute("PREPARE TRANSACTION %s", (gid,))
+    conn.close()
+
+
+def _login(cluster, service: str) -> PgLogin:
+    return PgLogin(role_of(service), (cluster.layout.secrets_dir / f"pg-{service}").read_text().strip())
+
+
+def _role_conn(cluster, service: str, shard: str):
+    dsn = cluster.layout.pg_dsn(cluster.layout.pg_port(shard, "primary"))
+    return psycopg2.connect(dsn, user=role_of(service), password=_login(cluster, service).password)
+
+
+def test_a_service_role_finishes_its_own_prepared_writes_and_leaves_the_others(cluster):
+    """Under the users role, a pass rolls back the users role's abandoned write and does not touch the
+    courses role's, which only that role (or the admin) may finish."""
+    own, other = users_gid(), f"elearn:courses:eu:{uuid.uuid4().hex}"
+    users_conn, courses_conn = _role_conn(cluster, "users", "na"), _role_conn(cluster, "courses", "na")
+    settings = dataclasses.replace(cluster.settings("users"), pg_login=_login(cluster, "users"))
+    role_pools = ShardPools.from_settings(settings, monitor=False)
+    try:
+        prepare_empty(users_conn, own)
+        prepare_empty(courses_conn, other)
+        recover_until_settled(cluster, role_pools, (own,))
+        assert cluster.query("na", "primary", "SELECT gid, owner FROM pg_prepared_xacts WHERE gid = ANY(%s)",
+                             ([own, other],)) == [(other, role_of("courses"))]
+    finally:
+        role_pools.close()
+        cluster.execute("na", "ROLLBACK PREPARED %s", (other,))
+
+
+def test_a_gid_of_the_older_form_is_finished_by_the_admin_pass_alone(cluster, pools):
+    """Written before gids named their service (prepared by the admin role): the users pass leaves it, the
+    pass `elearn migrate` runs as the admin commits it once its home shard decided."""
+    gid = f"elearn:eu:{uuid.uuid4().hex}"
+    email = f"{uuid.uuid4().hex}@older.test"
+    prepare_claim(cluster, "na", gid, email)
+    cluster.execute("eu", "INSERT INTO tpc_decisions (gid) VALUES (%s)", (gid,))
+    recover_in_doubt(pools, in_doubt_after_s=0.0)
+    assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (gid,)) == [(1,)]
+    assert finish_admin_in_doubt(pools.shard_map)["committed"] >= 1
+    assert cluster.query("na", "primary", "SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (gid,)) == [(0,)]
+    assert cluster.query("na", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(1,)]
     cluster.execute("na", "DELETE FROM email_directory WHERE email = %s", (email,))
