@@ -115,16 +115,15 @@ def cmd_handover(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    """Migrate every shard; then, with ELEARN_PG_PASSWORDS_DIR (the folder of the pg-<service> password
-    files), set each service role's password, and finish cross-shard writes only the admin may."""
+    """Migrate every shard, then set the service roles' passwords from ELEARN_PG_PASSWORDS_DIR (the folder of
+    the pg-<service> files) when it is set."""
     shard_map = parse_shard_map(read_topology(os.environ))
     for shard, applied in migrate_all(shard_map).items():
         print(f"{shard}: " + (", ".join(applied) if applied else "up to date"))
-    folder = os.environ.get("ELEARN_PG_PASSWORDS_DIR")
-    if folder:
-        pg_roles.set_passwords(shard_map, pg_roles.read_passwords(pathlib.Path(folder)))
+    passwords = pg_roles.passwords_from_env(os.environ)
+    pg_roles.after_migrations(shard_map, passwords)
+    if passwords:
         print(f"service roles: passwords set ({', '.join(role_of(s) for s in PG_SERVICES)})")
-    pg_roles.finish_admin_in_doubt(shard_map)
     return 0
 
 

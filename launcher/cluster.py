@@ -115,8 +115,7 @@ class Cluster:
         applied = migrate_all(shard_map)
         if any(applied.values()):
             self.say("  schema: " + "; ".join(f"{s}: {len(v)} migration(s)" for s, v in applied.items()))
-        pg_roles.set_passwords(shard_map, pg_roles.local_passwords(self.layout.secrets_dir))
-        pg_roles.finish_admin_in_doubt(shard_map)
+        pg_roles.after_migrations(shard_map, pg_roles.local_passwords(self.layout.secrets_dir))
         self._up_mongo(result)
         self._up_instances(self._instances(list(SERVICES)), result)
         self._up_instances(self._instances([GATEWAY]), result)

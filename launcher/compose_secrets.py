@@ -1,7 +1,8 @@
 """Make the files docker-compose.yml takes its secrets from: `python -m launcher.compose_secrets [DIR]`.
 
 DIR (default deploy/secrets, ignored by git) gets a CA and one certificate per container (its compose name,
-localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/.
+localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/, and
+under pg/ a random password per service PostgreSQL role (pg-<service>, 0600; `elearn migrate` sets them).
 Files that exist and are still valid are kept, so running it again changes nothing.
 """
 from __future__ import annotations
@@ -10,7 +11,9 @@ import os
 import pathlib
 import sys
 
+from launcher import pg_auth, pg_roles
 from launcher.certs import Authority
+from shared.pg.login import PG_SERVICES
 from shared.settings import SERVICES
 
 DEFAULT_DIR = pathlib.Path("deploy/secrets")
@@ -27,6 +30,14 @@ def make(folder: pathlib.Path) -> list[str]:
         pair = authority.issue(name)
         if os.geteuid() == 0 and name != "client":  # the container's user must read its key (still 0600)
             os.chown(pair.key, APP_UID, APP_UID)
+    passwords = folder / "pg"
+    for service in PG_SERVICES:
+        path = pg_roles.password_file(passwords, service)
+        if not path.exists():
+            made.append(f"pg/{path.name}")
+        pg_auth.password(passwords, path.name)
+        if os.geteuid() == 0:
+            os.chown(path, APP_UID, APP_UID)
     return made
 
 

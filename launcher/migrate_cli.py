@@ -1,5 +1,6 @@
-"""Migrations as deployment steps: `apply` retries until every shard's primary takes them, `wait` blocks until
-every shard has them all (the services' init container on Kubernetes, so no service starts on an old schema)."""
+"""Migrations as deployment steps: `apply` retries until every shard's primary takes them (then sets the service
+roles' passwords from ELEARN_PG_PASSWORDS_DIR when set), `wait` blocks until every shard has them all (the
+services' init container on Kubernetes, so no service starts on an old schema)."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 import psycopg2
 
+from launcher import pg_roles
 from launcher.migrate import Migration, MigrationError, load_migrations, migrate_all
 from shared.settings import SettingsError, parse_shard_map, read_topology
 from shared.sharding import ShardMap
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.step == "apply":
             for shard, applied in apply(shard_map, args.timeout_s).items():
                 print(f"{shard}: " + (", ".join(applied) if applied else "up to date"))
+            pg_roles.after_migrations(shard_map, pg_roles.passwords_from_env(os.environ))
             return 0
         missing = wait(shard_map, args.timeout_s)
     except (SettingsError, MigrationError, psycopg2.Error) as exc:

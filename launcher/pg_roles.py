@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import pathlib
 import secrets
+from collections.abc import Mapping
 
 import psycopg2
 from psycopg2 import sql
@@ -24,6 +25,7 @@ from shared.pg.twophase import recover_in_doubt
 from shared.sharding import ShardMap
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's own default (scram_iterations)
+PASSWORDS_DIR_VARIABLE = "ELEARN_PG_PASSWORDS_DIR"  # `elearn migrate`'s folder of pg-<service> files
 
 
 def password_file(folder: pathlib.Path, service: str) -> pathlib.Path:
@@ -75,6 +77,20 @@ def set_passwords(shard_map: ShardMap, passwords: dict[str, str]) -> None:
                                 (scram_verifier(password),))
         finally:
             conn.close()
+
+
+def passwords_from_env(env: Mapping[str, str]) -> dict[str, str] | None:
+    """The passwords in the folder ELEARN_PG_PASSWORDS_DIR names (docker-compose, Kubernetes); None unset."""
+    folder = env.get(PASSWORDS_DIR_VARIABLE)
+    return read_passwords(pathlib.Path(folder)) if folder else None
+
+
+def after_migrations(shard_map: ShardMap, passwords: dict[str, str] | None) -> None:
+    """What follows the migrations: the service roles' passwords (when given), then the cross-shard writes
+    left from before the roles, which only the admin may finish."""
+    if passwords is not None:
+        set_passwords(shard_map, passwords)
+    finish_admin_in_doubt(shard_map)
 
 
 def finish_admin_in_doubt(shard_map: ShardMap) -> dict[str, int]:

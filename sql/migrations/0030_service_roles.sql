@@ -1,7 +1,10 @@
 -- One login role per service that stores rows in PostgreSQL (content keeps its documents in MongoDB), each
 -- granted only the tables, sequences and routines its service uses. The roles are made here with no password:
 -- `elearn up` and `elearn migrate` set each one's (a SCRAM verifier, launcher/pg_roles.py) after migrating.
--- Migrations, the launcher and the tests keep the admin role, which owns every object.
+-- Migrations, the launcher and the tests keep the admin role, which owns every object: a superuser locally
+-- and in docker-compose, the database owner with CREATEROLE and pg_read_all_stats on Kubernetes. A role
+-- made by CREATE ROLE is NOSUPERUSER, NOCREATEDB, NOCREATEROLE, NOREPLICATION and NOBYPASSRLS by default
+-- (a role that is not a superuser may not even name those attributes).
 --
 -- A migration that adds a table or routine a service uses must grant it here-style to that service's role;
 -- one that replaces (CREATE OR REPLACE) a routine made SECURITY DEFINER below must say so again.
@@ -12,10 +15,8 @@ DECLARE
 BEGIN
     FOREACH service IN ARRAY ARRAY['users', 'courses', 'enrollments', 'payments'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'elearn_' || service) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', 'elearn_' || service);
+            EXECUTE format('CREATE ROLE %I LOGIN NOINHERIT', 'elearn_' || service);
         END IF;
-        EXECUTE format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS '
-                       'NOINHERIT', 'elearn_' || service);
     END LOOP;
 END
 $$;
@@ -31,8 +32,8 @@ GRANT EXECUTE ON FUNCTION next_id, id_from_parts
 GRANT SELECT, INSERT ON idempotency_keys TO elearn_users, elearn_courses, elearn_enrollments, elearn_payments;
 
 -- The replica monitor's probe reads the WAL senders' and receiver's state, which PostgreSQL shows in full
--- only to superusers and pg_read_all_stats (a role that would also show every session's last statement):
--- the same one round trip as shared/pg/node_probe.py's PROBE_SQL, run with its owner's rights.
+-- only to superusers and pg_read_all_stats (a role that would also show every session's last statement, with
+-- its values): the same one round trip as shared/pg/node_probe.py's PROBE_SQL, run with its owner's rights.
 CREATE FUNCTION node_probe()
     RETURNS TABLE (in_recovery boolean, lsn text, timeline integer, replay_age_s float8, replay_paused boolean,
                    receiving boolean, streaming bigint, replay_lag_s float8, synchronous bigint)

@@ -16,6 +16,7 @@ from launcher.components import SERVICES
 from launcher.deploy_keys import export
 from shared.auth import keys
 from shared.auth.tokens import Signer, Verifier
+from shared.pg.login import PG_SERVICES, role_of
 from shared.settings import DEFAULT_SHARDS, load_settings, target_addresses
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -121,12 +122,22 @@ def mounted(config: dict, name: str, source_folder: pathlib.Path, into: pathlib.
     files = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["secrets"]
     for secret in config[name]["secrets"]:
         if not secret["target"].startswith("/etc/elearn/auth/"):
-            continue  # the TLS files: test_transport's concern
+            continue  # the TLS files (test_transport's concern) and the PostgreSQL passwords
         source = pathlib.Path(files[secret["source"]]["file"]).relative_to("deploy/secrets/auth")
         target = into / pathlib.Path(secret["target"]).relative_to("/etc/elearn/auth")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source_folder / source, target)
     return into
+
+
+def with_local_files(env: dict, folder: pathlib.Path) -> dict:
+    """`env` with its PostgreSQL password file (a compose secret under /run/secrets) made in `folder`."""
+    if "ELEARN_PG_PASSWORD_FILE" not in env:
+        return env
+    local = folder / pathlib.PurePath(env["ELEARN_PG_PASSWORD_FILE"]).name
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text("not-a-real-password\n")
+    return {**env, "ELEARN_PG_PASSWORD_FILE": str(local)}
 
 
 def test_the_settings_code_reads_each_container_environment(config, deploy_keys, tmp_path):
@@ -136,7 +147,7 @@ def test_the_settings_code_reads_each_container_environment(config, deploy_keys,
         env["ELEARN_CONFIG"] = str(ROOT / "deploy" / "topology.json")
         assert env["ELEARN_AUTH_DIR"] == "/etc/elearn/auth"
         env["ELEARN_AUTH_DIR"] = str(mounted(config, name, deploy_keys, tmp_path / name))
-        settings = load_settings(name, env)
+        settings = load_settings(name, with_local_files(env, tmp_path / name / "run"))
         assert settings.tls is not None and settings.tls.cert == "/run/secrets/tls.crt"
         targets = {m["target"] if isinstance(m, dict) else m for m in config[name]["secrets"]}
         assert {"tls-ca.crt", "tls.crt", "tls.key"} <= {pathlib.PurePath(t).name for t in targets}
@@ -162,7 +173,27 @@ def test_every_service_runs_two_replicas_balanced_by_dns(config):
         assert topology["services"][name].startswith("dns:///"), name
 
 
-def test_prometheus_scrapes_every_process_where_it_serves_metrics(config, deploy_keys):
+def test_each_service_logs_in_to_postgresql_as_its_own_role_with_only_its_own_secret(config, deploy_keys, tmp_path):
+    secrets = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["secrets"]
+    for name in [*APPS, "gateway"]:
+        env = config[name]["environment"]
+        assert "PGPASSWORD" not in env and "PGPASSFILE" not in env, name  # no admin password in any app
+        pg_secrets = [s["source"] for s in config[name]["secrets"] if s["source"].startswith("pg-")]
+        if name not in PG_SERVICES:
+            assert pg_secrets == [] and "ELEARN_PG_USER" not in env, name
+            continue
+        assert pg_secrets == [f"pg-{name}"], name
+        assert (env["ELEARN_PG_USER"], env["ELEARN_PG_PASSWORD_FILE"]) == (role_of(name), f"/run/secrets/pg-{name}")
+        assert secrets[f"pg-{name}"] == {"file": f"./deploy/secrets/pg/pg-{name}"}
+        env = {**env, "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"), "ELEARN_AUTH_DIR": str(deploy_keys)}
+        login = load_settings(name, with_local_files(env, tmp_path / name)).pg_login
+        assert login is not None and login.user == role_of(name)
+    migrate = config["migrate"]
+    assert sorted(s["target"] for s in migrate["secrets"]) == sorted(f"pg-{s}" for s in PG_SERVICES)
+    assert migrate["environment"]["ELEARN_PG_PASSWORDS_DIR"] == "/run/secrets"
+
+
+def test_prometheus_scrapes_every_process_where_it_serves_metrics(config, deploy_keys, tmp_path):
     scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     # Every replica of a service is a target: found through DNS, not one static name (which is one replica).
     found = [(name, sd["port"]) for job in scrape["scrape_configs"] for sd in job["dns_sd_configs"]
@@ -171,7 +202,7 @@ def test_prometheus_scrapes_every_process_where_it_serves_metrics(config, deploy
     for name in [*APPS, "gateway"]:
         env = {**config[name]["environment"], "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"),
                "ELEARN_AUTH_DIR": str(deploy_keys)}
-        assert load_settings(name, env).metrics_listen == "0.0.0.0:9464"
+        assert load_settings(name, with_local_files(env, tmp_path / name)).metrics_listen == "0.0.0.0:9464"
     mounted = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in config["prometheus"]["volumes"]}
     assert {"/etc/prometheus/rules.yml", "/etc/prometheus/prometheus.yml"} <= mounted
     dashboard = json.loads((ROOT / "deploy/grafana/elearn-dashboard.json").read_text())

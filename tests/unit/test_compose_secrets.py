@@ -7,19 +7,23 @@ import stat
 from cryptography import x509
 
 from launcher.compose_secrets import CERTIFICATES, main, make
+from shared.pg.login import PG_SERVICES
 from tests.unit.test_compose import ROOT
 
 
 def test_every_file_the_compose_file_names_is_made_once(tmp_path, capsys):
-    assert sorted(make(tmp_path)) == sorted(CERTIFICATES)
-    before = {p.name: p.read_bytes() for p in (tmp_path / "tls").iterdir()}
+    passwords = [f"pg/pg-{service}" for service in PG_SERVICES]
+    assert sorted(make(tmp_path)) == sorted([*CERTIFICATES, *passwords])
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert main([str(tmp_path)]) == 0 and "nothing changed" in capsys.readouterr().out
-    assert {p.name: p.read_bytes() for p in (tmp_path / "tls").iterdir()} == before
-    # The auth/ files are launcher.deploy_keys's (tests/unit/test_compose.py); the tls/ ones are made here.
-    named = set(re.findall(r"file: \./deploy/secrets/(tls/\S+)\}", (ROOT / "docker-compose.yml").read_text()))
-    assert named and all((tmp_path / name).exists() for name in named), named
-    for key in (tmp_path / "tls").glob("*.key"):
-        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    # The auth/ files are launcher.deploy_keys's (tests/unit/test_compose.py); tls/ and pg/ are made here.
+    named = set(re.findall(r"file: \./deploy/secrets/((?:tls|pg)/\S+)\}", (ROOT / "docker-compose.yml").read_text()))
+    assert named >= set(passwords) and all((tmp_path / name).exists() for name in named), named
+    for private in [*(tmp_path / "tls").glob("*.key"), *(tmp_path / "pg").iterdir()]:
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    secrets = {(tmp_path / name).read_text().strip() for name in passwords}
+    assert len(secrets) == len(passwords) and all(len(s) >= 24 for s in secrets)
 
 
 def test_each_container_certificate_names_its_compose_host(tmp_path):
