@@ -16,6 +16,12 @@ secret generic elearn-postgres --from-literal=superuser-password="$(password)" \
   --from-literal=replication-password="$(password)" --from-literal=restapi-password="$(password)" \
   --from-literal=app-username=elearn --from-literal=app-password="$(password)"
 
+# Each service's own PostgreSQL role (elearn_<service>): its password alone, mounted into its pods only; the
+# migration Job mounts them all and sets them.
+for service in users courses enrollments payments; do
+  secret generic "elearn-pg-$service" --from-literal=password="$(password)"
+done
+
 openssl rand -base64 756 | tr -d '\n' > keyfile
 secret generic elearn-mongo --from-literal=root-username=root --from-literal=root-password="$(password)" \
   --from-literal=app-username=elearn --from-literal=app-password="$(password)" --from-file=keyfile

@@ -16,6 +16,7 @@ import yaml
 
 from shared.auth import keys
 from shared.auth.tokens import Signer, Verifier
+from shared.pg.login import PG_SERVICES, role_of
 from shared.settings import SERVICES
 from tests.unit.k8s_render import (
     K8S,
@@ -154,7 +155,7 @@ def test_no_secret_value_is_written_in_the_manifests(objects):
     for workload in of_kind(objects, *WORKLOADS):
         for container in _containers(workload):
             for name, entry in env_of(container).items():
-                if CREDENTIAL.search(name):
+                if CREDENTIAL.search(name) and not name.endswith(("_FILE", "_DIR")):  # those name mounted files
                     assert "secretKeyRef" in entry.get("valueFrom", {}), \
                         f"{workload['metadata']['name']}/{container['name']}: {name} is not from a Secret"
     for path in K8S.rglob("kustomization.yaml"):
@@ -187,6 +188,9 @@ def test_dev_secrets_script_provides_every_referenced_secret_key(objects, dev_se
             if "secret" in volume:
                 keys = [i["key"] for i in volume["secret"].get("items", [])] or ["tls.crt", "tls.key", "ca.crt"]
                 referenced |= {(volume["secret"]["secretName"], key) for key in keys}
+            for source in volume.get("projected", {}).get("sources", []):
+                if "secret" in source:
+                    referenced |= {(source["secret"]["name"], i["key"]) for i in source["secret"]["items"]}
     assert referenced and referenced <= provided, f"not provided: {sorted(referenced - provided)}"
 
 
@@ -263,3 +267,24 @@ def test_each_app_pod_mounts_the_jwks_and_only_its_own_signing_keys(objects, dev
             subject, role = ("7", "STUDENT") if signer == keys.PEOPLE else (f"service:{name}", "SERVICE")
             assert verifier.verify(Signer(folder, signer).mint(subject, role).token).identity in (
                 "student", f"service:{name}")
+
+
+def test_each_service_logs_in_to_postgresql_as_its_own_role_with_only_its_own_secret(objects):
+    for name in [*SERVICES, "gateway"]:
+        workload = named(objects, "Deployment", name)
+        container = next(c for c in pod_spec(workload)["containers"] if c["name"] == "app")
+        env = env_of(container)
+        assert "PGPASSWORD" not in env and "PGUSER" not in env, name  # the owner's login stays out of the app
+        pg_secrets = [v["secret"]["secretName"] for v in pod_spec(workload)["volumes"]
+                      if v.get("secret", {}).get("secretName", "").startswith("elearn-pg-")]
+        if name not in PG_SERVICES:
+            assert pg_secrets == [] and "ELEARN_PG_USER" not in env, name
+            continue
+        assert pg_secrets == [f"elearn-pg-{name}"], name
+        assert env["ELEARN_PG_USER"]["value"] == role_of(name)
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "pg")
+        assert env["ELEARN_PG_PASSWORD_FILE"]["value"] == f"{mount['mountPath']}/password"
+    job = named(objects, "Job", "elearn-migrate")
+    (volume,) = [v for v in pod_spec(job)["volumes"] if v["name"] == "pg-passwords"]
+    paths = sorted(i["path"] for s in volume["projected"]["sources"] for i in s["secret"]["items"])
+    assert paths == sorted(f"pg-{s}" for s in PG_SERVICES)
