@@ -6,8 +6,8 @@
 -- made by CREATE ROLE is NOSUPERUSER, NOCREATEDB, NOCREATEROLE, NOREPLICATION and NOBYPASSRLS by default
 -- (a role that is not a superuser may not even name those attributes).
 --
--- A migration that adds a table or routine a service uses must grant it here-style to that service's role;
--- one that replaces (CREATE OR REPLACE) a routine made SECURITY DEFINER below must say so again.
+-- A migration that adds a table, sequence or routine a service uses must grant it to that service's role, as
+-- below; one that replaces (CREATE OR REPLACE) a routine made SECURITY DEFINER below must say so again.
 
 DO $$
 DECLARE
@@ -23,6 +23,8 @@ $$;
 
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA public FROM PUBLIC;
+-- Routines the admin makes later are not PUBLIC's either, whatever order migrations are applied in.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON ROUTINES FROM PUBLIC;
 
 -- What every service needs: IDs from next_id(), and the one-row shard identity it reads.
 GRANT SELECT ON shard_identity TO elearn_users, elearn_courses, elearn_enrollments, elearn_payments;

@@ -102,6 +102,24 @@ def test_the_service_roles_hold_no_power_beyond_their_grants(cluster):
         assert members == [(0,)]
 
 
+def test_no_routine_is_everyones_and_every_table_but_the_migrations_is_some_services(cluster):
+    """A guard for later migrations: a routine they add is executable by no one until granted, and a table
+    no service role may use is a table a service will fail on (only schema_migrations is the admin's)."""
+    for shard in SHARD_NAMES:
+        public = cluster.query(shard, "primary", "SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+                                                 "ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND "
+                                                 "(p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a "
+                                                 "WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))")
+        assert public == [], shard
+        orphans = cluster.query(shard, "primary", "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+                                                  "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND "
+                                                  "c.relkind IN ('r', 'p') AND NOT EXISTS (SELECT 1 FROM "
+                                                  "unnest(%s::text[]) r(role) WHERE has_table_privilege(r.role, "
+                                                  "c.oid, 'SELECT') OR has_any_column_privilege(r.role, c.oid, "
+                                                  "'SELECT')) ORDER BY 1", ([role_of(s) for s in PG_SERVICES],))
+        assert orphans == [("schema_migrations",)], shard
+
+
 def test_the_users_role_is_refused_on_transactions(cluster, every_service_called):
     conn = connect_as(cluster, "users")
     try:
