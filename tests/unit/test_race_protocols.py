@@ -13,6 +13,7 @@ from services.enrollments.service import EnrollmentService
 from services.payments.domain import StoredMethod
 from services.payments.store import authorize_once
 from shared.errors import Aborted, FailedPrecondition, NotFound, Unavailable
+from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.unit_helpers import Serial, an_id
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
@@ -96,14 +97,14 @@ class FakeCourseStore:
     def __init__(self, claim_result=True, delete_result=True):
         self.claim_result, self.delete_result, self.log = claim_result, delete_result, []
 
-    def claim_delete(self, shard, course_id, claim, *, stale_after_s):
+    def claim_delete(self, tx, course_id, claim, *, stale_after_s):
         self.log.append("claim")
         return self.claim_result
 
-    def release_delete(self, shard, course_id, claim):
+    def release_delete(self, tx, course_id, claim):
         self.log.append("release")
 
-    def delete_course(self, shard, course_id, claim):
+    def delete_course(self, tx, course_id, claim):
         self.log.append("delete")
         return self.delete_result
 
@@ -131,7 +132,7 @@ class FakeEnrollments:
 ], ids=["no-enrollments", "enrolled", "cannot-count", "no-course", "claimed-by-another", "claim-taken-over"])
 def test_delete_course_deletes_only_under_its_claim(shard_map, store_args, count, error, log):
     store = FakeCourseStore(**store_args)
-    service = CourseService(store, shard_map, FakeEnrollments(count), Serial())
+    service = CourseService(store, shard_map, FakeEnrollments(count), Serial(), units=FakeUnitsOfWork(store))
     course_id = an_id(shard_map, "na", 5)
     if error is None:
         service.delete_course(course_id)
