@@ -11,7 +11,7 @@ from services.courses.service import CourseService
 from services.enrollments.domain import CourseSnapshot, Enrollment
 from services.enrollments.service import EnrollmentService
 from services.payments.domain import StoredMethod
-from services.payments.store import authorize_once
+from services.payments.processor import authorize_once
 from shared.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.unit_helpers import Serial, an_id
