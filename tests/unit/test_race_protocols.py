@@ -39,7 +39,7 @@ class FakeEnrollmentStore:
     def __init__(self, created: bool = True):
         self.created, self.rows, self.withdrawn = created, {}, []
 
-    def enroll(self, shard, student_id, course, request_id, fingerprint):
+    def enroll(self, tx, student_id, course, request_id, fingerprint):
         row = Enrollment(id=len(self.rows) + 1, student_id=student_id, course_id=course.course_id, region="EUROPE",
                          state="ACTIVE", payment_state="UNPAID", progress_percent=0.0, course_title=course.title,
                          course_price=course.price, course_currency=course.currency, enrolled_at=NOW,
@@ -47,8 +47,8 @@ class FakeEnrollmentStore:
         self.rows[row.id] = row
         return row, self.created
 
-    def withdraw(self, shard, enrollment_id, request_id):
-        self.withdrawn.append((shard, enrollment_id, request_id))
+    def withdraw(self, tx, enrollment_id, request_id):
+        self.withdrawn.append((tx.shard, enrollment_id, request_id))
         del self.rows[enrollment_id]
 
     def count_course_enrollments(self, shard, course_id):
@@ -58,7 +58,8 @@ class FakeEnrollmentStore:
 def enroll(shard_map, open_after_commit, created: bool = True):
     course_id = an_id(shard_map, "apac", 7)
     store = FakeEnrollmentStore(created)
-    service = EnrollmentService(store, shard_map, FakeCatalog(course_id, open_after_commit), Serial())
+    service = EnrollmentService(store, shard_map, FakeCatalog(course_id, open_after_commit), Serial(),
+                                units=FakeUnitsOfWork(store))
     return service, store, lambda: service.enroll(an_id(shard_map, "eu", 1), course_id, "req-1")
 
 
