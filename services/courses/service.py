@@ -35,7 +35,8 @@ UPDATABLE = ("title", "subtitle", "description", "category_id", "language", "lev
 
 class CourseStore(Protocol):
     """Storage of courses on the course's shard and of categories on every shard; `PgCourseStore` is the real
-    one, unit tests use `tests/unit/courses_fakes.FakeCourseStore`."""
+    one, unit tests use `tests/unit/courses_fakes.FakeCourseStore`. Writes load and save in the unit of work the
+    service opened (for a category, one across every shard); reads take the shard."""
 
     def create_category(self, tx: UnitOfWork, shards: tuple[str, ...], name: str, slug: str, description: str,
                         parent_id: int, request_id: str, fingerprint: bytes) -> Category: ...

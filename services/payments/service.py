@@ -44,7 +44,9 @@ class CourseGate(Protocol):
 
 
 class PaymentStore(Protocol):
-    """Storage of payments on one shard; `PgPaymentStore` is the real one, unit tests use a fake."""
+    """Storage of payments on the payer's shard; `PgPaymentStore` is the real one, unit tests use
+    `tests/unit/payments_fakes.FakePaymentStore`. Writes load and save in the unit of work the service opened;
+    reads take the shard."""
 
     def add_payment_method(self, tx: UnitOfWork, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod: ...
