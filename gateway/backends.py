@@ -5,27 +5,23 @@ channels reconnect quickly (100 to 300 ms backoff) so a backend that comes back 
 """
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.readiness import Readiness
 from shared import balancing
 from shared.channels import open_channel
+from shared.health_loop import SERVING, HealthLoop
 from shared.settings import TlsSettings
-
-log = logging.getLogger(__name__)
 
 CHANNEL_OPTIONS = [
     *balancing.CHANNEL_OPTIONS,  # round_robin over a backend's instances, dead ones dropped
     ("grpc.enable_retries", 0),  # the gateway decides what to retry
 ]
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class Backends:
@@ -67,24 +63,16 @@ class Backends:
             channel.close()
 
 
-class HealthWatcher:
+class HealthWatcher(HealthLoop):
     """Every `interval_s`, asks each backend for its health and reports each public service SERVING
     only while every backend configured for it answers SERVING."""
 
     def __init__(self, backends: Backends, services: Mapping[str, set[str]], interval_s: float = 1.0,
                  timeout_s: float = 0.5):
+        super().__init__(interval_s, "backend-health")
         self.backends = backends
         self.services = services  # full service name → backend addresses
-        self.interval_s = interval_s
         self.timeout_s = timeout_s
-        self._stop = threading.Event()
-        self._health: health.HealthServicer | None = None
-        self._thread = threading.Thread(target=self._run, name="backend-health", daemon=True)
-
-    def start(self, health_servicer: health.HealthServicer) -> None:
-        self._health = health_servicer
-        self.check_once()
-        self._thread.start()
 
     def _backend_serving(self, address: str, service: str) -> bool:
         stub: Any = health_pb2_grpc.HealthStub(self.backends.channel(address))  # Check: not in the stubs
@@ -100,17 +88,6 @@ class HealthWatcher:
     def check_once(self) -> dict[str, bool]:
         states = {name: all(self._backend_serving(a, name) for a in addresses)
                   for name, addresses in self.services.items()}
-        if self._health is not None and not self._stop.is_set():
-            for name, up in states.items():
-                self._health.set(name, SERVING if up else NOT_SERVING)
+        for name, up in states.items():
+            self.publish(name, up)
         return states
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.check_once()
-            except Exception:  # the watcher must outlive any one bad check
-                log.exception("backend health check failed")
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -17,8 +17,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-import psycopg2
-import psycopg2.extensions
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
@@ -28,6 +26,7 @@ from launcher.components import GATEWAY, SERVICES
 from launcher.nodes import describe
 from launcher.processes import health_status
 from launcher.replication import node_facts
+from shared.pg import admin
 from shared.pg.node_probe import probe_dsn
 from shared.settings import TlsSettings, parse_shard_map, target_addresses, tls_settings
 from shared.shard_health import shard_health_name
@@ -74,11 +73,6 @@ def check_grpc(component: str, address: str, service: str, limits: Limits, shard
     return Check(component, address, True, detail)
 
 
-def pg_address(dsn: str) -> str:
-    parts = psycopg2.extensions.parse_dsn(dsn)
-    return f"{parts.get('host', 'localhost')}:{parts.get('port', '5432')}"
-
-
 def check_shard(shard: Shard, limits: Limits) -> list[Check]:
     """The primary, then the replica (its byte lag is measured against the primary's current LSN). The node
     the topology lists second is taken as the primary when it is the only one not in recovery (Patroni failed
@@ -88,10 +82,10 @@ def check_shard(shard: Shard, limits: Limits) -> list[Check]:
     if first != second and _is_primary(second, limits) and not _is_primary(first, limits):
         first, second = second, first
     for role, dsn in (("primary", first), ("replica", second)):
-        component, address = f"postgres {shard.name} {role}", pg_address(dsn)
+        component, address = f"postgres {shard.name} {role}", admin.address(dsn)
         try:
             node, facts = node_facts(dsn, primary, connect_timeout_s=limits.timeout_s)
-        except psycopg2.Error as exc:
+        except admin.AdminError as exc:
             checks.append(Check(component, address, False, f"unreachable: {_first_line(exc)}"))
             continue
         if facts["role"] == "primary":

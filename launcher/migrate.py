@@ -11,8 +11,7 @@ import pathlib
 import time
 from dataclasses import dataclass
 
-import psycopg2
-
+from shared.pg import admin
 from shared.pg.node_probe import probe_dsn
 from shared.sharding import Shard, ShardMap
 
@@ -69,36 +68,37 @@ def migrate_shard(shard: Shard, migrations: list[Migration]) -> list[str]:
     """Bring one shard's primary up to date; returns the names applied now."""
     applied_now = []
     try:
-        conn = psycopg2.connect(writable_dsn(shard), connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        raise MigrationError(f"shard {shard.name}: cannot reach its primary ({str(exc).strip().splitlines()[0]})"
-                             ) from exc
+        conn = admin.connect(writable_dsn(shard), connect_timeout_s=5)
+    except admin.Unreachable as exc:
+        raise MigrationError(f"shard {shard.name}: cannot reach its primary ({exc})") from exc
     try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-            cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
-                        "name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-            cur.execute("SELECT version, checksum FROM schema_migrations")
-            done = dict(cur.fetchall())
-        for migration in migrations:
-            if migration.version in done:
-                if done[migration.version] != migration.checksum:
-                    raise MigrationError(f"shard {shard.name}: migration {migration.version}_{migration.name} "
-                                         "was changed after it was applied; add a new migration instead")
-                continue
-            conn.autocommit = False
-            with conn.cursor() as cur:
-                cur.execute(migration.sql)
-                if migration.version == 1:
-                    cur.execute("INSERT INTO shard_identity (shard_number, shard_name) VALUES (%s, %s)",
-                                (shard.number, shard.name))
-                cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                            (migration.version, migration.name, migration.checksum))
-            conn.commit()
+        with admin.translated():
             conn.autocommit = True
-            applied_now.append(f"{migration.version:04d}_{migration.name}")
-        _check_identity(conn, shard)
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+                cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                            "name text NOT NULL, checksum text NOT NULL, "
+                            "applied_at timestamptz NOT NULL DEFAULT now())")
+                cur.execute("SELECT version, checksum FROM schema_migrations")
+                done = dict(cur.fetchall())
+            for migration in migrations:
+                if migration.version in done:
+                    if done[migration.version] != migration.checksum:
+                        raise MigrationError(f"shard {shard.name}: migration {migration.version}_{migration.name} "
+                                             "was changed after it was applied; add a new migration instead")
+                    continue
+                conn.autocommit = False
+                with conn.cursor() as cur:
+                    cur.execute(migration.sql)
+                    if migration.version == 1:
+                        cur.execute("INSERT INTO shard_identity (shard_number, shard_name) VALUES (%s, %s)",
+                                    (shard.number, shard.name))
+                    cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                                (migration.version, migration.name, migration.checksum))
+                conn.commit()
+                conn.autocommit = True
+                applied_now.append(f"{migration.version:04d}_{migration.name}")
+            _check_identity(conn, shard)
     finally:
         conn.close()
     return applied_now

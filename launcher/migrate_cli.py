@@ -9,17 +9,11 @@ import sys
 import time
 from collections.abc import Callable
 
-import psycopg2
-
 from launcher import pg_roles
 from launcher.migrate import Migration, MigrationError, load_migrations, migrate_all
+from shared.pg import admin
 from shared.settings import SettingsError, parse_shard_map, read_topology
 from shared.sharding import ShardMap
-
-
-def _transient(exc: Exception) -> bool:
-    """A primary that cannot be reached or went away mid-run (a failover): worth another try."""
-    return isinstance(exc, psycopg2.OperationalError) or isinstance(exc.__cause__, psycopg2.OperationalError)
 
 
 def apply(shard_map: ShardMap, timeout_s: float, pause_s: float = 2.0,
@@ -29,17 +23,18 @@ def apply(shard_map: ShardMap, timeout_s: float, pause_s: float = 2.0,
     while True:
         try:
             return migrate(shard_map)
-        except (MigrationError, psycopg2.OperationalError) as exc:
-            if not _transient(exc) or time.monotonic() + pause_s > deadline:
+        except (MigrationError, admin.Unreachable) as exc:
+            # A primary that cannot be reached or went away mid-run (a failover) is worth another try.
+            if not admin.unreachable(exc) or time.monotonic() + pause_s > deadline:
                 raise
             print(f"waiting for the shards' primaries: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
             time.sleep(pause_s)
 
 
 def _applied_versions(dsn: str, connect_timeout_s: float) -> set[int]:
-    conn = psycopg2.connect(dsn, connect_timeout=connect_timeout_s)
+    conn = admin.connect(dsn, connect_timeout_s=connect_timeout_s)
     try:
-        with conn.cursor() as cur:
+        with admin.translated(), conn.cursor() as cur:
             cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
             if not cur.fetchone()[0]:
                 return set()
@@ -56,7 +51,7 @@ def missing_migrations(shard_map: ShardMap, migrations: list[Migration], connect
     for shard in shard_map.shards:
         try:
             applied = _applied_versions(shard.primary_dsn, connect_timeout_s)
-        except psycopg2.OperationalError:
+        except admin.Unreachable:
             missing[shard.name] = "unreachable"
             continue
         if expected - applied:
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             pg_roles.after_migrations(shard_map, pg_roles.passwords_from_env(os.environ))
             return 0
         missing = wait(shard_map, args.timeout_s)
-    except (SettingsError, MigrationError, psycopg2.Error) as exc:
+    except (SettingsError, MigrationError, admin.AdminError) as exc:
         print(f"migrate {args.step}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return 1
     if missing:

@@ -10,14 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psycopg2
-
 from launcher import patroni, patroni_config, pg_auth, postgres
 from launcher.certs import Authority
 from launcher.layout import NODES, SHARD_NAMES, Layout
 from launcher.patroni import PatroniError
 from launcher.processes import ProcessTable, wait_for_port
 from launcher.replication import node_facts
+from shared.pg.admin import AdminError, first_line
 
 # A node whose Patroni and postmaster both died stays down until its shard has another leader, or this long.
 NODE_DOWN_S = patroni_config.TTL_S + 10
@@ -230,8 +229,8 @@ class Nodes:
                 row["state"] = "running"
                 try:
                     probe, facts = node_facts(self.layout.pg_dsn(port), primary)
-                except psycopg2.Error as exc:
-                    row["health"] = f"unreachable: {str(exc).strip().splitlines()[0]}"
+                except AdminError as exc:
+                    row["health"] = f"unreachable: {first_line(exc)}"
                 else:
                     primary = probe if facts["role"] == "primary" else primary
                     row.update(facts)

@@ -14,11 +14,11 @@ import pathlib
 import secrets
 from collections.abc import Mapping
 
-import psycopg2
 from psycopg2 import sql
 
 from launcher import pg_auth
 from launcher.migrate import MigrationError, writable_dsn
+from shared.pg import admin
 from shared.pg.login import PG_SERVICES, role_of
 from shared.pg.pools import ShardPools
 from shared.pg.twophase import recover_in_doubt
@@ -65,13 +65,13 @@ def set_passwords(shard_map: ShardMap, passwords: dict[str, str]) -> None:
     """Each service role's password on every shard's primary (roles live in each PostgreSQL cluster)."""
     for shard in shard_map.shards:
         try:
-            conn = psycopg2.connect(writable_dsn(shard), connect_timeout=5)
-        except psycopg2.OperationalError as exc:
+            conn = admin.connect(writable_dsn(shard), connect_timeout_s=5)
+        except admin.Unreachable as exc:
             raise MigrationError(f"shard {shard.name}: cannot reach its primary to set the service passwords"
                                  ) from exc
         try:
             conn.autocommit = True
-            with conn.cursor() as cur:
+            with admin.translated(), conn.cursor() as cur:
                 for service, password in passwords.items():
                     cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(role_of(service))),
                                 (scram_verifier(password),))

@@ -5,8 +5,7 @@ The probe and the verdict are the services' own (`shared.pg.node_probe`, `shared
 """
 from __future__ import annotations
 
-import psycopg2
-
+from shared.pg.admin import Unreachable
 from shared.pg.node_probe import NodeProbe, lag_bytes, probe_dsn
 from shared.pg.replica_monitor import judge
 from shared.settings import ReplicaLimits
@@ -28,10 +27,10 @@ def node_facts(dsn: str, primary: NodeProbe | None = None, connect_timeout_s: fl
                limits: ReplicaLimits = ReplicaLimits()) -> tuple[NodeProbe, dict]:
     """The node's probe, and its facts for display: "role", a one-line "health", and for a primary
     "streaming_replicas"; for a replica (given its primary's probe) "lag_bytes", "lag_s", "receiving",
-    "replay_paused" and "serves_reads" under `limits`. Raises psycopg2.Error when the node is unreachable."""
+    "replay_paused" and "serves_reads" under `limits`. Raises `Unreachable` when the node cannot be reached."""
     node = probe_dsn(dsn, connect_timeout_s)
     if not node.reachable:
-        raise psycopg2.OperationalError(node.error)
+        raise Unreachable(node.error)
     if not node.in_recovery:
         mode = "synchronous" if node.synchronous_replicas else "asynchronous"
         return node, {"role": "primary", "streaming_replicas": node.streaming_replicas,

@@ -4,19 +4,12 @@ are cut at their deadlines and refusals come in bursts), SERVING otherwise, whil
 the balancers' view of the instance) stays SERVING: the other shards are served as usual."""
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Iterable, Mapping
 
-from grpc_health.v1 import health, health_pb2
-
 from shared.bulkhead import ShardGate
+from shared.health_loop import HealthLoop
 
-log = logging.getLogger(__name__)
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 HOLD_DOWN_S = 2.0
 
 
@@ -25,26 +18,18 @@ def shard_health_name(service: str, shard: str) -> str:
     return f"{service}/shard/{shard}"
 
 
-class ShardHealth:
+class ShardHealth(HealthLoop):
     """Every `interval_s`, sets each shard's health name from its gate: NOT_SERVING while the gate is stalled
     or has refused a call within the last `hold_down_s`."""
 
     def __init__(self, gates: Mapping[str, ShardGate], services: Iterable[str], interval_s: float = 0.25,
                  hold_down_s: float = HOLD_DOWN_S):
+        super().__init__(interval_s, "shard-health")
         self.gates = gates
         self.hold_down_s = hold_down_s
         self._bad_at: dict[str, float] = {}
         self.services = list(services)
-        self.interval_s = interval_s
         self._refused = {shard: gate.refused for shard, gate in gates.items()}
-        self._stop = threading.Event()
-        self._health: health.HealthServicer | None = None
-        self._thread = threading.Thread(target=self._run, name="shard-health", daemon=True)
-
-    def start(self, health_servicer: health.HealthServicer) -> None:
-        self._health = health_servicer
-        self.check_once()
-        self._thread.start()
 
     def check_once(self) -> dict[str, bool]:
         """{shard: serving} now, also set on the health servicer."""
@@ -55,18 +40,7 @@ class ShardHealth:
             if gate.stalled() or refused:
                 self._bad_at[shard] = now
             states[shard] = now - self._bad_at.get(shard, -self.hold_down_s) >= self.hold_down_s
-        if self._health is not None and not self._stop.is_set():
-            for shard, serving in states.items():
-                for service in self.services:
-                    self._health.set(shard_health_name(service, shard), SERVING if serving else NOT_SERVING)
+        for shard, serving in states.items():
+            for service in self.services:
+                self.publish(shard_health_name(service, shard), serving)
         return states
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.check_once()
-            except Exception:  # the loop must outlive any one bad look
-                log.exception("shard health check failed")
-
-    def stop(self) -> None:
-        self._stop.set()

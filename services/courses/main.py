@@ -12,6 +12,7 @@ from shared.clients import ServiceClients
 from shared.fan_out import FanOut
 from shared.pg.pools import ShardPools
 from shared.pg.recovery import RecoveryLoop
+from shared.pg.unit_of_work import PgUnitsOfWork
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 
@@ -25,7 +26,7 @@ def build(settings: Settings) -> ProcessParts:
     clients = ServiceClients(settings)
     fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
     api = CourseApi(CourseService(PgCourseStore(pools), settings.shard_map, GrpcEnrollmentChecker(clients),
-                                  fan_out))
+                                  fan_out, units=PgUnitsOfWork(pools)))
 
     def stop() -> None:
         recovery.stop()

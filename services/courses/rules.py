@@ -5,7 +5,7 @@ import re
 
 from services.courses.domain import LESSON_KINDS, LEVELS, Lesson, Module
 from shared import validation
-from shared.errors import Violations
+from shared.errors import FailedPrecondition, Violations
 from shared.validation import text  # noqa: F401 - the shared text rule, as rules.text for the service
 
 MAX_MODULES = 50
@@ -60,3 +60,10 @@ def rating(value: int, field: str, violations: Violations) -> int:
     if not 1 <= value <= 5:
         violations.add(field, f"must be from 1 to 5 (got {value})")
     return value
+
+
+def check_archivable(state: str) -> None:
+    """Only a published course is archived (archiving an archived one changes nothing)."""
+    if state not in ("PUBLISHED", "ARCHIVED"):
+        raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {state})",
+                                 reason="COURSE_NOT_PUBLISHED")

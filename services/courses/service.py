@@ -26,6 +26,7 @@ from shared.auth import caller
 from shared.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 # A claim older than this was left by a DeleteCourse that died; another one may take it over.
 DELETE_CLAIM_STALE_S = 60.0
@@ -34,39 +35,42 @@ UPDATABLE = ("title", "subtitle", "description", "category_id", "language", "lev
 
 class CourseStore(Protocol):
     """Storage of courses on the course's shard and of categories on every shard; `PgCourseStore` is the real
-    one, unit tests use `tests/unit/courses_fakes.FakeCourseStore`."""
+    one, unit tests use `tests/unit/courses_fakes.FakeCourseStore`. Writes load and save in the unit of work the
+    service opened (for a category, one across every shard); reads take the shard."""
 
-    def create_category(self, home: str, shards: tuple[str, ...], name: str, slug: str, description: str,
+    def create_category(self, tx: UnitOfWork, shards: tuple[str, ...], name: str, slug: str, description: str,
                         parent_id: int, request_id: str, fingerprint: bytes) -> Category: ...
 
     def get_category(self, shard: str, category_id: int) -> Category | None: ...
 
     def list_categories(self, shard: str, after: tuple[datetime, int] | None, limit: int) -> list[Category]: ...
 
-    def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course: ...
+    def create_course(self, tx: UnitOfWork, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course: ...
 
     def get_course(self, shard: str, course_id: int) -> Course | None: ...
 
     def list_courses(self, shard: str, where: CourseFilter, after: tuple[datetime, int] | None,
                      limit: int) -> list[Course]: ...
 
-    def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
-                      archive: bool) -> Course: ...
+    def lock_course_state(self, tx: UnitOfWork, course_id: int) -> str | None: ...
 
-    def publish_course(self, shard: str, course_id: int) -> Course: ...
+    def save_course(self, tx: UnitOfWork, course_id: int, changes: dict,
+                    outline: tuple[Module, ...] | None) -> Course: ...
 
-    def claim_delete(self, shard: str, course_id: int, claim: uuid.UUID, *,
+    def publish_course(self, tx: UnitOfWork, course_id: int) -> Course: ...
+
+    def claim_delete(self, tx: UnitOfWork, course_id: int, claim: uuid.UUID, *,
                      stale_after_s: float) -> bool | None: ...
 
-    def release_delete(self, shard: str, course_id: int, claim: uuid.UUID) -> None: ...
+    def release_delete(self, tx: UnitOfWork, course_id: int, claim: uuid.UUID) -> None: ...
 
-    def delete_course(self, shard: str, course_id: int, claim: uuid.UUID) -> bool: ...
+    def delete_course(self, tx: UnitOfWork, course_id: int, claim: uuid.UUID) -> bool: ...
 
     def enrollment_stats(self, shard: str, course_ids: list[int], *, primary: bool = False) -> list[tuple]: ...
 
     def revenue(self, shard: str, course_id: int, currency: str) -> Decimal: ...
 
-    def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
+    def add_review(self, tx: UnitOfWork, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review: ...
 
     def list_reviews(self, shard: str, course_id: int, after: tuple[datetime, int] | None,
@@ -83,8 +87,10 @@ class EnrollmentChecker(Protocol):
 
 
 class CourseService:
-    def __init__(self, store: CourseStore, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: FanOut):
+    def __init__(self, store: CourseStore, shard_map: ShardMap, enrollments: EnrollmentChecker, fan_out: FanOut, *,
+                 units: UnitsOfWork):
         self.store = store
+        self.units = units
         self.shards = shard_map
         self.enrollments = enrollments
         self.fan_out = fan_out
@@ -106,8 +112,8 @@ class CourseService:
         idempotency.check_request_id(request_id)
         fingerprint = idempotency.fingerprint({"name": name, "slug": slug, "description": description,
                                                "parent_id": parent_id})
-        return self.store.create_category(self._reference_shard, self.shards.names, name, slug, description,
-                                          parent_id, request_id, fingerprint)
+        return self.units.across(self._reference_shard, lambda tx: self.store.create_category(
+            tx, self.shards.names, name, slug, description, parent_id, request_id, fingerprint))
 
     def get_category(self, category_id: int) -> Category:
         if category_id <= 0:
@@ -153,7 +159,7 @@ class CourseService:
         violations.raise_if_any()
         idempotency.check_request_id(request_id)
         fingerprint = idempotency.fingerprint({**draft.__dict__, "modules": repr(draft.modules)})
-        return self.store.create_course(shard, draft, request_id, fingerprint)
+        return self.units.write(shard, lambda tx: self.store.create_course(tx, draft, request_id, fingerprint))
 
     def get_course(self, course_id: int) -> Course:
         course = self.store.get_course(self.shards.for_id(course_id).name, course_id)
@@ -221,7 +227,17 @@ class CourseService:
         outline = rules.outline(modules, "course.modules", violations) if "modules" in mask else None
         violations.raise_if_any()
         self._own(shard, course_id)
-        return self.store.update_course(shard, course_id, changes, outline, archive)
+
+        def body(tx: UnitOfWork) -> Course:
+            stored_state = self.store.lock_course_state(tx, course_id)
+            if stored_state is None:
+                raise NotFound("course", course_id)
+            if archive:
+                rules.check_archivable(stored_state)
+            return self.store.save_course(tx, course_id, {**changes, "state": "ARCHIVED"} if archive else changes,
+                                          outline)
+
+        return self.units.write(shard, body)
 
     def enrollment_counts(self, course_ids: list[int], *, primary: bool = False) -> dict[int, int]:
         """Enrollments (any state) per course, summed over every shard (students live everywhere)."""
@@ -269,7 +285,8 @@ class CourseService:
         shard = self.shards.for_id(course_id).name
         self._own(shard, course_id)
         claim = uuid.uuid4()
-        claimed = self.store.claim_delete(shard, course_id, claim, stale_after_s=DELETE_CLAIM_STALE_S)
+        claimed = self.units.write(shard, lambda tx: self.store.claim_delete(
+            tx, course_id, claim, stale_after_s=DELETE_CLAIM_STALE_S))
         if claimed is None:
             raise NotFound("course", course_id)
         if not claimed:
@@ -278,20 +295,23 @@ class CourseService:
         try:
             enrolled = self.enrollments.count_enrollments(course_id)
         except BaseException:
-            self.store.release_delete(shard, course_id, claim)
+            self._release(shard, course_id, claim)
             raise
         if enrolled:
-            self.store.release_delete(shard, course_id, claim)
+            self._release(shard, course_id, claim)
             raise FailedPrecondition(f"course {course_id} has {enrolled} enrollment(s); archive it instead",
                                      reason="COURSE_HAS_ENROLLMENTS")
-        if not self.store.delete_course(shard, course_id, claim):
+        if not self.units.write(shard, lambda tx: self.store.delete_course(tx, course_id, claim)):
             raise Aborted(f"course {course_id} was claimed by another DeleteCourse meanwhile; retry",
                           reason="CONCURRENT_DELETE")
+
+    def _release(self, shard: str, course_id: int, claim: uuid.UUID) -> None:
+        self.units.write(shard, lambda tx: self.store.release_delete(tx, course_id, claim))
 
     def publish_course(self, course_id: int) -> Course:
         shard = self.shards.for_id(course_id).name
         self._own(shard, course_id)
-        return self.store.publish_course(shard, course_id)
+        return self.units.write(shard, lambda tx: self.store.publish_course(tx, course_id))
 
     # ---- reviews -------------------------------------------------------------------------------
     def add_review(self, course_id: int, student_id: int, rating: int, comment: str, request_id: str) -> Review:
@@ -313,7 +333,8 @@ class CourseService:
                                      reason="NOT_ENROLLED")
         fingerprint = idempotency.fingerprint({"course_id": course_id, "student_id": student_id,
                                                "rating": rating, "comment": comment})
-        return self.store.add_review(shard, course_id, student_id, rating, comment, request_id, fingerprint)
+        return self.units.write(shard, lambda tx: self.store.add_review(tx, course_id, student_id, rating, comment,
+                                                                        request_id, fingerprint))
 
     def list_reviews(self, course_id: int, page_size: int, page_token: str) -> tuple[list[Review], str]:
         shard = self.shards.for_id(course_id, field="course_id").name

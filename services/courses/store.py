@@ -10,10 +10,9 @@ from typing import TypeVar
 
 from services.courses.domain import Category, Course, CourseDraft, CourseFilter, Lesson, Module, Review
 from shared import idempotency
-from shared.errors import FailedPrecondition, NotFound
-from shared.pg import transactions
+from shared.errors import NotFound
 from shared.pg.pools import ShardPools
-from shared.pg.twophase import CrossShardWrite
+from shared.pg.unit_of_work import PgUnitOfWork
 
 # A course claimed by a DeleteCourse reads as ARCHIVED: closed to enrollment until the claim is released.
 COURSE_COLUMNS = ("id, instructor_id, region, category_id, title, subtitle, description, language, level, "
@@ -53,23 +52,24 @@ def _outline_json(modules: Iterable[Module]) -> str:
 
 
 class PgCourseStore:
+    """Reads go to a node the call's consistency allows; writes load and save in the service's unit of work."""
+
     def __init__(self, pools: ShardPools):
         self.pools = pools
 
     # ---- categories ----------------------------------------------------------------------------
-    def create_category(self, home: str, shards: tuple[str, ...], name: str, slug: str, description: str,
+    def create_category(self, tx: PgUnitOfWork, shards: tuple[str, ...], name: str, slug: str, description: str,
                         parent_id: int, request_id: str, fingerprint: bytes) -> Category:
-        with CrossShardWrite(self.pools, home) as write:
-            cur = write.cursor(home)
-            category_id, replay = idempotency.begin_create(cur, "courses.CreateCategory", request_id, fingerprint)
-            if replay:
-                return self._category(cur, replay.resource_id)
-            for shard in shards:
-                write.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
-                                            (category_id, name, slug, description, parent_id or None))
-            created = self._category(cur, category_id)
-            write.commit()
-            return created
+        """The category with the same ID on each of `shards` (a cross-shard unit of work), its request_id
+        claimed on the unit's home shard."""
+        cur = tx.cursor()
+        category_id, replay = idempotency.begin_create(cur, "courses.CreateCategory", request_id, fingerprint)
+        if replay:
+            return self._category(cur, replay.resource_id)
+        for shard in shards:
+            tx.cursor(shard).execute("SELECT create_category(%s, %s, %s, %s, %s)",
+                                     (category_id, name, slug, description, parent_id or None))
+        return self._category(cur, category_id)
 
     @staticmethod
     def _category(cur, category_id: int) -> Category:
@@ -86,11 +86,8 @@ class PgCourseStore:
             return [Category(*r) for r in cur.fetchall()]
 
     # ---- courses -------------------------------------------------------------------------------
-    def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
-        return transactions.write(self.pools, shard, lambda cur: self._create_course(cur, draft, request_id,
-                                                                                     fingerprint))
-
-    def _create_course(self, cur, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+    def create_course(self, tx: PgUnitOfWork, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+        cur = tx.cursor()
         course_id, replay = idempotency.begin_create(cur, "courses.CreateCourse", request_id, fingerprint)
         if replay:
             existing = self._course(cur, replay.resource_id)
@@ -148,63 +145,52 @@ class PgCourseStore:
             cur.execute(sql + " ORDER BY created_at, id LIMIT %s", (*params, limit))
             return [_course(r) for r in cur.fetchall()]
 
-    def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
-                      archive: bool) -> Course:
-        return transactions.write(self.pools, shard, lambda cur: self._update_course(cur, course_id, changes, outline,
-                                                                                     archive))
-
-    def _update_course(self, cur, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
-                       archive: bool) -> Course:
+    def lock_course_state(self, tx: PgUnitOfWork, course_id: int) -> str | None:
+        """The course's stored state, its row locked until the unit of work ends; None when there is none."""
+        cur = tx.cursor()
         cur.execute("SELECT state FROM courses WHERE id = %s FOR UPDATE", (course_id,))
         row = cur.fetchone()
-        if row is None:
-            raise NotFound("course", course_id)
-        if archive and row[0] != "PUBLISHED" and row[0] != "ARCHIVED":
-            raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {row[0]})",
-                                     reason="COURSE_NOT_PUBLISHED")
-        if archive:
-            changes = {**changes, "state": "ARCHIVED"}
+        return row[0] if row else None
+
+    def save_course(self, tx: PgUnitOfWork, course_id: int, changes: dict,
+                    outline: tuple[Module, ...] | None) -> Course:
+        """Writes the changed columns and, when given, the whole outline; returns the course as stored."""
+        cur = tx.cursor()
         if changes:
             cur.execute("UPDATE courses SET " + ", ".join(f"{k} = %s" for k in changes) + " WHERE id = %s",
                         (*changes.values(), course_id))
         if outline is not None:
             cur.execute("SELECT replace_course_outline(%s, %s)", (course_id, _outline_json(outline)))
-        return self._course(cur, course_id)
+        return _required(self._course(cur, course_id), "course", course_id)
 
-    def publish_course(self, shard: str, course_id: int) -> Course:
-        def body(cur) -> Course:
-            cur.execute("SELECT publish_course(%s)", (course_id,))
-            return self._course(cur, course_id)
+    def publish_course(self, tx: PgUnitOfWork, course_id: int) -> Course:
+        cur = tx.cursor()
+        cur.execute("SELECT publish_course(%s)", (course_id,))
+        return _required(self._course(cur, course_id), "course", course_id)
 
-        return transactions.write(self.pools, shard, body)
+    def claim_delete(self, tx: PgUnitOfWork, course_id: int, claim: uuid.UUID, *,
+                     stale_after_s: float) -> bool | None:
+        """Claims the course for one DeleteCourse: True, or False while another's fresh claim holds it, or
+        None when there is no such course."""
+        cur = tx.cursor()
+        cur.execute("UPDATE courses SET delete_claim = %s, delete_claimed_at = now() WHERE id = %s AND "
+                    "(delete_claim IS NULL OR delete_claimed_at < now() - make_interval(secs => %s))",
+                    (str(claim), course_id, stale_after_s))
+        if cur.rowcount == 1:
+            return True
+        cur.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,))
+        return False if cur.fetchone() else None
 
-    def claim_delete(self, shard: str, course_id: int, claim: uuid.UUID, *, stale_after_s: float) -> bool | None:
-        """Claims the course for one DeleteCourse (committed): True, or False while another's fresh claim
-        holds it, or None when there is no such course."""
-        def body(cur) -> bool | None:
-            cur.execute("UPDATE courses SET delete_claim = %s, delete_claimed_at = now() WHERE id = %s AND "
-                        "(delete_claim IS NULL OR delete_claimed_at < now() - make_interval(secs => %s))",
-                        (str(claim), course_id, stale_after_s))
-            if cur.rowcount == 1:
-                return True
-            cur.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,))
-            return False if cur.fetchone() else None
-
-        return transactions.write(self.pools, shard, body)
-
-    def release_delete(self, shard: str, course_id: int, claim: uuid.UUID) -> None:
+    def release_delete(self, tx: PgUnitOfWork, course_id: int, claim: uuid.UUID) -> None:
         """Reopens the course, unless another DeleteCourse has taken the claim over."""
-        transactions.write(self.pools, shard, lambda cur: cur.execute(
-            "UPDATE courses SET delete_claim = NULL, delete_claimed_at = NULL WHERE id = %s AND delete_claim = %s",
-            (course_id, str(claim))))
+        tx.cursor().execute("UPDATE courses SET delete_claim = NULL, delete_claimed_at = NULL "
+                            "WHERE id = %s AND delete_claim = %s", (course_id, str(claim)))
 
-    def delete_course(self, shard: str, course_id: int, claim: uuid.UUID) -> bool:
+    def delete_course(self, tx: PgUnitOfWork, course_id: int, claim: uuid.UUID) -> bool:
         """Deletes the course with its outline and reviews (ON DELETE CASCADE), if `claim` still holds it."""
-        def body(cur) -> bool:
-            cur.execute("DELETE FROM courses WHERE id = %s AND delete_claim = %s", (course_id, str(claim)))
-            return cur.rowcount == 1
-
-        return transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        cur.execute("DELETE FROM courses WHERE id = %s AND delete_claim = %s", (course_id, str(claim)))
+        return bool(cur.rowcount == 1)
 
     def enrollment_stats(self, shard: str, course_ids: list[int], *, primary: bool = False) -> list[tuple]:
         """This shard's (course_id, enrollments, completions, cancellations, progress_sum, progress_count)."""
@@ -220,17 +206,14 @@ class PgCourseStore:
             return cur.fetchone()[0]
 
     # ---- reviews -------------------------------------------------------------------------------
-    def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
+    def add_review(self, tx: PgUnitOfWork, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review:
-        def body(cur) -> Review:
-            review_id, replay = idempotency.begin_create(cur, "courses.AddReview", request_id, fingerprint)
-            if replay:
-                return self._review(cur, replay.resource_id)
-            cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)",
-                        (review_id, course_id, student_id, rating, comment))
-            return self._review(cur, review_id)
-
-        return transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        review_id, replay = idempotency.begin_create(cur, "courses.AddReview", request_id, fingerprint)
+        if replay:
+            return self._review(cur, replay.resource_id)
+        cur.execute("SELECT add_course_review(%s, %s, %s, %s, %s)", (review_id, course_id, student_id, rating, comment))
+        return self._review(cur, review_id)
 
     @staticmethod
     def _review(cur, review_id: int) -> Review:

@@ -11,6 +11,7 @@ from services.enrollments.store import PgEnrollmentStore
 from shared.clients import ServiceClients
 from shared.fan_out import FanOut
 from shared.pg.pools import ShardPools
+from shared.pg.unit_of_work import PgUnitsOfWork
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 
@@ -22,7 +23,7 @@ def build(settings: Settings) -> ProcessParts:
     clients = ServiceClients(settings)
     fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
     api = EnrollmentApi(EnrollmentService(PgEnrollmentStore(pools), settings.shard_map, GrpcCourseCatalog(clients),
-                                          fan_out))
+                                          fan_out, units=PgUnitsOfWork(pools)))
 
     def stop() -> None:
         fan_out.shutdown(wait=False)

@@ -18,18 +18,20 @@ from shared.auth import caller
 from shared.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 MAX_SECONDS = 24 * 3600
 
 
 class EnrollmentStore(Protocol):
     """Storage of enrollments on the student's shard; `PgEnrollmentStore` is the real one, unit tests use
-    `tests/unit/enrollments_fakes.FakeEnrollmentStore`."""
+    `tests/unit/enrollments_fakes.FakeEnrollmentStore`. Writes take the service's unit of work, except
+    `record_progress`, one round trip to a procedure that commits by itself (the platform's hottest write)."""
 
-    def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
+    def enroll(self, tx: UnitOfWork, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> tuple[Enrollment, bool]: ...
 
-    def withdraw(self, shard: str, enrollment_id: int, request_id: str) -> None: ...
+    def withdraw(self, tx: UnitOfWork, enrollment_id: int, request_id: str) -> None: ...
 
     def count_course_enrollments(self, shard: str, course_id: int) -> int: ...
 
@@ -41,13 +43,13 @@ class EnrollmentStore(Protocol):
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]: ...
 
-    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, tx: UnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]: ...
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int,
                       limit: int) -> list[LessonProgress]: ...
 
-    def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment: ...
+    def cancel(self, tx: UnitOfWork, enrollment_id: int, reason: str) -> Enrollment: ...
 
 
 class CourseCatalog(Protocol):
@@ -57,8 +59,10 @@ class CourseCatalog(Protocol):
 
 
 class EnrollmentService:
-    def __init__(self, store: EnrollmentStore, shard_map: ShardMap, courses: CourseCatalog, fan_out: FanOut):
+    def __init__(self, store: EnrollmentStore, shard_map: ShardMap, courses: CourseCatalog, fan_out: FanOut, *,
+                 units: UnitsOfWork):
         self.store = store
+        self.units = units
         self.shards = shard_map
         self.courses = courses
         self.fan_out = fan_out
@@ -84,7 +88,8 @@ class EnrollmentService:
             raise FailedPrecondition(f"course {course_id} is {course.state}, not open to enrollment",
                                      reason="COURSE_NOT_PUBLISHED")
         fingerprint = idempotency.fingerprint({"student_id": student_id, "course_id": course_id})
-        enrollment, created = self.store.enroll(shard, student_id, course, request_id, fingerprint)
+        enrollment, created = self.units.write(shard, lambda tx: self.store.enroll(tx, student_id, course, request_id,
+                                                                                   fingerprint))
         if created:
             self._confirm_still_open(shard, enrollment, request_id)
         return enrollment
@@ -96,12 +101,15 @@ class EnrollmentService:
         try:
             still_open = self.courses.is_open(enrollment.course_id)
         except Exception:
-            self.store.withdraw(shard, enrollment.id, request_id)
+            self._withdraw(shard, enrollment, request_id)
             raise
         if not still_open:
-            self.store.withdraw(shard, enrollment.id, request_id)
+            self._withdraw(shard, enrollment, request_id)
             raise FailedPrecondition(f"course {enrollment.course_id} closed while enrolling",
                                      reason="COURSE_NOT_PUBLISHED")
+
+    def _withdraw(self, shard: str, enrollment: Enrollment, request_id: str) -> None:
+        self.units.write(shard, lambda tx: self.store.withdraw(tx, enrollment.id, request_id))
 
     def count_course_enrollments(self, course_id: int) -> int:
         """A course's enrollments in any state, summed over every shard's primary."""
@@ -165,7 +173,8 @@ class EnrollmentService:
 
         def write(shard: str) -> list[ProgressOutcome]:
             try:
-                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint)
+                rows = self.units.write(shard, lambda tx: self.store.batch_record_progress(tx, parts[shard], request_id,
+                                                                                           fingerprint))
             except InvalidArgument:
                 raise  # the request_id names another batch: the whole call is wrong
             except DomainError as exc:
@@ -199,7 +208,7 @@ class EnrollmentService:
         if len(reason) > 1000:
             raise InvalidArgument("reason", "must be at most 1000 characters")
         self._own(shard, enrollment_id)
-        return self.store.cancel(shard, enrollment_id, reason)
+        return self.units.write(shard, lambda tx: self.store.cancel(tx, enrollment_id, reason))
 
 
 def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError | None:

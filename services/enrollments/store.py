@@ -7,6 +7,7 @@ from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, Le
 from shared import batches, idempotency
 from shared.pg import transactions
 from shared.pg.pools import ShardPools
+from shared.pg.unit_of_work import PgUnitOfWork
 
 ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, progress_percent::float8, "
                       "course_title, course_price, course_currency, enrolled_at, completed_at, cancelled_at, "
@@ -25,6 +26,9 @@ PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_posi
 
 
 class PgEnrollmentStore:
+    """Reads go to a node the call's consistency allows; writes load and save in the service's unit of work,
+    except RecordLessonProgress's, a procedure that commits by itself in one round trip."""
+
     def __init__(self, pools: ShardPools):
         self.pools = pools
 
@@ -34,29 +38,25 @@ class PgEnrollmentStore:
         row = cur.fetchone()
         return Enrollment(*row) if row else None
 
-    def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
+    def enroll(self, tx: PgUnitOfWork, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> tuple[Enrollment, bool]:
         """The enrollment, and whether this call created it (False: a replay of its request_id)."""
-        def body(cur) -> tuple[Enrollment, bool]:
-            enrollment_id, replay = idempotency.begin_create(cur, ENROLL, request_id, fingerprint)
-            if replay:
-                return self._enrollment(cur, replay.resource_id), False
-            cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
-                        (enrollment_id, student_id, course.course_id, course.title, course.price,
-                         course.currency, list(course.lesson_ids)))
-            return self._enrollment(cur, enrollment_id), True
+        cur = tx.cursor()
+        enrollment_id, replay = idempotency.begin_create(cur, ENROLL, request_id, fingerprint)
+        if replay:
+            return self._enrollment(cur, replay.resource_id), False
+        cur.execute("SELECT enroll_student(%s, %s, %s, %s, %s, %s, %s)",
+                    (enrollment_id, student_id, course.course_id, course.title, course.price, course.currency,
+                     list(course.lesson_ids)))
+        return self._enrollment(cur, enrollment_id), True
 
-        return transactions.write(self.pools, shard, body)
-
-    def withdraw(self, shard: str, enrollment_id: int, request_id: str) -> None:
+    def withdraw(self, tx: PgUnitOfWork, enrollment_id: int, request_id: str) -> None:
         """Removes an enrollment that Enroll created but must not keep (its course closed meanwhile), with its
         progress and its idempotency key, so that a retry of the request is judged afresh."""
-        def body(cur) -> None:
-            cur.execute("DELETE FROM idempotency_keys WHERE method = %s AND request_id = %s AND resource_id = %s",
-                        (ENROLL, request_id, enrollment_id))
-            cur.execute("DELETE FROM enrollments WHERE id = %s", (enrollment_id,))
-
-        transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        cur.execute("DELETE FROM idempotency_keys WHERE method = %s AND request_id = %s AND resource_id = %s",
+                    (ENROLL, request_id, enrollment_id))
+        cur.execute("DELETE FROM enrollments WHERE id = %s", (enrollment_id,))
 
     def count_course_enrollments(self, shard: str, course_id: int) -> int:
         """This shard's enrollments of a course, any state, on its primary (a delete decision depends on it)."""
@@ -88,21 +88,17 @@ class PgEnrollmentStore:
             shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
-    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, tx: PgUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
-        """This shard's part of a batch in one transaction; a replay of `request_id` reads the stored results
-        and writes nothing."""
+        """This shard's part of a batch; a replay of `request_id` reads the stored results and writes nothing."""
         columns = list(zip(*((index, *item) for index, item in items), strict=False))
-
-        def body(cur) -> list[BatchRow]:
-            if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
-                cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
-            else:
-                cur.execute(BATCH_PROGRESS_CALL, (request_id, *map(list, columns)))
-            return [(row[0], row[1], None, None) if row[1] else
-                    (row[0], None, LessonProgress(*row[2:9]), Enrollment(*row[9:])) for row in cur.fetchall()]
-
-        return transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
+            cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
+        else:
+            cur.execute(BATCH_PROGRESS_CALL, (request_id, *map(list, columns)))
+        return [(row[0], row[1], None, None) if row[1] else
+                (row[0], None, LessonProgress(*row[2:9]), Enrollment(*row[9:])) for row in cur.fetchall()]
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:
@@ -110,9 +106,7 @@ class PgEnrollmentStore:
                         "ORDER BY lesson_id LIMIT %s", (enrollment_id, after_lesson, limit))
             return [LessonProgress(*r) for r in cur.fetchall()]
 
-    def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment:
-        def body(cur) -> Enrollment:
-            cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
-            return self._enrollment(cur, enrollment_id)
-
-        return transactions.write(self.pools, shard, body)
+    def cancel(self, tx: PgUnitOfWork, enrollment_id: int, reason: str) -> Enrollment:
+        cur = tx.cursor()
+        cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
+        return self._enrollment(cur, enrollment_id)

@@ -51,8 +51,6 @@ class StoredMethod:
 
 # Asks the card processor about a charge: the decline reason, or "" when it is accepted.
 Authorize = Callable[[StoredMethod, Decimal, str], str]
-# Refuses (raises FailedPrecondition) a charge for an enrollment whose course is deleted or not open.
-CheckCourse = Callable[[int], None]
 # A keyset position in a list ordered by (created_at, id).
 Position = tuple[datetime, int]
 
@@ -67,6 +65,22 @@ class Charge:
     amount: Decimal
     currency: str
     description: str
+
+
+@dataclass(frozen=True)
+class HeldEnrollment:
+    """The enrollment a charge pays, as its locked row shows it while the charge's unit of work lasts."""
+
+    course_id: int
+    state: str
+    payment_state: str
+    price: Decimal
+    currency: str
+
+    def payable_by(self, charge: Charge) -> bool:
+        """Whether `charge` pays it as it stands: not cancelled, unpaid, at its course's price and currency."""
+        return (self.state != "CANCELLED" and self.payment_state == "UNPAID"
+                and (self.price, self.currency) == (charge.amount, charge.currency))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from services.payments.store import PgPaymentStore
 from shared.clients import ServiceClients
 from shared.fan_out import FanOut
 from shared.pg.pools import ShardPools
+from shared.pg.unit_of_work import PgUnitsOfWork
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 
@@ -24,7 +25,7 @@ def build(settings: Settings) -> ProcessParts:
     clients = ServiceClients(settings)
     fan_out = FanOut(max_workers=2 * len(settings.shard_map.shards))
     api = PaymentApi(PaymentService(PgPaymentStore(pools), settings.shard_map, SandboxProcessor(), fan_out,
-                                    courses=GrpcCourseGate(clients)))
+                                    courses=GrpcCourseGate(clients), units=PgUnitsOfWork(pools)))
 
     def stop() -> None:
         fan_out.shutdown(wait=False)

@@ -14,11 +14,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from services.payments.domain import StoredMethod
+from services.payments.domain import Authorize, StoredMethod
 
 DECLINES = (("tok_decline", "card_declined"), ("tok_insufficient_funds", "insufficient_funds"),
             ("tok_fraud", "suspected_fraud"))
 log = logging.getLogger(__name__)
+
+
+def authorize_once(authorize: Authorize) -> Authorize:
+    """`authorize`, asked at most once: a unit of work run again after a lost race reuses the first answer (a
+    real processor's authorization would be reused, never requested twice)."""
+    answers: list[str] = []
+
+    def ask(method: StoredMethod, amount: Decimal, currency: str) -> str:
+        if not answers:
+            answers.append(authorize(method, amount, currency))
+        return answers[0]
+
+    return ask
 
 
 def token_digest(token: str) -> str:

@@ -1,5 +1,5 @@
-"""The rules of the payments service: validation, placement on the payer's shard, idempotency keys, and the
-revenue report gathered from every shard. No gRPC, no SQL."""
+"""The rules of the payments service: validation, placement on the payer's shard, idempotency keys, when the
+card processor is asked, and the revenue report gathered from every shard. No gRPC, no SQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,10 +9,9 @@ from typing import Protocol
 
 from services.payments import rules
 from services.payments.domain import (
-    Authorize,
     Charge,
-    CheckCourse,
     CurrencyRevenue,
+    HeldEnrollment,
     Invoice,
     NewPaymentMethod,
     Payment,
@@ -23,11 +22,13 @@ from services.payments.domain import (
     StoredMethod,
     Transaction,
 )
+from services.payments.processor import authorize_once
 from shared import idempotency, money, pagination
 from shared.auth import caller
 from shared.errors import InvalidArgument, NotFound, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 
 class Processor(Protocol):
@@ -43,18 +44,27 @@ class CourseGate(Protocol):
 
 
 class PaymentStore(Protocol):
-    """Storage of payments on one shard; `PgPaymentStore` is the real one, unit tests use a fake."""
+    """Storage of payments on the payer's shard; `PgPaymentStore` is the real one, unit tests use
+    `tests/unit/payments_fakes.FakePaymentStore`. Writes load and save in the unit of work the service opened;
+    reads take the shard."""
 
-    def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
+    def add_payment_method(self, tx: UnitOfWork, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod: ...
 
     def list_payment_methods(self, shard: str, user_id: int, after: Position | None,
                              limit: int) -> list[PaymentMethod]: ...
 
-    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None: ...
+    def delete_payment_method(self, tx: UnitOfWork, method_id: int, owner: int | None = None) -> None: ...
 
-    def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
-                       authorize: Authorize, check_course: CheckCourse) -> Payment: ...
+    def begin_payment(self, tx: UnitOfWork, request_id: str, fingerprint: bytes) -> tuple[int, int | None]: ...
+
+    def hold_enrollment(self, tx: UnitOfWork, charge: Charge) -> HeldEnrollment | None: ...
+
+    def method_on_file(self, tx: UnitOfWork, charge: Charge) -> StoredMethod | None: ...
+
+    def take_payment(self, tx: UnitOfWork, transaction_id: int, charge: Charge, failure: str) -> Payment: ...
+
+    def payment(self, tx: UnitOfWork, transaction_id: int) -> Payment: ...
 
     def get_transaction(self, shard: str, transaction_id: int) -> Transaction | None: ...
 
@@ -62,15 +72,17 @@ class PaymentStore(Protocol):
 
     def get_invoice(self, shard: str, invoice_id: int) -> Invoice | None: ...
 
-    def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction: ...
+    def refund_payment(self, tx: UnitOfWork, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction: ...
 
     def revenue(self, shard: str, region: str | None, start: datetime, end: datetime) -> list[CurrencyRevenue]: ...
 
 
 class PaymentService:
     def __init__(self, store: PaymentStore, shard_map: ShardMap, processor: Processor, fan_out: FanOut,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, courses: CourseGate):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, courses: CourseGate,
+                 units: UnitsOfWork):
         self.store = store
+        self.units = units
         self.shards = shard_map
         self.processor = processor
         self.courses = courses
@@ -99,7 +111,8 @@ class PaymentService:
         violations.raise_if_any()
         idempotency.check_request_id(request_id)
         fingerprint = idempotency.fingerprint({**method.__dict__, "token": token})
-        return self.store.add_payment_method(shard, method, token, request_id, fingerprint)
+        return self.units.write(shard, lambda tx: self.store.add_payment_method(tx, method, token, request_id,
+                                                                                fingerprint))
 
     def _user_page(self, method: str, fetch, user_id: int, page_size: int, page_token: str):
         """One keyset page (by creation time) of a user's rows: `fetch(shard, user_id, after, limit)`."""
@@ -113,7 +126,9 @@ class PaymentService:
         return self._user_page("ListPaymentMethods", self.store.list_payment_methods, user_id, page_size, page_token)
 
     def delete_payment_method(self, method_id: int) -> None:
-        self.store.delete_payment_method(self._shard(method_id, "id"), method_id, owner=caller.bound_user())
+        owner = caller.bound_user()
+        self.units.write(self._shard(method_id, "id"),
+                         lambda tx: self.store.delete_payment_method(tx, method_id, owner=owner))
 
     # ---- charges and refunds -------------------------------------------------------------------
     def create_payment(self, user_id: int, enrollment_id: int, payment_method_id: int, amount: str,
@@ -129,8 +144,30 @@ class PaymentService:
         charge = Charge(user_id=user_id, enrollment_id=enrollment_id, payment_method_id=payment_method_id,
                         amount=value, currency=currency, description=description)
         fingerprint = idempotency.fingerprint({**charge.__dict__, "amount": money.format_amount(value)})
-        return self.store.create_payment(shard, charge, request_id, fingerprint, self.processor.authorize,
-                                         self.courses.check_open)
+        return self._charge(shard, charge, request_id, fingerprint)
+
+    def _charge(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes) -> Payment:
+        """In one unit of work on the payer's shard: claim the request_id (a concurrent duplicate waits on it, then
+        replays), hold the enrollment (a concurrent charge of it with another request_id waits on its row, then
+        finds it paid), confirm its course is still open, ask the processor, record the outcome. The processor
+        is asked only while the enrollment is held, so one enrollment gets one authorization; a unit of work
+        run again after a lost race reuses the first answer (`authorize_once`) rather than asking again."""
+        ask = authorize_once(self.processor.authorize)
+
+        def body(tx: UnitOfWork) -> Payment:
+            transaction_id, replayed = self.store.begin_payment(tx, request_id, fingerprint)
+            if replayed is not None:
+                return self.store.payment(tx, replayed)
+            failure = ""
+            held = self.store.hold_enrollment(tx, charge)
+            if held is not None and held.payable_by(charge):
+                self.courses.check_open(held.course_id)
+                method = self.store.method_on_file(tx, charge)
+                failure = ask(method, charge.amount, charge.currency) if method else ""
+            # When the enrollment or the method cannot be charged, take_payment names the broken rule.
+            return self.store.take_payment(tx, transaction_id, charge, failure)
+
+        return self.units.write(shard, body)
 
     def refund_payment(self, transaction_id: int, amount: str | None, currency: str | None, reason: str,
                        request_id: str) -> Transaction:
@@ -146,7 +183,7 @@ class PaymentService:
                         reason=reason)
         fingerprint = idempotency.fingerprint({**refund.__dict__,
                                                "amount": None if value is None else money.format_amount(value)})
-        return self.store.refund_payment(shard, refund, request_id, fingerprint)
+        return self.units.write(shard, lambda tx: self.store.refund_payment(tx, refund, request_id, fingerprint))
 
     # ---- reads ---------------------------------------------------------------------------------
     def get_transaction(self, transaction_id: int) -> Transaction:

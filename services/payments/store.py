@@ -1,5 +1,5 @@
 """PostgreSQL storage of payments: every row of a payment on the payer's shard, written through the schema's
-functions (sql/migrations/0006_payments.sql) in one local transaction, run again after a lost race."""
+functions (sql/migrations/0006_payments.sql) in the service's unit of work."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from services.payments.domain import (
-    Authorize,
     Charge,
-    CheckCourse,
     CurrencyRevenue,
+    HeldEnrollment,
     Invoice,
     InvoiceLine,
     NewPaymentMethod,
@@ -23,8 +22,8 @@ from services.payments.domain import (
 )
 from shared import idempotency
 from shared.errors import NotFound
-from shared.pg import transactions
 from shared.pg.pools import ShardPools
+from shared.pg.unit_of_work import PgUnitOfWork
 
 ADD_METHOD = "payments.AddPaymentMethod"
 CREATE_PAYMENT = "payments.CreatePayment"
@@ -39,34 +38,6 @@ INVOICE_SELECT = ("SELECT i.id, i.transaction_id, t.user_id, i.invoice_number, t
                   "i.country_code, i.issued_at FROM invoices i JOIN transactions t ON t.id = i.transaction_id")
 
 Found = TypeVar("Found")
-
-
-def _claim_enrollment(cur, charge: Charge, check_course: CheckCourse) -> bool:
-    """Locks the enrollment row for this transaction and tells whether it can be charged as asked; its course
-    must still be open (`check_course` raises when not)."""
-    cur.execute("SELECT course_id, state, payment_state, course_price, course_currency FROM enrollments "
-                "WHERE id = %s AND student_id = %s FOR NO KEY UPDATE", (charge.enrollment_id, charge.user_id))
-    row = cur.fetchone()
-    if row is None:
-        return False
-    course_id, state, payment_state, price, currency = row
-    if state == "CANCELLED" or payment_state != "UNPAID" or (price, currency) != (charge.amount, charge.currency):
-        return False
-    check_course(course_id)
-    return True
-
-
-def authorize_once(authorize: Authorize) -> Authorize:
-    """`authorize`, asked at most once: a transaction run again after a lost race reuses the first answer (a
-    real processor's authorization would be reused, never requested twice)."""
-    answers: list[str] = []
-
-    def ask(method: StoredMethod, amount, currency: str) -> str:
-        if not answers:
-            answers.append(authorize(method, amount, currency))
-        return answers[0]
-
-    return ask
 
 
 class PgPaymentStore:
@@ -85,19 +56,16 @@ class PgPaymentStore:
             raise NotFound("payment method", method_id)
         return PaymentMethod(*row)
 
-    def add_payment_method(self, shard: str, method: NewPaymentMethod, token: str, request_id: str,
+    def add_payment_method(self, tx: PgUnitOfWork, method: NewPaymentMethod, token: str, request_id: str,
                            fingerprint: bytes) -> PaymentMethod:
-        def body(cur) -> PaymentMethod:
-            method_id, replay = idempotency.begin_create(cur, ADD_METHOD, request_id, fingerprint)
-            if replay:
-                return self._method(cur, replay.resource_id)
-            cur.execute("SELECT add_payment_method(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        (method_id, method.user_id, method.kind, method.card_brand, method.last4,
-                         method.exp_month, method.exp_year, method.billing_name, method.country_code, token,
-                         method.is_default))
-            return self._method(cur, method_id)
-
-        return transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        method_id, replay = idempotency.begin_create(cur, ADD_METHOD, request_id, fingerprint)
+        if replay:
+            return self._method(cur, replay.resource_id)
+        cur.execute("SELECT add_payment_method(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (method_id, method.user_id, method.kind, method.card_brand, method.last4, method.exp_month,
+                     method.exp_year, method.billing_name, method.country_code, token, method.is_default))
+        return self._method(cur, method_id)
 
     def list_payment_methods(self, shard: str, user_id: int, after: Position | None, limit: int) -> list[PaymentMethod]:
         where, params = ("AND (created_at, id) > (%s, %s)", after) if after else ("", ())
@@ -106,44 +74,51 @@ class PgPaymentStore:
                         "ORDER BY created_at, id LIMIT %s", (user_id, *params, limit))
             return [PaymentMethod(*r) for r in cur.fetchall()]
 
-    def delete_payment_method(self, shard: str, method_id: int, owner: int | None = None) -> None:
+    def delete_payment_method(self, tx: PgUnitOfWork, method_id: int, owner: int | None = None) -> None:
         """`owner`: the only user whose card this may be (a student's call); someone else's is not found."""
-        def body(cur) -> None:
-            if owner is not None:
-                cur.execute("SELECT 1 FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
-                            (method_id, owner))
-                if cur.fetchone() is None:
-                    raise NotFound("payment method", method_id)
-            cur.execute("SELECT delete_payment_method(%s)", (method_id,))
-
-        transactions.write(self.pools, shard, body)
+        cur = tx.cursor()
+        if owner is not None:
+            cur.execute("SELECT 1 FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
+                        (method_id, owner))
+            if cur.fetchone() is None:
+                raise NotFound("payment method", method_id)
+        cur.execute("SELECT delete_payment_method(%s)", (method_id,))
 
     # ---- charges and refunds -------------------------------------------------------------------
-    def create_payment(self, shard: str, charge: Charge, request_id: str, fingerprint: bytes,
-                       authorize: Authorize, check_course: CheckCourse) -> Payment:
-        """Claim the request_id (a concurrent duplicate waits on the key, then replays), then the enrollment (a
-        concurrent payment of it with another request_id waits on its row, then finds it paid), then confirm
-        its course is open and ask the processor, then record. The processor is asked at most once a call."""
-        ask = authorize_once(authorize)
+    def begin_payment(self, tx: PgUnitOfWork, request_id: str, fingerprint: bytes) -> tuple[int, int | None]:
+        """The new charge's ID and, when `request_id` was used before, the charge it made. A concurrent duplicate
+        waits here on the key until the first commits, then replays it."""
+        transaction_id, replay = idempotency.begin_create(tx.cursor(), CREATE_PAYMENT, request_id, fingerprint)
+        return transaction_id, replay.resource_id if replay else None
 
-        def body(cur) -> Payment:
-            transaction_id, replay = idempotency.begin_create(cur, CREATE_PAYMENT, request_id, fingerprint)
-            if replay:
-                return self._payment(cur, replay.resource_id)
-            failure = ""
-            if _claim_enrollment(cur, charge, check_course):
-                cur.execute("SELECT kind, vault_token, coalesce(exp_month, 0), coalesce(exp_year, 0) "
-                            "FROM payment_methods WHERE id = %s AND user_id = %s AND deleted_at IS NULL",
-                            (charge.payment_method_id, charge.user_id))
-                row = cur.fetchone()
-                failure = ask(StoredMethod(*row), charge.amount, charge.currency) if row else ""
-            # When the enrollment or the method cannot be charged, take_payment names the broken rule.
-            cur.execute("SELECT take_payment(%s, %s, %s, %s, %s, %s, %s, %s)",
-                        (transaction_id, charge.user_id, charge.enrollment_id, charge.payment_method_id,
-                         charge.amount, charge.currency, charge.description, failure))
-            return self._payment(cur, transaction_id)
+    def hold_enrollment(self, tx: PgUnitOfWork, charge: Charge) -> HeldEnrollment | None:
+        """The payer's enrollment, its row locked until the unit of work ends (a concurrent charge of it with
+        another request_id waits here, then finds it paid); None when the payer has no such enrollment."""
+        cur = tx.cursor()
+        cur.execute("SELECT course_id, state, payment_state, course_price, course_currency FROM enrollments "
+                    "WHERE id = %s AND student_id = %s FOR NO KEY UPDATE", (charge.enrollment_id, charge.user_id))
+        row = cur.fetchone()
+        return HeldEnrollment(*row) if row else None
 
-        return transactions.write(self.pools, shard, body)
+    def method_on_file(self, tx: PgUnitOfWork, charge: Charge) -> StoredMethod | None:
+        """What the processor needs of the payer's method, or None when the payer has no such method."""
+        cur = tx.cursor()
+        cur.execute("SELECT kind, vault_token, coalesce(exp_month, 0), coalesce(exp_year, 0) FROM payment_methods "
+                    "WHERE id = %s AND user_id = %s AND deleted_at IS NULL", (charge.payment_method_id, charge.user_id))
+        row = cur.fetchone()
+        return StoredMethod(*row) if row else None
+
+    def take_payment(self, tx: PgUnitOfWork, transaction_id: int, charge: Charge, failure: str) -> Payment:
+        """Records the charge (FAILED with `failure`, else SUCCEEDED with its invoice, the enrollment PAID); when
+        the enrollment or the method cannot be charged, the schema names the broken rule."""
+        cur = tx.cursor()
+        cur.execute("SELECT take_payment(%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (transaction_id, charge.user_id, charge.enrollment_id, charge.payment_method_id, charge.amount,
+                     charge.currency, charge.description, failure))
+        return self._payment(cur, transaction_id)
+
+    def payment(self, tx: PgUnitOfWork, transaction_id: int) -> Payment:
+        return self._payment(tx.cursor(), transaction_id)
 
     def _payment(self, cur, transaction_id: int) -> Payment:
         transaction = self._transaction(cur, transaction_id)
@@ -151,20 +126,18 @@ class PgPaymentStore:
             raise NotFound("transaction", transaction_id)
         return Payment(transaction, self._invoice(cur, "i.transaction_id", transaction_id))
 
-    def refund_payment(self, shard: str, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction:
-        def body(cur) -> Transaction:
-            refund_id, replay = idempotency.begin_create(cur, REFUND_PAYMENT, request_id, fingerprint)
-            if replay:
-                refund_id = replay.resource_id
-            else:
-                cur.execute("SELECT refund_payment(%s, %s, %s, %s, %s)",
-                            (refund_id, refund.transaction_id, refund.amount, refund.currency, refund.reason))
-            found = self._transaction(cur, refund_id)
-            if found is None:
-                raise NotFound("transaction", refund_id)
-            return found
-
-        return transactions.write(self.pools, shard, body)
+    def refund_payment(self, tx: PgUnitOfWork, refund: Refund, request_id: str, fingerprint: bytes) -> Transaction:
+        cur = tx.cursor()
+        refund_id, replay = idempotency.begin_create(cur, REFUND_PAYMENT, request_id, fingerprint)
+        if replay:
+            refund_id = replay.resource_id
+        else:
+            cur.execute("SELECT refund_payment(%s, %s, %s, %s, %s)",
+                        (refund_id, refund.transaction_id, refund.amount, refund.currency, refund.reason))
+        found = self._transaction(cur, refund_id)
+        if found is None:
+            raise NotFound("transaction", refund_id)
+        return found
 
     # ---- reads ---------------------------------------------------------------------------------
     @staticmethod

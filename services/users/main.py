@@ -18,6 +18,7 @@ from shared.auth import keys
 from shared.auth.tokens import Signer
 from shared.pg.pools import ShardPools
 from shared.pg.recovery import RecoveryLoop
+from shared.pg.unit_of_work import PgUnitsOfWork
 from shared.server import ProcessParts, ServiceBinding, run_process
 from shared.settings import Settings
 
@@ -32,7 +33,8 @@ def build(settings: Settings) -> ProcessParts:
     auth_dir = pathlib.Path(settings.auth_dir)
     sessions = Sessions(PgSessionStore(pools), store, settings.shard_map, hasher, Signer(auth_dir, keys.PEOPLE),
                         SignInLimits(PgAttemptStore(pools), lambda key: settings.shard_map.for_key(key).name))
-    api = UserApi(UserService(store, settings.shard_map, hasher, hash_workers=settings.hash_workers), sessions,
+    api = UserApi(UserService(store, settings.shard_map, hasher, units=PgUnitsOfWork(pools),
+                              hash_workers=settings.hash_workers), sessions,
                   lambda: json.dumps(keys.read_jwks(auth_dir)))
 
     def stop() -> None:

@@ -1,7 +1,7 @@
 """The rules of the users service: validation, placement, idempotency, email uniqueness. No gRPC, no SQL."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Protocol
 
 from services.users import rules
@@ -11,13 +11,27 @@ from shared.auth import caller
 from shared.errors import DomainError, InvalidArgument, NotFound, ShardUnavailable, Unavailable, Violations
 from shared.fan_out import FanOut
 from shared.sharding import ShardMap
+from shared.unit_of_work import UnitOfWork, UnitsOfWork
 
 
 class UserStore(Protocol):
-    """Storage of users; `PgUserStore` is the real one, tests use a fake."""
+    """Storage of users; `PgUserStore` is the real one, tests use a fake. Writes take a cross-shard unit of work
+    (the user's home shard, and its email's directory shard, which the service names)."""
 
-    def create(self, home: str, directory: str, user: NewUser, password_hash: str | None,
+    def create(self, tx: UnitOfWork, directory: str, user: NewUser, password_hash: str | None,
                request_id: str, request_fingerprint: bytes) -> User: ...
+
+    def load(self, tx: UnitOfWork, user_id: int) -> User: ...
+
+    def lock_email(self, tx: UnitOfWork, user_id: int) -> str | None: ...
+
+    def save_changes(self, tx: UnitOfWork, user_id: int, changes: UserChanges) -> None: ...
+
+    def add_directory_entry(self, tx: UnitOfWork, directory: str, email: str, user_id: int) -> None: ...
+
+    def remove_directory_entry(self, tx: UnitOfWork, directory: str, email: str, user_id: int) -> None: ...
+
+    def delete(self, tx: UnitOfWork, user_id: int) -> str | None: ...
 
     def get(self, shard: str, user_id: int) -> User | None: ...
 
@@ -25,13 +39,8 @@ class UserStore(Protocol):
 
     def list(self, shard: str, region: str, after_id: int, limit: int) -> list[User]: ...
 
-    def update(self, home: str, user_id: int, changes: UserChanges,
-               directory_for: Callable[[str], str]) -> User: ...
-
-    def delete(self, home: str, user_id: int, directory_for: Callable[[str], str]) -> bool: ...
-
-    def batch_create(self, home: str, items: list[tuple[int, tuple[NewUser, str | None]]],
-                     directory_for: Callable[[str], str], request_id: str,
+    def batch_create(self, tx: UnitOfWork, items: list[tuple[int, tuple[NewUser, str | None]]],
+                     directories: dict[str, str], request_id: str,
                      request_fingerprint: bytes) -> list[CreatedOutcome]: ...
 
 
@@ -43,9 +52,10 @@ UPDATABLE = ("full_name", "email", "role", "profile", "password")
 
 
 class UserService:
-    def __init__(self, store: UserStore, shard_map: ShardMap, hasher: PasswordHasher, *,
+    def __init__(self, store: UserStore, shard_map: ShardMap, hasher: PasswordHasher, *, units: UnitsOfWork,
                  hash_workers: int = 2):
         self.store = store
+        self.units = units
         self.shards = shard_map
         self.hasher = hasher
         # A batch's passwords are hashed this many at a time (each scrypt hash takes 128 MiB and a core).
@@ -87,7 +97,8 @@ class UserService:
         directory = self._directory_for(new.email)
         fingerprint = self._fingerprint(new, password)
         try:
-            return self.store.create(home, directory, new, password_hash, request_id, fingerprint)
+            return self.units.across(home, lambda tx: self.store.create(tx, directory, new, password_hash, request_id,
+                                                                        fingerprint))
         except ShardUnavailable as exc:
             refused = directory_unavailable(exc, home, directory)
             if refused is None:
@@ -119,8 +130,10 @@ class UserService:
                                         for (new, home), password_hash in zip(checked, hashes, strict=False)])
 
         def write(home: str) -> list[CreatedOutcome]:
+            directories = {new.email: self._directory_for(new.email) for _, (new, _hash) in parts[home]}
             try:
-                return self.store.batch_create(home, parts[home], self._directory_for, request_id, fingerprint)
+                return self.units.across(home, lambda tx: self.store.batch_create(tx, parts[home], directories,
+                                                                                  request_id, fingerprint))
             except InvalidArgument:
                 raise  # the request_id names another batch: the whole call is wrong
             except DomainError as exc:
@@ -185,15 +198,30 @@ class UserService:
             caller.require_privileged("changes a role")
         if "password" in mask:
             changes = UserChanges(**{**changes.__dict__, "password_hash": self.hasher.hash(password)})
-        return self.store.update(home, user_id, changes, self._directory_for)
+        return self.units.across(home, lambda tx: self._update(tx, user_id, changes))
+
+    def _update(self, tx: UnitOfWork, user_id: int, changes: UserChanges) -> User:
+        """Saves the changes; a new email moves the user's directory entry, both entries in this unit of work."""
+        old_email = self.store.lock_email(tx, user_id)
+        if old_email is None:
+            raise NotFound("user", user_id)
+        self.store.save_changes(tx, user_id, changes)
+        if changes.email is not None and changes.email != old_email:
+            self.store.add_directory_entry(tx, self._directory_for(changes.email), changes.email, user_id)
+            self.store.remove_directory_entry(tx, self._directory_for(old_email), old_email, user_id)
+        return self.store.load(tx, user_id)
 
     def _directory_for(self, email: str) -> str:
         return self.shards.for_key(email).name
 
     def delete_user(self, user_id: int) -> None:
-        home = self.shards.for_id(user_id).name
-        if not self.store.delete(home, user_id, self._directory_for):
-            raise NotFound("user", user_id)
+        def body(tx: UnitOfWork) -> None:
+            email = self.store.delete(tx, user_id)
+            if email is None:
+                raise NotFound("user", user_id)
+            self.store.remove_directory_entry(tx, self._directory_for(email), email, user_id)
+
+        self.units.across(self.shards.for_id(user_id).name, body)
 
 
 def directory_unavailable(exc: ShardUnavailable, home: str, directory: str) -> Unavailable | None:

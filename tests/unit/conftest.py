@@ -7,6 +7,7 @@ from services.users.service import UserService
 from shared.auth.caller import Caller, acting_as
 from shared.settings import local_topology, parse_shard_map
 from shared.sharding import ShardMap
+from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.fakes import FakeHasher, FakeUserStore
 
 
@@ -28,5 +29,10 @@ def store(shard_map) -> FakeUserStore:
 
 
 @pytest.fixture
-def service(store, shard_map) -> UserService:
-    return UserService(store, shard_map, FakeHasher())
+def units(store) -> FakeUnitsOfWork:
+    return FakeUnitsOfWork(store)
+
+
+@pytest.fixture
+def service(store, shard_map, units) -> UserService:
+    return UserService(store, shard_map, FakeHasher(), units=units)

@@ -2,8 +2,9 @@
 
 The store keeps categories on every shard and courses and reviews on the course's shard, as `PgCourseStore`
 does, and follows the schema's rules the service relies on (sql/migrations/0004, 0010): unique category slugs,
-a course published only with a lesson, one review per student, a claimed course reads as ARCHIVED. That the
-real store and the schema do the same is the integration tests' job.
+a course published only with a lesson, one review per student, a claimed course reads as ARCHIVED. Writes take
+the service's unit of work (`tests/unit/fake_units.FakeUnitsOfWork`), which undoes them when the body raises.
+That the real store and the schema do the same is the integration tests' job.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from shared import ids
 from shared.errors import AlreadyExists, FailedPrecondition, NotFound
 from shared.sharding import ShardMap
 from tests.unit.fake_keys import FakeKeys
+from tests.unit.fake_units import FakeUnitOfWork
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -43,18 +45,17 @@ class FakeCourseStore:
         return ids.encode(ids.EPOCH_MS + 1000 + self._sequence, number, self._sequence), self._clock
 
     # ---- categories ----------------------------------------------------------------------------
-    def create_category(self, home: str, shards: tuple[str, ...], name: str, slug: str, description: str,
+    def create_category(self, tx: FakeUnitOfWork, shards: tuple[str, ...], name: str, slug: str, description: str,
                         parent_id: int, request_id: str, fingerprint: bytes) -> Category:
+        home = tx.shard
         self.calls.append(("create_category", home))
         category_id, now = self._new(home)
         replay = self.keys[home].claim("courses.CreateCategory", request_id, fingerprint, category_id)
         if replay is not None:
             return self.categories[home][replay.resource_id]
         if any(c.slug == slug for c in self.categories[home].values()):
-            self.keys[home].release("courses.CreateCategory", request_id)
             raise AlreadyExists("category", "slug")
         if parent_id and parent_id not in self.categories[home]:
-            self.keys[home].release("courses.CreateCategory", request_id)
             raise FailedPrecondition("the parent category does not exist", reason="PARENT_CATEGORY_NOT_FOUND")
         category = Category(category_id, name, slug, description, parent_id, now)
         for shard in shards:
@@ -72,7 +73,8 @@ class FakeCourseStore:
         return rows[:limit]
 
     # ---- courses -------------------------------------------------------------------------------
-    def create_course(self, shard: str, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+    def create_course(self, tx: FakeUnitOfWork, draft: CourseDraft, request_id: str, fingerprint: bytes) -> Course:
+        shard = tx.shard
         self.calls.append(("create_course", shard))
         course_id, now = self._new(shard)
         replay = self.keys[shard].claim("courses.CreateCourse", request_id, fingerprint, course_id)
@@ -111,23 +113,25 @@ class FakeCourseStore:
                       key=lambda c: (c.created_at, c.id))
         return rows[:limit]
 
-    def update_course(self, shard: str, course_id: int, changes: dict, outline: tuple[Module, ...] | None,
-                      archive: bool) -> Course:
-        self.calls.append(("update_course", shard))
-        course = self.courses[shard].get(course_id)
-        if course is None:
-            raise NotFound("course", course_id)
-        if archive and course.state not in ("PUBLISHED", "ARCHIVED"):
-            raise FailedPrecondition(f"only a PUBLISHED course can be archived (this one is {course.state})",
-                                     reason="COURSE_NOT_PUBLISHED")
+    def lock_course_state(self, tx: FakeUnitOfWork, course_id: int) -> str | None:
+        self.calls.append(("lock_course_state", tx.shard))
+        course = self.courses[tx.shard].get(course_id)
+        return course.state if course else None
+
+    def save_course(self, tx: FakeUnitOfWork, course_id: int, changes: dict,
+                    outline: tuple[Module, ...] | None) -> Course:
+        shard = tx.shard
+        self.calls.append(("save_course", shard))
+        course = self.courses[shard][course_id]
         fields = {("price" if k == "price_amount" else k): v for k, v in changes.items()}
-        updated = dataclasses.replace(course, **fields, state="ARCHIVED" if archive else course.state,
+        updated = dataclasses.replace(course, **fields,
                                       modules=course.modules if outline is None else _numbered(course_id, outline),
                                       updated_at=self._new(shard)[1])
         self.courses[shard][course_id] = updated
         return updated
 
-    def publish_course(self, shard: str, course_id: int) -> Course:
+    def publish_course(self, tx: FakeUnitOfWork, course_id: int) -> Course:
+        shard = tx.shard
         self.calls.append(("publish_course", shard))
         course = self.courses[shard].get(course_id)
         if course is None:
@@ -140,7 +144,9 @@ class FakeCourseStore:
             self.courses[shard][course_id] = course
         return course
 
-    def claim_delete(self, shard: str, course_id: int, claim: uuid.UUID, *, stale_after_s: float) -> bool | None:
+    def claim_delete(self, tx: FakeUnitOfWork, course_id: int, claim: uuid.UUID, *,
+                     stale_after_s: float) -> bool | None:
+        shard = tx.shard
         self.calls.append(("claim_delete", shard))
         if course_id not in self.courses[shard]:
             return None
@@ -149,12 +155,13 @@ class FakeCourseStore:
         self.claims[course_id] = claim
         return True
 
-    def release_delete(self, shard: str, course_id: int, claim: uuid.UUID) -> None:
-        self.calls.append(("release_delete", shard))
+    def release_delete(self, tx: FakeUnitOfWork, course_id: int, claim: uuid.UUID) -> None:
+        self.calls.append(("release_delete", tx.shard))
         if self.claims.get(course_id) == claim:
             del self.claims[course_id]
 
-    def delete_course(self, shard: str, course_id: int, claim: uuid.UUID) -> bool:
+    def delete_course(self, tx: FakeUnitOfWork, course_id: int, claim: uuid.UUID) -> bool:
+        shard = tx.shard
         self.calls.append(("delete_course", shard))
         if self.claims.get(course_id) != claim:
             return False
@@ -172,8 +179,9 @@ class FakeCourseStore:
         return self.revenues[shard]
 
     # ---- reviews -------------------------------------------------------------------------------
-    def add_review(self, shard: str, course_id: int, student_id: int, rating: int, comment: str,
+    def add_review(self, tx: FakeUnitOfWork, course_id: int, student_id: int, rating: int, comment: str,
                    request_id: str, fingerprint: bytes) -> Review:
+        shard = tx.shard
         self.calls.append(("add_review", shard))
         review_id, now = self._new(shard)
         replay = self.keys[shard].claim("courses.AddReview", request_id, fingerprint, review_id)
@@ -188,7 +196,6 @@ class FakeCourseStore:
         elif any(r.course_id == course_id and r.student_id == student_id for r in self.reviews[shard].values()):
             failure = AlreadyExists("review", "student_id")
         if failure is not None:
-            self.keys[shard].release("courses.AddReview", request_id)
             raise failure
         review = Review(review_id, course_id, student_id, rating, comment, now, now)
         self.reviews[shard][review_id] = review

@@ -3,7 +3,8 @@
 The store keeps rows per shard, as `PgEnrollmentStore` does on the student's shard, and follows the schema's
 rules that the service relies on (sql/migrations/0005, 0008, 0010): one live enrollment per student and course,
 watched time only grows, a completed lesson stays completed, the enrollment completes with its last lesson.
-That the real store and the schema do the same is the integration tests' job.
+Writes take the service's unit of work (`tests/unit/fake_units.FakeUnitsOfWork`), which undoes them when the
+body raises. That the real store and the schema do the same is the integration tests' job.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from shared import ids
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from shared.sharding import ShardMap
 from tests.unit.fake_keys import FakeKeys
+from tests.unit.fake_units import FakeUnitOfWork
 
 ENROLL = "enrollments.Enroll"
 BATCH_PROGRESS = "enrollments.BatchRecordLessonProgress"
@@ -46,8 +48,9 @@ class FakeEnrollmentStore:
         self._sequence += 1
         return ids.encode(ids.EPOCH_MS + 1000 + self._sequence, self.shard_map.by_name(shard).number, self._sequence)
 
-    def enroll(self, shard: str, student_id: int, course: CourseSnapshot, request_id: str,
+    def enroll(self, tx: FakeUnitOfWork, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> tuple[Enrollment, bool]:
+        shard = tx.shard
         self.calls.append(("enroll", shard))
         new_id = self._new_id(shard)
         replay = self.keys[shard].claim(ENROLL, request_id, fingerprint, new_id)
@@ -55,11 +58,9 @@ class FakeEnrollmentStore:
             return self.rows[shard][replay.resource_id], False
         region = self.students[shard].get(student_id)
         if region is None:
-            self.keys[shard].release(ENROLL, request_id)
             raise FailedPrecondition("the student does not exist", reason="STUDENT_NOT_FOUND")
         if any(e.student_id == student_id and e.course_id == course.course_id and e.state != "CANCELLED"
                for e in self.rows[shard].values()):
-            self.keys[shard].release(ENROLL, request_id)
             raise AlreadyExists("enrollment", "course_id")
         self.lessons[shard].setdefault(course.course_id, course.lesson_ids)
         now = self._tick()
@@ -71,7 +72,8 @@ class FakeEnrollmentStore:
         self.rows[shard][new_id] = row
         return row, True
 
-    def withdraw(self, shard: str, enrollment_id: int, request_id: str) -> None:
+    def withdraw(self, tx: FakeUnitOfWork, enrollment_id: int, request_id: str) -> None:
+        shard = tx.shard
         self.calls.append(("withdraw", shard))
         self.keys[shard].release(ENROLL, request_id)
         self.rows[shard].pop(enrollment_id, None)
@@ -140,8 +142,9 @@ class FakeEnrollmentStore:
         assert progress is not None and enrollment is not None
         return progress, enrollment
 
-    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, tx: FakeUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
+        shard = tx.shard
         self.calls.append(("batch_record_progress", shard))
         if request_id:
             new, stored = self.keys[shard].claim_batch(BATCH_PROGRESS, request_id, fingerprint)
@@ -158,7 +161,8 @@ class FakeEnrollmentStore:
                        if e == enrollment_id and lesson > after_lesson), key=lambda p: p.lesson_id)
         return rows[:limit]
 
-    def cancel(self, shard: str, enrollment_id: int, reason: str) -> Enrollment:
+    def cancel(self, tx: FakeUnitOfWork, enrollment_id: int, reason: str) -> Enrollment:
+        shard = tx.shard
         self.calls.append(("cancel", shard))
         enrollment = self.rows[shard].get(enrollment_id)
         if enrollment is None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.users.domain import CreatedOutcome, NewUser, Profile, User, UserChanges
@@ -10,6 +9,7 @@ from shared import idempotency, ids
 from shared.errors import AlreadyExists, NotFound
 from shared.sharding import ShardMap
 from tests.unit.fake_keys import FakeKeys
+from tests.unit.fake_units import FakeUnitOfWork
 
 CREATE_METHOD = "users.CreateUser"
 BATCH_METHOD = "users.BatchCreateUsers"
@@ -21,7 +21,8 @@ class FakeHasher:
 
 
 class FakeUserStore:
-    """Mirrors PgUserStore: rows and idempotency keys on the home shard, email entries on the directory shard.
+    """Mirrors PgUserStore: rows and idempotency keys on the unit of work's home shard, email entries on the
+    directory shard the service names (an email already there is ALREADY_EXISTS, as the primary key).
 
     Per-shard dicts are public so tests can assert where each row landed.
     """
@@ -44,12 +45,9 @@ class FakeUserStore:
         self._sequence[shard] += 1
         return ids.encode(self._now_ms, self.shard_map.by_name(shard).number, self._sequence[shard])
 
-    def _email_taken(self, email: str, except_id: int | None = None) -> bool:
-        return any(u.email == email and u.id != except_id for rows in self.users.values() for u in rows.values())
-
-    def create(self, home: str, directory: str, user: NewUser, password_hash: str | None,
+    def create(self, tx: FakeUnitOfWork, directory: str, user: NewUser, password_hash: str | None,
                request_id: str, request_fingerprint: bytes) -> User:
-        keys = self.idempotency[home]
+        home, keys = tx.shard, self.idempotency[tx.shard]
         if request_id and (CREATE_METHOD, request_id) in keys:
             stored_fingerprint, stored_id = keys[(CREATE_METHOD, request_id)]
             idempotency.check_same_request(stored_fingerprint, request_fingerprint)
@@ -57,33 +55,68 @@ class FakeUserStore:
             if existing is None:
                 raise NotFound("user", stored_id)
             return existing
-        if self._email_taken(user.email) or user.email in self.directory[directory]:
-            raise AlreadyExists("user", "email", user.email)
         now = self._tick()
         user_id = self._next_id(home)
-        created = User(id=user_id, email=user.email, full_name=user.full_name, region=user.region, role=user.role,
-                       profile=user.profile, has_password=password_hash is not None, created_at=now,
-                       updated_at=now)
-        self.users[home][user_id] = created
-        self.directory[directory][user.email] = user_id
-        self.password_hashes[user_id] = password_hash
         if request_id:
             keys[(CREATE_METHOD, request_id)] = (request_fingerprint, user_id)
-        return created
+        self.users[home][user_id] = User(
+            id=user_id, email=user.email, full_name=user.full_name, region=user.region, role=user.role,
+            profile=user.profile, has_password=password_hash is not None, created_at=now, updated_at=now)
+        self.password_hashes[user_id] = password_hash
+        self.add_directory_entry(tx, directory, user.email, user_id)
+        return self.load(tx, user_id)
 
-    def batch_create(self, home: str, items: list[tuple[int, tuple[NewUser, str | None]]],
-                     directory_for: Callable[[str], str], request_id: str,
-                     request_fingerprint: bytes) -> list[CreatedOutcome]:
+    def load(self, tx: FakeUnitOfWork, user_id: int) -> User:
+        found = self.users[tx.shard].get(user_id)
+        if found is None:
+            raise NotFound("user", user_id)
+        return found
+
+    def lock_email(self, tx: FakeUnitOfWork, user_id: int) -> str | None:
+        found = self.users[tx.shard].get(user_id)
+        return found.email if found else None
+
+    def save_changes(self, tx: FakeUnitOfWork, user_id: int, changes: UserChanges) -> None:
+        old = self.users[tx.shard][user_id]
+        if changes.password_hash is not None:
+            self.password_hashes[user_id] = changes.password_hash
+        fields = {k: v for k, v in (("full_name", changes.full_name), ("email", changes.email),
+                                    ("role", changes.role)) if v is not None}
+        self.users[tx.shard][user_id] = dataclasses.replace(
+            old, **fields, profile=dataclasses.replace(old.profile, **changes.profile) if changes.profile
+            else old.profile, has_password=old.has_password or changes.password_hash is not None,
+            updated_at=self._tick())
+
+    def add_directory_entry(self, tx: FakeUnitOfWork, directory: str, email: str, user_id: int) -> None:
+        assert tx.across, "a directory entry is written in a cross-shard unit of work"
+        if email in self.directory[directory]:
+            raise AlreadyExists("user", "email", email)
+        self.directory[directory][email] = user_id
+
+    def remove_directory_entry(self, tx: FakeUnitOfWork, directory: str, email: str, user_id: int) -> None:
+        if self.directory[directory].get(email) == user_id:
+            del self.directory[directory][email]
+
+    def delete(self, tx: FakeUnitOfWork, user_id: int) -> str | None:
+        user = self.users[tx.shard].pop(user_id, None)
+        if user is None:
+            return None
+        self.password_hashes.pop(user_id, None)
+        return user.email
+
+    def batch_create(self, tx: FakeUnitOfWork, items: list[tuple[int, tuple[NewUser, str | None]]],
+                     directories: dict[str, str], request_id: str, request_fingerprint: bytes) -> list[CreatedOutcome]:
         """As PgUserStore: a user for each item whose email is free, ALREADY_EXISTS for the others; a replay of
         `request_id` answers the stored results."""
+        home = tx.shard
         results: list[tuple[int, int | None]] | None = None
         if request_id:
             new, results = self.batch_keys[home].claim_batch(BATCH_METHOD, request_id, request_fingerprint)
         if results is None:
             results = []
             for index, (user, password_hash) in items:
-                taken = self._email_taken(user.email) or user.email in self.directory[directory_for(user.email)]
-                results.append((index, None if taken else self.create(home, directory_for(user.email), user,
+                taken = user.email in self.directory[directories[user.email]]
+                results.append((index, None if taken else self.create(tx, directories[user.email], user,
                                                                       password_hash, "", b"").id))
             if request_id:
                 self.batch_keys[home].store_batch(BATCH_METHOD, request_id, results)
@@ -100,35 +133,6 @@ class FakeUserStore:
         rows = sorted((u for u in self.users[shard].values() if u.region == region and u.id > after_id),
                       key=lambda u: u.id)
         return rows[:limit]
-
-    def update(self, home: str, user_id: int, changes: UserChanges,
-               directory_for: Callable[[str], str]) -> User:
-        old = self.users[home].get(user_id)
-        if old is None:
-            raise NotFound("user", user_id)
-        if changes.email is not None and changes.email != old.email:
-            if self._email_taken(changes.email, except_id=user_id):
-                raise AlreadyExists("user", "email", changes.email)
-            del self.directory[directory_for(old.email)][old.email]
-            self.directory[directory_for(changes.email)][changes.email] = user_id
-        if changes.password_hash is not None:
-            self.password_hashes[user_id] = changes.password_hash
-        fields = {k: v for k, v in (("full_name", changes.full_name), ("email", changes.email),
-                                    ("role", changes.role)) if v is not None}
-        updated = dataclasses.replace(
-            old, **fields, profile=dataclasses.replace(old.profile, **changes.profile) if changes.profile
-            else old.profile, has_password=old.has_password or changes.password_hash is not None,
-            updated_at=self._tick())
-        self.users[home][user_id] = updated
-        return updated
-
-    def delete(self, home: str, user_id: int, directory_for: Callable[[str], str]) -> bool:
-        user = self.users[home].pop(user_id, None)
-        if user is None:
-            return False
-        self.directory[directory_for(user.email)].pop(user.email, None)
-        self.password_hashes.pop(user_id, None)
-        return True
 
 
 def empty_profile() -> dict[str, str]:

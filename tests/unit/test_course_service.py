@@ -12,6 +12,7 @@ from services.courses.service import CourseService
 from shared.auth.caller import Caller, acting_as
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from tests.unit.courses_fakes import FakeCourseStore, FakeEnrollments
+from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.unit_helpers import Serial, an_id
 
 OUTLINE = [Module("Basics", (Lesson("Hello", "VIDEO", 60), Lesson("Quiz", "QUIZ", 0)))]
@@ -30,8 +31,13 @@ def enrollments() -> FakeEnrollments:
 
 
 @pytest.fixture
-def service(store, shard_map, enrollments) -> CourseService:
-    return CourseService(store, shard_map, enrollments, Serial())
+def units(store) -> FakeUnitsOfWork:
+    return FakeUnitsOfWork(store)
+
+
+@pytest.fixture
+def service(store, shard_map, enrollments, units) -> CourseService:
+    return CourseService(store, shard_map, enrollments, Serial(), units=units)
 
 
 def create(service, shard_map, shard="eu", sequence=1, **overrides):
@@ -121,6 +127,35 @@ def test_only_a_published_course_is_archived_and_only_archived_is_accepted(servi
     assert refused.value.reason == "COURSE_NOT_PUBLISHED"
     service.publish_course(course.id)
     assert service.update_course(course.id, **archive, state="ARCHIVED").state == "ARCHIVED"
+
+
+def test_a_refused_archive_writes_none_of_the_other_changes_of_its_update(service, store, units, shard_map):
+    course = create(service, shard_map)
+    store.calls.clear()
+    with pytest.raises(FailedPrecondition):
+        service.update_course(course.id, ["title", "state"], "Renamed", "", "", 0, "", "", "", "", "ARCHIVED", [])
+    assert store.courses["eu"][course.id].title == "Python"
+    assert units.opened[-1] == ("write", "eu") and store.calls == [("lock_course_state", "eu")]
+
+
+def test_an_update_that_lost_a_race_runs_again_whole_in_a_new_unit_of_work(service, store, units, shard_map):
+    course = create(service, shard_map)
+    service.publish_course(course.id)
+    units.opened.clear()
+    units.lose_races(2)
+    updated = service.update_course(course.id, ["title", "state"], "Renamed", "", "", 0, "", "", "", "", "ARCHIVED",
+                                    [])
+    assert (updated.title, updated.state) == ("Renamed", "ARCHIVED") == (store.courses["eu"][course.id].title,
+                                                                          store.courses["eu"][course.id].state)
+    assert units.opened == [("write", "eu")] * 3 and units.rolled_back == 2
+
+
+def test_a_category_refused_on_its_slug_leaves_its_request_id_unclaimed(service, store, units):
+    service.create_category("Web", "web", "", 0, request_id="first")
+    with pytest.raises(AlreadyExists):
+        service.create_category("Web again", "web", "", 0, request_id="second")
+    assert units.opened[-1] == ("across", "na") and units.rolled_back == 1
+    assert all(("courses.CreateCategory", "second") not in keys.creates for keys in store.keys.values())
 
 
 def test_a_course_without_lessons_cannot_be_published(service, shard_map):

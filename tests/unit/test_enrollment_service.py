@@ -10,6 +10,7 @@ from services.enrollments.service import MAX_SECONDS, EnrollmentService
 from shared.auth.caller import Caller, acting_as
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from tests.unit.enrollments_fakes import FakeCatalog, FakeEnrollmentStore
+from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.unit_helpers import Serial, an_id
 
 
@@ -24,8 +25,13 @@ def catalog() -> FakeCatalog:
 
 
 @pytest.fixture
-def service(store, shard_map, catalog) -> EnrollmentService:
-    return EnrollmentService(store, shard_map, catalog, Serial())
+def units(store) -> FakeUnitsOfWork:
+    return FakeUnitsOfWork(store)
+
+
+@pytest.fixture
+def service(store, shard_map, catalog, units) -> EnrollmentService:
+    return EnrollmentService(store, shard_map, catalog, Serial(), units=units)
 
 
 @pytest.fixture
@@ -181,11 +187,11 @@ def test_a_batch_reports_each_item_as_the_single_call_would(service, enrolled, s
 def test_a_shard_that_fails_fails_only_its_own_items(service, enrolled, store, shard_map):
     other = an_id(shard_map, "na", 5)
 
-    def down(shard, items, request_id, fingerprint):
+    def down(tx, items, request_id, fingerprint):
         raise Unavailable("shard na is down")
 
     real = store.batch_record_progress
-    store.batch_record_progress = lambda shard, *rest: down(shard, *rest) if shard == "na" else real(shard, *rest)
+    store.batch_record_progress = lambda tx, *rest: down(tx, *rest) if tx.shard == "na" else real(tx, *rest)
     outcomes = service.batch_record_progress([ProgressItem(other, 1, 1, 1, False),
                                               ProgressItem(enrolled.id, 12, 5, 5, False)], "")
     assert isinstance(outcomes[0].error, Unavailable) and outcomes[1].error is None
@@ -216,3 +222,22 @@ def test_a_course_is_counted_on_every_shard(service, store, catalog, shard_map):
         service.enroll(student, course.course_id, "")
     assert service.count_course_enrollments(course.course_id) == 3
     assert {s for name, s in store.calls if name == "count_course_enrollments"} == {"na", "eu", "apac"}
+
+
+def test_a_refused_enrollment_leaves_its_request_id_to_be_judged_afresh(service, enrolled, units):
+    with pytest.raises(AlreadyExists):
+        service.enroll(enrolled.student_id, enrolled.course_id, "req-2")
+    assert units.opened[-1] == ("write", "eu") and units.rolled_back == 1
+    service.cancel(enrolled.id, "")
+    again = service.enroll(enrolled.student_id, enrolled.course_id, "req-2")
+    assert again.id != enrolled.id and again.state == "ACTIVE"
+
+
+def test_a_batch_part_that_lost_a_race_runs_again_whole_and_its_replay_matches(service, enrolled, units, store):
+    items = [ProgressItem(enrolled.id, 11, 30, 30, True), ProgressItem(enrolled.id, 12, 5, 5, False)]
+    units.lose_races(1)
+    first = service.batch_record_progress(items, "batch-1")
+    assert units.opened[-2:] == [("write", "eu")] * 2 and units.rolled_back == 1
+    assert [o.error for o in first] == [None, None] and first[1].enrollment.progress_percent == 33.33
+    assert service.batch_record_progress(items, "batch-1") == first
+    assert store.progress["eu"][(enrolled.id, 11)].watched_seconds == 30

@@ -1,7 +1,8 @@
 """How `elearn health` judges what a PostgreSQL node says about itself, and how it prints the verdicts."""
 from __future__ import annotations
 
-from launcher.health import Check, Limits, _judge, pg_address, render
+from launcher.health import Check, Limits, _judge, render
+from shared.pg.admin import address
 
 
 def replica(**facts) -> dict:
@@ -27,7 +28,7 @@ def test_a_replica_that_does_not_stream_or_lags_is_unhealthy():
 
 
 def test_addresses_never_show_credentials():
-    assert pg_address("host=db port=5433 dbname=x user=u password=secret") == "db:5433"
+    assert address("host=db port=5433 dbname=x user=u password=secret") == "db:5433"
 
 
 def test_the_table_ends_with_a_verdict_naming_what_is_unhealthy():

@@ -1,5 +1,6 @@
-"""The payments service over the in-memory store: placement on the payer's shard, bad input rejected before any
-write, idempotency fingerprints, keyset pages, and the revenue report merged from every shard."""
+"""The payments service over the in-memory store and unit of work: placement on the payer's shard, bad input
+rejected before any write, idempotency fingerprints, when the processor is asked (once, with the enrollment held,
+never for an enrollment that cannot be paid), keyset pages, and the revenue report merged from every shard."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -8,12 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from services.payments.domain import CurrencyRevenue, StoredMethod
+from services.payments.domain import CurrencyRevenue, HeldEnrollment, StoredMethod
 from services.payments.processor import SandboxProcessor
 from services.payments.service import PaymentService
-from shared.errors import InvalidArgument, NotFound
+from shared.errors import FailedPrecondition, InvalidArgument, NotFound
 from shared.settings import local_topology, parse_shard_map
-from tests.unit.payments_fakes import FakePaymentStore, OpenCourses
+from tests.unit.fake_units import FakeUnitsOfWork
+from tests.unit.payments_fakes import FakePaymentStore
 from tests.unit.unit_helpers import an_id
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
@@ -29,11 +31,49 @@ def store(shard_map):
     return FakePaymentStore(shard_map)
 
 
+class CountingProcessor(SandboxProcessor):
+    """The sandbox, counting what it was asked and checking the store held the enrollment first."""
+
+    def __init__(self, store: FakePaymentStore):
+        super().__init__(clock=lambda: NOW)
+        self.store, self.asked = store, 0
+
+    def authorize(self, method, amount, currency):
+        assert [name for name, _ in self.store.calls][-2:] == ["hold_enrollment", "method_on_file"]
+        self.asked += 1
+        return super().authorize(method, amount, currency)
+
+
+class Courses:
+    """The courses service, with the courses it finds closed."""
+
+    def __init__(self) -> None:
+        self.closed: set[int] = set()
+
+    def check_open(self, course_id: int) -> None:
+        if course_id in self.closed:
+            raise FailedPrecondition(f"course {course_id} is not open", reason="COURSE_NOT_PUBLISHED")
+
+
 @pytest.fixture
-def service(store, shard_map):
+def units(store):
+    return FakeUnitsOfWork(store)
+
+
+@pytest.fixture
+def processor(store):
+    return CountingProcessor(store)
+
+
+@pytest.fixture
+def courses():
+    return Courses()
+
+
+@pytest.fixture
+def service(store, shard_map, units, processor, courses):
     with ThreadPoolExecutor(max_workers=3) as fan_out:
-        yield PaymentService(store, shard_map, SandboxProcessor(clock=lambda: NOW), fan_out, clock=lambda: NOW,
-                             courses=OpenCourses())
+        yield PaymentService(store, shard_map, processor, fan_out, clock=lambda: NOW, courses=courses, units=units)
 
 
 
@@ -51,7 +91,8 @@ def fields(caught) -> set[str]:
 
 def test_a_payment_goes_to_the_payers_shard_with_normalised_money(service, store, shard_map):
     payment = pay(service, shard_map, "apac")
-    assert store.calls == [("create_payment", "apac")]
+    assert store.calls == [(name, "apac") for name in ("begin_payment", "hold_enrollment", "method_on_file",
+                                                        "take_payment")]
     assert (payment.transaction.amount, payment.transaction.currency, payment.transaction.description) == (
         Decimal("19.90"), "EUR", "Course")
     assert payment.invoice.total == Decimal("19.90")
@@ -85,6 +126,44 @@ def test_a_repeat_replays_and_the_same_key_with_other_parameters_is_refused(serv
     with pytest.raises(InvalidArgument) as caught:
         pay(service, shard_map, amount="20.00")
     assert fields(caught) == {"request_id"} and caught.value.reason == "REQUEST_ID_REUSED"
+
+
+def test_a_paid_enrollment_is_not_charged_again_and_the_processor_is_not_asked(service, store, processor,
+                                                                                shard_map):
+    first = pay(service, shard_map)
+    with pytest.raises(FailedPrecondition) as caught:
+        pay(service, shard_map, request_id="req-2")
+    assert caught.value.reason == "ENROLLMENT_NOT_UNPAID" and processor.asked == 1
+    assert [t.id for t in store.transactions.values()] == [first.transaction.id]
+
+
+@pytest.mark.parametrize("held", [HeldEnrollment(1, "CANCELLED", "UNPAID", Decimal("19.90"), "EUR"),
+                                  HeldEnrollment(1, "ACTIVE", "REFUNDED", Decimal("19.90"), "EUR")],
+                         ids=["cancelled", "refunded"])
+def test_an_enrollment_that_cannot_be_paid_never_reaches_the_processor(service, store, processor, shard_map, held):
+    store.enrollments[an_id(shard_map, "eu", 2)] = held
+    with pytest.raises(FailedPrecondition):
+        pay(service, shard_map)
+    assert processor.asked == 0 and store.transactions == {}
+
+
+def test_a_closed_course_is_refused_before_the_processor_and_leaves_the_request_id_free(service, store, processor,
+                                                                                       courses, shard_map):
+    courses.closed.add(1)
+    with pytest.raises(FailedPrecondition) as caught:
+        pay(service, shard_map)
+    assert caught.value.reason == "COURSE_NOT_PUBLISHED" and processor.asked == 0 and store.transactions == {}
+    courses.closed.clear()
+    assert pay(service, shard_map).transaction.status == "SUCCEEDED"  # the same request_id, judged afresh
+
+
+def test_a_charge_that_lost_races_runs_again_whole_and_asks_the_processor_once(service, store, units, processor,
+                                                                              shard_map):
+    units.lose_races(2)
+    payment = pay(service, shard_map)
+    assert units.opened == [("write", "eu")] * 3 and units.rolled_back == 2
+    assert processor.asked == 1 and list(store.transactions) == [payment.transaction.id]
+    assert payment.transaction.status == "SUCCEEDED" and len(store.invoices) == 1
 
 
 def test_a_declined_card_gives_a_failed_charge_without_invoice(service, store, shard_map):
@@ -138,7 +217,8 @@ def test_reads_go_to_the_shard_their_id_names(service, store, shard_map):
 
 def test_transactions_page_by_created_at_then_id(service, shard_map):
     user = an_id(shard_map, "eu")
-    made = [pay(service, shard_map, user_id=user, request_id=f"r{n}").transaction.id for n in range(5)]
+    made = [pay(service, shard_map, user_id=user, enrollment_id=an_id(shard_map, "eu", 10 + n),
+                request_id=f"r{n}").transaction.id for n in range(5)]
     seen, token = [], ""
     while True:
         page, token = service.list_transactions(user, 2, token)

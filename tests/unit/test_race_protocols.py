@@ -11,8 +11,9 @@ from services.courses.service import CourseService
 from services.enrollments.domain import CourseSnapshot, Enrollment
 from services.enrollments.service import EnrollmentService
 from services.payments.domain import StoredMethod
-from services.payments.store import authorize_once
+from services.payments.processor import authorize_once
 from shared.errors import Aborted, FailedPrecondition, NotFound, Unavailable
+from tests.unit.fake_units import FakeUnitsOfWork
 from tests.unit.unit_helpers import Serial, an_id
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
@@ -38,7 +39,7 @@ class FakeEnrollmentStore:
     def __init__(self, created: bool = True):
         self.created, self.rows, self.withdrawn = created, {}, []
 
-    def enroll(self, shard, student_id, course, request_id, fingerprint):
+    def enroll(self, tx, student_id, course, request_id, fingerprint):
         row = Enrollment(id=len(self.rows) + 1, student_id=student_id, course_id=course.course_id, region="EUROPE",
                          state="ACTIVE", payment_state="UNPAID", progress_percent=0.0, course_title=course.title,
                          course_price=course.price, course_currency=course.currency, enrolled_at=NOW,
@@ -46,8 +47,8 @@ class FakeEnrollmentStore:
         self.rows[row.id] = row
         return row, self.created
 
-    def withdraw(self, shard, enrollment_id, request_id):
-        self.withdrawn.append((shard, enrollment_id, request_id))
+    def withdraw(self, tx, enrollment_id, request_id):
+        self.withdrawn.append((tx.shard, enrollment_id, request_id))
         del self.rows[enrollment_id]
 
     def count_course_enrollments(self, shard, course_id):
@@ -57,7 +58,8 @@ class FakeEnrollmentStore:
 def enroll(shard_map, open_after_commit, created: bool = True):
     course_id = an_id(shard_map, "apac", 7)
     store = FakeEnrollmentStore(created)
-    service = EnrollmentService(store, shard_map, FakeCatalog(course_id, open_after_commit), Serial())
+    service = EnrollmentService(store, shard_map, FakeCatalog(course_id, open_after_commit), Serial(),
+                                units=FakeUnitsOfWork(store))
     return service, store, lambda: service.enroll(an_id(shard_map, "eu", 1), course_id, "req-1")
 
 
@@ -96,14 +98,14 @@ class FakeCourseStore:
     def __init__(self, claim_result=True, delete_result=True):
         self.claim_result, self.delete_result, self.log = claim_result, delete_result, []
 
-    def claim_delete(self, shard, course_id, claim, *, stale_after_s):
+    def claim_delete(self, tx, course_id, claim, *, stale_after_s):
         self.log.append("claim")
         return self.claim_result
 
-    def release_delete(self, shard, course_id, claim):
+    def release_delete(self, tx, course_id, claim):
         self.log.append("release")
 
-    def delete_course(self, shard, course_id, claim):
+    def delete_course(self, tx, course_id, claim):
         self.log.append("delete")
         return self.delete_result
 
@@ -131,7 +133,7 @@ class FakeEnrollments:
 ], ids=["no-enrollments", "enrolled", "cannot-count", "no-course", "claimed-by-another", "claim-taken-over"])
 def test_delete_course_deletes_only_under_its_claim(shard_map, store_args, count, error, log):
     store = FakeCourseStore(**store_args)
-    service = CourseService(store, shard_map, FakeEnrollments(count), Serial())
+    service = CourseService(store, shard_map, FakeEnrollments(count), Serial(), units=FakeUnitsOfWork(store))
     course_id = an_id(shard_map, "na", 5)
     if error is None:
         service.delete_course(course_id)

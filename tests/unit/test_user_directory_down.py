@@ -11,10 +11,10 @@ def down(store, shard_map, shard: str, reason: str | None = None) -> None:
     """Make the fake store fail like PgUserStore does when `shard` cannot be written."""
     real = store.create
 
-    def create_or_fail(home, directory, *args):
-        if shard in (home, directory):
+    def create_or_fail(tx, directory, *args):
+        if shard in (tx.shard, directory):
             raise ShardUnavailable(shard, "primary", reason=reason)
-        return real(home, directory, *args)
+        return real(tx, directory, *args)
 
     store.create = create_or_fail
 
