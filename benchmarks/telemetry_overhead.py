@@ -2,9 +2,10 @@
 and an enrollments service started for the measurement with telemetry on (metrics, access log, traces
 sampled at 1 %) and off, side by side on the same cluster. Both pairs are fresh processes, alike but for
 ELEARN_TELEMETRY, so the ratio is the step's cost alone (target: on/off >= 0.95). Beside the rates, the CPU
-time the pair spent per call (every call, the warm-up's too), which a busy machine moves much less than the
-rate. `make bench` measures it once; `make bench-telemetry` (python -m benchmarks.telemetry_overhead
---data-dir DIR --rounds N) alone, N times over, with fresh pairs each round, so the spread shows."""
+time the pair spent per call (every call, the warm-up's too; less what the pair spends idle: health checks,
+the replica monitor), which a busy machine moves much less than the rate. `make bench` measures it once;
+`make bench-telemetry` (python -m benchmarks.telemetry_overhead --data-dir DIR --rounds N) alone, N times
+over, with fresh pairs each round, so the spread shows."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 
 from benchmarks.measure import Figures, side_by_side
@@ -26,6 +28,7 @@ from launcher.processes import wait_serving
 
 SAMPLE_RATIO = "0.01"
 CONCURRENCY = 1
+IDLE_S = 4.0  # how long each pair's idle CPU (background loops) is measured, to be subtracted
 
 
 def _free_port() -> int:
@@ -45,22 +48,33 @@ def cpu_s(pids: Sequence[int]) -> float:
 
 
 class _Metered:
-    """A measurement run that also adds up the CPU time its pair of processes spent and the calls it made."""
+    """A measurement run that also adds up the CPU time its pair of processes spent, the time it took and the
+    calls it made; `idle_cpu_per_s` is what the pair spends a second without calls."""
 
     def __init__(self, pids: Sequence[int], run: Callable[[float], Figures]) -> None:
         self.pids, self.run = pids, run
-        self.cpu_s = 0.0
+        self.cpu_s = self.wall_s = self.idle_cpu_per_s = 0.0
         self.calls = 0
 
     def __call__(self, seconds: float) -> Figures:
-        before = cpu_s(self.pids)
+        cpu_before, wall_before = cpu_s(self.pids), time.perf_counter()
         figures = self.run(seconds)
-        self.cpu_s += cpu_s(self.pids) - before
+        self.cpu_s += cpu_s(self.pids) - cpu_before
+        self.wall_s += time.perf_counter() - wall_before
         self.calls += figures.all_calls
         return figures
 
     def us_per_call(self) -> float:
-        return self.cpu_s / self.calls * 1e6 if self.calls else 0.0
+        busy = self.cpu_s - self.idle_cpu_per_s * self.wall_s
+        return busy / self.calls * 1e6 if self.calls else 0.0
+
+
+def idle_cpu_per_s(metered: Sequence[_Metered], seconds: float) -> None:
+    """Each pair's CPU time a second while no calls are made (all pairs idle at once), into idle_cpu_per_s."""
+    before = [cpu_s(m.pids) for m in metered]
+    time.sleep(seconds)
+    for m, cpu in zip(metered, before, strict=True):
+        m.idle_cpu_per_s = (cpu_s(m.pids) - cpu) / seconds
 
 
 @contextlib.contextmanager
@@ -110,6 +124,7 @@ def measure(layout: Layout, drive: Callable[[str, str, int, float], Figures], se
                 "on": _Metered(on_pids, lambda s: drive(on, "telemetry on (1 % traced)", CONCURRENCY, s)),
                 "off": _Metered(off_pids, lambda s: drive(off, "telemetry off", CONCURRENCY, s)),
             }
+            idle_cpu_per_s(list(metered.values()), IDLE_S)
             measured = side_by_side(metered, seconds)
     for figures in measured.values():
         print(figures.line())
@@ -123,7 +138,8 @@ def measure(layout: Layout, drive: Callable[[str, str, int, float], Figures], se
     cpu_on, cpu_off = metered["on"].us_per_call(), metered["off"].us_per_call()
     print(f"single call: CPU of gateway + enrollments per call, telemetry on {cpu_on:.0f} us, off {cpu_off:.0f} us "
           f"(on/off = {cpu_on / cpu_off if cpu_off else 0.0:.3f}, over {metered['on'].calls:,} and "
-          f"{metered['off'].calls:,} calls)")
+          f"{metered['off'].calls:,} calls; idle CPU {metered['on'].idle_cpu_per_s * 1000:.0f} and "
+          f"{metered['off'].idle_cpu_per_s * 1000:.0f} ms a second subtracted)")
     return ratio
 
 
