@@ -1,7 +1,9 @@
 """The CPU time the telemetry step adds to one call, in-process (no network, no other process): the server
 step's wrapper around a handler that does nothing, with a call's usual metadata and trailers, at the default
-settings (1 % traced, access log capped at 100 lines a second) and with every call logged. CPU time, not wall
-time, so a loaded machine moves the figures little; `python -m benchmarks.telemetry_step`."""
+settings (1 % traced, access log capped at 100 lines a second) and with every call logged; then the rest of a
+call's telemetry budget: the gateway's client-side observation of its call to the backend, and one SQL statement
+timed (a call makes a few). CPU time, not wall time, so a loaded machine moves the figures little;
+`python -m benchmarks.telemetry_step`."""
 from __future__ import annotations
 
 import io
@@ -16,6 +18,8 @@ import grpc
 from shared import logs
 from shared.telemetry import tracing
 from shared.telemetry.access_log import AccessLog
+from shared.telemetry.client import ClientCall
+from shared.telemetry.metrics import QUERY_SECONDS
 from shared.telemetry.step import TelemetryStep
 
 METHOD = "/elearning.enrollments.v1.EnrollmentService/RecordLessonProgress"
@@ -62,6 +66,15 @@ def main() -> int:
         wrapped = TelemetryStep(AccessLog(1.0, max_per_s)).wrap(_handler, METHOD)
         context = _Context(metadata)
         print(f"{label:<45} {cpu_us(lambda: wrapped(1, context), number) - bare:6.1f} us CPU per call")
+    client = ClientCall(METHOD, "127.0.0.1:50063")
+
+    def client_call() -> None:
+        with client.attempt():
+            pass
+
+    query_seconds = QUERY_SECONDS.labels("eu", "primary")
+    print(f"{'client side of a call (gateway to backend)':<45} {cpu_us(client_call, number) - bare:6.1f} us CPU")
+    print(f"{'one SQL statement timed':<45} {cpu_us(lambda: query_seconds.observe(0.001), number) - bare:6.1f} us CPU")
     return 0
 
 
