@@ -1,8 +1,10 @@
 """Drive one unary RPC at a fixed concurrency for a while with grpc.aio and summarise rate and latency; run
-several measurements side by side (A B C C B A) so that a machine whose speed drifts weighs on all alike."""
+several measurements side by side (A B C C B A) so that a machine whose speed drifts weighs on all alike, or
+at once (at_once), so that a noisy one does."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,3 +88,16 @@ def side_by_side(runs: Mapping[str, Callable[[float], Figures]], seconds: float)
     for name in [*runs, *reversed(list(runs))]:
         halves[name].append(runs[name](seconds / 2))
     return {name: combine(parts) for name, parts in halves.items()}
+
+
+def at_once(runs: Mapping[str, Callable[[float], Figures]], seconds: float) -> dict[str, Figures]:
+    """Every run at the same time, each in its own thread, for `seconds`: what else the host is doing weighs on
+    all of them at every moment (side_by_side only evens out a drift), at the price of their sharing it."""
+    measured: dict[str, Figures] = {}
+    threads = [threading.Thread(target=lambda name=name: measured.__setitem__(name, runs[name](seconds)))
+               for name in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {name: measured[name] for name in runs}
