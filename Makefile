@@ -8,7 +8,7 @@ DEMO_CALLS ?= 3000
 
 BENCH_DIR ?= .elearn/bench
 
-.PHONY: venv system-deps demo test unit lint protos bench bench-gateway bench-failover bench-loaddriver bench-scale up down status clean \
+.PHONY: venv system-deps demo test unit lint protos bench bench-gateway bench-failover bench-loaddriver bench-telemetry bench-scale up down status clean \
         k8s-validate
 
 $(STAMP): pyproject.toml
@@ -89,6 +89,14 @@ bench: venv system-deps
 	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
 	$(BIN)/python -m benchmarks.write_path --data-dir $(BENCH_DIR)
 
+## bench-telemetry: the single-call rate with telemetry on and off, side by side, ROUNDS times (default 3).
+ROUNDS ?= 3
+bench-telemetry: venv system-deps
+	@set -e; \
+	trap '$(BIN)/elearn down --data-dir $(BENCH_DIR)' EXIT; \
+	$(BIN)/elearn up --data-dir $(BENCH_DIR) --port-offset 200 > /dev/null; \
+	$(BIN)/python -m benchmarks.telemetry_overhead --data-dir $(BENCH_DIR) --rounds $(ROUNDS)
+
 ## bench-scale: p50/p99 of the main calls at 1x, 10x, 100x the default data (FACTORS=1,10 for a shorter run;
 ## SCALE_PORT_OFFSET and SCALE_DIR to run it beside another cluster).
 SCALE_DIR ?= .elearn/bench-scale
@@ -121,7 +129,8 @@ k8s-validate: venv system-deps
 	  done; echo "$$overlay: valid"; \
 	done
 
-## bench-loaddriver: the load driver's peak RSS beside the number of calls, against a fast fake backend.
+## bench-loaddriver: the load driver's RSS as a run passes each of CALLS (default 10k 100k 300k; 1000000 supported)
+## calls against a fast fake backend, then its peak.
 bench-loaddriver: venv
 	$(BIN)/python -m benchmarks.load_memory $(if $(CALLS),--calls $(CALLS))
 

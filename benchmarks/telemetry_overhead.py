@@ -1,9 +1,15 @@
 """What telemetry costs a call: the single-call rate (concurrency 1) of RecordLessonProgress through a gateway
 and an enrollments service started for the measurement with telemetry on (metrics, access log, traces
 sampled at 1 %) and off, side by side on the same cluster. Both pairs are fresh processes, alike but for
-ELEARN_TELEMETRY, so the ratio is the step's cost alone (target: on/off >= 0.95)."""
+ELEARN_TELEMETRY, so the ratio is the step's cost alone (target: on/off >= 0.95). Beside the rates, the CPU
+time the pair spent per call (every call, the warm-up's too; less what the pair spends idle: health checks,
+the replica monitor), which a busy machine moves much less than the rate. `make bench` measures it once;
+`make bench-telemetry` (python -m benchmarks.telemetry_overhead --data-dir DIR --rounds N) alone, N times
+over, with fresh pairs each round, so the spread shows."""
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -13,14 +19,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 
-from benchmarks.measure import Figures, side_by_side
+from benchmarks.measure import Figures, at_once, side_by_side
 from launcher.layout import Layout
 from launcher.processes import wait_serving
 
 SAMPLE_RATIO = "0.01"
 CONCURRENCY = 1
+IDLE_S = 4.0  # how long each pair's idle CPU (background loops) is measured, to be subtracted
 
 
 def _free_port() -> int:
@@ -29,10 +37,50 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_s(pids: Sequence[int]) -> float:
+    """User and system CPU time of the processes `pids` so far, in seconds (from /proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        # After the command name in parentheses: state is field 0, utime 11 and stime 12.
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class _Metered:
+    """A measurement run that also adds up the CPU time its pair of processes spent, the time it took and the
+    calls it made; `idle_cpu_per_s` is what the pair spends a second without calls."""
+
+    def __init__(self, pids: Sequence[int], run: Callable[[float], Figures]) -> None:
+        self.pids, self.run = pids, run
+        self.cpu_s = self.wall_s = self.idle_cpu_per_s = 0.0
+        self.calls = 0
+
+    def __call__(self, seconds: float) -> Figures:
+        cpu_before, wall_before = cpu_s(self.pids), time.perf_counter()
+        figures = self.run(seconds)
+        self.cpu_s += cpu_s(self.pids) - cpu_before
+        self.wall_s += time.perf_counter() - wall_before
+        self.calls += figures.all_calls
+        return figures
+
+    def us_per_call(self) -> float:
+        busy = self.cpu_s - self.idle_cpu_per_s * self.wall_s
+        return busy / self.calls * 1e6 if self.calls else 0.0
+
+
+def idle_cpu_per_s(metered: Sequence[_Metered], seconds: float) -> None:
+    """Each pair's CPU time a second while no calls are made (all pairs idle at once), into idle_cpu_per_s."""
+    before = [cpu_s(m.pids) for m in metered]
+    time.sleep(seconds)
+    for m, cpu in zip(metered, before, strict=True):
+        m.idle_cpu_per_s = (cpu_s(m.pids) - cpu) / seconds
+
+
 @contextlib.contextmanager
-def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[str]:
+def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[tuple[str, list[int]]]:
     """An enrollments service and a gateway routing to it, with ELEARN_TELEMETRY=`telemetry`; yields the
-    gateway's address."""
+    gateway's address and the two processes' IDs."""
     host = layout.ports.host
     topology = json.loads(layout.topology_file.read_text())
     enrollments, gateway = f"{host}:{_free_port()}", f"{host}:{_free_port()}"
@@ -55,7 +103,7 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[str]
             if not wait_serving(address, health, 120, alive=lambda: started[-1].poll() is None,
                                 tls=layout.client_tls()):
                 raise RuntimeError(f"{module} (telemetry {telemetry}) did not serve; see {log.name}")
-        yield gateway
+        yield gateway, [proc.pid for proc in started]
     finally:
         for proc in reversed(started):
             proc.send_signal(signal.SIGTERM)
@@ -66,22 +114,64 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[str]
                 proc.kill()
 
 
-def measure(layout: Layout, drive: Callable[[str, str, int, float], Figures], seconds: float) -> float:
-    """Prints both rates and their ratio (telemetry on / off); returns the ratio."""
-    with tempfile.TemporaryDirectory(prefix="elearn-telemetry-bench-") as tmp:
-        folder = pathlib.Path(tmp)
-        with _pair(layout, "on", folder) as on, _pair(layout, "off", folder) as off:
-            measured = side_by_side({
-                "on": lambda s: drive(on, "telemetry on (1 % traced)", CONCURRENCY, s),
-                "off": lambda s: drive(off, "telemetry off", CONCURRENCY, s),
-            }, seconds)
+def _report(how: str, measured: dict[str, Figures], metered: dict[str, _Metered]) -> float:
+    """Prints both rates and their ratio (telemetry on / off), and the CPU per call of each pair; returns the
+    ratio of the rates."""
     for figures in measured.values():
         print(figures.line())
         if figures.errors:
             # A ratio of failing calls says nothing about telemetry's cost: the setup is wrong, say so.
             raise RuntimeError(f"{figures.label}: {figures.errors} calls failed, so no cost can be measured")
     ratio = measured["on"].rate / measured["off"].rate if measured["off"].rate else 0.0
-    print(f"single call: telemetry on/off = {ratio:.3f}  (on {measured['on'].rate:.0f}/s, off "
+    print(f"single call ({how}): telemetry on/off = {ratio:.3f}  (on {measured['on'].rate:.0f}/s, off "
           f"{measured['off'].rate:.0f}/s, p50 {measured['on'].p50_ms:.2f} ms against {measured['off'].p50_ms:.2f} ms;"
           f" target >= 0.95)")
+    cpu_on, cpu_off = metered["on"].us_per_call(), metered["off"].us_per_call()
+    print(f"single call ({how}): CPU of gateway + enrollments per call, telemetry on {cpu_on:.0f} us, off "
+          f"{cpu_off:.0f} us (on/off = {cpu_on / cpu_off if cpu_off else 0.0:.3f}, over {metered['on'].calls:,} and "
+          f"{metered['off'].calls:,} calls; idle CPU {metered['on'].idle_cpu_per_s * 1000:.0f} and "
+          f"{metered['off'].idle_cpu_per_s * 1000:.0f} ms a second subtracted)")
     return ratio
+
+
+def measure(layout: Layout, drive: Callable[[str, str, int, float, int], Figures],
+            seconds: float) -> tuple[float, float]:
+    """The two pairs measured side by side (A B B A), then at once; `drive(address, label, concurrency, seconds,
+    part)` drives one, on its own `part` (0 or 1) of the enrollments, so that run at once they never write the
+    same rows. Prints both ways; returns the two ratios of the rates (side by side, at once)."""
+    with tempfile.TemporaryDirectory(prefix="elearn-telemetry-bench-") as tmp:
+        folder = pathlib.Path(tmp)
+        with _pair(layout, "on", folder) as (on, on_pids), _pair(layout, "off", folder) as (off, off_pids):
+            ratios = []
+            for how, method in (("side by side", side_by_side), ("at once", at_once)):
+                metered = {
+                    "on": _Metered(on_pids, lambda s: drive(on, "telemetry on (1 % traced)", CONCURRENCY, s, 0)),
+                    "off": _Metered(off_pids, lambda s: drive(off, "telemetry off", CONCURRENCY, s, 1)),
+                }
+                idle_cpu_per_s(list(metered.values()), IDLE_S)
+                ratios.append(_report(how, method(metered, seconds), metered))
+    return ratios[0], ratios[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Imported here: write_path (make bench) imports this module for its own telemetry line.
+    from benchmarks import write_path
+    parser = argparse.ArgumentParser(prog="telemetry_overhead", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--data-dir", default=".elearn/bench", help="the local cluster to measure")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    layout = Layout.load(pathlib.Path(args.data_dir).resolve())
+    tls = layout.client_tls()
+    targets = write_path.setup(f"{layout.ports.host}:{layout.ports.gateway}", 64, layout.auth_dir, tls)
+    rounds = [measure(layout, lambda address, label, c, s, part: asyncio.run(
+        write_path.progress(address, label, targets[part::2], c, s, tls)), args.seconds)
+        for _round in range(args.rounds)]
+    for how, ratios in (("side by side", [r[0] for r in rounds]), ("at once", [r[1] for r in rounds])):
+        print(f"telemetry on/off {how} over {len(ratios)} rounds: {', '.join(f'{r:.3f}' for r in ratios)} "
+              f"(median {sorted(ratios)[len(ratios) // 2]:.3f}; target >= 0.95)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

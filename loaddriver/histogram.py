@@ -6,7 +6,7 @@ percentile read back (the bucket's midpoint, kept inside the measured min and ma
 at the first and last rank) is within 0.4 % of the latency that was measured. Ten seconds need about 2,200 buckets,
 an hour about 3,300, whatever the count.
 A coarse histogram (merge_bits=k) counts 2^k neighbouring buckets as one: within 2^k / 256 (6 % for k=4) in a
-sixteenth of the memory, for the many small histograms of the per-second timeline.
+sixteenth of the memory, for the many small histograms of the timeline (loaddriver.timeline).
 """
 from __future__ import annotations
 
@@ -61,6 +61,19 @@ class LatencyHistogram:
         self.total_ms += ms
         self.min_ms = ms if self.min_ms is None or ms < self.min_ms else self.min_ms
         self.max_ms = ms if self.max_ms is None or ms > self.max_ms else self.max_ms
+
+    def merge(self, other: LatencyHistogram) -> None:
+        """Add the counts of `other` (of the same merge_bits) to these."""
+        if other.merge_bits != self.merge_bits:
+            raise ValueError("histograms of different resolutions cannot be merged")
+        if not other.count:
+            return
+        for index, count in other.counts.items():
+            self.counts[index] = self.counts.get(index, 0) + count
+        self.count += other.count
+        self.total_ms += other.total_ms
+        self.min_ms = other.min_ms if self.min_ms is None else min(self.min_ms, other.min_ms)
+        self.max_ms = other.max_ms if self.max_ms is None else max(self.max_ms, other.max_ms)
 
     def percentiles(self, ps) -> list[float | None]:
         """Nearest-rank percentiles (the value at rank ⌈p/100 · n⌉), read back from the buckets, for the

@@ -1,5 +1,6 @@
 """The statistics of a load run, kept as the calls come in: counters and fixed-size histograms per RPC,
-status, region, shard, worker and second, so memory does not grow with the number of calls.
+status, region, shard, worker and slot of time (loaddriver.timeline), so memory does not grow with the number
+of calls.
 
 Percentiles are nearest-rank (the p-th of n latencies is the one at rank ⌈p/100 · n⌉), read back from the
 histograms within 0.4 % (see loaddriver.histogram). In --rps runs every latency is also timed from the
@@ -8,20 +9,19 @@ send. Warm-up calls are left out of every figure here.
 """
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 
 from loaddriver.figures import driver_cpu, rate, warnings
 from loaddriver.histogram import LatencyHistogram, min_samples
 from loaddriver.invalid import KINDS
 from loaddriver.served_by import ServedBy
+from loaddriver.timeline import Timeline
 
 PERCENTILES = (("p50", "50"), ("p90", "90"), ("p95", "95"), ("p99", "99"), ("p99.9", "99.9"))
 CURVE_POINTS = ("0", "25", "50", "75", "90", "95", "98", "99", "99.5", "99.9", "99.95", "99.99", "100")
 INVALID_KINDS = tuple(KINDS)  # every kind the driver can send, so the report names those that never ran
 # Six log-spaced histogram edges per decade (1, 1.5, 2, 3, 5, 7 x 10^k ms), from 0.1 ms to 70 s.
 HISTOGRAM_EDGES_MS = tuple(round(m * 10.0 ** e, 6) for e in range(-1, 5) for m in (1, 1.5, 2, 3, 5, 7))
-TIMELINE_MERGE_BITS = 4
 MAX_UNEXPECTED_KEPT = 1000  # listed in the JSON; every one is in the CSV
 NO_VALUE = "(none)"
 _NOT_NEW_ROWS = ("Update", "Get", "List", "Delete")
@@ -51,17 +51,6 @@ def _outcomes(counts: Counter) -> dict:
             "expected_rejections": counts["expected_rejection"], "unexpected": counts["unexpected"]}
 
 
-class _Second:
-    """One second of the run (by completion time): calls OK and not, and the OK calls' latencies in coarse
-    histograms (within 6 %: a chart's resolution, in a sixteenth of the memory of a fine one)."""
-
-    __slots__ = ("ok", "not_ok", "sent", "scheduled")
-
-    def __init__(self) -> None:
-        self.ok = self.not_ok = 0
-        self.sent, self.scheduled = LatencyHistogram(TIMELINE_MERGE_BITS), LatencyHistogram(TIMELINE_MERGE_BITS)
-
-
 class RunStats:
     """Everything the report and the JSON show, accumulated one call record at a time (add), then read as
     one JSON-ready summary (summary). Not thread-safe: the driver adds under its lock."""
@@ -82,7 +71,7 @@ class RunStats:
         self.invalid: dict[str, dict] = defaultdict(lambda: {"expected": Counter(), "returned": Counter(),
                                                              "outcomes": Counter()})
         self.unexpected: list[dict] = []
-        self.seconds: dict[int, _Second] = defaultdict(_Second)
+        self.timeline = Timeline()
         self.buckets = [Counter() for _ in range(len(HISTOGRAM_EDGES_MS) + 1)]
         self.last_start_s: float | None = None
         self.first_slot_s: float | None = None
@@ -128,22 +117,12 @@ class RunStats:
             kind["outcomes"].update(("calls", call["outcome"]))
         if call["outcome"] == "unexpected" and len(self.unexpected) < MAX_UNEXPECTED_KEPT:
             self.unexpected.append(call)
-        self._timeline(call, ok, latency, scheduled)
+        self.timeline.add(call["start_s"] + latency / 1000, ok, latency, scheduled)
         self.buckets[sum(1 for edge in HISTOGRAM_EDGES_MS if latency >= edge)]["ok" if ok else "not_ok"] += 1
         self.last_start_s = max(self.last_start_s or 0.0, call["start_s"])
         if call.get("scheduled_s") is not None:
             self.first_slot_s = min(self.first_slot_s, call["scheduled_s"]) if self.first_slot_s is not None \
                 else call["scheduled_s"]
-
-    def _timeline(self, call: dict, ok: bool, latency: float, scheduled: float | None) -> None:
-        second = self.seconds[math.floor(call["start_s"] + latency / 1000)]
-        if ok:
-            second.ok += 1
-            second.sent.record(latency)
-            if scheduled is not None:
-                second.scheduled.record(scheduled)
-        else:
-            second.not_ok += 1
 
     def summary(self, run: dict) -> dict:
         """The summary of the calls added so far, for the `run` record the driver returned."""
@@ -181,7 +160,7 @@ class RunStats:
                           for w, e in sorted(self.by_worker.items())},
             "invalid_kinds": self._invalid_kinds(),
             "unexpected": self.unexpected,
-            "timeline": self._timeline_rows(),
+            "timeline": self.timeline.rows(),
             "histogram": self._histogram(),
             "server_side": run.get("server_side"),
         }
@@ -206,18 +185,6 @@ class RunStats:
                        "returned": dict(e["returned"].most_common()),
                        "expected_rejections": e["outcomes"]["expected_rejection"],
                        "unexpected": e["outcomes"]["unexpected"]} for kind, e in sorted(self.invalid.items())}
-
-    def _timeline_rows(self) -> list[dict]:
-        """Per second of completion (empty seconds kept): calls OK and not, and p50/p99 of the OK calls."""
-        if not self.seconds:
-            return []
-        rows = []
-        for t in range(min(self.seconds), max(self.seconds) + 1):
-            second = self.seconds.get(t) or _Second()
-            p50, p99 = second.sent.percentiles(("50", "99"))
-            rows.append({"t": t, "ok": second.ok, "not_ok": second.not_ok, "p50": p50, "p99": p99,
-                         "p99_from_schedule": second.scheduled.percentiles(("99",))[0]})
-        return rows
 
     def _histogram(self) -> list[dict]:
         """Latency counts in the log-spaced buckets [lo, hi) of HISTOGRAM_EDGES_MS, trimmed to the data.

@@ -82,12 +82,14 @@ def histogram_chart(histogram: list[dict], width: float = FRAME_WIDTH, height: f
 
 
 def throughput_chart(timeline: list[dict], width: float = FRAME_WIDTH, height: float = 200) -> Drawing:
-    """Calls completed per second over the run, one line for OK calls and one for the rest."""
+    """Calls completed per second over the run, one line for OK calls and one for the rest (a slot's calls over
+    its width: a long run's timeline has slots of several seconds)."""
     drawing = frame(width, height, "seconds since the run started", "calls per second")
     plot = LinePlot()
     plot.x, plot.y = LEFT, BOTTOM - 18
     plot.width, plot.height = width - LEFT - 10, height - BOTTOM + 18 - TOP
-    plot.data = [[(b["t"], b["ok"]) for b in timeline], [(b["t"], b["not_ok"]) for b in timeline]]
+    plot.data = [[(b["t"], b["ok"] / b.get("seconds", 1)) for b in timeline],
+                 [(b["t"], b["not_ok"] / b.get("seconds", 1)) for b in timeline]]
     first, last = timeline[0]["t"], timeline[-1]["t"]
     x_axis = plot.xValueAxis
     x_step = nice_step(max(last - first, 1))
@@ -95,7 +97,7 @@ def throughput_chart(timeline: list[dict], width: float = FRAME_WIDTH, height: f
     x_axis.valueMax = first + max(x_step, math.ceil((last - first) / x_step) * x_step)
     x_axis.labelTextFormat = lambda v: f"{v:,.0f}"
     x_axis.labels.fontName, x_axis.labels.fontSize = fonts().regular, 7
-    style_value_axis(plot.yValueAxis, max((max(b["ok"], b["not_ok"]) for b in timeline), default=1))
+    style_value_axis(plot.yValueAxis, max((max(y for _t, y in line) for line in plot.data), default=1))
     for index, colour in enumerate((OK_LINE, BAD_LINE)):
         plot.lines[index].strokeColor, plot.lines[index].strokeWidth = colour, 1.4
         if len(timeline) <= 40:

@@ -1,5 +1,6 @@
-"""Latency charts: p50 and p99 in each second of the run, and the percentile curve (latency against the
-percentile on a scale of nines), from the send and, in --rps runs, from the schedule."""
+"""Latency charts: p50 and p99 over the run (per second; per slot of several seconds in a long run), and the
+percentile curve (latency against the percentile on a scale of nines), from the send and, in --rps runs, from
+the schedule."""
 from __future__ import annotations
 
 import math
@@ -34,7 +35,8 @@ def _plot(drawing: Drawing, series: list[tuple[list[tuple[float, float]], object
 
 
 def latency_over_time_chart(timeline: list[dict], width: float = FRAME_WIDTH, height: float = 200) -> Drawing:
-    """p50 and p99 of the OK calls completed in each second, and their p99 from the schedule in --rps runs."""
+    """p50 and p99 of the OK calls completed in each slot of the timeline (a second; wider in a long run), and
+    their p99 from the schedule in --rps runs."""
     wanted = [("p50", P50, "p50 from the send"), ("p99", P99, "p99 from the send"),
               ("p99_from_schedule", SCHEDULED, "p99 from the schedule")]
     wanted = [w for w in wanted if any(row.get(w[0]) is not None for row in timeline)]

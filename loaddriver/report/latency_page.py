@@ -48,6 +48,12 @@ def latency_page(summary: dict) -> list[Flowable]:
                       histogram_chart(histogram) if histogram else _no_data("histogram")]),
         KeepTogether([Paragraph("Throughput over time", s["h2"]),
                       throughput_chart(timeline) if timeline else _no_data("throughput"),
-                      Paragraph("Calls completed in each second of the measured run (start time + latency); "
-                                "the first and last seconds are usually partial.", s["note"])]),
+                      Paragraph(f"Calls completed in each {_slot(timeline)} of the measured run (start time + "
+                                "latency); the first and last are usually partial.", s["note"])]),
     ]
+
+
+def _slot(timeline: list[dict]) -> str:
+    """What one point of the timeline covers: "second", or "8 seconds (as calls a second)" in a long run."""
+    seconds = timeline[0]["seconds"] if timeline else 1
+    return "second" if seconds == 1 else f"{seconds} seconds (as calls a second)"

@@ -10,6 +10,7 @@ from loaddriver.report.latency_charts import latency_over_time_chart, percentile
 from loaddriver.report.styles import styles
 from loaddriver.report.tables import BAD, OK, data_table, key_values
 from loaddriver.stats import PERCENTILES
+from loaddriver.timeline import MAX_SLOTS
 
 THIN = "†"  # after a percentile that rests on too few samples (see the warnings)
 _LATENCY_ROWS = (("ok", "OK calls, from the send"), ("ok_from_schedule", "OK calls, from the schedule"),
@@ -86,7 +87,10 @@ def timing_page(summary: dict) -> list[Flowable]:
                   "(1,000 for p99.9), or it is simply the slowest call.", s["note"]),
         KeepTogether([Paragraph("Latency over time (OK calls)", s["h2"]),
                       latency_over_time_chart(timeline) if any(row["p50"] is not None for row in timeline)
-                      else Paragraph("No OK calls.", s["note"])]),
+                      else Paragraph("No OK calls.", s["note"]),
+                      *([Paragraph(f"Each point: the calls completed in {timeline[0]['seconds']} seconds (a run "
+                                   f"this long keeps its timeline in at most {MAX_SLOTS:,} slots).", s["note"])]
+                        if timeline and timeline[0]["seconds"] > 1 else [])]),
         KeepTogether([Paragraph("Percentile curve (OK calls)", s["h2"]),
                       percentile_curve_chart(curve) if has_curve else Paragraph("No OK calls.", s["note"])]),
         KeepTogether([Paragraph("The driver's own CPU", s["h2"]), *_cpu(summary)]),

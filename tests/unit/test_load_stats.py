@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from loaddriver import stats
+from loaddriver.timeline import MAX_SLOTS
 
 
 def call(seq, rpc="CreateUser", kind="valid", code="OK", expected="OK", latency=1.0, warmup=False, shard="eu"):
@@ -68,3 +69,11 @@ def test_a_percentile_from_too_few_samples_is_marked_and_warned_about():
     assert any(w.startswith("p99.9 of OK calls rests on 600 samples (fewer than 1,000)") for w in few["warnings"])
     enough = stats.summarize([call(i, latency=float(i)) for i in range(1000)], {"duration_s": 1.0, "options": {}})
     assert enough["latency"]["ok"]["thin"] == [] and not enough["warnings"]
+
+
+def test_the_timeline_of_a_long_run_is_bounded_and_counts_every_call():
+    calls = [call(i) | {"start_s": i * 0.5} for i in range(12_000)]  # 6,000 seconds, two calls a second
+    timeline = stats.summarize(calls, {"duration_s": 6_000.0, "options": {}})["timeline"]
+    assert len(timeline) <= MAX_SLOTS and timeline[0]["seconds"] == 8
+    assert sum(row["ok"] for row in timeline) == 12_000
+    assert all(row["ok"] == 16 for row in timeline[:-1])  # 8 s of two calls a second per slot
