@@ -2,7 +2,8 @@
 
 DIR (default deploy/secrets, ignored by git) gets a CA and one certificate per container (its compose name,
 localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/, and
-under pg/ a random password per service PostgreSQL role (pg-<service>, 0600; `elearn migrate` sets them).
+under pg/ a random password per service PostgreSQL role (pg-<service>, 0600; `elearn migrate` sets them), and
+under mongo/ MongoDB's root password and the content service's user's.
 Files that exist and are still valid are kept, so running it again changes nothing.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.settings import SERVICES
 DEFAULT_DIR = pathlib.Path("deploy/secrets")
 CERTIFICATES = ("gateway", *SERVICES, "client")
 APP_UID = 10001  # the Dockerfile's `elearn` user: docker-compose mounts file secrets with the host's owner
+MONGO_UID = 999  # the mongo image's `mongodb` user and group
 
 
 def make(folder: pathlib.Path) -> list[str]:
@@ -38,6 +40,22 @@ def make(folder: pathlib.Path) -> list[str]:
         pg_auth.password(passwords, path.name)
         if os.geteuid() == 0:
             os.chown(path, APP_UID, APP_UID)
+    made += _mongo_passwords(folder / "mongo")
+    return made
+
+
+def _mongo_passwords(folder: pathlib.Path) -> list[str]:
+    """MongoDB's root password (for the mongo image's user) and the content service's user's (the content
+    container reads it, and the mongo image's init script that makes that user, through its group)."""
+    made = []
+    for name, owner, mode in (("root-password", (MONGO_UID, MONGO_UID), 0o600),
+                              ("content-password", (APP_UID, MONGO_UID), 0o640)):
+        if not (folder / name).exists():
+            made.append(f"mongo/{name}")
+        pg_auth.password(folder, name)
+        (folder / name).chmod(mode)
+        if os.geteuid() == 0:
+            os.chown(folder / name, *owner)
     return made
 
 

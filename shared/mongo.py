@@ -26,6 +26,7 @@ from pymongo.read_concern import ReadConcern
 
 from shared import cpu_slots, deadlines
 from shared.errors import ShardUnavailable, Unavailable
+from shared.secret_files import Login
 from shared.settings import Settings
 from shared.sharding import ShardMap
 from shared.telemetry.db import MongoListener
@@ -56,7 +57,7 @@ class MongoShards:
     """The MongoDB database of every shard; the only way a service reaches MongoDB."""
 
     def __init__(self, shard_map: ShardMap, *, connect_timeout_s: float, operation_timeout_s: float,
-                 pool_size: int, app_name: str):
+                 pool_size: int, app_name: str, login: Login | None = None):
         missing = [s.name for s in shard_map.shards if not s.mongo_uri or not s.mongo_db]
         if missing:
             raise ValueError(f"topology: shard(s) {', '.join(missing)} have no mongo_uri/mongo_db")
@@ -66,13 +67,16 @@ class MongoShards:
         self._clients: dict[str, MongoClient[Any]] = {}
         self._databases: dict[str, Database[Any]] = {}
         timeout_ms = int(connect_timeout_s * 1000)
+        # The password goes to the driver as a keyword, never into the URI (which logs and errors may show).
+        credentials: dict[str, Any] = ({"username": login.user, "password": login.password, "authSource": "admin"}
+                                       if login else {})
         for shard in shard_map.shards:
             client = self._clients.get(shard.mongo_uri)
             if client is None:  # connect=False: nothing touches the network before the first operation
                 client = MongoClient(shard.mongo_uri, serverSelectionTimeoutMS=timeout_ms,
                                      connectTimeoutMS=timeout_ms, maxPoolSize=pool_size, appname=app_name,
                                      tz_aware=True, connect=False, event_listeners=[MongoListener(
-                                         {s.mongo_db: s.name for s in shard_map.shards})])
+                                         {s.mongo_db: s.name for s in shard_map.shards})], **credentials)
                 self._clients[shard.mongo_uri] = client
             self._databases[shard.name] = client.get_database(
                 shard.mongo_db, write_concern=WriteConcern("majority", wtimeout=int(operation_timeout_s * 1000)),
@@ -82,7 +86,7 @@ class MongoShards:
     def from_settings(cls, settings: Settings) -> MongoShards:
         return cls(settings.shard_map, connect_timeout_s=settings.connect_timeout_s,
                    operation_timeout_s=settings.statement_timeout_ms / 1000, pool_size=settings.pool_size,
-                   app_name=f"elearn-{settings.process}")
+                   app_name=f"elearn-{settings.process}", login=settings.mongo_login)
 
     def database(self, shard: str) -> Database[Any]:
         return self._databases[shard]

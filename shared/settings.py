@@ -10,11 +10,12 @@ import json
 import math
 import os
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from shared.pg.login import LoginError, PgLogin, login_from_env
+from shared import secret_files
+from shared.pg.login import PgLogin, login_from_env
 from shared.sharding import Shard, ShardMap
 
 SERVICES = ("users", "courses", "enrollments", "payments", "content")
@@ -165,6 +166,9 @@ class Settings:
     tls: TlsSettings | None = None  # None: plaintext, only when asked for (ELEARN_TLS_INSECURE, --insecure)
     # The service's own PostgreSQL role (ELEARN_PG_USER, ELEARN_PG_PASSWORD_FILE); None: the DSNs' user.
     pg_login: PgLogin | None = None
+    # The MongoDB user (ELEARN_MONGO_USER, ELEARN_MONGO_PASSWORD_FILE; authenticated against `admin`); None:
+    # as the mongo_uri says (the local stand-in has no users).
+    mongo_login: secret_files.Login | None = None
 
 
 def read_topology(env: Mapping[str, str]) -> dict[str, Any]:
@@ -339,14 +343,18 @@ def load_settings(process: str, env: Mapping[str, str] | None = None) -> Setting
         auth_dir=_auth_dir(env),
         revocation_poll_s=_number(env, "ELEARN_REVOCATION_POLL_S", Settings.revocation_poll_s, float),
         tls=tls_settings(process, topology, env),
-        pg_login=_pg_login(env),
+        pg_login=_login(lambda: login_from_env(env)),
+        mongo_login=_login(lambda: secret_files.login_from_env(env, "ELEARN_MONGO_USER", "ELEARN_MONGO_PASSWORD_FILE")),
     )
 
 
-def _pg_login(env: Mapping[str, str]) -> PgLogin | None:
+_L = TypeVar("_L")
+
+
+def _login(read: Callable[[], _L]) -> _L:
     try:
-        return login_from_env(env)
-    except LoginError as exc:
+        return read()
+    except secret_files.LoginError as exc:
         raise SettingsError(str(exc)) from exc
 
 

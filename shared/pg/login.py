@@ -2,18 +2,15 @@
 start-up from a file, handed to libpq with each connection and never put into a DSN, a log or the topology."""
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import secret_files
+
 # The services that keep rows in PostgreSQL (content keeps its documents in MongoDB), each with its own role
 # (sql/migrations/0030_service_roles.sql).
 PG_SERVICES = ("users", "courses", "enrollments", "payments")
-
-
-class LoginError(ValueError):
-    """The login settings are incomplete or unreadable; the message names the variable."""
 
 
 def role_of(service: str) -> str:
@@ -32,18 +29,7 @@ class PgLogin:
 
 
 def login_from_env(env: Mapping[str, str]) -> PgLogin | None:
-    """ELEARN_PG_USER with ELEARN_PG_PASSWORD_FILE (a file holding only the password, as docker-compose and
-    Kubernetes secrets are mounted); neither: None, and the process connects as its DSNs say."""
-    user, path = env.get("ELEARN_PG_USER") or "", env.get("ELEARN_PG_PASSWORD_FILE") or ""
-    if not user and not path:
-        return None
-    if not user or not path:
-        missing = "ELEARN_PG_USER" if not user else "ELEARN_PG_PASSWORD_FILE"
-        raise LoginError(f"{missing} is not set: ELEARN_PG_USER and ELEARN_PG_PASSWORD_FILE go together")
-    try:
-        password = pathlib.Path(path).read_text().strip()
-    except OSError as exc:
-        raise LoginError(f"ELEARN_PG_PASSWORD_FILE={path}: cannot read the file ({exc.strerror})") from exc
-    if not password:
-        raise LoginError(f"ELEARN_PG_PASSWORD_FILE={path}: the file is empty")
-    return PgLogin(user, password)
+    """ELEARN_PG_USER with ELEARN_PG_PASSWORD_FILE (`shared.secret_files`); neither: None, and the process
+    connects as its DSNs say."""
+    login = secret_files.login_from_env(env, "ELEARN_PG_USER", "ELEARN_PG_PASSWORD_FILE")
+    return PgLogin(login.user, login.password) if login else None

@@ -131,13 +131,15 @@ def mounted(config: dict, name: str, source_folder: pathlib.Path, into: pathlib.
 
 
 def with_local_files(env: dict, folder: pathlib.Path) -> dict:
-    """`env` with its PostgreSQL password file (a compose secret under /run/secrets) made in `folder`."""
-    if "ELEARN_PG_PASSWORD_FILE" not in env:
-        return env
-    local = folder / pathlib.PurePath(env["ELEARN_PG_PASSWORD_FILE"]).name
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text("not-a-real-password\n")
-    return {**env, "ELEARN_PG_PASSWORD_FILE": str(local)}
+    """`env` with its password files (compose secrets under /run/secrets) made in `folder`."""
+    env = dict(env)
+    for variable in ("ELEARN_PG_PASSWORD_FILE", "ELEARN_MONGO_PASSWORD_FILE"):
+        if variable in env:
+            local = folder / pathlib.PurePath(env[variable]).name
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_text("not-a-real-password\n")
+            env[variable] = str(local)
+    return env
 
 
 def test_the_settings_code_reads_each_container_environment(config, deploy_keys, tmp_path):
@@ -255,3 +257,26 @@ def test_grafana_is_provisioned_with_the_dashboard_and_the_prometheus_data_sourc
     # The dashboard picks its data source from a variable of type prometheus: the provisioned one fits.
     variables = json.loads(dashboards[home].read_text())["templating"]["list"]
     assert {"type": "datasource", "query": "prometheus"}.items() <= variables[0].items()
+
+
+def test_mongodb_wants_a_login_and_only_content_gets_one_from_its_own_secret(config, deploy_keys, tmp_path):
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    mongo = config["mongo"]
+    assert mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD_FILE"] == "/run/secrets/mongo-root-password"
+    assert "MONGO_INITDB_ROOT_PASSWORD" not in mongo["environment"]  # never the value itself
+    mounts = [v.split(":") for v in mongo["volumes"]]  # host:container[:mode], as `config` prints them
+    script = pathlib.Path(next(m[0] for m in mounts if m[1].startswith("/docker-entrypoint-initdb.d/")))
+    assert script.exists() and "/run/secrets/mongo-content-password" in script.read_text()
+    assert {s["source"] for s in mongo["secrets"]} == {"mongo-root-password", "mongo-content-password"}
+    assert raw["secrets"]["mongo-root-password"] == {"file": "./deploy/secrets/mongo/root-password"}
+    for name in [*APPS, "gateway", "migrate"]:
+        env, secrets = config[name]["environment"], {s["source"] for s in config[name].get("secrets", [])}
+        if name != "content":
+            assert "ELEARN_MONGO_USER" not in env and not any(s.startswith("mongo-") for s in secrets), name
+            continue
+        assert secrets & {"mongo-root-password", "mongo-content-password"} == {"mongo-content-password"}
+        env = {**env, "ELEARN_CONFIG": str(ROOT / "deploy" / "topology.json"), "ELEARN_AUTH_DIR": str(deploy_keys)}
+        login = load_settings(name, with_local_files(env, tmp_path / name)).mongo_login
+        assert login is not None and login.user == "elearn_content" and login.password == "not-a-real-password"
+        assert "not-a-real-password" not in repr(login)
+    assert "mongodb://" not in (ROOT / "docker-compose.yml").read_text()  # no URI with credentials in it

@@ -12,16 +12,18 @@ from tests.unit.test_compose import ROOT
 
 
 def test_every_file_the_compose_file_names_is_made_once(tmp_path, capsys):
-    passwords = [f"pg/pg-{service}" for service in PG_SERVICES]
+    passwords = [*(f"pg/pg-{service}" for service in PG_SERVICES), "mongo/root-password", "mongo/content-password"]
     assert sorted(make(tmp_path)) == sorted([*CERTIFICATES, *passwords])
     before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert main([str(tmp_path)]) == 0 and "nothing changed" in capsys.readouterr().out
     assert {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
-    # The auth/ files are launcher.deploy_keys's (tests/unit/test_compose.py); tls/ and pg/ are made here.
-    named = set(re.findall(r"file: \./deploy/secrets/((?:tls|pg)/\S+)\}", (ROOT / "docker-compose.yml").read_text()))
+    # The auth/ files are launcher.deploy_keys's (tests/unit/test_compose.py); tls/, pg/ and mongo/ are made here.
+    named = set(re.findall(r"file: \./deploy/secrets/((?:tls|pg|mongo)/\S+)\}",
+                           (ROOT / "docker-compose.yml").read_text()))
     assert named >= set(passwords) and all((tmp_path / name).exists() for name in named), named
-    for private in [*(tmp_path / "tls").glob("*.key"), *(tmp_path / "pg").iterdir()]:
+    for private in [*(tmp_path / "tls").glob("*.key"), *(tmp_path / "pg").iterdir(), tmp_path / "mongo/root-password"]:
         assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "mongo/content-password").stat().st_mode) == 0o640  # and the mongo group
     secrets = {(tmp_path / name).read_text().strip() for name in passwords}
     assert len(secrets) == len(passwords) and all(len(s) >= 24 for s in secrets)
 

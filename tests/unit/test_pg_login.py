@@ -42,6 +42,21 @@ def test_an_incomplete_login_stops_the_process_naming_the_variable(env, named):
         load_settings("users", {**PLAIN, **env})
 
 
+@pytest.mark.parametrize(("env", "named"), [
+    ({"ELEARN_MONGO_USER": "elearn_content"}, "ELEARN_MONGO_PASSWORD_FILE"),
+    ({"ELEARN_MONGO_PASSWORD_FILE": "/x"}, "ELEARN_MONGO_USER"),
+])
+def test_the_mongodb_login_is_read_the_same_way_and_names_its_own_variables(tmp_path, env, named):
+    with pytest.raises(SettingsError, match=re.escape(named)):
+        load_settings("content", {**PLAIN, **env})
+    secret = tmp_path / "mongo-content-password"
+    secret.write_text("m0ngo\n")
+    login = load_settings("content", {**PLAIN, "ELEARN_MONGO_USER": "elearn_content",
+                                      "ELEARN_MONGO_PASSWORD_FILE": str(secret)}).mongo_login
+    assert login is not None and (login.user, login.password) == ("elearn_content", "m0ngo")
+    assert load_settings("content", PLAIN).mongo_login is None
+
+
 def test_an_empty_password_file_is_refused(tmp_path):
     empty = tmp_path / "pg-users"
     empty.write_text("\n")
