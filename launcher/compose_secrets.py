@@ -3,6 +3,7 @@
 DIR (default deploy/secrets, ignored by git) gets a CA and one certificate per container (its compose name,
 localhost and the loopback addresses: the health probe calls 127.0.0.1) and one for clients, under tls/, and
 under pg/ a random password per service PostgreSQL role (pg-<service>, 0600; `elearn migrate` sets them), and
+the admin's and the replication user's for the Patroni nodes (and the admin's as a passfile for migrate), and
 under mongo/ MongoDB's root password and the content service's user's.
 Files that exist and are still valid are kept, so running it again changes nothing.
 """
@@ -21,6 +22,8 @@ DEFAULT_DIR = pathlib.Path("deploy/secrets")
 CERTIFICATES = ("gateway", *SERVICES, "client")
 APP_UID = 10001  # the Dockerfile's `elearn` user: docker-compose mounts file secrets with the host's owner
 MONGO_UID = 999  # the mongo image's `mongodb` user and group
+POSTGRES_UID = 999  # the postgres image's `postgres` user (the Patroni image runs as it)
+ADMIN = "elearn"  # Patroni's superuser in docker-compose.yml
 
 
 def make(folder: pathlib.Path) -> list[str]:
@@ -40,7 +43,26 @@ def make(folder: pathlib.Path) -> list[str]:
         pg_auth.password(passwords, path.name)
         if os.geteuid() == 0:
             os.chown(path, APP_UID, APP_UID)
+    made += _patroni_passwords(folder / "pg")
     made += _mongo_passwords(folder / "mongo")
+    return made
+
+
+def _patroni_passwords(folder: pathlib.Path) -> list[str]:
+    """The admin's and the replication user's passwords for the Patroni nodes (the postgres image's user reads
+    them), and the admin's again as a libpq passfile for the migrate container (libpq wants it 0600 and its
+    reader's own)."""
+    made = [f"pg/{name}" for name in ("admin-password", "replicator-password", "admin-pgpass")
+            if not (folder / name).exists()]
+    for name in ("admin-password", "replicator-password"):
+        pg_auth.password(folder, name)
+        if os.geteuid() == 0:
+            os.chown(folder / name, POSTGRES_UID, POSTGRES_UID)
+    passfile = folder / "admin-pgpass"
+    if not passfile.exists():
+        pg_auth.write_passfile(passfile, {ADMIN: pg_auth.password(folder, "admin-password")}, host="*")
+    if os.geteuid() == 0:
+        os.chown(passfile, APP_UID, APP_UID)
     return made
 
 

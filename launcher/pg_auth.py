@@ -37,9 +37,9 @@ def password(folder: pathlib.Path, name: str) -> str:
     return path.read_text().strip()
 
 
-def write_passfile(path: pathlib.Path, entries: dict[str, str]) -> None:
-    """A libpq passfile: user → password for any loopback node and database."""
-    lines = [f"127.0.0.1:*:*:{user}:{secret}" for user, secret in entries.items()]
+def write_passfile(path: pathlib.Path, entries: dict[str, str], host: str = "127.0.0.1") -> None:
+    """A libpq passfile: user → password for any node on `host` (the loopback; "*": any) and database."""
+    lines = [f"{host}:*:*:{user}:{secret}" for user, secret in entries.items()]
     _private_file(path, "\n".join(lines) + "\n")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -101,11 +102,17 @@ def test_patroni_runs_every_node_and_decides_who_leads(config):
     assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["parameters"]["max_prepared_transactions"] == 100
     dockerfile = (ROOT / "deploy/patroni/Dockerfile").read_text()
     assert "patroni[etcd3,kubernetes]==4.1.5" in dockerfile and "USER postgres" in dockerfile
+    assert 'CMD ["/etc/patroni/start.sh"' in dockerfile
     for shard in SHARDS:
         for node in NODES:
             env = config[f"pg-{shard}-{node}"]["environment"]
             assert env["PATRONI_SCOPE"] == shard and env["PATRONI_NAME"] == f"{shard}_{node}"
             assert env["PATRONI_ETCD3_HOSTS"] == "etcd:2379"
+            # Every password from a secret file, which deploy/patroni/start.sh reads into Patroni's variable.
+            assert not any(key.endswith("_PASSWORD") for key in env), env
+            assert {s["source"] for s in config[f"pg-{shard}-{node}"]["secrets"]} == {
+                "pg-admin-password", "pg-replicator-password"}
+            assert env["PATRONI_SUPERUSER_PASSWORD_FILE"] == "/run/secrets/pg-admin-password"
             assert "8008/health" in " ".join(config[f"pg-{shard}-{node}"]["healthcheck"]["test"])
 
 
@@ -191,7 +198,10 @@ def test_each_service_logs_in_to_postgresql_as_its_own_role_with_only_its_own_se
         login = load_settings(name, with_local_files(env, tmp_path / name)).pg_login
         assert login is not None and login.user == role_of(name)
     migrate = config["migrate"]
-    assert sorted(s["target"] for s in migrate["secrets"]) == sorted(f"pg-{s}" for s in PG_SERVICES)
+    assert sorted(s["target"] for s in migrate["secrets"]) == sorted(
+        ["pg-admin-pgpass", *(f"pg-{s}" for s in PG_SERVICES)])
+    assert migrate["environment"]["PGPASSFILE"] == "/run/secrets/pg-admin-pgpass"
+    assert "PGPASSWORD" not in migrate["environment"]
     assert migrate["environment"]["ELEARN_PG_PASSWORDS_DIR"] == "/run/secrets"
 
 
@@ -280,3 +290,28 @@ def test_mongodb_wants_a_login_and_only_content_gets_one_from_its_own_secret(con
         assert login is not None and login.user == "elearn_content" and login.password == "not-a-real-password"
         assert "not-a-real-password" not in repr(login)
     assert "mongodb://" not in (ROOT / "docker-compose.yml").read_text()  # no URI with credentials in it
+
+
+def test_no_password_is_written_in_the_compose_file():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(PASSWORD|PGPASSWORD)\s*:\s*(?!/run/secrets/)\S", text.replace("_FILE:", "_FILE_:")), \
+        "a password value in docker-compose.yml"
+
+
+def test_the_patroni_start_script_turns_each_password_file_into_patronis_variable(tmp_path):
+    secret = tmp_path / "admin"
+    secret.write_text("s3cret\n")
+    fake = tmp_path / "opt/patroni/bin"
+    script = (ROOT / "deploy/patroni/start.sh").read_text().replace("/opt/patroni/bin/patroni", str(fake / "patroni"))
+    fake.mkdir(parents=True)
+    (fake / "patroni").write_text("#!/bin/sh\nenv | grep ^PATRONI_ | sort\necho args \"$@\"\n")
+    (fake / "patroni").chmod(0o755)
+    (tmp_path / "start.sh").write_text(script)
+    result = subprocess.run(["sh", str(tmp_path / "start.sh"), "/etc/patroni.yml"], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "PATRONI_SUPERUSER_PASSWORD_FILE": str(secret),
+                                 "PATRONI_REPLICATION_PASSWORD": "given"}, timeout=10)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "PATRONI_SUPERUSER_PASSWORD=s3cret" in lines and "PATRONI_REPLICATION_PASSWORD=given" in lines
+    assert not any(line.startswith("PATRONI_SUPERUSER_PASSWORD_FILE") for line in lines)
+    assert lines[-1] == "args /etc/patroni.yml"

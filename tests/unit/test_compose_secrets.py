@@ -12,8 +12,9 @@ from tests.unit.test_compose import ROOT
 
 
 def test_every_file_the_compose_file_names_is_made_once(tmp_path, capsys):
-    passwords = [*(f"pg/pg-{service}" for service in PG_SERVICES), "mongo/root-password", "mongo/content-password"]
-    assert sorted(make(tmp_path)) == sorted([*CERTIFICATES, *passwords])
+    passwords = [*(f"pg/pg-{service}" for service in PG_SERVICES), "pg/admin-password", "pg/replicator-password",
+                 "mongo/root-password", "mongo/content-password"]
+    assert sorted(make(tmp_path)) == sorted([*CERTIFICATES, *passwords, "pg/admin-pgpass"])
     before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert main([str(tmp_path)]) == 0 and "nothing changed" in capsys.readouterr().out
     assert {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
@@ -24,6 +25,8 @@ def test_every_file_the_compose_file_names_is_made_once(tmp_path, capsys):
     for private in [*(tmp_path / "tls").glob("*.key"), *(tmp_path / "pg").iterdir(), tmp_path / "mongo/root-password"]:
         assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "mongo/content-password").stat().st_mode) == 0o640  # and the mongo group
+    admin = (tmp_path / "pg/admin-password").read_text().strip()
+    assert (tmp_path / "pg/admin-pgpass").read_text() == f"*:*:*:elearn:{admin}\n"  # libpq's passfile format
     secrets = {(tmp_path / name).read_text().strip() for name in passwords}
     assert len(secrets) == len(passwords) and all(len(s) >= 24 for s in secrets)
 
