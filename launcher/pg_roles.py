@@ -8,6 +8,7 @@ local cluster keeps them in <data-dir>/secrets/ (0600), docker-compose and Kuber
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import pathlib
@@ -95,8 +96,10 @@ def after_migrations(shard_map: ShardMap, passwords: dict[str, str] | None) -> N
 
 def finish_admin_in_doubt(shard_map: ShardMap) -> dict[str, int]:
     """Finish the cross-shard writes prepared before the services had roles of their own (gids without a
-    service name): only the admin may. Undecided ones younger than the coordinator's grace are left."""
-    pools = ShardPools(shard_map, size=1, connect_timeout_s=5, statement_timeout_ms=10000, lock_timeout_ms=5000,
+    service name): only the admin may. Undecided ones younger than the coordinator's grace are left. Each
+    shard's writable node is found first: after a failover the topology's primary is the replica."""
+    leaders = ShardMap(tuple(dataclasses.replace(shard, primary_dsn=writable_dsn(shard)) for shard in shard_map.shards))
+    pools = ShardPools(leaders, size=1, connect_timeout_s=5, statement_timeout_ms=10000, lock_timeout_ms=5000,
                        application_name="elearn-migrate")
     try:
         return recover_in_doubt(pools)

@@ -42,14 +42,15 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def client_ports(pid: int) -> set[int]:
-    """The local TCP ports of the sockets process `pid` holds."""
+def client_ports(pid: int, server_port: int) -> set[int]:
+    """The local TCP ports of the sockets process `pid` holds to `server_port` (a local port is unique only
+    per remote end: another process may use the same one towards another server)."""
     inodes = _socket_inodes(pid)
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in pathlib.Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if fields[9] in inodes:
+            if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == server_port:
                 ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports
 
@@ -76,8 +77,10 @@ def every_service_called(gateway_channel):
 
 def test_every_service_session_on_every_primary_is_its_own_non_superuser_role(cluster, every_service_called):
     pids = _service_pids(cluster)
-    ports = {service: set().union(*(client_ports(pid) for pid in found)) for service, found in pids.items()}
     for shard in SHARD_NAMES:
+        node_port = cluster.layout.pg_port(shard, "primary")
+        ports = {service: set().union(*(client_ports(pid, node_port) for pid in found))
+                 for service, found in pids.items()}
         rows = cluster.query(shard, "primary", "SELECT a.client_port, a.usename, r.rolsuper, r.rolbypassrls "
                                                "FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid "
                                                "WHERE a.client_port IS NOT NULL")
