@@ -325,6 +325,11 @@ class ShardPools:
         self.monitor.start()
 
     def _seen(self, view: ReplicaView) -> None:
+        if not view.readable:
+            # What the replica had replayed no longer holds: it may come back rewound, or on another timeline
+            # whose positions run ahead of WAL the primary never wrote; a read would then pass a token it lacks.
+            self._replayed.pop(view.shard, None)
+            return
         self._note_replayed(view.shard, view.replayed_lsn)
 
     def _note_replayed(self, shard: str, position: int) -> None:

@@ -81,6 +81,12 @@ def judge(primary: NodeProbe, replica: NodeProbe, lag_s: float | None, limits: R
         return False, f"replica unreachable: {replica.error}"
     if not replica.in_recovery:
         return False, "the replica node is not in recovery (a second primary?); fenced from reads"
+    if not replica.receiving:
+        # Not streaming from the primary: a former primary back before its rewind still replays its own
+        # timeline, whose positions mean other WAL than the primary's.
+        return False, "the replica is not streaming from the primary"
+    if primary.lsn is not None and replica.lsn is not None and replica.lsn > primary.lsn:
+        return False, "the replica has replayed past the primary's position (another timeline); fenced from reads"
     behind = lag_bytes(primary, replica)
     if behind is not None and behind > limits.max_lag_bytes:
         return False, f"lag {behind} B over the limit of {limits.max_lag_bytes} B"
@@ -183,8 +189,10 @@ class ShardWatch:
             lag_s = 0.0 if behind == 0 else max(self._clock.seconds_behind(now, replica.lsn or 0),
                                                 primary.replay_lag_s)
         readable, reason = judge(primary, replica, lag_s, self.limits)
+        # A replay position is news only from a replica that may serve reads: one that is not (restarting,
+        # rewinding, on another timeline) may report positions of WAL the primary never wrote.
         return ReplicaView(self.shard.name, self.primary_dsn, self.replica_dsn, readable, reason, behind, lag_s,
-                           replica.lsn or 0, replica.replay_paused, now)
+                           (replica.lsn or 0) if readable else 0, replica.replay_paused, now)
 
 
 def _where(dsn: str) -> str:
