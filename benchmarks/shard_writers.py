@@ -15,6 +15,7 @@ class Writers:
         self.write, self.pause_s = write, pause_s
         self.acknowledged: list[tuple[float, float, int]] = []  # (time.monotonic() at the call, at the reply, ID)
         self.failures: list[tuple[float, str]] = []       # (time.monotonic(), status code name)
+        self.details: list[str] = []                       # each failure's message, in the same order
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
@@ -26,6 +27,7 @@ class Writers:
                 self.acknowledged.append((began, time.monotonic(), written))
             except grpc.RpcError as exc:
                 self.failures.append((time.monotonic(), exc.code().name))
+                self.details.append(exc.details() or "")
                 time.sleep(self.pause_s)
 
     @property

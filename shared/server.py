@@ -142,12 +142,18 @@ def stop_gracefully(server: grpc.Server, health_servicer: health.HealthServicer,
     server.stop(settings.grace_s).wait()
 
 
-def serve_until_signalled(server: grpc.Server, health_servicer: health.HealthServicer, settings: Settings,
-                          on_stop: Callable[[], None] = lambda: None) -> None:
-    """Block until SIGTERM or SIGINT, then stop gracefully and run `on_stop` (close pools)."""
+def stop_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set from now on, instead of ending the process at once: installed before the
+    server starts, so a signal that comes as soon as health says SERVING still gets the graceful stop."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def serve_until_signalled(server: grpc.Server, health_servicer: health.HealthServicer, settings: Settings,
+                          stop: threading.Event, on_stop: Callable[[], None] = lambda: None) -> None:
+    """Block until `stop` is set (`stop_signals`), then stop gracefully and run `on_stop` (close pools)."""
     stop.wait()
     stop_gracefully(server, health_servicer, settings)
     on_stop()
@@ -176,6 +182,7 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         return 2
     logs.configure(process, settings.log_level, stream=native_logs.capture())
     telemetry.start(settings)
+    signalled = stop_signals()
     parts = build(settings)
     try:
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
@@ -194,5 +201,5 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
         parts.on_stop()
         telemetry.stop()
 
-    serve_until_signalled(server, health_servicer, settings, on_stop=stop)
+    serve_until_signalled(server, health_servicer, settings, signalled, on_stop=stop)
     return 0

@@ -18,7 +18,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg2
 import psycopg2.errors
@@ -81,7 +81,7 @@ class CrossShardWrite:
         self._conns: dict[str, psycopg2.extensions.connection] = {}
         self._prepared: list[str] = []
         self._done = False
-        self._outcome_unknown = False
+        self._unknown = False  # the home commit's outcome could not be learnt: recovery settles the others
 
     def cursor(self, shard: str) -> psycopg2.extensions.cursor:
         """A cursor inside this write's transaction on `shard`'s primary."""
@@ -115,20 +115,20 @@ class CrossShardWrite:
                     cur.execute("INSERT INTO tpc_decisions (gid) VALUES (%s)", (self.gid,))
         except psycopg2.Error as exc:
             raise translate(exc, current, Role.PRIMARY) from exc
+        record: psycopg2.extensions.connection | None = home  # where the home commit's position is read
+        node = (home.info.host, home.info.port, home.get_backend_pid())
         try:
             with shard_metrics.commit(self.home):  # the decision's commit: the wait for the standby
                 home.commit()
         except psycopg2.Error as exc:
-            if self._prepared and lost_connection(exc):
-                # The COMMIT may have reached the home node, which may still make the decision durable: the
-                # prepared parts wait for recovery, which settles them by the decision row.
-                self._outcome_unknown = True
-                self.pools.leave_in_doubt(self.gid, self._prepared, decided=None)
-                log.error("cross-shard commit outcome unknown; left for recovery",
-                          extra={"gid": self.gid, "shard": self.home})
-                raise ShardUnavailable(self.home, Role.PRIMARY.value, "the commit's outcome is unknown; retry "
-                                       "with the same request_id", reason=COMMIT_UNCONFIRMED) from exc
-            raise translate(exc, self.home, Role.PRIMARY) from exc
+            if not (self._prepared and lost_connection(exc)):
+                raise translate(exc, self.home, Role.PRIMARY) from exc
+            decided = self._decision_after(node)
+            if decided is False:  # never committed: the others roll back (in __exit__), and a retry is safe
+                raise ShardUnavailable(self.home, Role.PRIMARY.value) from exc
+            if decided is None:
+                self._outcome_unknown(exc)
+            record = None  # decided: the commit went through before the server ended the session
         self._done = True
         unfinished = []
         for shard in others:
@@ -141,14 +141,45 @@ class CrossShardWrite:
         if unfinished:  # decided and durable on the home shard: recovery finishes these commits at once
             log.warning("commit prepared failed; left for recovery", extra={"gid": self.gid, "shards": unfinished})
             self.pools.leave_in_doubt(self.gid, unfinished, decided=True)
-        self.pools.record_commit(self.home, home)
+        if record is not None:
+            self.pools.record_commit(self.home, record)
+
+    def _decision_after(self, node: tuple[str, int, int]) -> bool | None:
+        """After the session to the home node (host, port, backend pid) was lost during COMMIT: whether the
+        decision is durable, when that can be known. Read on the shard's writable node (held while the leader
+        moves, within the call's deadline): on another node (a switchover or failover promoted it) the decision
+        row is the whole answer, since what the old node did not replicate is rewound away; on the same node only
+        once the old backend is gone (a shutdown ended it), since a backend still waiting may yet commit."""
+        host, port, pid = node
+        try:
+            with self.pools.primary_connection(self.home) as conn:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT EXISTS (SELECT 1 FROM tpc_decisions WHERE gid = %s), "
+                                "EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", (self.gid, pid))
+                    decided, pid_alive = cur.fetchone() or (False, True)
+                same_node = (conn.info.host, conn.info.port) == (host, port)
+        except (psycopg2.Error, DomainError):
+            return None
+        if decided:
+            return True
+        return None if same_node and pid_alive else False
+
+    def _outcome_unknown(self, lost: psycopg2.Error) -> NoReturn:
+        # The COMMIT may have reached the home node, which may still make the decision durable: the prepared
+        # parts wait for recovery, which settles them by the decision row.
+        self._unknown = True
+        self.pools.leave_in_doubt(self.gid, self._prepared, decided=None)
+        log.error("cross-shard commit outcome unknown; left for recovery", extra={"gid": self.gid, "shard": self.home})
+        raise ShardUnavailable(self.home, Role.PRIMARY.value, "the commit's outcome is unknown; retry with the same "
+                               "request_id", reason=COMMIT_UNCONFIRMED) from lost
 
     def _open_home(self) -> psycopg2.extensions.connection:
         self.cursor(self.home).close()
         return self._conns[self.home]
 
     def rollback(self) -> None:
-        if self._outcome_unknown:
+        if self._unknown:
             return  # rolling a prepared part back could undo half of a committed decision
         unfinished = []
         for shard, conn in self._conns.items():

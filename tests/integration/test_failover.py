@@ -120,7 +120,7 @@ def test_a_switchover_holds_writes_and_refuses_none(gateway_channel, cluster):
     hold = max(at - start for start, at, _id in eu.acknowledged if at > began)
     print(f"\nswitchover: {result.stdout.strip().splitlines()[-1]}; longest eu gap {gap:.2f} s, longest held "
           f"write {hold:.2f} s; {len(eu.acknowledged)} acknowledged, {len(eu.failures)} refused")
-    assert eu.failures == [] and na.failures == []
+    assert eu.failures == [] and na.failures == [], (eu.failures, eu.details, na.failures, na.details)
     assert "primary is now" in result.stdout
     assert cluster.layout.primary_node("eu") != before
     assert on_primary(cluster, "eu", eu.ids) == set(eu.ids)

@@ -147,9 +147,10 @@ def prepared(cluster, gid: str) -> int:
 
 
 def test_a_home_commit_of_unknown_outcome_leaves_the_prepared_parts_to_recovery(cluster, pools):
-    """The connection to the home shard is lost as its COMMIT goes out: the decision may be durable, so the
-    caller hears COMMIT_UNCONFIRMED and the prepared part is not rolled back (that could undo half of a
-    committed write); recovery settles it by the decision row."""
+    """The connection to the home shard is cut from this side as its COMMIT goes out: while the old backend is
+    there the decision may still become durable, so the caller hears COMMIT_UNCONFIRMED and the prepared part is
+    not rolled back (that could undo half of a committed write); recovery settles it by the decision row. Once
+    the backend is gone without a decision, the write is rolled back at once. Either way no half stays."""
     email = f"{uuid.uuid4().hex}@unknown.test"
     with pytest.raises(ShardUnavailable) as unknown:
         with CrossShardWrite(pools, "eu") as write:
@@ -165,9 +166,35 @@ def test_a_home_commit_of_unknown_outcome_leaves_the_prepared_parts_to_recovery(
 
             home.commit = cut_then_commit
             write.commit()
-    assert unknown.value.reason == COMMIT_UNCONFIRMED
-    assert prepared(cluster, write.gid) == 1
-    recover_until_settled(cluster, pools, (write.gid,))  # no decision reached eu: rolled back
+    if unknown.value.reason == COMMIT_UNCONFIRMED:  # the old backend was still there when the write looked
+        assert prepared(cluster, write.gid) == 1
+        recover_until_settled(cluster, pools, (write.gid,))  # no decision reached eu: rolled back
+    else:  # it had already gone, without the COMMIT, so nothing was decided: rolled back at once
+        assert prepared(cluster, write.gid) == 0
+    assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(0,)]
+
+
+def test_a_home_session_the_server_ended_is_settled_at_once_by_the_decision_row(cluster, pools):
+    """The server ends the home session as the COMMIT goes out (a switchover's shutdown): its backend is gone,
+    so the decision row on the shard's writable node says the outcome. Here none was written: the caller gets a
+    plain, retryable UNAVAILABLE (not COMMIT_UNCONFIRMED) and nothing stays prepared."""
+    email = f"{uuid.uuid4().hex}@ended.test"
+    with pytest.raises(ShardUnavailable) as refused:
+        with CrossShardWrite(pools, "eu") as write:
+            write.cursor("eu").execute("SELECT 1")
+            write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 5)", (email,))
+            home = write._conns["eu"]
+            commit, pid = home.commit, home.get_backend_pid()
+
+            def ended_then_commit():
+                cluster.execute("eu", "SELECT pg_terminate_backend(%s)", (pid,))
+                commit()
+
+            home.commit = ended_then_commit
+            write.commit()
+    assert refused.value.reason != COMMIT_UNCONFIRMED
+    assert prepared(cluster, write.gid) == 0
     assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
                          (email,)) == [(0,)]
 
