@@ -181,7 +181,12 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
               f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
         for name, calls in (("na", na), ("apac", apac)):
             assert calls.during(stalled, thawed), f"no {name}{prefix} call ran during the stall"
-            assert calls.failed(stalled, thawed + DEADLINE_S) == [], (name + prefix, calls.failed(stalled, thawed)[:5])
+            assert calls.failed(stalled, thawed) == [], (name + prefix, calls.failed(stalled, thawed)[:5])
+            # As the thawed node works through its backlog, every eu caller rushes back at once: a call of
+            # another shard may then be shed (RESOURCE_EXHAUSTED, with a retry delay: the server's overload
+            # answer), never fail otherwise.
+            after = [c for c in calls.failed(thawed, thawed + DEADLINE_S) if c[2] != "RESOURCE_EXHAUSTED"]
+            assert after == [], (name + prefix, after[:5])
         assert eu_stalled and slowest < DEADLINE_S + SLACK_S, f"an eu{prefix} call took {slowest:.2f} s"
         recovered = _first_ok_after(eu, thawed)
         print(f"eu{prefix} wrote again {recovered - thawed if recovered else float('nan'):.2f} s after the thaw")
