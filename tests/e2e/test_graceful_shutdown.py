@@ -33,7 +33,11 @@ def test_health_goes_not_serving_before_the_process_exits(cluster):
         while time.monotonic() < deadline and proc.poll() is None:
             seen.add(health_status(address, USERS, timeout_s=0.5, tls=cluster.tls))
             time.sleep(0.05)
-        assert "NOT_SERVING" in seen, seen
+        if "NOT_SERVING" not in seen:  # say what the process did: its exit status and its last log lines
+            if proc.poll() is None:
+                proc.kill()
+            _out, err = proc.communicate(timeout=15)
+            raise AssertionError(f"{seen}; exit status {proc.returncode}; log: {err.decode()[-2000:]}")
         assert proc.wait(timeout=15) == 0
         assert port_is_free(port)
     finally:
