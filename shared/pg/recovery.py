@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 SETTLE_AFTER_S = 0.2  # a known outcome is settled this soon (the coordinator's own connection may be closing)
 SETTLE_ATTEMPTS = 5  # then left to the periodic passes; each attempt waits twice as long as the last
 UNKNOWN_LOOKS_S = (2.0, 10.0, IN_DOUBT_AFTER_S + 1.0)  # full passes after a write of unknown outcome
+PASS_COALESCE_S = 1.0  # full passes asked for closer together than this are one
 
 
 @dataclass(order=True)
@@ -55,8 +56,11 @@ class RecoveryLoop:
         now = time.monotonic()
         with self._wake:
             if decided is None:
+                passes = [item.due for item in self._due if item.decided is None]
                 for after in UNKNOWN_LOOKS_S:
-                    heapq.heappush(self._due, _Settlement(now + after, next(self._order), gid, "", None))
+                    # One pass serves every write left in doubt about then: a shard that froze leaves many.
+                    if not any(abs(due - (now + after)) < PASS_COALESCE_S for due in passes):
+                        heapq.heappush(self._due, _Settlement(now + after, next(self._order), gid, "", None))
             else:
                 for shard in shards:
                     heapq.heappush(self._due, _Settlement(now + SETTLE_AFTER_S, next(self._order), gid, shard, decided))

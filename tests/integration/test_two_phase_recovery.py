@@ -146,27 +146,36 @@ def prepared(cluster, gid: str) -> int:
                for shard in ("na", "eu", "apac"))
 
 
+def claim_across(pools, email: str, *, before_home_commit) -> tuple[CrossShardWrite, ShardUnavailable]:
+    """A cross-shard write homed on eu claiming `email` on apac, with `before_home_commit(home connection)` run
+    just as the home COMMIT goes out; returns the write and the error its commit raised."""
+    with pytest.raises(ShardUnavailable) as failed, CrossShardWrite(pools, "eu") as write:
+        write.cursor("eu").execute("SELECT 1")
+        write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 4)", (email,))
+        home = write._conns["eu"]
+        commit = home.commit
+
+        def interrupted_commit():
+            before_home_commit(home)
+            commit()
+
+        home.commit = interrupted_commit
+        write.commit()
+    return write, failed.value
+
+
 def test_a_home_commit_of_unknown_outcome_leaves_the_prepared_parts_to_recovery(cluster, pools):
     """The connection to the home shard is cut from this side as its COMMIT goes out: while the old backend is
     there the decision may still become durable, so the caller hears COMMIT_UNCONFIRMED and the prepared part is
     not rolled back (that could undo half of a committed write); recovery settles it by the decision row. Once
     the backend is gone without a decision, the write is rolled back at once. Either way no half stays."""
+    def cut(home) -> None:  # as the watchdog cuts a node that froze while the COMMIT went out
+        with socket.socket(fileno=os.dup(home.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
     email = f"{uuid.uuid4().hex}@unknown.test"
-    with pytest.raises(ShardUnavailable) as unknown:
-        with CrossShardWrite(pools, "eu") as write:
-            write.cursor("eu").execute("SELECT 1")
-            write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 4)", (email,))
-            home = write._conns["eu"]
-            commit = home.commit
-
-            def cut_then_commit():  # as the watchdog cuts a node that froze while the COMMIT went out
-                with socket.socket(fileno=os.dup(home.fileno())) as sock:
-                    sock.shutdown(socket.SHUT_RDWR)
-                commit()
-
-            home.commit = cut_then_commit
-            write.commit()
-    if unknown.value.reason == COMMIT_UNCONFIRMED:  # the old backend was still there when the write looked
+    write, unknown = claim_across(pools, email, before_home_commit=cut)
+    if unknown.reason == COMMIT_UNCONFIRMED:  # the old backend was still there when the write looked
         assert prepared(cluster, write.gid) == 1
         recover_until_settled(cluster, pools, (write.gid,))  # no decision reached eu: rolled back
     else:  # it had already gone, without the COMMIT, so nothing was decided: rolled back at once
@@ -179,21 +188,12 @@ def test_a_home_session_the_server_ended_is_settled_at_once_by_the_decision_row(
     """The server ends the home session as the COMMIT goes out (a switchover's shutdown): its backend is gone,
     so the decision row on the shard's writable node says the outcome. Here none was written: the caller gets a
     plain, retryable UNAVAILABLE (not COMMIT_UNCONFIRMED) and nothing stays prepared."""
+    def end(home) -> None:
+        cluster.execute("eu", "SELECT pg_terminate_backend(%s)", (home.get_backend_pid(),))
+
     email = f"{uuid.uuid4().hex}@ended.test"
-    with pytest.raises(ShardUnavailable) as refused:
-        with CrossShardWrite(pools, "eu") as write:
-            write.cursor("eu").execute("SELECT 1")
-            write.cursor("apac").execute("INSERT INTO email_directory (email, user_id) VALUES (%s, 5)", (email,))
-            home = write._conns["eu"]
-            commit, pid = home.commit, home.get_backend_pid()
-
-            def ended_then_commit():
-                cluster.execute("eu", "SELECT pg_terminate_backend(%s)", (pid,))
-                commit()
-
-            home.commit = ended_then_commit
-            write.commit()
-    assert refused.value.reason != COMMIT_UNCONFIRMED
+    write, refused = claim_across(pools, email, before_home_commit=end)
+    assert refused.reason != COMMIT_UNCONFIRMED
     assert prepared(cluster, write.gid) == 0
     assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
                          (email,)) == [(0,)]
