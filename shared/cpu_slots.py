@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
 import grpc
 
@@ -31,12 +31,15 @@ class CpuSlots:
         self._free = threading.Semaphore(slots)
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Run the block holding a slot (a worker's whole call)."""
-        self._free.acquire()
+    def held(self, timeout_s: float | None = None) -> Iterator[bool]:
+        """Run the block holding a slot (a worker's whole call); with `timeout_s`, the block gets False, and
+        holds none, when no slot came free in that time."""
+        if not self._free.acquire(timeout=timeout_s):
+            yield False
+            return
         _local.slots = self
         try:
-            yield
+            yield True
         finally:
             _local.slots = None
             self._free.release()
@@ -59,15 +62,27 @@ def released() -> Iterator[None]:
         _local.slots = slots
 
 
+class StartBudget(Protocol):
+    """When a call may no longer start (the shedding step): how long the call this worker took up may still
+    wait for its slot (None: no bound), and how it is refused when it waited longer (ends the call)."""
+
+    def wait_left_s(self) -> float | None: ...
+
+    def refuse(self, method: str, context: grpc.ServicerContext) -> NoReturn: ...
+
+
 class SlotStep(UnaryWrapInterceptor):
     """The pipeline step that runs each unary call's handler holding a slot of `slots`; calls to methods
     starting with one of `never` (health checks) take none. The slot is taken inside the behaviour, after
-    grpcio has read the request, so a client slow to send its request holds a worker but never a slot."""
+    grpcio has read the request, so a client slow to send its request holds a worker but never a slot. With a
+    `budget`, a call that cannot start in time (its queue wait spent before or while it waits for a slot) is
+    refused by it without running."""
 
-    def __init__(self, slots: int, never: tuple[str, ...] = ()):
+    def __init__(self, slots: int, never: tuple[str, ...] = (), budget: StartBudget | None = None):
         super().__init__()
         self.slots = CpuSlots(slots)
         self._never = never
+        self._budget = budget
 
     def intercept_service(self, continuation: Any, handler_call_details: grpc.HandlerCallDetails) -> Any:
         if handler_call_details.method.startswith(self._never):
@@ -75,8 +90,21 @@ class SlotStep(UnaryWrapInterceptor):
         return super().intercept_service(continuation, handler_call_details)
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
-        def holding(request: Any, context: grpc.ServicerContext) -> Any:
-            with self.slots.held():
+        budget = self._budget
+        if budget is None:
+            def holding(request: Any, context: grpc.ServicerContext) -> Any:
+                with self.slots.held():
+                    return behavior(request, context)
+
+            return holding
+
+        def holding_in_time(request: Any, context: grpc.ServicerContext) -> Any:
+            wait_s = budget.wait_left_s()
+            if wait_s is not None and wait_s <= 0:
+                budget.refuse(method, context)
+            with self.slots.held(wait_s) as got:
+                if not got:
+                    budget.refuse(method, context)
                 return behavior(request, context)
 
-        return holding
+        return holding_in_time

@@ -5,6 +5,12 @@ queued call has waited, `max_queue_wait_ms`; past that a call gets RESOURCE_EXHA
 once, instead of waiting out its deadline in grpcio's unbounded executor queue. Health checks are never shed
 and never queue behind work; reflection is never shed.
 
+Admission can only guess how long a call will wait: at the start of a burst it goes by how long calls took
+before the burst, and a burst slows every call down. So a call is also shed when it starts, if it waited for
+its worker and its processor slot longer than `max_queue_wait_ms`: it has done no work yet, and the
+rejection costs a worker microseconds, so once the head of the queue is late the rest of it drains at once,
+each call told to retry instead of waiting out its deadline behind the calls before it.
+
 grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
 worker, so the bound is checked there, against what the worker pool holds. A rejection is then answered on
 that same thread, as grpcio answers its own `maximum_concurrent_rpcs` rejections: it only queues the status
@@ -24,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -38,6 +44,8 @@ if TYPE_CHECKING:  # subscriptable in the type stubs only
     Handler = grpc.RpcMethodHandler[Any, Any]
 
 log = logging.getLogger(__name__)
+# .queued_at: when the call this worker runs was queued (monotonic), or None; .refused: it was shed at its start
+_worker = threading.local()
 
 REASON = "OVERLOADED"
 NEVER_SHED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -115,14 +123,19 @@ class CountingPool(futures.ThreadPoolExecutor):
 
     def _started(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         with self._lock:
-            self._queued.popleft()  # the queue is FIFO: the task starting now is the oldest one queued
+            # The queue is FIFO: the task starting now is the oldest one queued.
+            _worker.queued_at = self._queued.popleft()
+        _worker.refused = False
         start = time.monotonic()
         try:
             return fn(*args, **kwargs)
         finally:
-            run_s = time.monotonic() - start
-            weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
-            self._mean_run_s += weight * (run_s - self._mean_run_s)
+            _worker.queued_at = None
+            # A call shed at its start is not counted: how long a call holds a worker is what served ones take.
+            if not _worker.refused:
+                run_s = time.monotonic() - start
+                weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
+                self._mean_run_s += weight * (run_s - self._mean_run_s)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
         with self._lock:
@@ -181,7 +194,10 @@ class Shedder(grpc.ServerInterceptor):
         self.domain = domain
         self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
         # The step after this one: an admitted call takes a slot to run Python (shared.cpu_slots).
-        self.slots = SlotStep(limits.cpu_slots, never=NEVER_SHED) if limits.cpu_slots else None
+        # Unbounded (a slot per worker) when cpu_slots is 0: the step still sheds the calls that start late.
+        self.slots = SlotStep(limits.cpu_slots or limits.max_workers, never=NEVER_SHED, budget=self)
+        self._late_s = limits.max_queue_wait_ms / 1000
+        self._count_lock = threading.Lock()
         self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")
         self.shed_total = 0
         self._unlogged = 0
@@ -227,16 +243,32 @@ class Shedder(grpc.ServerInterceptor):
         return moved
 
     def _shed(self, method: str) -> Handler:
-        # Runs on the server's one polling thread, so the counters need no lock.
-        self.shed_total += 1
-        shed_metric(method).inc()
-        self._unlogged += 1
-        now = time.monotonic()
-        if now - self._logged_at >= LOG_EVERY_S:
-            log.warning("shedding load", extra={"method": method, "shed": self._unlogged,
-                                                "shed_total": self.shed_total, "bound": self.limits.bound})
-            self._unlogged, self._logged_at = 0, now
+        self._count(method)
         return self._reject
+
+    def wait_left_s(self) -> float | None:
+        """How long the call this worker runs may still wait before it starts (shared.cpu_slots.StartBudget)."""
+        queued_at = getattr(_worker, "queued_at", None)
+        return None if queued_at is None else queued_at + self._late_s - time.monotonic()
+
+    def refuse(self, method: str, context: grpc.ServicerContext) -> NoReturn:
+        """Shed a call that could not start in time, on its worker (shared.cpu_slots.StartBudget)."""
+        self._count(method)
+        _worker.refused = True
+        context.abort_with_status(random.choice(self._statuses))
+        raise AssertionError("abort_with_status returned")  # it always raises
+
+    def _count(self, method: str) -> None:
+        shed_metric(method).inc()
+        with self._count_lock:  # the polling thread sheds at admission, workers at the start of a late call
+            self.shed_total += 1
+            self._unlogged += 1
+            now = time.monotonic()
+            if now - self._logged_at < LOG_EVERY_S:
+                return
+            shed, self._unlogged, self._logged_at = self._unlogged, 0, now
+        log.warning("shedding load", extra={"method": method, "shed": shed, "shed_total": self.shed_total,
+                                            "bound": self.limits.bound})
 
     def _rejection(self, _requests: Iterator[Any], context: grpc.ServicerContext) -> None:
         # A stream handler, so the request is never read: a rejection costs the server as little as it can. It

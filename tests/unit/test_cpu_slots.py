@@ -5,6 +5,9 @@ import contextlib
 import threading
 import time
 
+import grpc
+import pytest
+
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
 from shared import cpu_slots
@@ -93,7 +96,9 @@ class WaitingUsers(pb_grpc.UserServiceServicer):
 def waiting_at_once(polite: bool) -> int:
     """With one slot and four workers, how many of three GetUser calls wait on their 'database' at once."""
     folder = auth_dir()
+    # The queue wait bound far off: a call that waits for its slot that long would be shed when it starts.
     settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "4", "ELEARN_CPU_SLOTS": "1",
+                                                   "ELEARN_MAX_QUEUE_WAIT_MS": "60000",
                                                    "ELEARN_TLS_INSECURE": "1"}), folder)
     users = WaitingUsers(polite)
     binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
@@ -120,3 +125,33 @@ def test_workers_waiting_with_their_slot_released_wait_at_once():
 
 def test_a_worker_keeps_its_slot_for_its_call_unless_it_gives_it_back():
     assert waiting_at_once(polite=False) == 1
+
+
+def test_a_call_that_cannot_get_a_slot_within_the_queue_wait_is_shed_then_not_when_the_holder_lets_go():
+    folder = auth_dir()
+    settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "4", "ELEARN_CPU_SLOTS": "1",
+                                                   "ELEARN_MAX_QUEUE_WAIT_MS": "200",
+                                                   "ELEARN_TLS_INSECURE": "1"}), folder)
+    users = WaitingUsers(polite=False)  # the first call keeps its slot while it waits
+    binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
+    server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
+    try:
+        with admin_channel(f"127.0.0.1:{port}", folder) as channel:
+            stub = pb_grpc.UserServiceStub(channel)
+            holder = stub.GetUser.future(pb.GetUserRequest(id=1), timeout=15)
+            deadline = time.monotonic() + 5
+            while users.waiting < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            start = time.monotonic()
+            with pytest.raises(grpc.RpcError) as shed:
+                stub.GetUser(pb.GetUserRequest(id=2), timeout=10)
+            waited_s = time.monotonic() - start
+            assert shed.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert users.waiting == 1  # it never ran
+            assert waited_s < 5, waited_s  # told at about 0.2 s, not when the holder ends (10 s)
+            users.release.set()
+            assert holder.result(timeout=10).id == 1
+            assert stub.GetUser(pb.GetUserRequest(id=3), timeout=10).id == 3  # the slot is free again
+    finally:
+        users.release.set()
+        server.stop(grace=1).wait()

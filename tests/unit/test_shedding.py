@@ -13,6 +13,7 @@ from grpc_status import rpc_status
 
 from elearning.users.v1 import users_service_pb2 as pb
 from elearning.users.v1 import users_service_pb2_grpc as pb_grpc
+from shared import shedding
 from shared.server import ServiceBinding, create_server
 from shared.settings import load_settings
 from tests.unit.auth_keys import admin_channel, auth_dir, with_auth
@@ -152,12 +153,20 @@ def test_no_call_queues_behind_one_that_has_waited_too_long(running):
     late, = fire(channel, 1, first_id=20)
     assert late.exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     users.release.set()
-    assert all(c.result(timeout=5).id > 0 for c in held + waiting)
+    assert all(c.result(timeout=5).id > 0 for c in held)
+    # The one that waited past max_queue_wait_ms is shed when a worker takes it, without running.
+    assert waiting[0].exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert 10 not in users.ran
 
 
 class SlowUsers(pb_grpc.UserServiceServicer):
+    def __init__(self, seconds: float = 0.1):
+        self.seconds = seconds
+        self.ran: list[int] = []
+
     def GetUser(self, request, context):
-        time.sleep(0.1)
+        self.ran.append(request.id)
+        time.sleep(self.seconds)
         return pb.User(id=request.id)
 
 
@@ -178,3 +187,48 @@ def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
     # One runs and about three wait (0.1 s each, under 0.35 s); the count bound alone would have let in all ten.
     served = codes.count(grpc.StatusCode.OK)
     assert 2 <= served <= 4 and codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 10 - served, codes
+
+
+def test_calls_of_a_burst_that_slows_every_call_are_shed_when_they_start_late_not_left_to_expire():
+    """Admission goes by how long calls took before the burst (0.05 s: seven may queue within 0.35 s); the
+    burst makes each take 0.5 s, so without a check at the start the queued seven would finish after 1-3.5 s,
+    most past their 2 s deadline. The first late one is shed when the worker takes it, and the rest drain at
+    once behind it: none expires, and each is told within about one call's time."""
+    folder = auth_dir()
+    settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1",
+                                                 "ELEARN_MAX_QUEUE": "100", "ELEARN_MAX_QUEUE_WAIT_MS": "350"}),
+                         folder)
+    users = SlowUsers(0.05)
+    binding = ServiceBinding(SERVICE, lambda server: pb_grpc.add_UserServiceServicer_to_server(users, server))
+    server, port, _health = create_server(settings, "127.0.0.1:0", [binding])
+    try:
+        with admin_channel(f"127.0.0.1:{port}", folder) as channel:
+            assert all(c.result(timeout=5).id for c in fire(channel, 1))
+            users.seconds = 0.5
+            start = time.monotonic()
+            burst = fire(channel, 10, timeout=2, first_id=100)
+            codes = [c.code() for c in burst]
+            took_s = time.monotonic() - start
+    finally:
+        server.stop(grace=1).wait()
+    assert grpc.StatusCode.DEADLINE_EXCEEDED not in codes, codes
+    assert codes.count(grpc.StatusCode.OK) == 1 and codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 9, codes
+    assert len([i for i in users.ran if i >= 100]) == 1  # the shed ones never ran
+    assert took_s < 1.2, took_s
+
+
+def test_calls_shed_at_their_start_leave_the_run_time_estimate_to_the_served_ones():
+    """Else a burst of calls shed at their start (microseconds each) would talk admission into queueing the next
+    burst as if every call took microseconds."""
+    pool = shedding.CountingPool(1, thread_name_prefix="estimate")
+    try:
+        pool.submit(time.sleep, 0.1).result()
+
+        def shed_at_start():
+            shedding._worker.refused = True  # what Shedder.refuse marks before it aborts the call
+
+        for _ in range(50):
+            pool.submit(shed_at_start).result()
+        assert pool._mean_run_s >= 0.09  # about the served call's 0.1 s, not 0.1 * 0.95 ** 50
+    finally:
+        pool.shutdown()
