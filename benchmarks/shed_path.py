@@ -18,6 +18,14 @@ hands. Variants:
 - `core`: inline, with grpc C-core's own bound on calls waiting for the polling thread
   (`grpc.server.max_pending_requests`), which needs no interpreter lock, but answers CANCELLED.
 
+The variants above queue nothing (`max_queue` 0) and each call lasts `BUSY_S` however many run. Two more
+queue up to `QUEUE` calls, as the services do, and their calls do a fixed amount of Python each, so a call
+takes longer the more of them run at once (a burst slows every call down, as sign-ups hashing passwords do);
+each round's burst comes after a few calls alone, so admission's estimate of a call's time is a quiet one:
+
+- `queue`: both, with the queue, and calls started however long they waited;
+- `late`: the same, with calls that waited longer than the queue wait shed when they start (`shared.shedding`).
+
 Prints, per variant, how many calls were shed, expired (DEADLINE_EXCEEDED) and served, and the shed calls'
 median and p95 as fractions of the deadline.
 """
@@ -47,6 +55,8 @@ SWITCH_S = 0.001
 CPU_SLOTS = 2
 PENDING = 64  # calls C-core lets wait for the polling thread before it rejects new ones
 FEW = 4  # workers of the `few` variant
+QUEUE = 128  # calls the `queue` and `late` variants let wait for a worker (the services' ELEARN_MAX_QUEUE)
+QUIET_CALLS = 3  # calls alone before each burst of those variants: admission learns a quiet call's time
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,16 @@ class Variant:
     slots: int = 0
     core: bool = False
     workers: int = WORKERS
+    queue: int = 0  # calls let wait for a worker; with a queue, calls do a fixed amount of work (they slow down)
+    late: bool = True  # calls that waited longer than the queue wait are shed when they start
 
 
 VARIANTS = [Variant("lane", inline=False), Variant("inline"), Variant("switch", switch_s=SWITCH_S),
             Variant("slots", slots=CPU_SLOTS), Variant("both", switch_s=SWITCH_S, slots=CPU_SLOTS),
             Variant("both1", switch_s=SWITCH_S, slots=1), Variant("both05", switch_s=SWITCH_S / 2, slots=CPU_SLOTS),
-            Variant("few", switch_s=SWITCH_S, workers=FEW), Variant("core", core=True)]
+            Variant("few", switch_s=SWITCH_S, workers=FEW), Variant("core", core=True),
+            Variant("queue", switch_s=SWITCH_S, slots=CPU_SLOTS, queue=QUEUE, late=False),
+            Variant("late", switch_s=SWITCH_S, slots=CPU_SLOTS, queue=QUEUE)]
 
 
 def _work(_request: bytes, _context: grpc.ServicerContext) -> bytes:
@@ -76,20 +90,50 @@ def _work(_request: bytes, _context: grpc.ServicerContext) -> bytes:
     return b""
 
 
-def _serve(variant: Variant, port: Any, stop: Any) -> None:
+def _spin(count: int) -> int:
+    total = 0
+    for i in range(count):
+        total += i
+    return total
+
+
+def _spins_per_burst() -> int:
+    """How many `_spin` steps take BURST_S on this machine, alone."""
+    count, start = 200_000, time.perf_counter()
+    _spin(count)
+    return max(1, int(count * BURST_S / (time.perf_counter() - start)))
+
+
+def _fixed_work(spins: int) -> Any:
+    """A handler doing BUSY_S worth of bursts of Python, measured alone: slower when others run too."""
+    bursts = round(BUSY_S / (BURST_S + WAIT_S))
+
+    def work(_request: bytes, _context: grpc.ServicerContext) -> bytes:
+        for _ in range(bursts):
+            _spin(spins)
+            with cpu_slots.released():
+                time.sleep(WAIT_S)
+        return b""
+
+    return work
+
+
+def _serve(variant: Variant, spins: int, port: Any, stop: Any) -> None:
     if variant.switch_s:
         sys.setswitchinterval(variant.switch_s)
-    limits = shedding.ShedLimits(max_workers=variant.workers, max_queue=0, retry_after_ms=100,
+    limits = shedding.ShedLimits(max_workers=variant.workers, max_queue=variant.queue, retry_after_ms=100,
                                  max_queue_wait_ms=500, cpu_slots=variant.slots)
     shedder = shedding.Shedder(limits, domain="bench", name="bench")
+    if not variant.late:
+        shedder.wait_left_s = lambda: None  # type: ignore[method-assign]  # never late: every call starts
+    work = _fixed_work(spins) if variant.queue else _work
     if not variant.inline:
         shedder._reject = shedding._on_pool(  # noqa: SLF001 - the variant main had
             grpc.stream_unary_rpc_method_handler(shedder._rejection), shedder.lane)  # noqa: SLF001
-    handler = grpc.method_handlers_generic_handler("bench.Busy", {"Work": grpc.unary_unary_rpc_method_handler(_work)})
+    handler = grpc.method_handlers_generic_handler("bench.Busy", {"Work": grpc.unary_unary_rpc_method_handler(work)})
     options = [("grpc.server.max_pending_requests", PENDING),
                ("grpc.server.max_pending_requests_hard_limit", PENDING)] if variant.core else []
-    steps = [shedder] if shedder.slots is None else [shedder, shedder.slots]
-    server = grpc.server(shedder.pool, interceptors=steps, handlers=[handler], options=options)
+    server = grpc.server(shedder.pool, interceptors=[shedder, shedder.slots], handlers=[handler], options=options)
     port.value = server.add_insecure_port("127.0.0.1:0")
     server.start()
     stop.wait()
@@ -106,8 +150,9 @@ class Result:
     detailed: int = 0  # shed calls that carried RetryInfo (shed by shared.shedding, not by C-core)
 
 
-async def _storm(address: str, callers: int, rounds: int, result: Result) -> None:
-    """Keeps every worker busy, then sends `callers` calls at once, `rounds` times."""
+async def _storm(address: str, callers: int, rounds: int, result: Result, quiet_first: bool) -> None:
+    """Keeps every worker busy, then sends `callers` calls at once, `rounds` times; with `quiet_first`, a few
+    calls alone instead of the busy ones before each burst (their outcomes are not counted)."""
     channels = [grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
                 for _ in range(8)]
 
@@ -125,6 +170,17 @@ async def _storm(address: str, callers: int, rounds: int, result: Result) -> Non
 
     try:
         for _ in range(rounds):
+            if quiet_first:
+                served = 0
+                while served < QUIET_CALLS:  # after what the last burst left running has finished
+                    try:
+                        await channels[0].unary_unary(METHOD)(b"", timeout=10 * DEADLINE_S)
+                        served += 1
+                    except grpc.aio.AioRpcError:
+                        await asyncio.sleep(0.2)
+                await asyncio.gather(*(call(i) for i in range(callers)))
+                await asyncio.sleep(2 * DEADLINE_S)  # what was admitted has finished
+                continue
             busy = [asyncio.ensure_future(call(i)) for i in range(WORKERS)]
             await asyncio.sleep(0.1)  # the workers have taken them
             await asyncio.gather(*(call(i) for i in range(callers)))
@@ -134,14 +190,14 @@ async def _storm(address: str, callers: int, rounds: int, result: Result) -> Non
             await channel.close()
 
 
-def measure(variant: Variant, callers: int, rounds: int, result: Result) -> None:
+def measure(variant: Variant, spins: int, callers: int, rounds: int, result: Result) -> None:
     port, stop = multiprocessing.Value("i", 0), multiprocessing.Event()
-    child = multiprocessing.Process(target=_serve, args=(variant, port, stop), daemon=True)
+    child = multiprocessing.Process(target=_serve, args=(variant, spins, port, stop), daemon=True)
     child.start()
     try:
         while not port.value:
             time.sleep(0.01)
-        asyncio.run(_storm(f"127.0.0.1:{port.value}", callers, rounds, result))
+        asyncio.run(_storm(f"127.0.0.1:{port.value}", callers, rounds, result, quiet_first=bool(variant.queue)))
     finally:
         stop.set()
         child.join(5)
@@ -161,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [v for v in VARIANTS if v.name in args.variants.split(",")]
     results = {v.name: Result() for v in chosen}
+    spins = max(_spins_per_burst() for _ in range(5))  # measured once: every variant's calls do the same work
     for variant in chosen + chosen[::-1]:  # side by side: drift weighs on every variant alike
-        measure(variant, args.callers, args.rounds, results[variant.name])
+        measure(variant, spins, args.callers, args.rounds, results[variant.name])
     load = os.getloadavg()
     print(f"{WORKERS} workers, {BURST_S / (BURST_S + WAIT_S):.0%} of each call in Python, {args.callers} callers x "
           f"{args.rounds} rounds x 2, deadline {DEADLINE_S:.1f} s, load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

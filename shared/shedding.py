@@ -44,7 +44,8 @@ if TYPE_CHECKING:  # subscriptable in the type stubs only
     Handler = grpc.RpcMethodHandler[Any, Any]
 
 log = logging.getLogger(__name__)
-# .queued_at: when the call this worker runs was queued (monotonic), or None; .refused: it was shed at its start
+# .queued_at: when the call this worker runs was queued (monotonic), or None; .ran: it reached its handler (not
+# shed at its start, nor cancelled while it waited), so its time counts in the run-time estimate
 _worker = threading.local()
 
 REASON = "OVERLOADED"
@@ -125,14 +126,14 @@ class CountingPool(futures.ThreadPoolExecutor):
         with self._lock:
             # The queue is FIFO: the task starting now is the oldest one queued.
             _worker.queued_at = self._queued.popleft()
-        _worker.refused = False
+        _worker.ran = False
         start = time.monotonic()
         try:
             return fn(*args, **kwargs)
         finally:
             _worker.queued_at = None
-            # A call shed at its start is not counted: how long a call holds a worker is what served ones take.
-            if not _worker.refused:
+            # Only calls that ran count: one shed at its start, or cancelled while it waited, takes microseconds.
+            if _worker.ran:
                 run_s = time.monotonic() - start
                 weight = RUN_TIME_WEIGHT if self._mean_run_s else 1.0  # the first call sets the estimate
                 self._mean_run_s += weight * (run_s - self._mean_run_s)
@@ -248,13 +249,16 @@ class Shedder(grpc.ServerInterceptor):
 
     def wait_left_s(self) -> float | None:
         """How long the call this worker runs may still wait before it starts (shared.cpu_slots.StartBudget)."""
-        queued_at = getattr(_worker, "queued_at", None)
-        return None if queued_at is None else queued_at + self._late_s - time.monotonic()
+        queued_at: float | None = getattr(_worker, "queued_at", None)
+        if queued_at is None:
+            return None
+        _worker.ran = True  # unless refused below
+        return queued_at + self._late_s - time.monotonic()
 
     def refuse(self, method: str, context: grpc.ServicerContext) -> NoReturn:
         """Shed a call that could not start in time, on its worker (shared.cpu_slots.StartBudget)."""
         self._count(method)
-        _worker.refused = True
+        _worker.ran = False
         context.abort_with_status(random.choice(self._statuses))
         raise AssertionError("abort_with_status returned")  # it always raises
 

@@ -217,18 +217,18 @@ def test_calls_of_a_burst_that_slows_every_call_are_shed_when_they_start_late_no
     assert took_s < 1.2, took_s
 
 
-def test_calls_shed_at_their_start_leave_the_run_time_estimate_to_the_served_ones():
-    """Else a burst of calls shed at their start (microseconds each) would talk admission into queueing the next
-    burst as if every call took microseconds."""
+def test_only_calls_that_reach_their_handler_count_in_the_run_time_estimate():
+    """Else a burst of calls shed at their start, or cancelled while they waited (microseconds each), would talk
+    admission into queueing the next burst as if every call took microseconds."""
     pool = shedding.CountingPool(1, thread_name_prefix="estimate")
     try:
-        pool.submit(time.sleep, 0.1).result()
+        def served():
+            shedding._worker.ran = True  # what Shedder.wait_left_s marks as the handler starts
+            time.sleep(0.1)
 
-        def shed_at_start():
-            shedding._worker.refused = True  # what Shedder.refuse marks before it aborts the call
-
+        pool.submit(served).result()
         for _ in range(50):
-            pool.submit(shed_at_start).result()
+            pool.submit(lambda: None).result()  # shed at its start or cancelled: never marked
         assert pool._mean_run_s >= 0.09  # about the served call's 0.1 s, not 0.1 * 0.95 ** 50
     finally:
         pool.shutdown()
