@@ -64,17 +64,23 @@ class Backends:
 
 
 class HealthWatcher(HealthLoop):
-    """Every `interval_s`, asks each backend for its health and reports each public service SERVING
-    only while every backend configured for it answers SERVING."""
+    """Every `interval_s`, asks each backend for its health and reports each public service SERVING only while
+    every backend configured for it is up. A backend that answers NOT_SERVING (it is stopping) is down at once;
+    one that does not answer in `timeout_s` is down after `misses_to_down` such checks in a row, so one slow
+    answer under a burst of calls does not take the gateway out of its balancer (a dead backend is still down
+    within `misses_to_down` x (`interval_s` + `timeout_s`)). A backend never heard from is down."""
 
     def __init__(self, backends: Backends, services: Mapping[str, set[str]], interval_s: float = 1.0,
-                 timeout_s: float = 0.5):
+                 timeout_s: float = 0.5, misses_to_down: int = 2):
         super().__init__(interval_s, "backend-health")
         self.backends = backends
         self.services = services  # full service name → backend addresses
         self.timeout_s = timeout_s
+        self.misses_to_down = misses_to_down
+        self._misses: dict[tuple[str, str], int] = {}  # (address, service) → unanswered checks in a row
 
-    def _backend_serving(self, address: str, service: str) -> bool:
+    def _backend_serving(self, address: str, service: str) -> bool | None:
+        """True: SERVING; False: answered anything else; None: no answer in time."""
         stub: Any = health_pb2_grpc.HealthStub(self.backends.channel(address))  # Check: not in the stubs
         try:
             # wait_for_ready: a backend whose channel is between reconnect attempts gets the timeout to
@@ -82,12 +88,21 @@ class HealthWatcher(HealthLoop):
             reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=self.timeout_s,
                                wait_for_ready=True)
         except grpc.RpcError:
-            return False
+            return None
         return bool(reply.status == SERVING)
 
+    def _up(self, address: str, service: str) -> bool:
+        answer = self._backend_serving(address, service)
+        key = (address, service)
+        if answer is not None:
+            self._misses[key] = 0
+            return answer
+        misses = self._misses[key] = self._misses.get(key, self.misses_to_down - 1) + 1
+        return misses < self.misses_to_down
+
     def check_once(self) -> dict[str, bool]:
-        states = {name: all(self._backend_serving(a, name) for a in addresses)
-                  for name, addresses in self.services.items()}
+        # Every backend is asked (no short cut), so each one's count of misses stays current.
+        states = {name: all([self._up(a, name) for a in addresses]) for name, addresses in self.services.items()}
         for name, up in states.items():
             self.publish(name, up)
         return states
