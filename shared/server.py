@@ -96,9 +96,11 @@ def pipeline(settings: Settings, shedder: Shedder) -> list[grpc.ServerIntercepto
 
 
 def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBinding], *,
-                  handlers: Iterable[grpc.GenericRpcHandler] = (),
-                  reflection_names: Iterable[str] = ()) -> tuple[grpc.Server, int, health.HealthServicer]:
-    """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health."""
+                  handlers: Iterable[grpc.GenericRpcHandler] = (), reflection_names: Iterable[str] = (),
+                  serving: bool = True) -> tuple[grpc.Server, int, health.HealthServicer]:
+    """Build a started server on `address` ("host:0" picks a free port); returns it, its port and its health,
+    which says SERVING for the server and its services at once, or, with `serving` False, once the caller
+    calls `announce_serving` (when the rest of the process has started too)."""
     bindings = list(bindings)
     # Every call taken in, even one shed, needs the interpreter lock on grpcio's one polling thread: a short
     # switch interval and few workers running Python at once (cpu_slots) let it have the lock soon.
@@ -126,12 +128,20 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
         raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid") from exc
     if port == 0:
         raise PortInUse(f"cannot listen on {address}: the port is in use or the address is invalid")
+    if not serving:  # grpcio's servicer says SERVING for the server as a whole ("") from the start
+        health_servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     server.start()
-    for name in ["", *names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    if serving:
+        announce_serving(health_servicer, names)
     log.info("serving", extra={"address": address, "port": port, "services": names,
                                "tls": "off" if settings.tls is None else "on"})
     return server, port, health_servicer
+
+
+def announce_serving(health_servicer: health.HealthServicer, names: Iterable[str]) -> None:
+    """SERVING for the server as a whole ("") and for each of `names`."""
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
 
 def stop_gracefully(server: grpc.Server, health_servicer: health.HealthServicer, settings: Settings) -> None:
@@ -185,9 +195,11 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
     signalled = stop_signals()
     parts = build(settings)
     try:
+        # Health says SERVING only once everything below has started: a SIGTERM handled while the process was
+        # still starting (its signal handler waits for the main thread) found health SERVING for seconds.
         server, _port, health_servicer = create_server(settings, settings.listen, parts.bindings,
                                                        handlers=parts.handlers,
-                                                       reflection_names=parts.reflection_names)
+                                                       reflection_names=parts.reflection_names, serving=False)
     except (PortInUse, TlsFileError) as exc:
         log.error(str(exc))
         parts.on_stop()
@@ -195,6 +207,9 @@ def run_process(process: str, build: Callable[[Settings], ProcessParts]) -> int:
     parts.on_start(health_servicer)
     shard_health = ShardHealth(parts.shard_gates, [b.full_name for b in parts.bindings])
     shard_health.start(health_servicer)
+    if not signalled.is_set():
+        # The services this process serves itself; the gateway's public ones are its backends' (on_start).
+        announce_serving(health_servicer, [b.full_name for b in parts.bindings])
 
     def stop() -> None:
         shard_health.stop()
