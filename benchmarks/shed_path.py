@@ -24,7 +24,8 @@ takes longer the more of them run at once (a burst slows every call down, as sig
 each round's burst comes after a few calls alone, so admission's estimate of a call's time is a quiet one:
 
 - `queue`: both, with the queue, and calls started however long they waited;
-- `late`: the same, with calls that waited longer than the queue wait shed when they start (`shared.shedding`).
+- `late`: the same, with calls that waited longer than the queue wait and half their deadline shed when they
+  start (`shared.shedding`).
 
 Prints, per variant, how many calls were shed, expired (DEADLINE_EXCEEDED) and served, and the shed calls'
 median and p95 as fractions of the deadline.

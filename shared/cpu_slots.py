@@ -66,7 +66,7 @@ class StartBudget(Protocol):
     """When a call may no longer start (the shedding step): how long the call this worker took up may still
     wait for its slot (None: no bound), and how it is refused when it waited longer (ends the call)."""
 
-    def wait_left_s(self) -> float | None: ...
+    def wait_left_s(self, context: grpc.ServicerContext) -> float | None: ...
 
     def refuse(self, method: str, context: grpc.ServicerContext) -> NoReturn: ...
 
@@ -99,7 +99,7 @@ class SlotStep(UnaryWrapInterceptor):
             return holding
 
         def holding_in_time(request: Any, context: grpc.ServicerContext) -> Any:
-            wait_s = budget.wait_left_s()
+            wait_s = budget.wait_left_s(context)
             if wait_s is not None and wait_s <= 0:
                 budget.refuse(method, context)
             with self.slots.held(wait_s) as got:

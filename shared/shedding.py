@@ -7,9 +7,10 @@ and never queue behind work; reflection is never shed.
 
 Admission can only guess how long a call will wait: at the start of a burst it goes by how long calls took
 before the burst, and a burst slows every call down. So a call is also shed when it starts, if it waited for
-its worker and its processor slot longer than `max_queue_wait_ms`: it has done no work yet, and the
-rejection costs a worker microseconds, so once the head of the queue is late the rest of it drains at once,
-each call told to retry instead of waiting out its deadline behind the calls before it.
+its worker and its processor slot longer than `max_queue_wait_ms` and than half the time its caller gave it
+(its deadline as it arrived): it has done no work yet, and the rejection costs a worker microseconds, so once
+the head of the queue is late the rest of it drains at once, each call told to retry instead of waiting out
+its deadline behind the calls before it. A caller that gave a call plenty of time still has it served late.
 
 grpcio's sync server picks the handler of a call on its one polling thread, before the call is queued for a
 worker, so the bound is checked there, against what the worker pool holds. A rejection is then answered on
@@ -247,13 +248,17 @@ class Shedder(grpc.ServerInterceptor):
         self._count(method)
         return self._reject
 
-    def wait_left_s(self) -> float | None:
-        """How long the call this worker runs may still wait before it starts (shared.cpu_slots.StartBudget)."""
+    def wait_left_s(self, context: grpc.ServicerContext) -> float | None:
+        """How long the call this worker runs may still wait before it starts (shared.cpu_slots.StartBudget):
+        until it has waited `max_queue_wait_ms`, or half the time its caller gave it, whichever is later (a
+        caller that allows 10 s is better served late than told to retry; one that allows 2 s is not)."""
         queued_at: float | None = getattr(_worker, "queued_at", None)
         if queued_at is None:
             return None
-        _worker.ran = True  # unless refused below
-        return queued_at + self._late_s - time.monotonic()
+        _worker.ran = True  # unless refused
+        now = time.monotonic()
+        given_s = now - queued_at + context.time_remaining()  # the deadline's distance when the call arrived
+        return queued_at + max(self._late_s, given_s / 2) - now
 
     def refuse(self, method: str, context: grpc.ServicerContext) -> NoReturn:
         """Shed a call that could not start in time, on its worker (shared.cpu_slots.StartBudget)."""

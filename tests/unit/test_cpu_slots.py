@@ -127,7 +127,7 @@ def test_a_worker_keeps_its_slot_for_its_call_unless_it_gives_it_back():
     assert waiting_at_once(polite=False) == 1
 
 
-def test_a_call_that_cannot_get_a_slot_within_the_queue_wait_is_shed_then_not_when_the_holder_lets_go():
+def test_a_call_that_cannot_get_a_slot_within_half_its_deadline_is_shed_and_the_slot_is_not_lost():
     folder = auth_dir()
     settings = with_auth(load_settings("users", {"ELEARN_MAX_WORKERS": "4", "ELEARN_CPU_SLOTS": "1",
                                                    "ELEARN_MAX_QUEUE_WAIT_MS": "200",
@@ -143,12 +143,12 @@ def test_a_call_that_cannot_get_a_slot_within_the_queue_wait_is_shed_then_not_wh
             while users.waiting < 1 and time.monotonic() < deadline:
                 time.sleep(0.01)
             start = time.monotonic()
-            with pytest.raises(grpc.RpcError) as shed:
-                stub.GetUser(pb.GetUserRequest(id=2), timeout=10)
+            with pytest.raises(grpc.RpcError) as shed:  # shed after half its deadline, 0.5 s
+                stub.GetUser(pb.GetUserRequest(id=2), timeout=1)
             waited_s = time.monotonic() - start
-            assert shed.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert shed.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED, shed.value
             assert users.waiting == 1  # it never ran
-            assert waited_s < 5, waited_s  # told at about 0.2 s, not when the holder ends (10 s)
+            assert waited_s < 1, waited_s
             users.release.set()
             assert holder.result(timeout=10).id == 1
             assert stub.GetUser(pb.GetUserRequest(id=3), timeout=10).id == 3  # the slot is free again

@@ -153,10 +153,8 @@ def test_no_call_queues_behind_one_that_has_waited_too_long(running):
     late, = fire(channel, 1, first_id=20)
     assert late.exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     users.release.set()
-    assert all(c.result(timeout=5).id > 0 for c in held)
-    # The one that waited past max_queue_wait_ms is shed when a worker takes it, without running.
-    assert waiting[0].exception(timeout=5).code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert 10 not in users.ran
+    # The queued one is still served: it waited past max_queue_wait_ms but not half of its 20 s.
+    assert all(c.result(timeout=5).id > 0 for c in held + waiting)
 
 
 class SlowUsers(pb_grpc.UserServiceServicer):
@@ -191,9 +189,9 @@ def test_a_burst_is_cut_at_what_the_workers_can_serve_within_the_queue_wait():
 
 def test_calls_of_a_burst_that_slows_every_call_are_shed_when_they_start_late_not_left_to_expire():
     """Admission goes by how long calls took before the burst (0.05 s: seven may queue within 0.35 s); the
-    burst makes each take 0.5 s, so without a check at the start the queued seven would finish after 1-3.5 s,
-    most past their 2 s deadline. The first late one is shed when the worker takes it, and the rest drain at
-    once behind it: none expires, and each is told within about one call's time."""
+    burst makes each take 0.6 s, so without a check at the start the queued seven would finish after 1.2-4.8 s,
+    most past their 2 s deadline. A call that has waited half its deadline (1 s) is shed when the worker
+    takes it, and the rest drain at once behind it: none expires, and each is told within about 1.2 s."""
     folder = auth_dir()
     settings = with_auth(load_settings("users", {"ELEARN_TLS_INSECURE": "1", "ELEARN_MAX_WORKERS": "1",
                                                  "ELEARN_MAX_QUEUE": "100", "ELEARN_MAX_QUEUE_WAIT_MS": "350"}),
@@ -204,7 +202,7 @@ def test_calls_of_a_burst_that_slows_every_call_are_shed_when_they_start_late_no
     try:
         with admin_channel(f"127.0.0.1:{port}", folder) as channel:
             assert all(c.result(timeout=5).id for c in fire(channel, 1))
-            users.seconds = 0.5
+            users.seconds = 0.6
             start = time.monotonic()
             burst = fire(channel, 10, timeout=2, first_id=100)
             codes = [c.code() for c in burst]
@@ -212,9 +210,10 @@ def test_calls_of_a_burst_that_slows_every_call_are_shed_when_they_start_late_no
     finally:
         server.stop(grace=1).wait()
     assert grpc.StatusCode.DEADLINE_EXCEEDED not in codes, codes
-    assert codes.count(grpc.StatusCode.OK) == 1 and codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 9, codes
-    assert len([i for i in users.ran if i >= 100]) == 1  # the shed ones never ran
-    assert took_s < 1.2, took_s
+    # The first runs at once, the second after it (0.6 s waited), the third would start after 1.2 s.
+    assert codes.count(grpc.StatusCode.OK) == 2 and codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 8, codes
+    assert len([i for i in users.ran if i >= 100]) == 2  # the shed ones never ran
+    assert took_s < 1.9, took_s
 
 
 def test_only_calls_that_reach_their_handler_count_in_the_run_time_estimate():
