@@ -1,6 +1,7 @@
 """PostgreSQL storage of enrollments and lesson progress, on the student's shard."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
@@ -91,14 +92,16 @@ class PgEnrollmentStore:
     def batch_record_progress(self, tx: PgUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
         """This shard's part of a batch; a replay of `request_id` reads the stored results and writes nothing."""
-        columns = list(zip(*((index, *item) for index, item in items), strict=False))
         cur = tx.cursor()
         if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
             cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
         else:
-            cur.execute(BATCH_PROGRESS_CALL, (request_id, *map(list, columns)))
-        return [(row[0], row[1], None, None) if row[1] else
-                (row[0], None, LessonProgress(*row[2:9]), Enrollment(*row[9:])) for row in cur.fetchall()]
+            cur.execute(BATCH_PROGRESS_CALL, (
+                request_id, _array(index for index, _ in items), _array(item.enrollment_id for _, item in items),
+                _array(item.lesson_id for _, item in items), _array(item.watched_seconds for _, item in items),
+                _array(item.position_seconds for _, item in items),
+                "{" + ",".join("t" if item.completed else "f" for _, item in items) + "}"))
+        return _batch_rows(cur.fetchall())
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:
@@ -110,3 +113,25 @@ class PgEnrollmentStore:
         cur = tx.cursor()
         cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
         return self._enrollment(cur, enrollment_id)
+
+
+def _array(numbers: Iterable[int]) -> str:
+    """An array's text form for a cast (`%s::bigint[]`): a seventh of the driver's cost of adapting a list,
+    element by element, which a batch pays for each of its columns."""
+    return "{" + ",".join(map(str, map(int, numbers))) + "}"
+
+
+def _batch_rows(rows: list[tuple]) -> list[BatchRow]:
+    """The store's rows of a batch part, one Enrollment per enrollment: its items' rows repeat it (one
+    statement read them all after the writes), and building one is most of a row's cost."""
+    enrollments: dict[int, Enrollment] = {}
+    made: list[BatchRow] = []
+    for row in rows:
+        if row[1]:
+            made.append((row[0], row[1], None, None))
+            continue
+        enrollment = enrollments.get(row[9])
+        if enrollment is None:
+            enrollment = enrollments[row[9]] = Enrollment(*row[9:])
+        made.append((row[0], None, LessonProgress(*row[2:9]), enrollment))
+    return made
