@@ -6,6 +6,7 @@ the text they were written with. The zero value keeps its full name (`REGION_UNS
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from elearning.common.v1 import common_pb2
 from shared.errors import InvalidArgument
 
 
+@functools.cache
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
     """`UserRole` -> `USER_ROLE_`: the prefix buf's ENUM_VALUE_PREFIX asks of every value of the enum."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_type.DESCRIPTOR.name).upper() + "_"
