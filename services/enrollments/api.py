@@ -10,8 +10,6 @@ from shared.grpc_errors import item_status
 from shared.money import format_amount
 from shared.proto_values import enum_name, enum_value, region_value, timestamp
 
-OK = common_pb2.ItemStatus()
-
 
 def enrollment_proto(e: Enrollment) -> pb.Enrollment:
     return pb.Enrollment(
@@ -32,17 +30,20 @@ def progress_proto(p: LessonProgress) -> pb.LessonProgress:
         complete_time=timestamp(p.completed_at))
 
 
-def batch_result_proto(outcome: ProgressOutcome, enrollments: dict[int, pb.Enrollment]
-                       ) -> pb.BatchRecordLessonProgressResult:
-    """`enrollments`: the protos built so far in this response, by ID. The items of one enrollment share its
+def fill_batch_result(result: pb.BatchRecordLessonProgressResult, outcome: ProgressOutcome,
+                      enrollments: dict[int, pb.Enrollment]) -> None:
+    """One item's result, written in place (a third cheaper than building it and copying it in).
+    `enrollments`: the protos built so far in this response, by ID. The items of one enrollment share its
     row (read in one statement after the shard's writes), so each is converted once and copied."""
     if outcome.error is not None:
-        return pb.BatchRecordLessonProgressResult(status=item_status(outcome.error))
+        result.status.CopyFrom(item_status(outcome.error))
+        return
     enrollment = enrollments.get(outcome.enrollment.id)
     if enrollment is None:
         enrollment = enrollments[outcome.enrollment.id] = enrollment_proto(outcome.enrollment)
-    return pb.BatchRecordLessonProgressResult(status=OK, lesson_progress=progress_proto(outcome.progress),
-                                              enrollment=enrollment)
+    result.status.SetInParent()  # OK
+    result.lesson_progress.CopyFrom(progress_proto(outcome.progress))
+    result.enrollment.CopyFrom(enrollment)
 
 
 class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
@@ -73,8 +74,11 @@ class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
         items = [ProgressItem(r.enrollment_id, r.lesson_id, r.watched_seconds, r.position_seconds, r.completed)
                  for r in request.requests]
         outcomes = self.service.batch_record_progress(items, request.request_id)
+        response = pb.BatchRecordLessonProgressResponse()
         enrollments: dict[int, pb.Enrollment] = {}
-        return pb.BatchRecordLessonProgressResponse(results=[batch_result_proto(o, enrollments) for o in outcomes])
+        for outcome in outcomes:
+            fill_batch_result(response.results.add(), outcome, enrollments)
+        return response
 
     def ListLessonProgress(self, request, context):
         rows, token = self.service.list_progress(request.enrollment_id, request.page_size, request.page_token)
