@@ -26,7 +26,8 @@ MAX_SECONDS = 24 * 3600
 class EnrollmentStore(Protocol):
     """Storage of enrollments on the student's shard; `PgEnrollmentStore` is the real one, unit tests use
     `tests/unit/enrollments_fakes.FakeEnrollmentStore`. Writes take the service's unit of work, except
-    `record_progress`, one round trip to a procedure that commits by itself (the platform's hottest write)."""
+    `record_progress` and `batch_record_progress`, each one round trip to a procedure that commits by itself
+    (the platform's hottest writes), run again whole by the store after a lost race."""
 
     def enroll(self, tx: UnitOfWork, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> tuple[Enrollment, bool]: ...
@@ -43,7 +44,7 @@ class EnrollmentStore(Protocol):
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]: ...
 
-    def batch_record_progress(self, tx: UnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]: ...
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int,
@@ -176,8 +177,7 @@ class EnrollmentService:
 
         def write(shard: str) -> list[ProgressOutcome]:
             try:
-                rows = self.units.write(shard, lambda tx: self.store.batch_record_progress(tx, parts[shard], request_id,
-                                                                                           fingerprint))
+                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint)
             except InvalidArgument:
                 raise  # the request_id names another batch: the whole call is wrong
             except DomainError as exc:

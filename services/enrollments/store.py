@@ -16,12 +16,11 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
 # 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
 ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
-BATCH_PROGRESS = "enrollments.BatchRecordLessonProgress"
-# Item index, error, then the 22 columns of RECORD_PROGRESS's rows (sql/migrations/0018).
-BATCH_PROGRESS_CALL = ("SELECT * FROM record_lesson_progress_batch(%s, %s::integer[], %s::bigint[], %s::bigint[], "
-                       "%s::integer[], %s::integer[], %s::boolean[])")
-BATCH_PROGRESS_REPLAY = ("SELECT r.* FROM batch_results b, jsonb_populate_recordset(NULL::progress_batch_result, "
-                         "b.results) r WHERE b.method = %s AND b.request_id = %s")
+# A shard's part of a batch in one round trip (sql/migrations/0031): the request_id, the batch's fingerprint and
+# the items' columns, then a NULL for each OUT parameter (the stored fingerprint, the 24 columns of the results
+# as arrays, the commit position).
+BATCH_PROGRESS = ("CALL record_lesson_progress_batch_committed(%s, %s, %s::integer[], %s::bigint[], %s::bigint[], "
+                  "%s::integer[], %s::integer[], %s::boolean[]" + ", NULL" * 26 + ")")
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 
@@ -89,19 +88,18 @@ class PgEnrollmentStore:
             shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
-    def batch_record_progress(self, tx: PgUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
-        """This shard's part of a batch; a replay of `request_id` reads the stored results and writes nothing."""
-        cur = tx.cursor()
-        if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
-            cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
-        else:
-            cur.execute(BATCH_PROGRESS_CALL, (
-                request_id, _array(index for index, _ in items), _array(item.enrollment_id for _, item in items),
-                _array(item.lesson_id for _, item in items), _array(item.watched_seconds for _, item in items),
-                _array(item.position_seconds for _, item in items),
-                "{" + ",".join("t" if item.completed else "f" for _, item in items) + "}"))
-        return _batch_rows(cur.fetchall())
+        """This shard's part of a batch in one round trip, committed, its commit position in the call's token; a
+        replay of `request_id` returns the stored results and writes nothing."""
+        stored, *columns = transactions.retrying(lambda: self.pools.committed_call(shard, BATCH_PROGRESS, (
+            request_id, fingerprint, _array(index for index, _ in items),
+            _array(item.enrollment_id for _, item in items), _array(item.lesson_id for _, item in items),
+            _array(item.watched_seconds for _, item in items), _array(item.position_seconds for _, item in items),
+            "{" + ",".join("t" if item.completed else "f" for _, item in items) + "}")))
+        if stored is not None:
+            batches.check_replay(bytes(stored), fingerprint)  # another batch's request_id: nothing was written
+        return _batch_rows(list(zip(*columns, strict=True)))
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:
