@@ -6,8 +6,9 @@ the text they were written with. The zero value keeps its full name (`REGION_UNS
 """
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -16,6 +17,7 @@ from elearning.common.v1 import common_pb2
 from shared.errors import InvalidArgument
 
 
+@functools.cache
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
     """`UserRole` -> `USER_ROLE_`: the prefix buf's ENUM_VALUE_PREFIX asks of every value of the enum."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_type.DESCRIPTOR.name).upper() + "_"
@@ -54,9 +56,14 @@ def region_value(name: str) -> int:
     return enum_value(common_pb2.Region, name)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    """As Timestamp.FromDatetime (a naive value is UTC), at a fraction of its cost: it runs for every time
+    field of every row a service returns (a batch's hundreds)."""
     if value is None:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value)
-    return ts
+    since = value - (NAIVE_EPOCH if value.tzinfo is None else EPOCH)
+    return timestamp_pb2.Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)

@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from datetime import UTC, datetime
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -19,6 +19,25 @@ MAX_LANGUAGE = 35
 MAX_TIME_ZONE = 64
 MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799  # protobuf's Timestamp range
 _ASCII_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
+@functools.cache
+def _holds_text(message_type: Descriptor) -> bool:
+    """Whether a message of this type can hold text anywhere: a batch's items are often all numbers, and then
+    need no visit (a recursive type is taken to hold text)."""
+    return _text_in(message_type, set())
+
+
+def _text_in(message_type: Descriptor, visiting: set[str]) -> bool:
+    if message_type.full_name in visiting:
+        return True
+    visiting.add(message_type.full_name)
+    try:
+        return any(field.type == FieldDescriptor.TYPE_STRING or (
+            field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type is not None
+            and _text_in(field.message_type, visiting)) for field in message_type.fields)
+    finally:
+        visiting.discard(message_type.full_name)
 
 
 def _nul_path(message: Message, prefix: str) -> str | None:
@@ -40,6 +59,8 @@ def _nul_path(message: Message, prefix: str) -> str | None:
                         f"{path}[{key!r}]" if isinstance(item, str) and NUL in item else None)
                     if found:
                         return found
+                continue
+            if field.message_type is not None and not _holds_text(field.message_type):
                 continue
             for n, inner in enumerate(value if field.is_repeated else (value,)):
                 found = _nul_path(inner, f"{path}[{n}]." if field.is_repeated else f"{path}.")

@@ -26,7 +26,8 @@ MAX_SECONDS = 24 * 3600
 class EnrollmentStore(Protocol):
     """Storage of enrollments on the student's shard; `PgEnrollmentStore` is the real one, unit tests use
     `tests/unit/enrollments_fakes.FakeEnrollmentStore`. Writes take the service's unit of work, except
-    `record_progress`, one round trip to a procedure that commits by itself (the platform's hottest write)."""
+    `record_progress` and `batch_record_progress`, each one round trip to a procedure that commits by itself
+    (the platform's hottest writes), run again whole by the store after a lost race."""
 
     def enroll(self, tx: UnitOfWork, student_id: int, course: CourseSnapshot, request_id: str,
                fingerprint: bytes) -> tuple[Enrollment, bool]: ...
@@ -43,7 +44,7 @@ class EnrollmentStore(Protocol):
     def record_progress(self, shard: str, enrollment_id: int, lesson_id: int, watched: int, position: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]: ...
 
-    def batch_record_progress(self, tx: UnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]: ...
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int,
@@ -139,9 +140,11 @@ class EnrollmentService:
         rows = self.store.list(shard, student_id, state, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
-    def _check_progress(self, item: ProgressItem, violations: Violations, prefix: str = "") -> None:
+    def _check_progress(self, item: ProgressItem, violations: Violations, prefix: str = "") -> str:
+        """Adds what is wrong with `item` to `violations`; returns its shard ("" when its ID is wrong)."""
+        shard = ""
         try:
-            self._shard(item.enrollment_id, f"{prefix}enrollment_id")
+            shard = self._shard(item.enrollment_id, f"{prefix}enrollment_id")
         except InvalidArgument as exc:
             violations.items.extend(exc.violations)
         if item.lesson_id <= 0:
@@ -149,6 +152,7 @@ class EnrollmentService:
         for value, field in ((item.watched_seconds, "watched_seconds"), (item.position_seconds, "position_seconds")):
             if not 0 <= value <= MAX_SECONDS:
                 violations.add(f"{prefix}{field}", f"must be from 0 to {MAX_SECONDS} (got {value})")
+        return shard
 
     def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
                         completed: bool) -> tuple[LessonProgress, Enrollment]:
@@ -165,16 +169,15 @@ class EnrollmentService:
         """Every item checked first; then each shard's part in one transaction, the shards in parallel and
         independent: a shard that fails fails its own items only (each outcome says why). Only admins and
         services call it (shared/auth/policy.py), so no item needs an ownership check."""
-        batches.check_batch(items, request_id,
-                            lambda i, item, v: self._check_progress(item, v, f"{batches.FIELD}[{i}]."))
-        parts = batches.split_by_shard([(self._shard(item.enrollment_id, "enrollment_id"), item)
-                                        for item in items])
+        shards: list[str] = []  # each item's, found while checking it
+        batches.check_batch(items, request_id, lambda i, item, v: shards.append(
+            self._check_progress(item, v, f"{batches.FIELD}[{i}].")))
+        parts = batches.split_by_shard(list(zip(shards, items, strict=True)))
         fingerprint = batches.batch_fingerprint("BatchRecordLessonProgress", items) if request_id else b""
 
         def write(shard: str) -> list[ProgressOutcome]:
             try:
-                rows = self.units.write(shard, lambda tx: self.store.batch_record_progress(tx, parts[shard], request_id,
-                                                                                           fingerprint))
+                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint)
             except InvalidArgument:
                 raise  # the request_id names another batch: the whole call is wrong
             except DomainError as exc:

@@ -1,6 +1,7 @@
 """PostgreSQL storage of enrollments and lesson progress, on the student's shard."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
@@ -15,12 +16,11 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
 # 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
 ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
-BATCH_PROGRESS = "enrollments.BatchRecordLessonProgress"
-# Item index, error, then the 22 columns of RECORD_PROGRESS's rows (sql/migrations/0018).
-BATCH_PROGRESS_CALL = ("SELECT * FROM record_lesson_progress_batch(%s, %s::integer[], %s::bigint[], %s::bigint[], "
-                       "%s::integer[], %s::integer[], %s::boolean[])")
-BATCH_PROGRESS_REPLAY = ("SELECT r.* FROM batch_results b, jsonb_populate_recordset(NULL::progress_batch_result, "
-                         "b.results) r WHERE b.method = %s AND b.request_id = %s")
+# A shard's part of a batch in one round trip (sql/migrations/0031): the request_id, the batch's fingerprint and
+# the items' columns, then a NULL for each OUT parameter (the stored fingerprint, the 24 columns of the results
+# as arrays, the commit position).
+BATCH_PROGRESS = ("CALL record_lesson_progress_batch_committed(%s, %s, %s::integer[], %s::bigint[], %s::bigint[], "
+                  "%s::integer[], %s::integer[], %s::boolean[]" + ", NULL" * 26 + ")")
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 
@@ -88,17 +88,18 @@ class PgEnrollmentStore:
             shard, RECORD_PROGRESS, (enrollment_id, lesson_id, watched, position, completed)))
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
-    def batch_record_progress(self, tx: PgUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
-        """This shard's part of a batch; a replay of `request_id` reads the stored results and writes nothing."""
-        columns = list(zip(*((index, *item) for index, item in items), strict=False))
-        cur = tx.cursor()
-        if request_id and not batches.claim(cur, BATCH_PROGRESS, request_id, fingerprint):
-            cur.execute(BATCH_PROGRESS_REPLAY, (BATCH_PROGRESS, request_id))
-        else:
-            cur.execute(BATCH_PROGRESS_CALL, (request_id, *map(list, columns)))
-        return [(row[0], row[1], None, None) if row[1] else
-                (row[0], None, LessonProgress(*row[2:9]), Enrollment(*row[9:])) for row in cur.fetchall()]
+        """This shard's part of a batch in one round trip, committed, its commit position in the call's token; a
+        replay of `request_id` returns the stored results and writes nothing."""
+        stored, *columns = transactions.retrying(lambda: self.pools.committed_call(shard, BATCH_PROGRESS, (
+            request_id, fingerprint, _array(index for index, _ in items),
+            _array(item.enrollment_id for _, item in items), _array(item.lesson_id for _, item in items),
+            _array(item.watched_seconds for _, item in items), _array(item.position_seconds for _, item in items),
+            "{" + ",".join("t" if item.completed else "f" for _, item in items) + "}")))
+        if stored is not None:
+            batches.check_replay(bytes(stored), fingerprint)  # another batch's request_id: nothing was written
+        return _batch_rows(list(zip(*columns, strict=True)))
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         with self.pools.read(shard) as cur:
@@ -110,3 +111,25 @@ class PgEnrollmentStore:
         cur = tx.cursor()
         cur.execute("SELECT cancel_enrollment(%s, %s)", (enrollment_id, reason))
         return self._enrollment(cur, enrollment_id)
+
+
+def _array(numbers: Iterable[int]) -> str:
+    """An array's text form for a cast (`%s::bigint[]`): a seventh of the driver's cost of adapting a list,
+    element by element, which a batch pays for each of its columns."""
+    return "{" + ",".join(map(str, map(int, numbers))) + "}"
+
+
+def _batch_rows(rows: list[tuple]) -> list[BatchRow]:
+    """The store's rows of a batch part, one Enrollment per enrollment: its items' rows repeat it (one
+    statement read them all after the writes), and building one is most of a row's cost."""
+    enrollments: dict[int, Enrollment] = {}
+    made: list[BatchRow] = []
+    for row in rows:
+        if row[1]:
+            made.append((row[0], row[1], None, None))
+            continue
+        enrollment = enrollments.get(row[9])
+        if enrollment is None:
+            enrollment = enrollments[row[9]] = Enrollment(*row[9:])
+        made.append((row[0], None, LessonProgress(*row[2:9]), enrollment))
+    return made

@@ -142,9 +142,8 @@ class FakeEnrollmentStore:
         assert progress is not None and enrollment is not None
         return progress, enrollment
 
-    def batch_record_progress(self, tx: FakeUnitOfWork, items: list[tuple[int, ProgressItem]], request_id: str,
+    def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
                               fingerprint: bytes) -> list[BatchRow]:
-        shard = tx.shard
         self.calls.append(("batch_record_progress", shard))
         if request_id:
             new, stored = self.keys[shard].claim_batch(BATCH_PROGRESS, request_id, fingerprint)

@@ -5,6 +5,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from elearning.content.v1 import content_service_pb2 as content_pb
+from elearning.enrollments.v1 import enrollments_service_pb2 as enrollments_pb
 from elearning.users.v1 import users_service_pb2 as users_pb
 from shared import validation
 from shared.errors import InvalidArgument, Violations
@@ -24,11 +25,21 @@ def problems(rule, value, **options) -> list[tuple[str, str]]:
     (content_pb.CreateContentRequest(content_item=content_pb.ContentItem(video=content_pb.VideoDetails(
         renditions=[content_pb.Rendition(url="x"), content_pb.Rendition(url="\x00")]))),
      "content_item.video.renditions[1].url"),
+    (enrollments_pb.BatchRecordLessonProgressRequest(requests=[enrollments_pb.RecordLessonProgressRequest(
+        enrollment_id=1)] * 3, request_id="r\x00"), "request_id"),
 ])
 def test_a_nul_anywhere_in_a_request_names_its_field(request_message, field):
     with pytest.raises(InvalidArgument) as err:
         validation.no_nul_anywhere(request_message)
     assert err.value.violations[0].field == field
+
+
+def test_only_messages_that_can_hold_text_are_visited():
+    """A batch's items of numbers alone are skipped; a type with text at any depth is visited."""
+    assert not validation._holds_text(enrollments_pb.RecordLessonProgressRequest.DESCRIPTOR)
+    assert not validation._holds_text(Timestamp.DESCRIPTOR)
+    assert validation._holds_text(enrollments_pb.BatchRecordLessonProgressRequest.DESCRIPTOR)
+    assert validation._holds_text(content_pb.VideoDetails.DESCRIPTOR)
 
 
 def test_a_request_without_nul_passes():
