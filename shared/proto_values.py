@@ -6,8 +6,9 @@ the text they were written with. The zero value keeps its full name (`REGION_UNS
 """
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -18,7 +19,12 @@ from shared.errors import InvalidArgument
 
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
     """`UserRole` -> `USER_ROLE_`: the prefix buf's ENUM_VALUE_PREFIX asks of every value of the enum."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_type.DESCRIPTOR.name).upper() + "_"
+    return _prefix(enum_type.DESCRIPTOR.name)
+
+
+@functools.cache  # a handful of enums; every reply of every service asks (a regex each time)
+def _prefix(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper() + "_"
 
 
 def enum_name(enum_type: EnumTypeWrapper, value: int, field: str) -> str:
@@ -54,9 +60,15 @@ def region_value(name: str) -> int:
     return enum_value(common_pb2.Region, name)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    """The Timestamp of `value` (naive: UTC), as Timestamp.FromDatetime makes it, without its Python detour
+    through a time tuple (several of these in every reply)."""
     if value is None:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value)
-    return ts
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - _EPOCH
+    return timestamp_pb2.Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
