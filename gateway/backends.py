@@ -41,6 +41,11 @@ class Backends:
                 channel = self._channels.setdefault(address, open_channel(address, self._tls, CHANNEL_OPTIONS))
         return channel
 
+    def ready(self, address: str) -> bool:
+        """Whether the backend's channel is READY now (False before its first `wait_ready`)."""
+        readiness = self._readiness.get(address)
+        return readiness is not None and readiness.ready()
+
     def wait_ready(self, address: str, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the backend's channel to be READY (at once when it is): the first call
         after a backend restarts then goes out when the channel reconnects, not during its backoff."""

@@ -89,9 +89,11 @@ class Forwarder(grpc.GenericRpcHandler):
         timeout = remaining if remaining is not None and remaining < 1e6 else self.default_timeout_s
         deadline = time.monotonic() + timeout
         call = self.backends.callable(target.address, method)
-        # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY.
-        with cpu_slots.released():
-            self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
+        # Not yet sent, so safe for any method: a channel that is reconnecting gets a moment to be READY (a READY
+        # one, nearly every call, costs a flag read: the CPU slot is given back only to wait).
+        if not self.backends.ready(target.address):
+            with cpu_slots.released():
+                self.backends.wait_ready(target.address, min(READY_WAIT_S, deadline - time.monotonic()))
         observed = client_calls(method, target.address)
         attempt = 0
         while True:

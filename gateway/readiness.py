@@ -24,6 +24,9 @@ class Readiness:
         else:
             self._ready.clear()
 
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
     def wait(self, timeout_s: float) -> bool:
         # is_set() first: a READY channel (nearly every call) then costs no lock, as Event.wait takes one.
         return self._ready.is_set() or self._ready.wait(max(0.0, timeout_s))

@@ -62,3 +62,42 @@ class UnaryWrapInterceptor(grpc.ServerInterceptor):
                 response_serializer=handler.response_serializer)
             self._wrapped[method] = wrapped
         return wrapped
+
+
+class FoldedSteps(UnaryWrapInterceptor):
+    """Several steps as one interceptor: grpcio runs every interceptor's `intercept_service` for every call, on
+    its one polling thread, before the call reaches a worker; folded, the steps' wrappers are composed once per
+    method (the first step outermost, as the list declares them) and each call passes one lookup."""
+
+    def __init__(self, steps: list[UnaryWrapInterceptor]) -> None:
+        super().__init__()
+        self.steps = tuple(steps)
+
+    def wrap(self, behavior: Behavior, method: str) -> Behavior:
+        for step in reversed(self.steps):
+            behavior = step.wrap(behavior, method)
+        return behavior
+
+
+def folded(steps: list[grpc.ServerInterceptor]) -> list[grpc.ServerInterceptor]:
+    """`steps` in the same order, each run of plain wrap steps (those that do not choose their methods by
+    overriding `intercept_service`) folded into one `FoldedSteps`."""
+    out: list[grpc.ServerInterceptor] = []
+    run: list[UnaryWrapInterceptor] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append(FoldedSteps(run[:]))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for step in steps:
+        if isinstance(step, UnaryWrapInterceptor) and \
+                type(step).intercept_service is UnaryWrapInterceptor.intercept_service:
+            run.append(step)
+        else:
+            flush()
+            out.append(step)
+    flush()
+    return out

@@ -17,7 +17,7 @@ from elearning.common.v1 import common_pb2
 from shared.errors import InvalidArgument
 
 
-@functools.cache
+@functools.cache  # a handful of enums; every reply of every service asks (a regex each time)
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
     """`UserRole` -> `USER_ROLE_`: the prefix buf's ENUM_VALUE_PREFIX asks of every value of the enum."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_type.DESCRIPTOR.name).upper() + "_"

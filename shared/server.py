@@ -24,7 +24,7 @@ from shared.bulkhead import ShardGate
 from shared.channels import TlsFileError, add_port
 from shared.consistency import ConsistencyInterceptor
 from shared.grpc_errors import DomainErrorInterceptor, to_status
-from shared.interceptors import Behavior, UnaryWrapInterceptor
+from shared.interceptors import Behavior, UnaryWrapInterceptor, folded
 from shared.settings import Settings, SettingsError, load_settings
 from shared.shard_health import ShardHealth
 from shared.shedding import Shedder, ShedLimits
@@ -110,7 +110,8 @@ def create_server(settings: Settings, address: str, bindings: Iterable[ServiceBi
     shedder = Shedder(limits, domain=f"elearning.{settings.process}", name=settings.process)
     server = grpc.server(
         shedder.pool,  # admitted calls only: rejections and health checks run on the shedder's own lane
-        interceptors=pipeline(settings, shedder),
+        # The steps as declared, the plain ones folded into one interceptor (the same order, fewer hops per call).
+        interceptors=folded(pipeline(settings, shedder)),
         handlers=list(handlers),
         options=[("grpc.so_reuseport", 0)],
     )

@@ -13,6 +13,7 @@ from services.enrollments.domain import (
     ProgressItem,
     ProgressOutcome,
 )
+from services.enrollments.owners import Owners
 from shared import batches, idempotency, pagination
 from shared.auth import caller
 from shared.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Violations
@@ -67,6 +68,7 @@ class EnrollmentService:
         self.shards = shard_map
         self.courses = courses
         self.fan_out = fan_out
+        self.owners = Owners()
 
     def _shard(self, id_: int, field: str) -> str:
         return self.shards.for_id(id_, field=field).name
@@ -118,10 +120,15 @@ class EnrollmentService:
         return sum(self.fan_out.map(lambda s: self.store.count_course_enrollments(s, course_id), self.shards.names))
 
     def _own(self, shard: str, enrollment_id: int) -> None:
-        """A student touches only their own enrollments; someone else's reads as not existing."""
+        """A student touches only their own enrollments; someone else's reads as not existing. The owner is
+        read once per enrollment, then remembered (`Owners`: it never changes)."""
         if caller.bound_user() is not None:
-            found = self.store.get(shard, enrollment_id)
-            caller.require_owner(found.student_id if found else -1, "enrollment", enrollment_id)
+            def look_up() -> int | None:
+                found = self.store.get(shard, enrollment_id)
+                return found.student_id if found else None
+
+            owner = self.owners.owner(enrollment_id, look_up)
+            caller.require_owner(owner if owner is not None else -1, "enrollment", enrollment_id)
 
     def get_enrollment(self, enrollment_id: int) -> Enrollment:
         enrollment = self.store.get(self._shard(enrollment_id, "id"), enrollment_id)

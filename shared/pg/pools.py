@@ -14,6 +14,7 @@ import enum
 import functools
 import logging
 import select
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -376,20 +377,40 @@ class ShardPools:
         moving the leader) the call is held and tried again as the replica monitor finds the new leader, up
         to the hold limit and the call's deadline (`PrimaryHolds`); only a failure to connect is retried,
         since then nothing of the call was sent."""
+        # The common case first, with no hold made: the writable node takes the connection at once.
+        pool = self.pool(shard, Role.PRIMARY)
+        first = pool.connection()
+        try:
+            conn = first.__enter__()
+        except NotConnected as exc:
+            failure: NotConnected | None = exc
+        else:
+            self.holds.reachable(shard)
+            try:
+                yield conn
+            except BaseException:
+                if not first.__exit__(*sys.exc_info()):
+                    raise
+            else:
+                first.__exit__(None, None, None)
+            return
         with self.holds.held(shard) as hold:
             while True:
-                pool = self.pool(shard, Role.PRIMARY)  # the monitor may have swapped it since the last try
-                stack = contextlib.ExitStack()
-                try:
-                    conn = stack.enter_context(pool.connection())
-                except NotConnected:
-                    stack.close()
+                if failure is not None:
                     if self.monitor is not None:
                         self.monitor.poke(shard)
                     with cpu_slots.released():
                         waited = hold.wait(pool.connect_timeout_s)
                     if not waited:
-                        raise
+                        raise failure
+                    failure = None
+                pool = self.pool(shard, Role.PRIMARY)  # the monitor may have swapped it since the last try
+                stack = contextlib.ExitStack()
+                try:
+                    conn = stack.enter_context(pool.connection())
+                except NotConnected as exc:
+                    stack.close()
+                    failure = exc
                     continue
                 hold.connected()
                 with stack:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.enrollments.domain import ProgressItem
+from services.enrollments.owners import Owners
 from services.enrollments.service import MAX_SECONDS, EnrollmentService
 from shared.auth.caller import Caller, acting_as
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
@@ -250,3 +251,30 @@ def test_a_batch_part_is_one_store_call_per_shard_that_commits_by_itself(service
     assert [(o.progress, o.enrollment, repr(o.error)) for o in replay] == [
         (o.progress, o.enrollment, repr(o.error)) for o in first]
     assert store.progress["eu"][(enrolled.id, 11)].watched_seconds == 30
+
+
+def test_an_enrollments_owner_is_read_once_and_still_refuses_everyone_else(service, enrolled, store, shard_map):
+    with acting_as(Caller.user(enrolled.student_id, "STUDENT")):
+        record(service, enrolled.id, 11)
+        record(service, enrolled.id, 12)
+    assert store.calls.count(("get", "eu")) == 1  # the second heartbeat wrote without reading first
+    with acting_as(Caller.user(an_id(shard_map, "eu", 2), "STUDENT")):
+        with pytest.raises(NotFound):
+            record(service, enrolled.id, 13)
+    assert (enrolled.id, 13) not in store.progress["eu"]
+
+
+def test_a_missing_enrollment_is_looked_up_again():
+    owners = Owners(capacity=4)
+    answers = iter([None, 7])
+    assert owners.owner(1, lambda: next(answers)) is None
+    assert owners.owner(1, lambda: next(answers)) == 7
+    assert owners.owner(1, lambda: pytest.fail("remembered")) == 7
+
+
+def test_remembered_owners_stay_bounded():
+    owners = Owners(capacity=4)
+    for enrollment in range(10):
+        owners.owner(enrollment, lambda e=enrollment: e + 100)
+    assert len(owners) <= 4
+    assert owners.owner(9, lambda: pytest.fail("the newest is kept")) == 109

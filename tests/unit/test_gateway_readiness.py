@@ -22,7 +22,9 @@ def test_the_wait_ends_when_a_backend_that_was_down_comes_up():
     backends = Backends()
     address = f"127.0.0.1:{port}"
     began = time.monotonic()
+    assert not backends.ready(address)
     assert not backends.wait_ready(address, 0.3)  # nothing listens: the wait is bounded
+    assert not backends.ready(address)
     assert time.monotonic() - began < 1.0
     server = grpc.server(futures.ThreadPoolExecutor(2))
     server.add_insecure_port(address)
@@ -32,6 +34,7 @@ def test_the_wait_ends_when_a_backend_that_was_down_comes_up():
         assert backends.wait_ready(address, 5.0)  # within the reconnect backoff (at most 300 ms)
         assert time.monotonic() - began < 2.5
         assert backends.wait_ready(address, 0.0)  # READY: no wait at all
+        assert backends.ready(address)
     finally:
         server.stop(0)
         backends.close()

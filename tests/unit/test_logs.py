@@ -49,3 +49,32 @@ def test_threads_formatting_at_once_never_get_another_seconds_text():
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def test_an_access_line_is_the_json_line_any_record_with_its_fields_makes():
+    from shared.telemetry.access_log import AccessLog
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    keep, access = Keep(), logging.getLogger("elearn.access")
+    access.addHandler(keep)
+    access.setLevel(logging.INFO)
+    try:
+        AccessLog(1.0, 100).write(request_id="r-1", trace_id="", method="/pkg.S/M", code="OK", seconds=0.0125,
+                                  trailers=(("x-served-by", "eu:replica"), ("x-min-lsn", "na:0/1,eu:0/2")))
+    finally:
+        access.removeHandler(keep)
+    (made,) = keep.records
+    formatter = JsonFormatter("test")
+    line = json.loads(formatter.format(made))
+    plain = record(made.created, **{k: getattr(made, k) for k in (
+        "request_id", "trace_id", "method", "code", "reason", "duration_ms", "shard", "served_by", "caller")})
+    assert line == json.loads(formatter.format(plain))
+    assert (line["shard"], line["served_by"], line["duration_ms"]) == ("eu,na", "eu:replica", 12.5)
+    assert logging.Formatter("%(levelname)s %(name)s:%(filename)s:%(lineno)d %(message)s").format(made)
