@@ -1,7 +1,9 @@
 """What telemetry costs a call: the single-call rate (concurrency 1) of RecordLessonProgress through a gateway
-and an enrollments service started for the measurement with telemetry on (metrics, access log, traces
-sampled at 1 %) and off, side by side on the same cluster. Both pairs are fresh processes, alike but for
-ELEARN_TELEMETRY, so the ratio is the step's cost alone (target: on/off >= 0.95). Beside the rates, the CPU
+and an enrollments service started for the measurement with metrics and tracing on (traces sampled at 1 %),
+with those and the access log on (every call logged, up to ELEARN_ACCESS_LOG_MAX_PER_S lines a second),
+and with telemetry off, side by side on the same cluster. The pairs are fresh processes, alike but for those
+settings, so each ratio is their cost alone (issue 17's target, for metrics and tracing: on/off >= 0.95; the
+access log is a log line a call, whose volume its own settings bound, printed beside it). Beside the rates, the CPU
 time the pair spent per call (every call, the warm-up's too; less what the pair spends idle: health checks,
 the replica monitor), which a busy machine moves much less than the rate. `make bench` measures it once;
 `make bench-telemetry` (python -m benchmarks.telemetry_overhead --data-dir DIR --rounds N) alone, N times
@@ -27,6 +29,13 @@ from launcher.layout import Layout
 from launcher.processes import wait_serving
 
 SAMPLE_RATIO = "0.01"
+# The pairs measured: their settings beyond the cluster's.
+ARMS = {
+    "on": {"ELEARN_TELEMETRY": "on", "ELEARN_ACCESS_LOG_MAX_PER_S": "0"},  # metrics and tracing
+    "logged": {"ELEARN_TELEMETRY": "on"},  # and the access log, at its defaults
+    "off": {"ELEARN_TELEMETRY": "off"},
+}
+LABELS = {"on": "metrics + tracing (1 % traced)", "logged": "metrics + tracing + access log", "off": "telemetry off"}
 CONCURRENCY = 1
 IDLE_S = 4.0  # how long each pair's idle CPU (background loops) is measured, to be subtracted
 
@@ -79,7 +88,7 @@ def idle_cpu_per_s(metered: Sequence[_Metered], seconds: float) -> None:
 
 @contextlib.contextmanager
 def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[tuple[str, list[int]]]:
-    """An enrollments service and a gateway routing to it, with ELEARN_TELEMETRY=`telemetry`; yields the
+    """An enrollments service and a gateway routing to it, with telemetry `telemetry` (one of ARMS); yields the
     gateway's address and the two processes' IDs."""
     host = layout.ports.host
     topology = json.loads(layout.topology_file.read_text())
@@ -89,8 +98,7 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[tupl
     config = folder / f"topology-{telemetry}.json"
     config.write_text(json.dumps(topology))
     # The cluster's signing keys: every call is authenticated, and a process without them refuses every token.
-    env = {**os.environ, "ELEARN_CONFIG": str(config), "ELEARN_TELEMETRY": telemetry,
-           "ELEARN_AUTH_DIR": str(layout.auth_dir),
+    env = {**os.environ, "ELEARN_CONFIG": str(config), **ARMS[telemetry], "ELEARN_AUTH_DIR": str(layout.auth_dir),
            "ELEARN_TRACE_SAMPLE_RATIO": SAMPLE_RATIO, "ELEARN_TRACE_DIR": str(folder / f"traces-{telemetry}")}
     started = []
     try:
@@ -115,39 +123,42 @@ def _pair(layout: Layout, telemetry: str, folder: pathlib.Path) -> Iterator[tupl
 
 
 def _report(how: str, measured: dict[str, Figures], metered: dict[str, _Metered]) -> float:
-    """Prints both rates and their ratio (telemetry on / off), and the CPU per call of each pair; returns the
-    ratio of the rates."""
+    """Prints each pair's rate and its ratio to telemetry off, and each pair's CPU per call; returns the ratio
+    of metrics and tracing on to off."""
     for figures in measured.values():
         print(figures.line())
         if figures.errors:
             # A ratio of failing calls says nothing about telemetry's cost: the setup is wrong, say so.
             raise RuntimeError(f"{figures.label}: {figures.errors} calls failed, so no cost can be measured")
-    ratio = measured["on"].rate / measured["off"].rate if measured["off"].rate else 0.0
-    print(f"single call ({how}): telemetry on/off = {ratio:.3f}  (on {measured['on'].rate:.0f}/s, off "
-          f"{measured['off'].rate:.0f}/s, p50 {measured['on'].p50_ms:.2f} ms against {measured['off'].p50_ms:.2f} ms;"
-          f" target >= 0.95)")
-    cpu_on, cpu_off = metered["on"].us_per_call(), metered["off"].us_per_call()
-    print(f"single call ({how}): CPU of gateway + enrollments per call, telemetry on {cpu_on:.0f} us, off "
-          f"{cpu_off:.0f} us (on/off = {cpu_on / cpu_off if cpu_off else 0.0:.3f}, over {metered['on'].calls:,} and "
-          f"{metered['off'].calls:,} calls; idle CPU {metered['on'].idle_cpu_per_s * 1000:.0f} and "
-          f"{metered['off'].idle_cpu_per_s * 1000:.0f} ms a second subtracted)")
-    return ratio
+    off, cpu_off = measured["off"], metered["off"].us_per_call()
+    ratios = {name: measured[name].rate / off.rate if off.rate else 0.0 for name in measured if name != "off"}
+    print(f"single call ({how}): telemetry on/off = {ratios['on']:.3f}  (metrics + tracing at 1 %: "
+          f"{measured['on'].rate:.0f}/s against {off.rate:.0f}/s, p50 {measured['on'].p50_ms:.2f} ms against "
+          f"{off.p50_ms:.2f} ms; target >= 0.95)")
+    if "logged" in ratios:
+        print(f"single call ({how}): with the access log too, logged/off = {ratios['logged']:.3f}  "
+              f"({measured['logged'].rate:.0f}/s, every call logged)")
+    print(f"single call ({how}): CPU of gateway + enrollments per call: " + ", ".join(
+        f"{name} {metered[name].us_per_call():.0f} us ({metered[name].us_per_call() / cpu_off if cpu_off else 0:.3f}"
+        f" of off)" for name in metered) + f"; over {', '.join(f'{m.calls:,}' for m in metered.values())} calls, "
+        f"idle CPU subtracted")
+    return ratios["on"]
 
 
 def measure(layout: Layout, drive: Callable[[str, str, int, float, int], Figures],
             seconds: float) -> tuple[float, float]:
-    """The two pairs measured side by side (A B B A), then at once; `drive(address, label, concurrency, seconds,
-    part)` drives one, on its own `part` (0 or 1) of the enrollments, so that run at once they never write the
-    same rows. Prints both ways; returns the two ratios of the rates (side by side, at once)."""
+    """The pairs measured side by side (A B C C B A), then at once; `drive(address, label, concurrency, seconds,
+    part)` drives one, on its own `part` (0, 1 or 2: one of len(ARMS)) of the enrollments, so that run at once they
+    never write the same rows. Prints both ways; returns the two ratios of metrics and tracing on to off."""
     with tempfile.TemporaryDirectory(prefix="elearn-telemetry-bench-") as tmp:
         folder = pathlib.Path(tmp)
-        with _pair(layout, "on", folder) as (on, on_pids), _pair(layout, "off", folder) as (off, off_pids):
+        with contextlib.ExitStack() as pairs:
+            started = {name: pairs.enter_context(_pair(layout, name, folder)) for name in ARMS}
             ratios = []
             for how, method in (("side by side", side_by_side), ("at once", at_once)):
-                metered = {
-                    "on": _Metered(on_pids, lambda s: drive(on, "telemetry on (1 % traced)", CONCURRENCY, s, 0)),
-                    "off": _Metered(off_pids, lambda s: drive(off, "telemetry off", CONCURRENCY, s, 1)),
-                }
+                metered = {name: _Metered(pids, lambda s, name=name, address=address: drive(
+                    address, LABELS[name], CONCURRENCY, s, list(ARMS).index(name)))
+                    for name, (address, pids) in started.items()}
                 idle_cpu_per_s(list(metered.values()), IDLE_S)
                 ratios.append(_report(how, method(metered, seconds), metered))
     return ratios[0], ratios[1]
@@ -165,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     tls = layout.client_tls()
     targets = write_path.setup(f"{layout.ports.host}:{layout.ports.gateway}", 64, layout.auth_dir, tls)
     rounds = [measure(layout, lambda address, label, c, s, part: asyncio.run(
-        write_path.progress(address, label, targets[part::2], c, s, tls)), args.seconds)
+        write_path.progress(address, label, targets[part::len(ARMS)], c, s, tls)), args.seconds)
         for _round in range(args.rounds)]
     for how, ratios in (("side by side", [r[0] for r in rounds]), ("at once", [r[1] for r in rounds])):
         print(f"telemetry on/off {how} over {len(ratios)} rounds: {', '.join(f'{r:.3f}' for r in ratios)} "

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if best is None or ratio > best[1]:
             best = (concurrency, ratio)
     telemetry_overhead.measure(layout, lambda address, label, c, s, part: asyncio.run(
-        progress(address, label, targets[part::2], c, s, tls)), args.seconds)
+        progress(address, label, targets[part::len(telemetry_overhead.ARMS)], c, s, tls)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
     for line in batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir, tls,
                                                           layout.pg_auth())):
