@@ -28,12 +28,12 @@ CALLERS = 10 * Settings.max_workers
 ROUNDS = 2
 DEADLINE_S = 2.0
 RSS_GROWTH_LIMIT_KB = 64 * 1024
-# Of the deadline. Guards, not the target: issue 13 wants the excess told well under the deadline (0.5), which
-# `make bench-shed` measures side by side. On a quiet 2-core machine this test saw a shed p95 of 0.52 and 0-5 %
-# of the calls expired; on CI's machine, at a load below OVERSUBSCRIBED, 0.86 and 16 % (users direct). Before
+# Of the deadline. On a quiet 2-core machine, with calls also shed when they start late (shared.shedding), four
+# storms saw a shed p95 of 0.36-0.59 and no call expired; before that, 0.52 and 0-5 % of the calls expired here,
+# and on CI's machine 0.86 and 16 % (users direct, a burst's queue outliving the deadline). Before
 # shared.cpu_slots: past the deadline and 40-80 %; before shedding at all, every excess call expired.
-SHED_P95_LIMIT = 0.9
-LATE_LIMIT = 0.25  # of the calls: those that waited out their deadline
+SHED_P95_LIMIT = 0.8
+LATE_LIMIT = 0.1  # of the calls: those that waited out their deadline
 # Past this many runnable threads per core (the 1-minute load average before the storm) what the test can
 # time is the CPU the machine gives its client and the server's polling thread, not the server: the timings
 # are printed, not asserted (on 2 cores shared by six test runs, at loads of 17-31, the shed p95 was 0.6-0.9
