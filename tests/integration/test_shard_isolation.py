@@ -34,6 +34,7 @@ DEADLINE_S = 3.0
 STALL_S = 8.0  # below Patroni's 20 s ttl, so the frozen leader is not failed over meanwhile
 EU_CALLERS = 40  # more than a service's 32 worker threads
 EU_PAYMENT_CALLERS = 16  # more than a shard's 12 calls in flight: enough to stall payments' eu bulkhead too
+SHED_SHARE = 0.05  # of another shard's calls during the stall: at most these may be shed (see below)
 SLACK_S = 0.5  # what a reply may take past its deadline to travel back
 RECOVERY_S = 20.0  # below Patroni's ttl: the thawed leader keeps its role and must serve again well before
 HEALTH = {"users": "elearning.users.v1.UserService", "payments": "elearning.payments.v1.PaymentService"}
@@ -180,8 +181,15 @@ def test_a_stalled_shard_fails_its_own_calls_fast_and_no_other_shards(cluster):
               f"calls, {len(na.failed(stalled, thawed))} failed; apac {len(apac.during(stalled, thawed))} calls, "
               f"{len(apac.failed(stalled, thawed))} failed; codes {_codes(eu, na, apac, since=stalled, until=thawed)}")
         for name, calls in (("na", na), ("apac", apac)):
-            assert calls.during(stalled, thawed), f"no {name}{prefix} call ran during the stall"
-            assert calls.failed(stalled, thawed) == [], (name + prefix, calls.failed(stalled, thawed)[:5])
+            during = calls.during(stalled, thawed)
+            assert during, f"no {name}{prefix} call ran during the stall"
+            # The eu callers (40) outnumber the service's workers (32): now and then the whole process is over
+            # its bound and sheds a call of any shard, answered at once RESOURCE_EXHAUSTED with a retry delay
+            # (seen in 1 of 3 fresh-clone runs: 2 of 113 na calls, 1 of 116 apac). That is the overload answer a
+            # client retries, not a shard's failure: never another code, and never more than a few calls.
+            failed = calls.failed(stalled, thawed)
+            assert [c for c in failed if c[2] != "RESOURCE_EXHAUSTED"] == [], (name + prefix, failed[:5])
+            assert len(failed) <= SHED_SHARE * len(during), (name + prefix, len(failed), len(during))
             # As the thawed node works through its backlog, every eu caller rushes back at once: a call of
             # another shard may then be shed (RESOURCE_EXHAUSTED, with a retry delay: the server's overload
             # answer), never fail otherwise.
