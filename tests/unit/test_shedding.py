@@ -231,3 +231,26 @@ def test_only_calls_that_reach_their_handler_count_in_the_run_time_estimate():
         assert pool._mean_run_s >= 0.09  # about the served call's 0.1 s, not 0.1 * 0.95 ** 50
     finally:
         pool.shutdown()
+
+
+def test_a_few_calls_held_long_move_the_estimate_a_little_many_move_it_all_the_way():
+    """A dozen calls a stalled shard held until their deadline must not make admission shed every shard's calls;
+    a burst in which every call is slower must still be learned within a few dozen calls."""
+    pool = shedding.CountingPool(1, thread_name_prefix="estimate")
+
+    def run(seconds: float):
+        def call():
+            shedding._worker.ran = True
+            time.sleep(seconds)
+        pool.submit(call).result()
+
+    try:
+        run(0.005)
+        for _ in range(12):
+            run(0.3)  # stand-ins for 3 s calls cut at their deadline
+        assert pool._mean_run_s < 0.05  # about 5 ms x 1.15 ** 12, not the 0.14 s of an uncapped average
+        for _ in range(40):
+            run(0.3)
+        assert pool._mean_run_s > 0.2
+    finally:
+        pool.shutdown()
