@@ -74,11 +74,11 @@ class StartBudget(Protocol):
 class SlotStep(UnaryWrapInterceptor):
     """The pipeline step that runs each unary call's handler holding a slot of `slots`; calls to methods
     starting with one of `never` (health checks) take none. The slot is taken inside the behaviour, after
-    grpcio has read the request, so a client slow to send its request holds a worker but never a slot. With a
-    `budget`, a call that cannot start in time (its queue wait spent before or while it waits for a slot) is
+    grpcio has read the request, so a client slow to send its request holds a worker but never a slot. A
+    call that cannot start in time (its queue wait spent before or while it waits for a slot) is
     refused by it without running."""
 
-    def __init__(self, slots: int, never: tuple[str, ...] = (), budget: StartBudget | None = None):
+    def __init__(self, slots: int, budget: StartBudget, never: tuple[str, ...] = ()):
         super().__init__()
         self.slots = CpuSlots(slots)
         self._never = never
@@ -91,12 +91,6 @@ class SlotStep(UnaryWrapInterceptor):
 
     def wrap(self, behavior: Behavior, method: str) -> Behavior:
         budget = self._budget
-        if budget is None:
-            def holding(request: Any, context: grpc.ServicerContext) -> Any:
-                with self.slots.held():
-                    return behavior(request, context)
-
-            return holding
 
         def holding_in_time(request: Any, context: grpc.ServicerContext) -> Any:
             wait_s = budget.wait_left_s(context)

@@ -204,7 +204,7 @@ class Shedder(grpc.ServerInterceptor):
         self.pool = CountingPool(limits.max_workers, thread_name_prefix=name)
         # The step after this one: an admitted call takes a slot to run Python (shared.cpu_slots).
         # Unbounded (a slot per worker) when cpu_slots is 0: the step still sheds the calls that start late.
-        self.slots = SlotStep(limits.cpu_slots or limits.max_workers, never=NEVER_SHED, budget=self)
+        self.slots = SlotStep(limits.cpu_slots or limits.max_workers, self, never=NEVER_SHED)
         self._late_s = limits.max_queue_wait_ms / 1000
         self._count_lock = threading.Lock()
         self.lane = futures.ThreadPoolExecutor(LANE_WORKERS, thread_name_prefix=f"{name}-lane")

@@ -7,8 +7,8 @@ from typing import Any
 import grpc
 from google.protobuf import wrappers_pb2
 
-from shared.cpu_slots import SlotStep
 from shared.interceptors import Behavior, FoldedSteps, UnaryWrapInterceptor, folded
+from shared.shedding import Shedder, ShedLimits
 
 
 class Mark(UnaryWrapInterceptor):
@@ -38,7 +38,7 @@ class Details(grpc.HandlerCallDetails):
 def test_runs_of_plain_steps_fold_in_order_and_the_others_stay_apart():
     seen: list[str] = []
     other = Passing()
-    slots = SlotStep(2, never=("/grpc.health.v1.Health/",))
+    slots = Shedder(ShedLimits(max_workers=4, max_queue=0, retry_after_ms=100, cpu_slots=2), "test", "test").slots
     a, b, c, d = (Mark(n, seen) for n in "abcd")
     steps = folded([other, slots, a, b, c, other, d])
     assert steps[:2] == [other, slots] and steps[3:] == [other, d]
