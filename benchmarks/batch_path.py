@@ -10,7 +10,7 @@ import random
 import sys
 import uuid
 
-from benchmarks import pgbench
+from benchmarks import cpu_account, pgbench
 from benchmarks.measure import Figures, drive, side_by_side
 from elearning.common.v1 import common_pb2
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
@@ -91,14 +91,19 @@ async def drive_batches(address: str, requests: list[pb.BatchRecordLessonProgres
 
 
 def measure(gateway: str, pg_port: int, seconds: float, auth_dir: pathlib.Path, tls: TlsSettings | None,
-            pg_auth: str = "") -> tuple[Figures, Figures]:
-    """(pgbench one-row INSERTs, batches through the gateway), measured side by side at CONCURRENCY."""
+            pg_auth: str = "", account: cpu_account.Account | None = None) -> tuple[Figures, Figures]:
+    """(pgbench one-row INSERTs, batches through the gateway), measured side by side at CONCURRENCY; the
+    batches' CPU charged to `account` when given."""
     admin = user_token(auth_dir, 0, "ADMIN", ttl_s=3600)
     targets = setup(gateway, 16, admin, tls)
     requests = batches(targets, 64)
+
+    def batched(s: float) -> Figures:
+        return asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin, tls))
+
     measured = side_by_side({
         "pgbench": lambda s: pgbench.run(pg_port, CONCURRENCY, s, pg_auth),
-        "batches": lambda s: asyncio.run(drive_batches(gateway, requests, CONCURRENCY, s, admin, tls)),
+        "batches": account.metered(batched) if account else batched,
     }, seconds)
     return measured["pgbench"], measured["batches"]
 
@@ -119,10 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     layout = Layout.load(pathlib.Path(args.data_dir).resolve())
     gateway = f"{layout.ports.host}:{layout.ports.gateway}"
+    account = path_account(layout)
     for line in report(*measure(gateway, layout.pg_port("eu", "primary"), args.seconds, layout.auth_dir,
-                                layout.client_tls(), layout.pg_auth())):
+                                layout.client_tls(), layout.pg_auth(), account)):
         print(line)
+    print(account_line(account))
     return 0
+
+
+def path_account(layout: Layout) -> cpu_account.Account:
+    """The CPU account of a write through the gateway to enrollments and the shards, by process."""
+    gateway, enrollments = (cpu_account.supervised_pid(layout.run, name) for name in ("gateway", "enrollments"))
+    return cpu_account.Account({"gateway": lambda: [gateway], "enrollments": lambda: [enrollments],
+                                "postgres": lambda: cpu_account.postgres_pids(layout.pg_root)})
+
+
+def account_line(account: cpu_account.Account) -> str:
+    """The batches' CPU by process, per batch and per row."""
+    per_batch = account.us_per_call()
+    parts = " + ".join(f"{role} {us / 1000:.2f}" for role, us in per_batch.items())
+    total = sum(per_batch.values())
+    return (f"batches of {BATCH_SIZE}: CPU per batch (ms) {parts} = {total / 1000:.2f} "
+            f"({total / BATCH_SIZE:.0f} us a row)")
 
 
 if __name__ == "__main__":

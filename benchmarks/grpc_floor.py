@@ -64,8 +64,19 @@ def credentials(folder: pathlib.Path) -> TlsSettings:
     return TlsSettings(str(authority.ca.cert), str(pair.cert), str(pair.key))
 
 
+class FloorProcess(str):
+    """A floor process's address ("127.0.0.1:port"), which also knows the process (`pid`) for the CPU account."""
+
+    pid: int
+
+    def __new__(cls, address: str, pid: int) -> FloorProcess:
+        made = super().__new__(cls, address)
+        made.pid = pid
+        return made
+
+
 @contextlib.contextmanager
-def started(tls: TlsSettings | None, *upstream: str) -> Iterator[str]:
+def started(tls: TlsSettings | None, *upstream: str) -> Iterator[FloorProcess]:
     """One floor process (plaintext when `tls` is None, as a cluster started with --insecure)."""
     files = [tls.ca, tls.cert, tls.key] if tls else [PLAINTEXT] * 3
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.grpc_floor", "serve", *files, *upstream],
@@ -75,7 +86,7 @@ def started(tls: TlsSettings | None, *upstream: str) -> Iterator[str]:
         if not port.isdigit():
             raise SystemExit(f"the floor's {'proxy' if upstream else 'server'} did not start "
                              f"(exit status {process.poll()}); see its error above")
-        yield f"127.0.0.1:{port}"
+        yield FloorProcess(f"127.0.0.1:{port}", process.pid)
     finally:
         process.kill()
         process.wait()
