@@ -151,11 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     telemetry_overhead.measure(layout, lambda address, label, c, s, part: asyncio.run(
         progress(address, label, targets[part::len(telemetry_overhead.ARMS)], c, s, tls)), args.seconds)
     print(f"gateway/pgbench = {best[1]:.3f}  (best concurrency c={best[0]}; target >= 0.15 with p99 < 25 ms at c=32)")
-    account = batch_path.path_account(layout)
-    lines = batch_path.report(*batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir, tls,
-                                                  layout.pg_auth(), account))
-    # The account before the ratio: `batch rows/s / pgbench = R` stays the last line.
-    for line in [*lines[:-1], batch_path.account_line(account), lines[-1]]:
+    accounts = {kind: batch_path.path_account(layout) for kind in ("batches", "heartbeats")}
+    lines = batch_path.report(batch_path.measure(gateway, eu_primary, args.seconds, layout.auth_dir, tls,
+                                                 layout.pg_auth(), accounts))
+    # The accounts before the ratio: `batch rows/s / pgbench = R` stays the last line.
+    for line in [*lines[:-1], *(batch_path.account_line(k, a) for k, a in accounts.items()), lines[-1]]:
         print(line)
     return 0
 

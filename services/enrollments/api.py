@@ -4,8 +4,9 @@ from __future__ import annotations
 from elearning.common.v1 import common_pb2
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
 from elearning.enrollments.v1 import enrollments_service_pb2_grpc as pb_grpc
-from services.enrollments.domain import Enrollment, LessonProgress, ProgressItem, ProgressOutcome
+from services.enrollments.domain import Enrollment, LessonProgress, ProgressItem, ProgressOutcome, Returned
 from services.enrollments.service import EnrollmentService
+from shared.errors import InvalidArgument
 from shared.grpc_errors import item_status
 from shared.money import format_amount
 from shared.proto_values import enum_name, enum_value, region_value, timestamp
@@ -30,20 +31,40 @@ def progress_proto(p: LessonProgress) -> pb.LessonProgress:
         complete_time=timestamp(p.completed_at))
 
 
+# The fields of a BatchRecordLessonProgressResult a read_mask may name (each result always has its status).
+RESULT_FIELDS = ("status", "lesson_progress", "enrollment")
+
+
+def returned_fields(paths: list[str]) -> tuple[Returned, frozenset[str]]:
+    """What a BatchRecordLessonProgress read_mask asks for: how much the shards return, and which result fields
+    to fill (empty: all of them). An unknown path is INVALID_ARGUMENT naming read_mask."""
+    unknown = sorted(set(paths) - set(RESULT_FIELDS))
+    if unknown:
+        raise InvalidArgument("read_mask", f"unknown field(s): {', '.join(unknown)}; "
+                                           f"allowed: {', '.join(RESULT_FIELDS)}")
+    fields = frozenset(paths or RESULT_FIELDS)
+    if "enrollment" in fields:
+        return Returned.ALL, fields
+    return (Returned.PROGRESS if "lesson_progress" in fields else Returned.STATUS), fields
+
+
 def fill_batch_result(result: pb.BatchRecordLessonProgressResult, outcome: ProgressOutcome,
-                      enrollments: dict[int, pb.Enrollment]) -> None:
-    """One item's result, written in place (a third cheaper than building it and copying it in).
-    `enrollments`: the protos built so far in this response, by ID. The items of one enrollment share its
-    row (read in one statement after the shard's writes), so each is converted once and copied."""
+                      enrollments: dict[int, pb.Enrollment], fields: frozenset[str] = frozenset(RESULT_FIELDS)) -> None:
+    """One item's result with `fields` (its status always), written in place (a third cheaper than building it
+    and copying it in). `enrollments`: the protos built so far in this response, by ID. The items of one
+    enrollment share its row (read in one statement after the shard's writes), so each is converted once and
+    copied."""
     if outcome.error is not None:
         result.status.CopyFrom(item_status(outcome.error))
         return
-    enrollment = enrollments.get(outcome.enrollment.id)
-    if enrollment is None:
-        enrollment = enrollments[outcome.enrollment.id] = enrollment_proto(outcome.enrollment)
     result.status.SetInParent()  # OK
-    result.lesson_progress.CopyFrom(progress_proto(outcome.progress))
-    result.enrollment.CopyFrom(enrollment)
+    if outcome.progress is not None and "lesson_progress" in fields:
+        result.lesson_progress.CopyFrom(progress_proto(outcome.progress))
+    if outcome.enrollment is not None and "enrollment" in fields:
+        enrollment = enrollments.get(outcome.enrollment.id)
+        if enrollment is None:
+            enrollment = enrollments[outcome.enrollment.id] = enrollment_proto(outcome.enrollment)
+        result.enrollment.CopyFrom(enrollment)
 
 
 class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
@@ -71,13 +92,14 @@ class EnrollmentApi(pb_grpc.EnrollmentServiceServicer):
                                                enrollment=enrollment_proto(enrollment))
 
     def BatchRecordLessonProgress(self, request, context):
+        returned, fields = returned_fields(list(request.read_mask.paths))
         items = [ProgressItem(r.enrollment_id, r.lesson_id, r.watched_seconds, r.position_seconds, r.completed)
                  for r in request.requests]
-        outcomes = self.service.batch_record_progress(items, request.request_id)
+        outcomes = self.service.batch_record_progress(items, request.request_id, returned)
         response = pb.BatchRecordLessonProgressResponse()
         enrollments: dict[int, pb.Enrollment] = {}
         for outcome in outcomes:
-            fill_batch_result(response.results.add(), outcome, enrollments)
+            fill_batch_result(response.results.add(), outcome, enrollments, fields)
         return response
 
     def ListLessonProgress(self, request, context):

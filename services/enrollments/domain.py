@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import IntEnum
+from typing import NamedTuple
 
 from shared.errors import DomainError
 
@@ -63,9 +65,9 @@ class LessonProgress:
         return "IN_PROGRESS" if self.watched_seconds > 0 else "NOT_STARTED"
 
 
-@dataclass(frozen=True)
-class ProgressItem:
-    """One item of BatchRecordLessonProgress, as RecordLessonProgress takes it."""
+class ProgressItem(NamedTuple):
+    """One item of BatchRecordLessonProgress, as RecordLessonProgress takes it (a tuple: a batch builds a
+    thousand of them, and a frozen dataclass costs several times as much to make)."""
 
     enrollment_id: int
     lesson_id: int
@@ -73,19 +75,24 @@ class ProgressItem:
     position_seconds: int
     completed: bool
 
-    def __iter__(self):
-        return iter((self.enrollment_id, self.lesson_id, self.watched_seconds, self.position_seconds,
-                     self.completed))
-
 
 # One item's outcome from the store: its index in the batch, an error code of the schema's or None, the rows
 # when recorded.
 BatchRow = tuple[int, str | None, LessonProgress | None, Enrollment | None]
 
 
-@dataclass(frozen=True)
-class ProgressOutcome:
-    """One item's result: the rows after the batch, or the error the single call would have raised."""
+class Returned(IntEnum):
+    """How much of each item's result a batch returns (BatchRecordLessonProgress's read_mask): each is read back
+    from the shard only when returned."""
+
+    STATUS = 0    # each item's error, or none
+    PROGRESS = 1  # and the lesson's row
+    ALL = 2       # and the enrollment's row
+
+
+class ProgressOutcome(NamedTuple):
+    """One item's result: the rows after the batch (those asked for), or the error the single call would have
+    raised."""
 
     index: int
     progress: LessonProgress | None = None

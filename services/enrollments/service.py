@@ -12,6 +12,7 @@ from services.enrollments.domain import (
     LessonProgress,
     ProgressItem,
     ProgressOutcome,
+    Returned,
 )
 from services.enrollments.owners import Owners
 from shared import batches, idempotency, pagination
@@ -46,7 +47,7 @@ class EnrollmentStore(Protocol):
                         completed: bool) -> tuple[LessonProgress, Enrollment]: ...
 
     def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
-                              fingerprint: bytes) -> list[BatchRow]: ...
+                              fingerprint: bytes, returned: Returned = Returned.ALL) -> list[BatchRow]: ...
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int,
                       limit: int) -> list[LessonProgress]: ...
@@ -172,10 +173,12 @@ class EnrollmentService:
         return self.store.record_progress(shard, enrollment_id, lesson_id, watched_seconds, position_seconds,
                                           completed)
 
-    def batch_record_progress(self, items: list[ProgressItem], request_id: str) -> list[ProgressOutcome]:
+    def batch_record_progress(self, items: list[ProgressItem], request_id: str,
+                              returned: Returned = Returned.ALL) -> list[ProgressOutcome]:
         """Every item checked first; then each shard's part in one transaction, the shards in parallel and
         independent: a shard that fails fails its own items only (each outcome says why). Only admins and
-        services call it (shared/auth/policy.py), so no item needs an ownership check."""
+        services call it (shared/auth/policy.py), so no item needs an ownership check. An outcome holds the
+        rows `returned` asks for (the writes are the same whatever it is)."""
         shards: list[str] = []  # each item's, found while checking it
         batches.check_batch(items, request_id, lambda i, item, v: shards.append(
             self._check_progress(item, v, f"{batches.FIELD}[{i}].")))
@@ -184,7 +187,7 @@ class EnrollmentService:
 
         def write(shard: str) -> list[ProgressOutcome]:
             try:
-                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint)
+                rows = self.store.batch_record_progress(shard, parts[shard], request_id, fingerprint, returned)
             except InvalidArgument:
                 raise  # the request_id names another batch: the whole call is wrong
             except DomainError as exc:

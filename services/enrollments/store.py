@@ -4,7 +4,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
+from services.enrollments.domain import (
+    BatchRow,
+    CourseSnapshot,
+    Enrollment,
+    LessonProgress,
+    ProgressItem,
+    Returned,
+)
 from shared import batches, idempotency
 from shared.pg import transactions
 from shared.pg.pools import ShardPools
@@ -16,11 +23,13 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
 # 5 arguments, then a NULL for each of the procedure's 23 OUT parameters (22 columns and the commit position).
 ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
-# A shard's part of a batch in one round trip (sql/migrations/0031): the request_id, the batch's fingerprint and
-# the items' columns, then a NULL for each OUT parameter (the stored fingerprint, the 24 columns of the results
-# as arrays, the commit position).
-BATCH_PROGRESS = ("CALL record_lesson_progress_batch_committed(%s, %s, %s::integer[], %s::bigint[], %s::bigint[], "
-                  "%s::integer[], %s::integer[], %s::boolean[]" + ", NULL" * 26 + ")")
+# A shard's part of a batch in one round trip (sql/migrations/0031, 0033): the request_id, the batch's
+# fingerprint, the items' columns and what to return, then a NULL for each OUT parameter (the stored
+# fingerprint, the 24 columns of the results as arrays, the commit position).
+# With the results' fields to return (0033: NULL arrays for the others; an enrollment's columns, the costliest to
+# read back and to convert, only when asked for).
+BATCH_PROGRESS = ("CALL record_lesson_progress_batch_committed_returning(%s, %s, %s::integer[], %s::bigint[], "
+                  "%s::bigint[], %s::integer[], %s::integer[], %s::boolean[], %s::smallint" + ", NULL" * 26 + ")")
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
                     "completed_at")
 
@@ -89,16 +98,22 @@ class PgEnrollmentStore:
         return LessonProgress(*row[:7]), Enrollment(*row[7:])
 
     def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
-                              fingerprint: bytes) -> list[BatchRow]:
+                              fingerprint: bytes, returned: Returned = Returned.ALL) -> list[BatchRow]:
         """This shard's part of a batch in one round trip, committed, its commit position in the call's token; a
-        replay of `request_id` returns the stored results and writes nothing."""
+        replay of `request_id` returns the stored results and writes nothing. Each row holds what `returned`
+        asks for (None in place of the rest)."""
+        indexes, parts = zip(*items, strict=True)
+        enrollment_ids, lesson_ids, watched, positions, completed = zip(*parts, strict=True)
         stored, *columns = transactions.retrying(lambda: self.pools.committed_call(shard, BATCH_PROGRESS, (
-            request_id, fingerprint, _array(index for index, _ in items),
-            _array(item.enrollment_id for _, item in items), _array(item.lesson_id for _, item in items),
-            _array(item.watched_seconds for _, item in items), _array(item.position_seconds for _, item in items),
-            "{" + ",".join("t" if item.completed else "f" for _, item in items) + "}")))
+            request_id, fingerprint, _array(indexes), _array(enrollment_ids), _array(lesson_ids), _array(watched),
+            _array(positions), "{" + ",".join("t" if done else "f" for done in completed) + "}", int(returned))))
         if stored is not None:
             batches.check_replay(bytes(stored), fingerprint)  # another batch's request_id: nothing was written
+        if returned is Returned.STATUS:
+            return [(index, error, None, None) for index, error in zip(columns[0], columns[1], strict=True)]
+        if returned is Returned.PROGRESS:
+            return [(row[0], row[1], None if row[1] else LessonProgress(*row[2:9]), None)
+                    for row in zip(*columns[:9], strict=True)]
         return _batch_rows(list(zip(*columns, strict=True)))
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:

@@ -8,6 +8,7 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2
 
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
@@ -136,6 +137,64 @@ def test_the_replayed_batch_returns_the_same_results_and_writes_nothing(cluster,
         stub(gateway_channel).BatchRecordLessonProgress(other, timeout=20)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "request_id" in field_violations(caught.value)
+
+
+def batch_with_mask(channel, items, *paths, request_id=""):
+    return stub(channel).BatchRecordLessonProgress(pb.BatchRecordLessonProgressRequest(
+        requests=items, request_id=request_id, read_mask=field_mask_pb2.FieldMask(paths=list(paths))), timeout=20)
+
+
+def test_a_read_mask_returns_only_its_fields_and_the_writes_are_the_same(cluster, gateway_channel, course):
+    made = enroll_one_per_shard(gateway_channel, course)
+    lessons = lessons_of(course)
+    missing = ids.encode(ids.EPOCH_MS + 9, 2, 9)
+    items = [item(enrollment, lesson, watched=20 + n) for n, (enrollment, lesson) in
+             enumerate((e, lesson) for e in made for lesson in lessons[:2])] + [item(missing, lessons[0])]
+    codes = [code_pb2.OK] * (len(items) - 1) + [code_pb2.NOT_FOUND]
+
+    heartbeats = batch_with_mask(gateway_channel, items, "status").results
+    assert [r.status.code for r in heartbeats] == codes
+    assert not any(r.HasField("lesson_progress") or r.HasField("enrollment") for r in heartbeats)
+    for shard, enrollment in zip(SHARDS, made, strict=True):  # written as without a mask
+        expected = sum(r.watched_seconds for r in items if r.enrollment_id == enrollment)
+        assert cluster.query(shard, "primary", PROGRESS_COUNT, ([enrollment],))[0] == (2, expected)
+
+    rows = batch_with_mask(gateway_channel, items, "lesson_progress").results  # the same values again
+    assert [r.status.code for r in rows] == codes
+    assert not any(r.HasField("enrollment") for r in rows)
+    full = batch_with_mask(gateway_channel, items).results
+    for request, lean, whole in zip(items[:-1], rows, full, strict=False):
+        assert (lean.lesson_progress.enrollment_id, lean.lesson_progress.lesson_id,
+                lean.lesson_progress.watched_seconds) == (request.enrollment_id, request.lesson_id,
+                                                          request.watched_seconds)
+        assert lean.lesson_progress.state == whole.lesson_progress.state
+        assert whole.enrollment.id == request.enrollment_id
+    only_enrollments = batch_with_mask(gateway_channel, items, "enrollment").results
+    assert [r.enrollment.id for r in only_enrollments[:-1]] == [r.enrollment_id for r in items[:-1]]
+    assert not any(r.HasField("lesson_progress") for r in only_enrollments)
+
+
+def test_a_replay_may_ask_for_other_fields_than_the_first_call(cluster, gateway_channel, course):
+    made = enroll_one_per_shard(gateway_channel, course)
+    lessons = lessons_of(course)
+    items = [item(enrollment, lessons[0], watched=40) for enrollment in made]
+    key = str(uuid.uuid4())
+    first = batch_with_mask(gateway_channel, items, "status", request_id=key).results
+    assert [r.status.code for r in first] == [code_pb2.OK] * 3
+    before = stored(cluster, made)
+    replayed = batch_with_mask(gateway_channel, items, request_id=key).results
+    assert [(r.lesson_progress.enrollment_id, r.lesson_progress.watched_seconds, r.enrollment.id)
+            for r in replayed] == [(e, 40, e) for e in made]
+    assert stored(cluster, made) == before  # nothing written again
+
+
+def test_an_unknown_read_mask_path_is_refused_before_any_write(cluster, gateway_channel, course):
+    made = enroll_one_per_shard(gateway_channel, course)
+    with pytest.raises(grpc.RpcError) as caught:
+        batch_with_mask(gateway_channel, [item(made[0], lessons_of(course)[0])], "status", "enrollment.id")
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert list(field_violations(caught.value)) == ["read_mask"]
+    assert stored(cluster, made) == {shard: (0, 0) for shard in SHARDS}
 
 
 def test_a_cancelled_enrollment_fails_its_items_only(cluster, gateway_channel, course):

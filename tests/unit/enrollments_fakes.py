@@ -12,7 +12,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem
+from services.enrollments.domain import BatchRow, CourseSnapshot, Enrollment, LessonProgress, ProgressItem, Returned
 from shared import ids
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from shared.sharding import ShardMap
@@ -143,16 +143,20 @@ class FakeEnrollmentStore:
         return progress, enrollment
 
     def batch_record_progress(self, shard: str, items: list[tuple[int, ProgressItem]], request_id: str,
-                              fingerprint: bytes) -> list[BatchRow]:
+                              fingerprint: bytes, returned: Returned = Returned.ALL) -> list[BatchRow]:
         self.calls.append(("batch_record_progress", shard))
+        rows: list[BatchRow] | None = None
         if request_id:
             new, stored = self.keys[shard].claim_batch(BATCH_PROGRESS, request_id, fingerprint)
             if not new:
-                return list(stored)
-        rows: list[BatchRow] = [(index, *self._record(shard, item)) for index, item in items]
-        if request_id:
-            self.keys[shard].store_batch(BATCH_PROGRESS, request_id, rows)
-        return rows
+                rows = list(stored)
+        if rows is None:
+            rows = [(index, *self._record(shard, item)) for index, item in items]
+            if request_id:
+                self.keys[shard].store_batch(BATCH_PROGRESS, request_id, rows)
+        # As the schema returns them: the fields not asked for are not read back.
+        return [(index, error, progress if returned >= Returned.PROGRESS else None,
+                 enrollment if returned is Returned.ALL else None) for index, error, progress, enrollment in rows]
 
     def list_progress(self, shard: str, enrollment_id: int, after_lesson: int, limit: int) -> list[LessonProgress]:
         self.calls.append(("list_progress", shard))

@@ -188,7 +188,7 @@ def test_a_batch_reports_each_item_as_the_single_call_would(service, enrolled, s
 def test_a_shard_that_fails_fails_only_its_own_items(service, enrolled, store, shard_map):
     other = an_id(shard_map, "na", 5)
 
-    def down(shard, items, request_id, fingerprint):
+    def down(shard, items, request_id, fingerprint, returned):
         raise Unavailable("shard na is down")
 
     real = store.batch_record_progress

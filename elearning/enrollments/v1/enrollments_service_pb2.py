@@ -23,54 +23,55 @@ _sym_db = _symbol_database.Default()
 
 
 from elearning.common.v1 import common_pb2 as elearning_dot_common_dot_v1_dot_common__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n2elearning/enrollments/v1/enrollments_service.proto\x12\x18\x65learning.enrollments.v1\x1a elearning/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x04\n\nEnrollment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nstudent_id\x18\x02 \x01(\x03\x12\x11\n\tcourse_id\x18\x03 \x01(\x03\x12+\n\x06region\x18\x04 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12\x38\n\x05state\x18\x05 \x01(\x0e\x32).elearning.enrollments.v1.EnrollmentState\x12=\n\rpayment_state\x18\x06 \x01(\x0e\x32&.elearning.enrollments.v1.PaymentState\x12\x18\n\x10progress_percent\x18\x07 \x01(\x01\x12\x14\n\x0c\x63ourse_title\x18\x08 \x01(\t\x12\x30\n\x0c\x63ourse_price\x18\t \x01(\x0b\x32\x1a.elearning.common.v1.Money\x12/\n\x0b\x65nroll_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcancel_reason\x18\r \x01(\t\x12/\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x94\x02\n\x0eLessonProgress\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tlesson_id\x18\x02 \x01(\x03\x12<\n\x05state\x18\x03 \x01(\x0e\x32-.elearning.enrollments.v1.LessonProgressState\x12\x17\n\x0fwatched_seconds\x18\x04 \x01(\x05\x12\x1d\n\x15last_position_seconds\x18\x05 \x01(\x05\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\rEnrollRequest\x12\x12\n\nstudent_id\x18\x01 \x01(\x03\x12\x11\n\tcourse_id\x18\x02 \x01(\x03\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\"\n\x14GetEnrollmentRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x8d\x01\n\x16ListEnrollmentsRequest\x12\x12\n\nstudent_id\x18\x01 \x01(\x03\x12\x38\n\x05state\x18\x02 \x01(\x0e\x32).elearning.enrollments.v1.EnrollmentState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"m\n\x17ListEnrollmentsResponse\x12\x39\n\x0b\x65nrollments\x18\x01 \x03(\x0b\x32$.elearning.enrollments.v1.Enrollment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x1bRecordLessonProgressRequest\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tlesson_id\x18\x02 \x01(\x03\x12\x17\n\x0fwatched_seconds\x18\x03 \x01(\x05\x12\x18\n\x10position_seconds\x18\x04 \x01(\x05\x12\x11\n\tcompleted\x18\x05 \x01(\x08\"\x9b\x01\n\x1cRecordLessonProgressResponse\x12\x41\n\x0flesson_progress\x18\x01 \x01(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x38\n\nenrollment\x18\x02 \x01(\x0b\x32$.elearning.enrollments.v1.Enrollment\"\x7f\n BatchRecordLessonProgressRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32\x35.elearning.enrollments.v1.RecordLessonProgressRequest\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\xcf\x01\n\x1f\x42\x61tchRecordLessonProgressResult\x12/\n\x06status\x18\x01 \x01(\x0b\x32\x1f.elearning.common.v1.ItemStatus\x12\x41\n\x0flesson_progress\x18\x02 \x01(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x38\n\nenrollment\x18\x03 \x01(\x0b\x32$.elearning.enrollments.v1.Enrollment\"o\n!BatchRecordLessonProgressResponse\x12J\n\x07results\x18\x01 \x03(\x0b\x32\x39.elearning.enrollments.v1.BatchRecordLessonProgressResult\"Y\n\x19ListLessonProgressRequest\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"x\n\x1aListLessonProgressResponse\x12\x41\n\x0flesson_progress\x18\x01 \x03(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x17\x43\x61ncelEnrollmentRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"2\n\x1d\x43ountCourseEnrollmentsRequest\x12\x11\n\tcourse_id\x18\x01 \x01(\x03\":\n\x1e\x43ountCourseEnrollmentsResponse\x12\x18\n\x10\x65nrollment_count\x18\x01 \x01(\x03*\x90\x01\n\x0f\x45nrollmentState\x12 \n\x1c\x45NROLLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45NROLLMENT_STATE_ACTIVE\x10\x01\x12\x1e\n\x1a\x45NROLLMENT_STATE_COMPLETED\x10\x02\x12\x1e\n\x1a\x45NROLLMENT_STATE_CANCELLED\x10\x03*{\n\x0cPaymentState\x12\x1d\n\x19PAYMENT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PAYMENT_STATE_UNPAID\x10\x01\x12\x16\n\x12PAYMENT_STATE_PAID\x10\x02\x12\x1a\n\x16PAYMENT_STATE_REFUNDED\x10\x03*\xaf\x01\n\x13LessonProgressState\x12%\n!LESSON_PROGRESS_STATE_UNSPECIFIED\x10\x00\x12%\n!LESSON_PROGRESS_STATE_NOT_STARTED\x10\x01\x12%\n!LESSON_PROGRESS_STATE_IN_PROGRESS\x10\x02\x12#\n\x1fLESSON_PROGRESS_STATE_COMPLETED\x10\x03\x32\xe6\x07\n\x11\x45nrollmentService\x12W\n\x06\x45nroll\x12\'.elearning.enrollments.v1.EnrollRequest\x1a$.elearning.enrollments.v1.Enrollment\x12\x65\n\rGetEnrollment\x12..elearning.enrollments.v1.GetEnrollmentRequest\x1a$.elearning.enrollments.v1.Enrollment\x12v\n\x0fListEnrollments\x12\x30.elearning.enrollments.v1.ListEnrollmentsRequest\x1a\x31.elearning.enrollments.v1.ListEnrollmentsResponse\x12\x85\x01\n\x14RecordLessonProgress\x12\x35.elearning.enrollments.v1.RecordLessonProgressRequest\x1a\x36.elearning.enrollments.v1.RecordLessonProgressResponse\x12\x94\x01\n\x19\x42\x61tchRecordLessonProgress\x12:.elearning.enrollments.v1.BatchRecordLessonProgressRequest\x1a;.elearning.enrollments.v1.BatchRecordLessonProgressResponse\x12\x7f\n\x12ListLessonProgress\x12\x33.elearning.enrollments.v1.ListLessonProgressRequest\x1a\x34.elearning.enrollments.v1.ListLessonProgressResponse\x12k\n\x10\x43\x61ncelEnrollment\x12\x31.elearning.enrollments.v1.CancelEnrollmentRequest\x1a$.elearning.enrollments.v1.Enrollment\x12\x8b\x01\n\x16\x43ountCourseEnrollments\x12\x37.elearning.enrollments.v1.CountCourseEnrollmentsRequest\x1a\x38.elearning.enrollments.v1.CountCourseEnrollmentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n2elearning/enrollments/v1/enrollments_service.proto\x12\x18\x65learning.enrollments.v1\x1a elearning/common/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x04\n\nEnrollment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nstudent_id\x18\x02 \x01(\x03\x12\x11\n\tcourse_id\x18\x03 \x01(\x03\x12+\n\x06region\x18\x04 \x01(\x0e\x32\x1b.elearning.common.v1.Region\x12\x38\n\x05state\x18\x05 \x01(\x0e\x32).elearning.enrollments.v1.EnrollmentState\x12=\n\rpayment_state\x18\x06 \x01(\x0e\x32&.elearning.enrollments.v1.PaymentState\x12\x18\n\x10progress_percent\x18\x07 \x01(\x01\x12\x14\n\x0c\x63ourse_title\x18\x08 \x01(\t\x12\x30\n\x0c\x63ourse_price\x18\t \x01(\x0b\x32\x1a.elearning.common.v1.Money\x12/\n\x0b\x65nroll_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcancel_reason\x18\r \x01(\t\x12/\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x94\x02\n\x0eLessonProgress\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tlesson_id\x18\x02 \x01(\x03\x12<\n\x05state\x18\x03 \x01(\x0e\x32-.elearning.enrollments.v1.LessonProgressState\x12\x17\n\x0fwatched_seconds\x18\x04 \x01(\x05\x12\x1d\n\x15last_position_seconds\x18\x05 \x01(\x05\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\rEnrollRequest\x12\x12\n\nstudent_id\x18\x01 \x01(\x03\x12\x11\n\tcourse_id\x18\x02 \x01(\x03\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\"\n\x14GetEnrollmentRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x8d\x01\n\x16ListEnrollmentsRequest\x12\x12\n\nstudent_id\x18\x01 \x01(\x03\x12\x38\n\x05state\x18\x02 \x01(\x0e\x32).elearning.enrollments.v1.EnrollmentState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"m\n\x17ListEnrollmentsResponse\x12\x39\n\x0b\x65nrollments\x18\x01 \x03(\x0b\x32$.elearning.enrollments.v1.Enrollment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x1bRecordLessonProgressRequest\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tlesson_id\x18\x02 \x01(\x03\x12\x17\n\x0fwatched_seconds\x18\x03 \x01(\x05\x12\x18\n\x10position_seconds\x18\x04 \x01(\x05\x12\x11\n\tcompleted\x18\x05 \x01(\x08\"\x9b\x01\n\x1cRecordLessonProgressResponse\x12\x41\n\x0flesson_progress\x18\x01 \x01(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x38\n\nenrollment\x18\x02 \x01(\x0b\x32$.elearning.enrollments.v1.Enrollment\"\xae\x01\n BatchRecordLessonProgressRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32\x35.elearning.enrollments.v1.RecordLessonProgressRequest\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12-\n\tread_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xcf\x01\n\x1f\x42\x61tchRecordLessonProgressResult\x12/\n\x06status\x18\x01 \x01(\x0b\x32\x1f.elearning.common.v1.ItemStatus\x12\x41\n\x0flesson_progress\x18\x02 \x01(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x38\n\nenrollment\x18\x03 \x01(\x0b\x32$.elearning.enrollments.v1.Enrollment\"o\n!BatchRecordLessonProgressResponse\x12J\n\x07results\x18\x01 \x03(\x0b\x32\x39.elearning.enrollments.v1.BatchRecordLessonProgressResult\"Y\n\x19ListLessonProgressRequest\x12\x15\n\renrollment_id\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"x\n\x1aListLessonProgressResponse\x12\x41\n\x0flesson_progress\x18\x01 \x03(\x0b\x32(.elearning.enrollments.v1.LessonProgress\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x17\x43\x61ncelEnrollmentRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"2\n\x1d\x43ountCourseEnrollmentsRequest\x12\x11\n\tcourse_id\x18\x01 \x01(\x03\":\n\x1e\x43ountCourseEnrollmentsResponse\x12\x18\n\x10\x65nrollment_count\x18\x01 \x01(\x03*\x90\x01\n\x0f\x45nrollmentState\x12 \n\x1c\x45NROLLMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45NROLLMENT_STATE_ACTIVE\x10\x01\x12\x1e\n\x1a\x45NROLLMENT_STATE_COMPLETED\x10\x02\x12\x1e\n\x1a\x45NROLLMENT_STATE_CANCELLED\x10\x03*{\n\x0cPaymentState\x12\x1d\n\x19PAYMENT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PAYMENT_STATE_UNPAID\x10\x01\x12\x16\n\x12PAYMENT_STATE_PAID\x10\x02\x12\x1a\n\x16PAYMENT_STATE_REFUNDED\x10\x03*\xaf\x01\n\x13LessonProgressState\x12%\n!LESSON_PROGRESS_STATE_UNSPECIFIED\x10\x00\x12%\n!LESSON_PROGRESS_STATE_NOT_STARTED\x10\x01\x12%\n!LESSON_PROGRESS_STATE_IN_PROGRESS\x10\x02\x12#\n\x1fLESSON_PROGRESS_STATE_COMPLETED\x10\x03\x32\xe6\x07\n\x11\x45nrollmentService\x12W\n\x06\x45nroll\x12\'.elearning.enrollments.v1.EnrollRequest\x1a$.elearning.enrollments.v1.Enrollment\x12\x65\n\rGetEnrollment\x12..elearning.enrollments.v1.GetEnrollmentRequest\x1a$.elearning.enrollments.v1.Enrollment\x12v\n\x0fListEnrollments\x12\x30.elearning.enrollments.v1.ListEnrollmentsRequest\x1a\x31.elearning.enrollments.v1.ListEnrollmentsResponse\x12\x85\x01\n\x14RecordLessonProgress\x12\x35.elearning.enrollments.v1.RecordLessonProgressRequest\x1a\x36.elearning.enrollments.v1.RecordLessonProgressResponse\x12\x94\x01\n\x19\x42\x61tchRecordLessonProgress\x12:.elearning.enrollments.v1.BatchRecordLessonProgressRequest\x1a;.elearning.enrollments.v1.BatchRecordLessonProgressResponse\x12\x7f\n\x12ListLessonProgress\x12\x33.elearning.enrollments.v1.ListLessonProgressRequest\x1a\x34.elearning.enrollments.v1.ListLessonProgressResponse\x12k\n\x10\x43\x61ncelEnrollment\x12\x31.elearning.enrollments.v1.CancelEnrollmentRequest\x1a$.elearning.enrollments.v1.Enrollment\x12\x8b\x01\n\x16\x43ountCourseEnrollments\x12\x37.elearning.enrollments.v1.CountCourseEnrollmentsRequest\x1a\x38.elearning.enrollments.v1.CountCourseEnrollmentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'elearning.enrollments.v1.enrollments_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENROLLMENTSTATE']._serialized_start=2479
-  _globals['_ENROLLMENTSTATE']._serialized_end=2623
-  _globals['_PAYMENTSTATE']._serialized_start=2625
-  _globals['_PAYMENTSTATE']._serialized_end=2748
-  _globals['_LESSONPROGRESSSTATE']._serialized_start=2751
-  _globals['_LESSONPROGRESSSTATE']._serialized_end=2926
-  _globals['_ENROLLMENT']._serialized_start=148
-  _globals['_ENROLLMENT']._serialized_end=696
-  _globals['_LESSONPROGRESS']._serialized_start=699
-  _globals['_LESSONPROGRESS']._serialized_end=975
-  _globals['_ENROLLREQUEST']._serialized_start=977
-  _globals['_ENROLLREQUEST']._serialized_end=1051
-  _globals['_GETENROLLMENTREQUEST']._serialized_start=1053
-  _globals['_GETENROLLMENTREQUEST']._serialized_end=1087
-  _globals['_LISTENROLLMENTSREQUEST']._serialized_start=1090
-  _globals['_LISTENROLLMENTSREQUEST']._serialized_end=1231
-  _globals['_LISTENROLLMENTSRESPONSE']._serialized_start=1233
-  _globals['_LISTENROLLMENTSRESPONSE']._serialized_end=1342
-  _globals['_RECORDLESSONPROGRESSREQUEST']._serialized_start=1345
-  _globals['_RECORDLESSONPROGRESSREQUEST']._serialized_end=1486
-  _globals['_RECORDLESSONPROGRESSRESPONSE']._serialized_start=1489
-  _globals['_RECORDLESSONPROGRESSRESPONSE']._serialized_end=1644
-  _globals['_BATCHRECORDLESSONPROGRESSREQUEST']._serialized_start=1646
-  _globals['_BATCHRECORDLESSONPROGRESSREQUEST']._serialized_end=1773
-  _globals['_BATCHRECORDLESSONPROGRESSRESULT']._serialized_start=1776
-  _globals['_BATCHRECORDLESSONPROGRESSRESULT']._serialized_end=1983
-  _globals['_BATCHRECORDLESSONPROGRESSRESPONSE']._serialized_start=1985
-  _globals['_BATCHRECORDLESSONPROGRESSRESPONSE']._serialized_end=2096
-  _globals['_LISTLESSONPROGRESSREQUEST']._serialized_start=2098
-  _globals['_LISTLESSONPROGRESSREQUEST']._serialized_end=2187
-  _globals['_LISTLESSONPROGRESSRESPONSE']._serialized_start=2189
-  _globals['_LISTLESSONPROGRESSRESPONSE']._serialized_end=2309
-  _globals['_CANCELENROLLMENTREQUEST']._serialized_start=2311
-  _globals['_CANCELENROLLMENTREQUEST']._serialized_end=2364
-  _globals['_COUNTCOURSEENROLLMENTSREQUEST']._serialized_start=2366
-  _globals['_COUNTCOURSEENROLLMENTSREQUEST']._serialized_end=2416
-  _globals['_COUNTCOURSEENROLLMENTSRESPONSE']._serialized_start=2418
-  _globals['_COUNTCOURSEENROLLMENTSRESPONSE']._serialized_end=2476
-  _globals['_ENROLLMENTSERVICE']._serialized_start=2929
-  _globals['_ENROLLMENTSERVICE']._serialized_end=3927
+  _globals['_ENROLLMENTSTATE']._serialized_start=2561
+  _globals['_ENROLLMENTSTATE']._serialized_end=2705
+  _globals['_PAYMENTSTATE']._serialized_start=2707
+  _globals['_PAYMENTSTATE']._serialized_end=2830
+  _globals['_LESSONPROGRESSSTATE']._serialized_start=2833
+  _globals['_LESSONPROGRESSSTATE']._serialized_end=3008
+  _globals['_ENROLLMENT']._serialized_start=182
+  _globals['_ENROLLMENT']._serialized_end=730
+  _globals['_LESSONPROGRESS']._serialized_start=733
+  _globals['_LESSONPROGRESS']._serialized_end=1009
+  _globals['_ENROLLREQUEST']._serialized_start=1011
+  _globals['_ENROLLREQUEST']._serialized_end=1085
+  _globals['_GETENROLLMENTREQUEST']._serialized_start=1087
+  _globals['_GETENROLLMENTREQUEST']._serialized_end=1121
+  _globals['_LISTENROLLMENTSREQUEST']._serialized_start=1124
+  _globals['_LISTENROLLMENTSREQUEST']._serialized_end=1265
+  _globals['_LISTENROLLMENTSRESPONSE']._serialized_start=1267
+  _globals['_LISTENROLLMENTSRESPONSE']._serialized_end=1376
+  _globals['_RECORDLESSONPROGRESSREQUEST']._serialized_start=1379
+  _globals['_RECORDLESSONPROGRESSREQUEST']._serialized_end=1520
+  _globals['_RECORDLESSONPROGRESSRESPONSE']._serialized_start=1523
+  _globals['_RECORDLESSONPROGRESSRESPONSE']._serialized_end=1678
+  _globals['_BATCHRECORDLESSONPROGRESSREQUEST']._serialized_start=1681
+  _globals['_BATCHRECORDLESSONPROGRESSREQUEST']._serialized_end=1855
+  _globals['_BATCHRECORDLESSONPROGRESSRESULT']._serialized_start=1858
+  _globals['_BATCHRECORDLESSONPROGRESSRESULT']._serialized_end=2065
+  _globals['_BATCHRECORDLESSONPROGRESSRESPONSE']._serialized_start=2067
+  _globals['_BATCHRECORDLESSONPROGRESSRESPONSE']._serialized_end=2178
+  _globals['_LISTLESSONPROGRESSREQUEST']._serialized_start=2180
+  _globals['_LISTLESSONPROGRESSREQUEST']._serialized_end=2269
+  _globals['_LISTLESSONPROGRESSRESPONSE']._serialized_start=2271
+  _globals['_LISTLESSONPROGRESSRESPONSE']._serialized_end=2391
+  _globals['_CANCELENROLLMENTREQUEST']._serialized_start=2393
+  _globals['_CANCELENROLLMENTREQUEST']._serialized_end=2446
+  _globals['_COUNTCOURSEENROLLMENTSREQUEST']._serialized_start=2448
+  _globals['_COUNTCOURSEENROLLMENTSREQUEST']._serialized_end=2498
+  _globals['_COUNTCOURSEENROLLMENTSRESPONSE']._serialized_start=2500
+  _globals['_COUNTCOURSEENROLLMENTSRESPONSE']._serialized_end=2558
+  _globals['_ENROLLMENTSERVICE']._serialized_start=3011
+  _globals['_ENROLLMENTSERVICE']._serialized_end=4009
 # @@protoc_insertion_point(module_scope)

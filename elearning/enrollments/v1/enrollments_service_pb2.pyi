@@ -1,6 +1,7 @@
 import datetime
 
 from elearning.common.v1 import common_pb2 as _common_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -153,12 +154,14 @@ class RecordLessonProgressResponse(_message.Message):
     def __init__(self, lesson_progress: _Optional[_Union[LessonProgress, _Mapping]] = ..., enrollment: _Optional[_Union[Enrollment, _Mapping]] = ...) -> None: ...
 
 class BatchRecordLessonProgressRequest(_message.Message):
-    __slots__ = ("requests", "request_id")
+    __slots__ = ("requests", "request_id", "read_mask")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    READ_MASK_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[RecordLessonProgressRequest]
     request_id: str
-    def __init__(self, requests: _Optional[_Iterable[_Union[RecordLessonProgressRequest, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    read_mask: _field_mask_pb2.FieldMask
+    def __init__(self, requests: _Optional[_Iterable[_Union[RecordLessonProgressRequest, _Mapping]]] = ..., request_id: _Optional[str] = ..., read_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class BatchRecordLessonProgressResult(_message.Message):
     __slots__ = ("status", "lesson_progress", "enrollment")
