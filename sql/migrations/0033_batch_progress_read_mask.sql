@@ -38,16 +38,14 @@ BEGIN
 END;
 $$;
 
--- 0018's writes, then the results with the fields of `p_returned`; an idempotent batch keeps them all (jsonb,
--- as 0018) and returns the stored rows.
-CREATE FUNCTION record_lesson_progress_batch_returning(p_request_id text, p_index integer[], p_enrollment bigint[],
-                                                       p_lesson bigint[], p_watched integer[], p_position integer[],
-                                                       p_completed boolean[], p_returned smallint)
-RETURNS SETOF progress_batch_result
+-- 0018's writes, in one place: the locks, each item's error code (NULL when it can be written) and the upsert;
+-- returns the error codes in item order. Both record_lesson_progress_batch functions below call it.
+CREATE FUNCTION write_lesson_progress_batch(p_enrollment bigint[], p_lesson bigint[], p_watched integer[],
+                                            p_position integer[], p_completed boolean[])
+RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_error   text[];
-    v_results jsonb;
+    v_error text[];
 BEGIN
     -- 0010's lock order, parent first: the enrollment of every completion, by ID so that concurrent batches
     -- take them in one order; the lesson rows are then written in (enrollment, lesson) order.
@@ -79,7 +77,23 @@ BEGIN
            last_position_seconds = EXCLUDED.last_position_seconds,
            state = CASE WHEN lp.state = 'COMPLETED' THEN 'COMPLETED' ELSE EXCLUDED.state END,
            completed_at = coalesce(lp.completed_at, EXCLUDED.completed_at);
-    -- A statement of its own, so it sees what the completion triggers wrote.
+    RETURN v_error;
+END;
+$$;
+
+-- The writes, then the results with the fields of `p_returned` (read in a statement of their own, so they see
+-- what the completion triggers wrote); an idempotent batch keeps them all (jsonb, as 0018) and returns the
+-- stored rows, so a replay returns exactly the same values.
+CREATE FUNCTION record_lesson_progress_batch_returning(p_request_id text, p_index integer[], p_enrollment bigint[],
+                                                       p_lesson bigint[], p_watched integer[], p_position integer[],
+                                                       p_completed boolean[], p_returned smallint)
+RETURNS SETOF progress_batch_result
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_error   text[];
+    v_results jsonb;
+BEGIN
+    v_error := write_lesson_progress_batch(p_enrollment, p_lesson, p_watched, p_position, p_completed);
     IF p_request_id = '' THEN
         RETURN QUERY SELECT * FROM batch_progress_rows_returning(p_index, p_enrollment, p_lesson, v_error,
                                                                  p_returned);
@@ -91,6 +105,17 @@ BEGIN
      WHERE method = 'enrollments.BatchRecordLessonProgress' AND request_id = p_request_id;
     RETURN QUERY SELECT * FROM jsonb_populate_recordset(NULL::progress_batch_result, v_results);
 END;
+$$;
+
+-- 0018's function, for a service of the previous release (through 0031's procedure): now the same writes and
+-- every field of the results.
+CREATE OR REPLACE FUNCTION record_lesson_progress_batch(p_request_id text, p_index integer[], p_enrollment bigint[],
+                                                        p_lesson bigint[], p_watched integer[], p_position integer[],
+                                                        p_completed boolean[])
+RETURNS SETOF progress_batch_result
+LANGUAGE sql AS $$
+    SELECT * FROM record_lesson_progress_batch_returning(p_request_id, p_index, p_enrollment, p_lesson, p_watched,
+                                                         p_position, p_completed, 2::smallint)
 $$;
 
 -- 0031's procedure with `p_returned`: the results as one array per column (NULL for a column not returned), in
@@ -110,6 +135,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_rows progress_batch_result[];
 BEGIN
+    IF p_request_id = '' AND p_returned = 0 THEN
+        -- A heartbeat batch: each item's error code, in item order, straight from the writes.
+        item_index := p_index;
+        error := write_lesson_progress_batch(p_enrollment, p_lesson, p_watched, p_position, p_completed);
+        COMMIT;
+        commit_lsn := pg_current_wal_insert_lsn();
+        RETURN;
+    END IF;
     IF p_request_id <> '' THEN
         -- A concurrent batch with the same key waits here until the first one ends (as batches.claim).
         INSERT INTO batch_results (method, request_id, request_hash)
@@ -175,6 +208,6 @@ BEGIN
 END;
 $$;
 
-GRANT EXECUTE ON FUNCTION batch_progress_rows_returning, record_lesson_progress_batch_returning
-    TO elearn_enrollments;
+GRANT EXECUTE ON FUNCTION batch_progress_rows_returning, write_lesson_progress_batch,
+    record_lesson_progress_batch_returning TO elearn_enrollments;
 GRANT EXECUTE ON PROCEDURE record_lesson_progress_batch_committed_returning TO elearn_enrollments;

@@ -197,6 +197,26 @@ def test_an_unknown_read_mask_path_is_refused_before_any_write(cluster, gateway_
     assert stored(cluster, made) == {shard: (0, 0) for shard in SHARDS}
 
 
+def test_the_previous_releases_procedure_still_writes_and_returns_every_field(cluster, gateway_channel, course):
+    """A service of the previous release, during a rolling upgrade, calls 0031's procedure: the same writes (now
+    in 0033's one writer) and every field of its results."""
+    enrollment = enroll_one_per_shard(gateway_channel, course)[0]  # eu
+    lesson = lessons_of(course)[0]
+    conn = cluster.pg("eu", "primary")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CALL record_lesson_progress_batch_committed('', ''::bytea, '{0}', %s, %s, '{77}', '{77}', "
+                        "'{f}'" + ", NULL" * 26 + ")", ([enrollment], [lesson]))
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    assert row[0] is None and row[1] == [0] and row[2] == [None]  # no stored batch; item 0 written
+    assert (row[3], row[4], row[6]) == ([enrollment], [lesson], [77])  # the lesson's row
+    assert row[10] == [enrollment]  # and the enrollment's
+    assert stored(cluster, [enrollment])["eu"] == (1, 77)
+
+
 def test_a_cancelled_enrollment_fails_its_items_only(cluster, gateway_channel, course):
     made = enroll_one_per_shard(gateway_channel, course)
     stub(gateway_channel).CancelEnrollment(pb.CancelEnrollmentRequest(id=made[1]), timeout=10)
