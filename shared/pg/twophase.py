@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from shared import cpu_slots, deadlines
 from shared.errors import COMMIT_UNCONFIRMED, DomainError, ShardUnavailable
 from shared.pg.errors import lost_connection
 from shared.pg.pools import Role, ShardPools, translate
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 GID_PREFIX = "elearn"
 IN_DOUBT_AFTER_S = 30.0
 FORGET_DECISIONS_AFTER_S = 3600.0
+# After the home session was lost during COMMIT, how many times the decision is read (a read whose own session
+# is lost while the leader moves is tried again), and the pause between reads.
+DECISION_READS = 3
+DECISION_RETRY_S = 0.2
 RECOVERY_LOCK = 0x656C6561  # with a number made from the service name: its recovery pass lock on a shard
 NAME = r"[A-Za-z0-9_-]+"
 
@@ -151,19 +157,31 @@ class CrossShardWrite:
         row is the whole answer, since what the old node did not replicate is rewound away; on the same node only
         once the old backend is gone (a shutdown ended it), since a backend still waiting may yet commit."""
         host, port, pid = node
-        try:
-            with self.pools.primary_connection(self.home) as conn:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute("SELECT EXISTS (SELECT 1 FROM tpc_decisions WHERE gid = %s), "
-                                "EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", (self.gid, pid))
-                    decided, pid_alive = cur.fetchone() or (False, True)
-                same_node = (conn.info.host, conn.info.port) == (host, port)
-        except (psycopg2.Error, DomainError):
-            return None
-        if decided:
-            return True
-        return None if same_node and pid_alive else False
+        for attempt in range(DECISION_READS):
+            try:
+                with self.pools.primary_connection(self.home) as conn:
+                    conn.autocommit = True
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT EXISTS (SELECT 1 FROM tpc_decisions WHERE gid = %s), "
+                                    "EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", (self.gid, pid))
+                        decided, pid_alive = cur.fetchone() or (False, True)
+                    same_node = (conn.info.host, conn.info.port) == (host, port)
+            except psycopg2.Error as exc:
+                # The read's own session lost too (the old node accepted it, then its shutdown ended it): the
+                # leader is still moving, so read again, on the node the monitor finds next.
+                left = deadlines.remaining()
+                if not lost_connection(exc) or attempt + 1 == DECISION_READS or (
+                        left is not None and left <= DECISION_RETRY_S):
+                    return None
+                with cpu_slots.released():
+                    time.sleep(DECISION_RETRY_S)
+                continue
+            except DomainError:
+                return None
+            if decided:
+                return True
+            return None if same_node and pid_alive else False
+        return None
 
     def _outcome_unknown(self, lost: psycopg2.Error) -> NoReturn:
         # The COMMIT may have reached the home node, which may still make the decision durable: the prepared

@@ -1,6 +1,7 @@
 """In-doubt cross-shard transactions are committed when their home shard decided, else rolled back."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -193,6 +194,35 @@ def test_a_home_session_the_server_ended_is_settled_at_once_by_the_decision_row(
 
     email = f"{uuid.uuid4().hex}@ended.test"
     write, refused = claim_across(pools, email, before_home_commit=end)
+    assert refused.reason != COMMIT_UNCONFIRMED
+    assert prepared(cluster, write.gid) == 0
+    assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
+                         (email,)) == [(0,)]
+
+
+def test_a_decision_read_that_loses_its_own_session_reads_again(cluster, pools, monkeypatch):
+    """A switchover's shutdown ends the home session as the COMMIT goes out, and then the session that reads the
+    decision too (the old node took it before it stopped): the read is tried again, so the outcome is still
+    known, a plain retryable UNAVAILABLE here, not COMMIT_UNCONFIRMED (one switchover test write in ~2,300 was
+    refused so, on a clean-clone CI run)."""
+    real = pools.primary_connection
+    ended: list[int] = []
+
+    @contextlib.contextmanager
+    def first_read_ended(shard):
+        with real(shard) as conn:
+            if not ended:
+                ended.append(conn.get_backend_pid())
+                cluster.execute(shard, "SELECT pg_terminate_backend(%s, 5000)", (conn.get_backend_pid(),))
+            yield conn
+
+    def end(home) -> None:
+        monkeypatch.setattr(pools, "primary_connection", first_read_ended)
+        cluster.execute("eu", "SELECT pg_terminate_backend(%s, 5000)", (home.get_backend_pid(),))
+
+    email = f"{uuid.uuid4().hex}@reread.test"
+    write, refused = claim_across(pools, email, before_home_commit=end)
+    assert ended  # the decision's first read lost its session
     assert refused.reason != COMMIT_UNCONFIRMED
     assert prepared(cluster, write.gid) == 0
     assert cluster.query("apac", "primary", "SELECT count(*) FROM email_directory WHERE email = %s",
