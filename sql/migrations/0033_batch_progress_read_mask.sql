@@ -5,8 +5,8 @@
 -- writes and the COMMIT alone: most of the rest is reading back and returning the enrollments' columns.
 --
 -- The writes are 0018's whatever the mask. An idempotent batch (a request_id) still keeps every field of its
--- results, so a replay can return any of them; only a batch without one skips the reading back. 0031's
--- procedure stays for a service of the previous release.
+-- results, so a replay can return any of them; only a batch without one skips the reading back. 0018's function
+-- and 0031's procedure stay, for a service of the previous release, as calls of the new ones.
 
 -- Each item's outcome after the writes, with the fields of `p_returned` (the others NULL).
 CREATE FUNCTION batch_progress_rows_returning(p_index integer[], p_enrollment bigint[], p_lesson bigint[],
@@ -205,6 +205,29 @@ BEGIN
     END IF;
     COMMIT;
     commit_lsn := pg_current_wal_insert_lsn();
+END;
+$$;
+
+-- 0031's procedure, for a service of the previous release: the new one returning every field.
+CREATE OR REPLACE PROCEDURE record_lesson_progress_batch_committed(
+    p_request_id text, p_request_hash bytea, p_index integer[], p_enrollment bigint[], p_lesson bigint[],
+    p_watched integer[], p_position integer[], p_completed boolean[],
+    OUT stored_hash bytea, OUT item_index integer[], OUT error text[], OUT enrollment_id bigint[],
+    OUT lesson_id bigint[], OUT progress_state text[], OUT watched_seconds integer[],
+    OUT last_position_seconds integer[], OUT progress_updated_at timestamptz[],
+    OUT progress_completed_at timestamptz[], OUT id bigint[], OUT student_id bigint[], OUT course_id bigint[],
+    OUT region text[], OUT state text[], OUT payment_state text[], OUT progress_percent float8[],
+    OUT course_title text[], OUT course_price numeric[], OUT course_currency char(3)[],
+    OUT enrolled_at timestamptz[], OUT completed_at timestamptz[], OUT cancelled_at timestamptz[],
+    OUT cancel_reason text[], OUT updated_at timestamptz[], OUT commit_lsn pg_lsn)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CALL record_lesson_progress_batch_committed_returning(
+        p_request_id, p_request_hash, p_index, p_enrollment, p_lesson, p_watched, p_position, p_completed,
+        2::smallint, stored_hash, item_index, error, enrollment_id, lesson_id, progress_state, watched_seconds,
+        last_position_seconds, progress_updated_at, progress_completed_at, id, student_id, course_id, region,
+        state, payment_state, progress_percent, course_title, course_price, course_currency, enrolled_at,
+        completed_at, cancelled_at, cancel_reason, updated_at, commit_lsn);
 END;
 $$;
 
