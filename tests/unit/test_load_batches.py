@@ -35,6 +35,7 @@ def test_a_batch_size_plans_batch_calls_of_that_many_items():
     assert len({r.user.email for r in users.request.requests}) == 25 and users.request.request_id
     assert (progress.rpc, progress.items, len(progress.request.requests)) == ("BatchRecordLessonProgress", 25, 25)
     assert {r.enrollment_id for r in progress.request.requests} <= {30, 31, 32, 33, 34}
+    assert list(progress.request.read_mask.paths) == ["status"]  # a player's heartbeats need no rows back
     assert mix.create_instructor(ctx).rpc == "CreateUser"  # instructors stay single calls
 
 
