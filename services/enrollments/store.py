@@ -24,10 +24,9 @@ ENROLLMENT_COLUMNS = ("id, student_id, course_id, region, state, payment_state, 
 ENROLL = "enrollments.Enroll"
 RECORD_PROGRESS = "CALL record_lesson_progress_committed(%s, %s, %s, %s, %s" + ", NULL" * 23 + ")"
 # A shard's part of a batch in one round trip (sql/migrations/0031, 0033): the request_id, the batch's
-# fingerprint, the items' columns and what to return, then a NULL for each OUT parameter (the stored
-# fingerprint, the 24 columns of the results as arrays, the commit position).
-# With the results' fields to return (0033: NULL arrays for the others; an enrollment's columns, the costliest to
-# read back and to convert, only when asked for).
+# fingerprint, the items' columns and which results' fields to return (Returned), then a NULL for each OUT
+# parameter (the stored fingerprint, the 24 columns of the results as arrays, NULL for a field not returned,
+# the commit position). An enrollment's columns, the costliest to read back and to convert, come only when asked.
 BATCH_PROGRESS = ("CALL record_lesson_progress_batch_committed_returning(%s, %s, %s::integer[], %s::bigint[], "
                   "%s::bigint[], %s::integer[], %s::integer[], %s::boolean[], %s::smallint" + ", NULL" * 26 + ")")
 PROGRESS_COLUMNS = ("enrollment_id, lesson_id, state, watched_seconds, last_position_seconds, updated_at, "
