@@ -24,10 +24,16 @@ CLIENT = "client"  # this process: the benchmark's own driving client
 def cpu_s(pid: int) -> float:
     """User and system CPU seconds of process `pid` so far (0 once it is gone)."""
     try:
+        # After the command name in parentheses: state is field 0, utime 11 and stime 12.
         fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def total_cpu_s(pids: Iterable[int]) -> float:
+    """User and system CPU seconds of the processes `pids` so far, added up."""
+    return sum(map(cpu_s, pids))
 
 
 def own_cpu_s() -> float:
@@ -72,11 +78,11 @@ class Account:
     def metered(self, run: Callable[[float], Figures]) -> Callable[[float], Figures]:
         def measured(seconds: float) -> Figures:
             pids = {role: list(find()) for role, find in self.roles.items()}
-            before = {role: sum(map(cpu_s, found)) for role, found in pids.items()}
+            before = {role: total_cpu_s(found) for role, found in pids.items()}
             client_before = own_cpu_s()
             figures = run(seconds)
             for role, found in pids.items():
-                self.cpu[role] = self.cpu.get(role, 0.0) + sum(map(cpu_s, found)) - before[role]
+                self.cpu[role] = self.cpu.get(role, 0.0) + total_cpu_s(found) - before[role]
             self.cpu[CLIENT] = self.cpu.get(CLIENT, 0.0) + own_cpu_s() - client_before
             self.calls += figures.all_calls or figures.calls  # the warm-up's calls took CPU too
             return figures
@@ -95,11 +101,11 @@ class Account:
                 f"{total * rate / 1e6:.2f} of {os.cpu_count()} cores busy")
 
 
-def floor_bound(path: Account, floor: Account, hops: Mapping[str, str]) -> float:
-    """The highest path/floor rate ratio on busy cores if each of the path's processes in `hops` cost no more
-    than its floor counterpart (path role -> floor role) and the client no more than the floor's: the floor's
-    CPU per call over that plus whatever the path spends beyond them (PostgreSQL)."""
-    ours, theirs = path.us_per_call(), floor.us_per_call()
-    floor_total = sum(theirs.values())
-    beyond = sum(us for role, us in ours.items() if role not in hops and role != CLIENT)
+def floor_bound(path: Account, floor: Account, hops: Iterable[str]) -> float:
+    """The highest path/floor rate ratio on busy cores if the path's processes in `hops` (its roles that have a
+    floor counterpart: the gateway, the service) and its client cost no more than the floor's: the floor's CPU
+    per call over that plus whatever the path spends beyond them (PostgreSQL)."""
+    floor_total = sum(floor.us_per_call().values())
+    skipped = {*hops, CLIENT}
+    beyond = sum(us for role, us in path.us_per_call().items() if role not in skipped)
     return floor_total / (floor_total + beyond) if floor_total + beyond else 0.0

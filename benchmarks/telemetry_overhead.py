@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 
+from benchmarks.cpu_account import total_cpu_s
 from benchmarks.measure import Figures, at_once, side_by_side
 from launcher.layout import Layout
 from launcher.processes import wait_serving
@@ -46,16 +47,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cpu_s(pids: Sequence[int]) -> float:
-    """User and system CPU time of the processes `pids` so far, in seconds (from /proc/<pid>/stat)."""
-    ticks = 0
-    for pid in pids:
-        # After the command name in parentheses: state is field 0, utime 11 and stime 12.
-        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 class _Metered:
     """A measurement run that also adds up the CPU time its pair of processes spent, the time it took and the
     calls it made; `idle_cpu_per_s` is what the pair spends a second without calls."""
@@ -66,9 +57,9 @@ class _Metered:
         self.calls = 0
 
     def __call__(self, seconds: float) -> Figures:
-        cpu_before, wall_before = cpu_s(self.pids), time.perf_counter()
+        cpu_before, wall_before = total_cpu_s(self.pids), time.perf_counter()
         figures = self.run(seconds)
-        self.cpu_s += cpu_s(self.pids) - cpu_before
+        self.cpu_s += total_cpu_s(self.pids) - cpu_before
         self.wall_s += time.perf_counter() - wall_before
         self.calls += figures.all_calls
         return figures
@@ -80,10 +71,10 @@ class _Metered:
 
 def idle_cpu_per_s(metered: Sequence[_Metered], seconds: float) -> None:
     """Each pair's CPU time a second while no calls are made (all pairs idle at once), into idle_cpu_per_s."""
-    before = [cpu_s(m.pids) for m in metered]
+    before = [total_cpu_s(m.pids) for m in metered]
     time.sleep(seconds)
     for m, cpu in zip(metered, before, strict=True):
-        m.idle_cpu_per_s = (cpu_s(m.pids) - cpu) / seconds
+        m.idle_cpu_per_s = (total_cpu_s(m.pids) - cpu) / seconds
 
 
 @contextlib.contextmanager

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(floor_line(concurrency, via, empty_proxy))
         print(f"c={concurrency}: " + path.line("through the gateway", via.rate))
         print(f"c={concurrency}: " + floor.line("floor (empty proxy + server)", empty_proxy.rate))
-        bound = cpu_account.floor_bound(path, floor, {"gateway": "proxy", "enrollments": "server"})
+        bound = cpu_account.floor_bound(path, floor, ("gateway", "enrollments"))
         print(f"c={concurrency}: gateway/floor reachable on busy cores if the gateway and the service cost no more "
               f"than the empty proxy and server and the client no more than the floor's (PostgreSQL still paid) "
               f"= {bound:.3f}")

@@ -170,18 +170,18 @@ class CrossShardWrite:
                 # The read's own session lost too (the old node accepted it, then its shutdown ended it): the
                 # leader is still moving, so read again, on the node the monitor finds next.
                 left = deadlines.remaining()
-                if not lost_connection(exc) or attempt + 1 == DECISION_READS or (
-                        left is not None and left <= DECISION_RETRY_S):
+                if not lost_connection(exc) or (left is not None and left <= DECISION_RETRY_S):
                     return None
-                with cpu_slots.released():
-                    time.sleep(DECISION_RETRY_S)
+                if attempt + 1 < DECISION_READS:
+                    with cpu_slots.released():
+                        time.sleep(DECISION_RETRY_S)
                 continue
             except DomainError:
                 return None
             if decided:
                 return True
             return None if same_node and pid_alive else False
-        return None
+        return None  # every read lost its session: the outcome stays unknown
 
     def _outcome_unknown(self, lost: psycopg2.Error) -> NoReturn:
         # The COMMIT may have reached the home node, which may still make the decision durable: the prepared

@@ -65,5 +65,5 @@ def test_the_floor_bound_leaves_only_what_the_path_spends_beyond_the_floors_hops
                                calls=1000)
     floor = cpu_account.Account({}, cpu={"proxy": 0.5, "server": 0.3, "client": 0.2}, calls=1000)
     # The floor's 1,000 us a call against 1,000 + PostgreSQL's 600.
-    assert cpu_account.floor_bound(path, floor, {"gateway": "proxy", "enrollments": "server"}) == pytest.approx(
+    assert cpu_account.floor_bound(path, floor, ("gateway", "enrollments")) == pytest.approx(
         1000 / 1600)
