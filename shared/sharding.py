@@ -64,7 +64,7 @@ class ShardMap:
     def for_id(self, id_: int, field: str = "id") -> Shard:
         """The home shard encoded in a resource ID; INVALID_ARGUMENT naming `field` when malformed."""
         try:
-            number = ids.decode(id_).shard_number
+            number = ids.shard_number(id_)
         except ValueError as exc:
             raise InvalidArgument(field, str(exc)) from None
         try:

@@ -148,18 +148,20 @@ class EnrollmentService:
         rows = self.store.list(shard, student_id, state, after, limit + 1)
         return pagination.time_keyset_page(rows, limit, query)
 
-    def _check_progress(self, item: ProgressItem, violations: Violations, prefix: str = "") -> str:
-        """Adds what is wrong with `item` to `violations`; returns its shard ("" when its ID is wrong)."""
+    def _check_progress(self, item: ProgressItem, violations: Violations, index: int | None = None) -> str:
+        """Adds what is wrong with `item` (a batch's item `index`) to `violations`; returns its shard ("" when
+        its ID is wrong). The field paths are made only for a violation: a batch checks a thousand items."""
         shard = ""
         try:
-            shard = self._shard(item.enrollment_id, f"{prefix}enrollment_id")
+            shard = self.shards.for_id(item.enrollment_id).name
         except InvalidArgument as exc:
-            violations.items.extend(exc.violations)
+            for violation in exc.violations:
+                violations.add(_path(index, "enrollment_id"), violation.description)
         if item.lesson_id <= 0:
-            violations.add(f"{prefix}lesson_id", "is required")
+            violations.add(_path(index, "lesson_id"), "is required")
         for value, field in ((item.watched_seconds, "watched_seconds"), (item.position_seconds, "position_seconds")):
             if not 0 <= value <= MAX_SECONDS:
-                violations.add(f"{prefix}{field}", f"must be from 0 to {MAX_SECONDS} (got {value})")
+                violations.add(_path(index, field), f"must be from 0 to {MAX_SECONDS} (got {value})")
         return shard
 
     def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
@@ -181,7 +183,7 @@ class EnrollmentService:
         rows `returned` asks for (the writes are the same whatever it is)."""
         shards: list[str] = []  # each item's, found while checking it
         batches.check_batch(items, request_id, lambda i, item, v: shards.append(
-            self._check_progress(item, v, f"{batches.FIELD}[{i}].")))
+            self._check_progress(item, v, i)))
         parts = batches.split_by_shard(list(zip(shards, items, strict=True)))
         fingerprint = batches.batch_fingerprint("BatchRecordLessonProgress", items) if request_id else b""
 
@@ -224,6 +226,11 @@ class EnrollmentService:
         return self.units.write(shard, lambda tx: self.store.cancel(tx, enrollment_id, reason))
 
 
+def _path(index: int | None, field: str) -> str:
+    """A field's path in the request: `field` of the single call, `requests[17].field` of a batch's item 17."""
+    return field if index is None else f"{batches.FIELD}[{index}].{field}"
+
+
 def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError | None:
     """The error RecordLessonProgress would raise for this item, from the schema's code for it."""
     if code is None:
@@ -232,5 +239,4 @@ def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError
         return NotFound("enrollment", item.enrollment_id)
     if code == "CANCELLED":
         return FailedPrecondition(f"enrollment {item.enrollment_id} is cancelled", reason="ENROLLMENT_CANCELLED")
-    return InvalidArgument(f"{batches.FIELD}[{index}].lesson_id",
-                           f"lesson {item.lesson_id} is not a lesson of the enrolled course")
+    return InvalidArgument(_path(index, "lesson_id"), f"lesson {item.lesson_id} is not a lesson of the enrolled course")

@@ -130,7 +130,7 @@ class PgEnrollmentStore:
 def _array(numbers: Iterable[int]) -> str:
     """An array's text form for a cast (`%s::bigint[]`): a seventh of the driver's cost of adapting a list,
     element by element, which a batch pays for each of its columns."""
-    return "{" + ",".join(map(str, map(int, numbers))) + "}"
+    return "{" + ",".join(map(str, numbers)) + "}"
 
 
 def _batch_rows(rows: list[tuple]) -> list[BatchRow]:

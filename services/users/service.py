@@ -59,7 +59,7 @@ class UserService:
         self.shards = shard_map
         self.hasher = hasher
         # A batch's passwords are hashed this many at a time (each scrypt hash takes 128 MiB and a core).
-        self.fan_out = FanOut(max_workers=hash_workers, thread_name_prefix="batch-hash")
+        self.fan_out = FanOut(max_workers=hash_workers, thread_name_prefix="batch-hash", caller_runs_last=False)
         self.shard_fan_out = FanOut(max_workers=2 * len(shard_map.names), thread_name_prefix="batch-shards")
 
     def _validated(self, full_name: str, email: str, region: str, role: str, profile: dict[str, str],
