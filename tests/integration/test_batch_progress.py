@@ -10,6 +10,8 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
 from elearning.enrollments.v1 import enrollments_service_pb2 as pb
@@ -255,3 +257,71 @@ def test_concurrent_batches_on_the_same_enrollments_keep_progress_and_completion
             assert watched == [max(i.watched_seconds for b in batches for i in b
                                    if (i.enrollment_id, i.lesson_id) == (enrollment, lesson))
                                for lesson in sorted(lessons)]
+
+
+@pytest.fixture(scope="module")
+def scene(cluster, gateway_channel, course):
+    """Enrollments a random batch may name: one live on each shard, one cancelled, one that does not exist; and
+    the course's lessons with one ID that is not among them."""
+    live = enroll_one_per_shard(gateway_channel, course)
+    cancelled = enroll_one_per_shard(gateway_channel, course)[0]
+    stub(gateway_channel).CancelEnrollment(pb.CancelEnrollmentRequest(id=cancelled), timeout=10)
+    eu_number = cluster.settings().shard_map.for_id(live[0]).number
+    missing = ids.encode(ids.EPOCH_MS + 7, eu_number, 7)
+    return live, cancelled, missing, lessons_of(course) + [1]
+
+
+def stored_rows(cluster, enrollments: list[int]) -> dict[tuple[int, int], tuple[int, int, bool]]:
+    """(enrollment, lesson) -> (watched, position, completed) of every stored row of `enrollments`."""
+    rows = {}
+    for shard in SHARDS:
+        for e, lesson, watched, position, state in cluster.query(
+                shard, "primary", "SELECT enrollment_id, lesson_id, watched_seconds, last_position_seconds, state "
+                "FROM lesson_progress WHERE enrollment_id = ANY(%s)", (enrollments,)):
+            rows[(e, lesson)] = (watched, position, state == "COMPLETED")
+    return rows
+
+
+BATCH_ITEMS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6), st.integers(0, 5000), st.integers(0, 5000),
+                                 st.booleans()), min_size=1, max_size=40)
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(picks=BATCH_ITEMS, mask=st.sampled_from(["", "status", "lesson_progress"]))
+def test_random_batches_follow_the_single_calls_rules(cluster, gateway_channel, scene, picks, mask):
+    """Any mix of items (repeats of one lesson, unknown and cancelled enrollments, a lesson of another course, on
+    every shard): each item gets the status the single call would answer, and the stored rows are the rows
+    before with each lesson's items merged in request order (watched time the largest, position the last,
+    completed once any item completed it); nothing else changes."""
+    live, cancelled, missing, lessons = scene
+    enrollments = [*live, cancelled, missing]
+    items = [pb.RecordLessonProgressRequest(enrollment_id=enrollments[e],
+                                            lesson_id=lessons[min(lesson, len(lessons) - 1)],
+                                            watched_seconds=watched, position_seconds=position,
+                                            completed=done and lesson % 3 == 0)
+             for e, lesson, watched, position, done in picks]
+    before = stored_rows(cluster, enrollments)
+    expected = dict(before)
+    codes = []
+    for request in items:
+        if request.enrollment_id == missing:
+            codes.append(code_pb2.NOT_FOUND)
+        elif request.enrollment_id == cancelled:
+            codes.append(code_pb2.FAILED_PRECONDITION)
+        elif request.lesson_id == 1:
+            codes.append(code_pb2.INVALID_ARGUMENT)
+        else:
+            codes.append(code_pb2.OK)
+            key = (request.enrollment_id, request.lesson_id)
+            watched, _, done = expected.get(key, (0, 0, False))
+            expected[key] = (max(watched, request.watched_seconds), request.position_seconds,
+                             done or request.completed)
+    response = stub(gateway_channel).BatchRecordLessonProgress(pb.BatchRecordLessonProgressRequest(
+        requests=items, read_mask=field_mask_pb2.FieldMask(paths=[mask] if mask else [])), timeout=20)
+    assert [r.status.code for r in response.results] == codes
+    assert stored_rows(cluster, enrollments) == expected
+    for request, result in zip(items, response.results, strict=True):
+        if result.status.code == code_pb2.OK and mask != "status":
+            progress = result.lesson_progress
+            final = expected[(request.enrollment_id, request.lesson_id)]
+            assert (progress.watched_seconds, progress.last_position_seconds) == final[:2]
