@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from shared import ids
@@ -25,6 +25,21 @@ def test_shard_number_extraction_at_the_edges():
     assert ids.decode(ids.encode(ids.EPOCH_MS + 1, ids.MAX_SHARD_NUMBER, 1023)).shard_number == 2047
     assert ids.decode(ids.encode(ids.EPOCH_MS + 1, 1, 0)).shard_number == 1
     assert ids.decode((1 << 21) | (42 << 10)).shard_number == 42
+
+
+@given(st.integers(min_value=-(1 << 64), max_value=1 << 64) | st.integers(min_value=1, max_value=(1 << 63) - 1))
+@example(0)
+@example(-1)
+@example((1 << 63) - 1)
+@example(1 << 63)
+def test_shard_number_agrees_with_decode_and_refuses_what_it_refuses(value):
+    try:
+        expected = ids.decode(value).shard_number
+    except ValueError:
+        with pytest.raises(ValueError):
+            ids.shard_number(value)
+    else:
+        assert ids.shard_number(value) == expected
 
 
 def test_sequence_wraps_into_its_ten_bits():
