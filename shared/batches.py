@@ -11,7 +11,13 @@ MAX_ITEMS = 1000
 FIELD = "requests"
 Item = TypeVar("Item")
 
-__all__ = ["FIELD", "MAX_ITEMS", "batch_fingerprint", "check_batch", "claim", "split_by_shard"]
+__all__ = ["FIELD", "MAX_ITEMS", "batch_fingerprint", "check_batch", "claim", "field_path", "split_by_shard"]
+
+
+def field_path(index: int | None, field: str) -> str:
+    """A field's path in a request: `field` of a single call (no index), `requests[17].field` of a batch's item
+    17. Made only for a violation: a batch checks a thousand items."""
+    return field if index is None else f"{FIELD}[{index}].{field}"
 
 
 def check_batch(items: Sequence[Any], request_id: str, validate: Callable[[int, Any, Violations], None]) -> None:

@@ -150,18 +150,18 @@ class EnrollmentService:
 
     def _check_progress(self, item: ProgressItem, violations: Violations, index: int | None = None) -> str:
         """Adds what is wrong with `item` (a batch's item `index`) to `violations`; returns its shard ("" when
-        its ID is wrong). The field paths are made only for a violation: a batch checks a thousand items."""
+        its ID is wrong)."""
         shard = ""
         try:
             shard = self.shards.for_id(item.enrollment_id).name
         except InvalidArgument as exc:
             for violation in exc.violations:
-                violations.add(_path(index, "enrollment_id"), violation.description)
+                violations.add(batches.field_path(index, "enrollment_id"), violation.description)
         if item.lesson_id <= 0:
-            violations.add(_path(index, "lesson_id"), "is required")
+            violations.add(batches.field_path(index, "lesson_id"), "is required")
         for value, field in ((item.watched_seconds, "watched_seconds"), (item.position_seconds, "position_seconds")):
             if not 0 <= value <= MAX_SECONDS:
-                violations.add(_path(index, field), f"must be from 0 to {MAX_SECONDS} (got {value})")
+                violations.add(batches.field_path(index, field), f"must be from 0 to {MAX_SECONDS} (got {value})")
         return shard
 
     def record_progress(self, enrollment_id: int, lesson_id: int, watched_seconds: int, position_seconds: int,
@@ -226,11 +226,6 @@ class EnrollmentService:
         return self.units.write(shard, lambda tx: self.store.cancel(tx, enrollment_id, reason))
 
 
-def _path(index: int | None, field: str) -> str:
-    """A field's path in the request: `field` of the single call, `requests[17].field` of a batch's item 17."""
-    return field if index is None else f"{batches.FIELD}[{index}].{field}"
-
-
 def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError | None:
     """The error RecordLessonProgress would raise for this item, from the schema's code for it."""
     if code is None:
@@ -239,4 +234,5 @@ def _item_error(code: str | None, index: int, item: ProgressItem) -> DomainError
         return NotFound("enrollment", item.enrollment_id)
     if code == "CANCELLED":
         return FailedPrecondition(f"enrollment {item.enrollment_id} is cancelled", reason="ENROLLMENT_CANCELLED")
-    return InvalidArgument(_path(index, "lesson_id"), f"lesson {item.lesson_id} is not a lesson of the enrolled course")
+    return InvalidArgument(batches.field_path(index, "lesson_id"),
+                           f"lesson {item.lesson_id} is not a lesson of the enrolled course")

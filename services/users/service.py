@@ -117,7 +117,7 @@ class UserService:
             checked.append((new, home))
             earlier = first_of.setdefault(new.email, index) if not rules.email_problem(new.email) else index
             if earlier != index:
-                violations.add(f"{prefix}user.email", f"repeats {batches.FIELD}[{earlier}].user.email")
+                violations.add(f"{prefix}user.email", f"repeats {batches.field_path(earlier, 'user.email')}")
             if item.request_id:
                 violations.add(f"{prefix}request_id", "must be empty: the batch has one request_id")
 

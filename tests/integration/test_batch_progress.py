@@ -10,7 +10,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from elearning.courses.v1 import courses_service_pb2 as courses_pb
@@ -286,7 +286,7 @@ BATCH_ITEMS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6), st.intege
                                  st.booleans()), min_size=1, max_size=40)
 
 
-@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, database=None)
 @given(picks=BATCH_ITEMS, mask=st.sampled_from(["", "status", "lesson_progress"]))
 def test_random_batches_follow_the_single_calls_rules(cluster, gateway_channel, scene, picks, mask):
     """Any mix of items (repeats of one lesson, unknown and cancelled enrollments, a lesson of another course, on
