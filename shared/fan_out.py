@@ -10,15 +10,12 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from shared import cpu_slots
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-
-_NOTHING = object()
 
 
 def _run_here(fn: Callable[[Item], Result], item: Item) -> Future[Result]:
@@ -51,10 +48,11 @@ class FanOut:
     def map(self, fn: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """Like Executor.map: results in the order of `items`, the first error raised when reached."""
         pending = list(items)
-        here = pending.pop() if self._caller_runs_last and pending else _NOTHING
-        futures = [self._pool.submit(contextvars.copy_context().run, fn, item) for item in pending]
-        if here is not _NOTHING:
-            futures.append(_run_here(fn, cast(Item, here)))
+        here = self._caller_runs_last and bool(pending)
+        futures = [self._pool.submit(contextvars.copy_context().run, fn, item)
+                   for item in (pending[:-1] if here else pending)]
+        if here:
+            futures.append(_run_here(fn, pending[-1]))
         return (_result(future) for future in futures)
 
     def shutdown(self, wait: bool = False) -> None:
